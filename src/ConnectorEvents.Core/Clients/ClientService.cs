@@ -1,0 +1,71 @@
+using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Core.Storage;
+using Microsoft.Extensions.Options;
+
+namespace ConnectorEvents.Core.Clients;
+
+/// <summary>Configuration section <c>Security</c> (the parts Core uses).</summary>
+public sealed class SecretRotationOptions
+{
+    /// <summary>How long a replaced signing secret keeps signing beside the new one.</summary>
+    public TimeSpan SecretRotationOverlap { get; set; } = TimeSpan.FromHours(24);
+}
+
+/// <summary>A partial update: a null property is left as it is.</summary>
+public sealed record ClientPatch(string? Name, UrlChange? IntegrationWebhookUrl, UrlChange? GeneralWebhookUrl);
+
+/// <summary>A new URL, or null to remove it.</summary>
+public sealed record UrlChange(string? Url);
+
+public sealed record ClientWithSecret(ClientRecord Client, string SigningSecret);
+
+public sealed class ClientService(
+    GroupCommitWriter writer, DeliveryDispatcher dispatcher, IOptions<SecretRotationOptions> rotation, TimeProvider time)
+{
+    public Task<ClientWithSecret> CreateAsync(string name, string? integrationWebhookUrl, string? generalWebhookUrl) =>
+        writer.ExecuteAsync(tx =>
+        {
+            var now = time.GetUtcNow();
+            var id = Guid.NewGuid();
+            var client = new ClientRecord(id, name, Tokens.For(id), integrationWebhookUrl, generalWebhookUrl, null, null, now);
+            var secret = WebhookSigner.NewSecret();
+            tx.InsertClient(client);
+            tx.InsertSecret(new SigningSecretRecord(id, secret, now, null));
+            return new ClientWithSecret(client, secret);
+        });
+
+    public Task<ClientRecord> UpdateAsync(Guid id, ClientPatch patch) =>
+        writer.ExecuteAsync(tx =>
+        {
+            var client = tx.FindClient(id) ?? throw DomainException.NotFound("client", id);
+            var updated = client with { Name = patch.Name ?? client.Name };
+            if (patch.IntegrationWebhookUrl is { } integrationUrl)
+            {
+                // Setting the URL, even to the same value, re-enables it after a 410.
+                updated = updated with
+                {
+                    IntegrationWebhookUrl = integrationUrl.Url,
+                    IntegrationWebhookDisabledUtc = null,
+                    IntegrationWebhookDisabledReason = null,
+                };
+            }
+            if (patch.GeneralWebhookUrl is { } generalUrl)
+            {
+                updated = updated with { GeneralWebhookUrl = generalUrl.Url };
+            }
+            tx.UpdateClient(updated);
+            return updated;
+        }, updated => dispatcher.ClientChanged(updated.Id));
+
+    /// <summary>A new signing secret; the ones before it keep signing for the rotation overlap.</summary>
+    public Task<string> RotateSecretAsync(Guid id) =>
+        writer.ExecuteAsync(tx =>
+        {
+            _ = tx.FindClient(id) ?? throw DomainException.NotFound("client", id);
+            var now = time.GetUtcNow();
+            tx.ExpireSecrets(id, now + rotation.Value.SecretRotationOverlap);
+            var secret = WebhookSigner.NewSecret();
+            tx.InsertSecret(new SigningSecretRecord(id, secret, now, null));
+            return secret;
+        }, _ => dispatcher.ClientChanged(id));
+}

@@ -1,0 +1,484 @@
+using System.Threading.Channels;
+using ConnectorEvents.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ConnectorEvents.Core.Delivery;
+
+/// <summary>
+/// Delivers outbox messages. One actor loop owns all scheduling state (no locks); HTTP sends run beside it.
+/// Each integration is a lane: at most one message of a lane is in flight or waiting to retry, which keeps
+/// FIFO per integration. New messages arrive straight from the writer after their commit, so nothing polls.
+/// A lane keeps a bounded window in memory and pages the rest in from storage.
+/// </summary>
+public sealed partial class DeliveryDispatcher : IAsyncDisposable
+{
+    private readonly IConnectorStore _store;
+    private readonly GroupCommitWriter _writer;
+    private readonly WebhookSender _sender;
+    private readonly RetryPolicy _retry;
+    private readonly DeliveryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DeliveryDispatcher> _logger;
+
+    private readonly Channel<Signal> _inbox = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<Guid, Lane> _lanes = [];
+    private readonly Dictionary<Guid, ClientTarget> _clients = [];
+    private readonly Dictionary<string, SemaphoreSlim> _endpointSlots = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _globalSlots;
+    private readonly PriorityQueue<Lane, DateTimeOffset> _waiting = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ITimer _timer;
+    private Task _loop = Task.CompletedTask;
+    private int _inFlight;
+    private int _disposed;
+
+    public DeliveryDispatcher(
+        IConnectorStore store,
+        GroupCommitWriter writer,
+        WebhookSender sender,
+        RetryPolicy retry,
+        IOptions<DeliveryOptions> options,
+        TimeProvider time,
+        ILogger<DeliveryDispatcher> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _writer = writer;
+        _sender = sender;
+        _retry = retry;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _globalSlots = new SemaphoreSlim(_options.MaxConcurrency);
+        _timer = time.CreateTimer(_ => _inbox.Writer.TryWrite(TimerFired.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    public bool IsRunning => !_loop.IsCompleted;
+
+    /// <summary>Requests being sent right now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Picks up what the outbox still holds from an earlier run, then starts delivering.</summary>
+    public void Start()
+    {
+        foreach (var integrationId in _store.ListIntegrationsWithPending())
+        {
+            var lane = LaneOf(integrationId);
+            lane.Overflow = true;
+        }
+        _inbox.Writer.TryWrite(PumpAll.Instance);
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Messages just committed to the outbox.</summary>
+    public void Enqueue(IReadOnlyList<PendingMessage> messages)
+    {
+        if (messages.Count > 0)
+        {
+            _inbox.Writer.TryWrite(new Committed(messages));
+        }
+    }
+
+    /// <summary>The client's URL, state or secrets changed.</summary>
+    public void ClientChanged(Guid clientId) => _inbox.Writer.TryWrite(new ClientUpdated(clientId));
+
+    private async Task RunAsync()
+    {
+        var reader = _inbox.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var signal))
+                {
+                    try
+                    {
+                        Handle(signal);
+                    }
+#pragma warning disable CA1031 // the loop must outlive one bad signal; the message stays pending in storage
+                    catch (Exception ex)
+#pragma warning restore CA1031
+                    {
+                        LogSignalFailed(_logger, ex, signal.GetType().Name);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Handle(Signal signal)
+    {
+        switch (signal)
+        {
+            case Committed committed:
+                foreach (var message in committed.Messages)
+                {
+                    Accept(LaneOf(message.IntegrationId), message);
+                }
+                break;
+            case AttemptDone done:
+                Finish(done);
+                break;
+            case Refilled refilled:
+                AfterRefill(refilled);
+                break;
+            case ClientUpdated updated:
+                _clients.Remove(updated.ClientId);
+                foreach (var lane in _lanes.Values.Where(l => l.ClientId == updated.ClientId))
+                {
+                    Pump(lane);
+                }
+                break;
+            case TimerFired:
+                WakeDueLanes();
+                break;
+            case PumpAll:
+                foreach (var lane in _lanes.Values.ToList())
+                {
+                    Pump(lane);
+                }
+                break;
+        }
+    }
+
+    private Lane LaneOf(Guid integrationId)
+    {
+        if (!_lanes.TryGetValue(integrationId, out var lane))
+        {
+            lane = new Lane(integrationId);
+            _lanes.Add(integrationId, lane);
+        }
+        return lane;
+    }
+
+    private void Accept(Lane lane, PendingMessage message)
+    {
+        if (message.QueueSeq <= lane.LastQueueSeq)
+        {
+            return;
+        }
+        if (lane.Refilling)
+        {
+            lane.MissedWhileRefilling = true;
+            return;
+        }
+        if (lane.Overflow || lane.Count >= _options.InMemoryWindowPerIntegration)
+        {
+            lane.Overflow = true; // storage has it; a refill brings it in order
+            return;
+        }
+        lane.Queue.Enqueue(message);
+        lane.LastQueueSeq = message.QueueSeq;
+        Pump(lane);
+    }
+
+    private void Pump(Lane lane)
+    {
+        if (lane.Busy)
+        {
+            return;
+        }
+        if (lane.Head is null && !lane.Queue.TryDequeue(out lane.Head))
+        {
+            if (lane.Overflow)
+            {
+                StartRefill(lane);
+            }
+            else if (!lane.Refilling)
+            {
+                _lanes.Remove(lane.IntegrationId);
+            }
+            return;
+        }
+        var message = lane.Head;
+        lane.ClientId = message.ClientId;
+        var now = _time.GetUtcNow();
+        if (message.NextAttemptUtc is { } due && due > now)
+        {
+            Wait(lane, due, now);
+            return;
+        }
+        var target = TargetOf(message.ClientId, now);
+        if (target.Url is null || target.Disabled)
+        {
+            return; // parked until the client's URL is set or re-enabled; ClientChanged pumps it again
+        }
+        lane.Busy = true;
+        if (!_endpointSlots.TryGetValue(target.Url, out var slot))
+        {
+            slot = new SemaphoreSlim(_options.MaxConcurrencyPerEndpoint);
+            _endpointSlots.Add(target.Url, slot);
+        }
+        _ = SendAsync(lane, message, target, slot);
+    }
+
+    private async Task SendAsync(Lane lane, PendingMessage message, ClientTarget target, SemaphoreSlim endpointSlot)
+    {
+        AttemptResult? result = null;
+        try
+        {
+            await endpointSlot.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            try
+            {
+                await _globalSlots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                Interlocked.Increment(ref _inFlight);
+                try
+                {
+                    result = await _sender.SendAsync(target.Url!, message.Id, message.Body, target.Keys, _stopping.Token)
+                        .ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                    _globalSlots.Release();
+                }
+            }
+            finally
+            {
+                endpointSlot.Release();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            return; // shutting down: the message is still pending in storage
+        }
+#pragma warning disable CA1031 // an unexpected failure is recorded as an attempt, never lost
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogSendFailed(_logger, ex, message.Id);
+            result = new AttemptResult(_time.GetUtcNow(), 0, WebhookSender.Redact(new Uri(target.Url!)), null,
+                AttemptErrors.ConnectionFailed, ex.GetType().Name, null, null);
+        }
+        _inbox.Writer.TryWrite(new AttemptDone(lane, message, target, result));
+    }
+
+    private void Finish(AttemptDone done)
+    {
+        var (lane, message, target, result) = done;
+        var attempts = message.AttemptCount + 1;
+        var now = _time.GetUtcNow();
+        MessageProgress progress;
+        if (result.Succeeded)
+        {
+            progress = new MessageProgress(message.Seq, MessageStatus.Delivered, null, attempts, null, now);
+            lane.Head = null;
+        }
+        else if (result.Gone)
+        {
+            progress = new MessageProgress(message.Seq, MessageStatus.Failed,
+                "The receiver answered 410 Gone; the client's Integration-Webhook URL is disabled until it is updated.",
+                attempts, null, now);
+            lane.Head = null;
+            DisableEndpoint(message.ClientId, target, now);
+        }
+        else if (_retry.NextDelay(attempts, result.RetryAfter) is { } delay)
+        {
+            var next = now + delay;
+            progress = new MessageProgress(message.Seq, MessageStatus.Pending, null, attempts, next, null);
+            lane.Head = message with { AttemptCount = attempts, NextAttemptUtc = next };
+        }
+        else
+        {
+            progress = new MessageProgress(message.Seq, MessageStatus.Failed,
+                $"Given up after {attempts} attempts.", attempts, null, now);
+            lane.Head = null;
+        }
+        var attempt = new AttemptRecord(message.Seq, attempts, result.StartedUtc, result.DurationMs, result.Url,
+            result.StatusCode, result.ErrorKind, result.Error, result.ResponseBody);
+        _writer.Post(tx =>
+        {
+            tx.RecordAttempt(attempt);
+            tx.UpdateProgress(progress);
+        });
+        lane.Busy = false;
+        Pump(lane);
+    }
+
+    private void DisableEndpoint(Guid clientId, ClientTarget target, DateTimeOffset now)
+    {
+        _clients[clientId] = target with { Disabled = true };
+        var url = target.Url;
+        _writer.Post(tx =>
+        {
+            if (tx.FindClient(clientId) is { } client && client.IntegrationWebhookUrl == url)
+            {
+                tx.UpdateClient(client with
+                {
+                    IntegrationWebhookDisabledUtc = now,
+                    IntegrationWebhookDisabledReason = "The receiver answered 410 Gone.",
+                });
+            }
+        });
+        LogEndpointDisabled(_logger, clientId);
+    }
+
+    private void Wait(Lane lane, DateTimeOffset due, DateTimeOffset now)
+    {
+        lane.Busy = true;
+        lane.WaitingUntil = due;
+        _waiting.Enqueue(lane, due);
+        if (_waiting.TryPeek(out _, out var earliest) && earliest == due)
+        {
+            _timer.Change(due - now, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void WakeDueLanes()
+    {
+        var now = _time.GetUtcNow();
+        while (_waiting.TryPeek(out var lane, out var due) && due <= now)
+        {
+            _waiting.Dequeue();
+            if (lane.WaitingUntil == due)
+            {
+                lane.WaitingUntil = null;
+                lane.Busy = false;
+                Pump(lane);
+            }
+        }
+        if (_waiting.TryPeek(out _, out var next))
+        {
+            _timer.Change(next - now, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void StartRefill(Lane lane)
+    {
+        lane.Refilling = true;
+        lane.Overflow = false;
+        lane.MissedWhileRefilling = false;
+        var after = lane.LastQueueSeq;
+        var limit = _options.InMemoryWindowPerIntegration;
+        _ = Task.Run(() =>
+        {
+            IReadOnlyList<PendingMessage> loaded;
+            try
+            {
+                loaded = _store.LoadPending(lane.IntegrationId, after, limit);
+            }
+#pragma warning disable CA1031 // storage hiccup: keep the lane marked as overflowing and try again on the next pump
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogRefillFailed(_logger, ex, lane.IntegrationId);
+                loaded = [];
+                _inbox.Writer.TryWrite(new Refilled(lane, loaded, Failed: true));
+                return;
+            }
+            _inbox.Writer.TryWrite(new Refilled(lane, loaded, Failed: false));
+        });
+    }
+
+    private void AfterRefill(Refilled refilled)
+    {
+        var lane = refilled.Lane;
+        lane.Refilling = false;
+        foreach (var message in refilled.Messages)
+        {
+            if (message.QueueSeq > lane.LastQueueSeq)
+            {
+                lane.Queue.Enqueue(message);
+                lane.LastQueueSeq = message.QueueSeq;
+            }
+        }
+        lane.Overflow = refilled.Failed || lane.MissedWhileRefilling
+            || refilled.Messages.Count >= _options.InMemoryWindowPerIntegration;
+        if (refilled.Failed)
+        {
+            Wait(lane, _time.GetUtcNow() + TimeSpan.FromSeconds(1), _time.GetUtcNow());
+            return;
+        }
+        _lanes.TryAdd(lane.IntegrationId, lane);
+        Pump(lane);
+    }
+
+    private ClientTarget TargetOf(Guid clientId, DateTimeOffset now)
+    {
+        if (_clients.TryGetValue(clientId, out var cached) && (cached.RefreshAt is null || cached.RefreshAt > now))
+        {
+            return cached;
+        }
+        var client = _store.FindClient(clientId);
+        var secrets = _store.ListSecrets(clientId).Where(s => s.ExpiresUtc is null || s.ExpiresUtc > now).ToList();
+        var target = new ClientTarget(
+            client?.IntegrationWebhookUrl,
+            client?.IntegrationWebhookDisabledUtc is not null,
+            secrets.Select(s => WebhookSigner.KeyOf(s.Secret)).ToArray(),
+            secrets.Min(s => s.ExpiresUtc));
+        _clients[clientId] = target;
+        return target;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _inbox.Writer.TryComplete();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await _timer.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+        _globalSlots.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The dispatcher failed to handle {Signal}")]
+    private static partial void LogSignalFailed(ILogger logger, Exception exception, string signal);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sending message {MessageId} failed unexpectedly")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading pending messages of integration {IntegrationId} failed")]
+    private static partial void LogRefillFailed(ILogger logger, Exception exception, Guid integrationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} answered 410 Gone; its Integration-Webhook URL is disabled")]
+    private static partial void LogEndpointDisabled(ILogger logger, Guid clientId);
+
+    private sealed class Lane(Guid integrationId)
+    {
+        public Guid IntegrationId { get; } = integrationId;
+        public Guid ClientId { get; set; }
+        public Queue<PendingMessage> Queue { get; } = new();
+#pragma warning disable CA1051 // a field, so TryDequeue can write it in place
+        public PendingMessage? Head;
+#pragma warning restore CA1051
+        /// <summary>A message is in flight or waiting for its retry time.</summary>
+        public bool Busy { get; set; }
+        public DateTimeOffset? WaitingUntil { get; set; }
+        /// <summary>Storage holds pending messages beyond what is in memory.</summary>
+        public bool Overflow { get; set; }
+        public bool Refilling { get; set; }
+        public bool MissedWhileRefilling { get; set; }
+        public long LastQueueSeq { get; set; }
+        public int Count => Queue.Count + (Head is null ? 0 : 1);
+    }
+
+    /// <summary>Where and how a client's messages go; refreshed when a secret in use expires.</summary>
+    private sealed record ClientTarget(string? Url, bool Disabled, byte[][] Keys, DateTimeOffset? RefreshAt);
+
+    private abstract record Signal;
+    private sealed record Committed(IReadOnlyList<PendingMessage> Messages) : Signal;
+    private sealed record AttemptDone(Lane Lane, PendingMessage Message, ClientTarget Target, AttemptResult Result) : Signal;
+    private sealed record Refilled(Lane Lane, IReadOnlyList<PendingMessage> Messages, bool Failed) : Signal;
+    private sealed record ClientUpdated(Guid ClientId) : Signal;
+    private sealed record TimerFired : Signal
+    {
+        public static readonly TimerFired Instance = new();
+    }
+    private sealed record PumpAll : Signal
+    {
+        public static readonly PumpAll Instance = new();
+    }
+}

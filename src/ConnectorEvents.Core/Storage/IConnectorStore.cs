@@ -1,0 +1,71 @@
+namespace ConnectorEvents.Core.Storage;
+
+/// <summary>
+/// One storage provider (SQLite today, PostgreSQL next). All writes go through <see cref="BeginWrite"/>, which
+/// the <see cref="GroupCommitWriter"/> calls from one thread, so many commands share one transaction and one fsync.
+/// </summary>
+public interface IConnectorStore : IDisposable
+{
+    /// <summary>Creates or upgrades the schema; safe to run on every start.</summary>
+    void Migrate();
+
+    IWriteTransaction BeginWrite();
+
+    /// <summary>True when the database answers a trivial query.</summary>
+    bool Ping();
+
+    EnterpriseRecord? FindEnterprise(Guid id);
+    IReadOnlyList<EnterpriseRecord> ListEnterprises(int limit, Guid? after);
+    IReadOnlyList<ServiceRecord> ListServices(Guid enterpriseId);
+    ClientRecord? FindClient(Guid id);
+    IReadOnlyList<ClientRecord> ListClients(int limit, Guid? after);
+    IReadOnlyList<SigningSecretRecord> ListSecrets(Guid clientId);
+    IntegrationRecord? FindIntegration(Guid id);
+    IReadOnlyList<IntegrationRecord> ListIntegrations(IntegrationQuery query);
+    IReadOnlyList<MessageRecord> ListMessages(MessageQuery query);
+    MessageRecord? FindMessage(string id);
+    IReadOnlyList<AttemptRecord> ListAttempts(long messageSeq);
+
+    /// <summary>Pending messages of one integration in delivery order, after a queue position.</summary>
+    IReadOnlyList<PendingMessage> LoadPending(Guid integrationId, long afterQueueSeq, int limit);
+
+    IReadOnlyList<Guid> ListIntegrationsWithPending();
+
+    long MaxQueueSeq();
+}
+
+/// <summary>One open write transaction. Reads inside it see its own writes.</summary>
+public interface IWriteTransaction : IDisposable
+{
+    EnterpriseRecord? FindEnterprise(Guid id);
+    ServiceRecord? FindService(Guid id);
+    ClientRecord? FindClient(Guid id);
+    IntegrationRecord? FindIntegration(Guid id);
+    MessageRecord? FindMessage(string id);
+
+    void InsertEnterprise(EnterpriseRecord enterprise);
+    void InsertService(ServiceRecord service);
+    void InsertClient(ClientRecord client);
+    void UpdateClient(ClientRecord client);
+    void InsertSecret(SigningSecretRecord secret);
+
+    /// <summary>Gives every secret of the client that has no expiry this one.</summary>
+    void ExpireSecrets(Guid clientId, DateTimeOffset expiresUtc);
+
+    void InsertIntegration(IntegrationRecord integration);
+    void UpdateIntegration(IntegrationRecord integration);
+
+    /// <summary>Inserts a message at the end of the queue; its <c>Seq</c> and <c>QueueSeq</c> are assigned here.</summary>
+    (long Seq, long QueueSeq) InsertMessage(MessageRecord message);
+
+    void RecordAttempt(AttemptRecord attempt);
+    void UpdateProgress(MessageProgress progress);
+
+    /// <summary>Puts a finished message back at the end of the queue: Pending, no attempts counted; returns its new position.</summary>
+    long Requeue(long seq);
+
+    void Savepoint();
+    void RollbackToSavepoint();
+    void ReleaseSavepoint();
+    void Commit();
+}

@@ -1,0 +1,102 @@
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Integrations;
+
+namespace ConnectorEvents.Core.Storage;
+
+public sealed record EnterpriseRecord(Guid Id, string Name, DateTimeOffset CreatedUtc);
+
+public sealed record ServiceRecord(Guid Id, Guid EnterpriseId, string Name, DateTimeOffset CreatedUtc);
+
+public sealed record ClientRecord(
+    Guid Id,
+    string Name,
+    string ClientToken,
+    string? IntegrationWebhookUrl,
+    string? GeneralWebhookUrl,
+    DateTimeOffset? IntegrationWebhookDisabledUtc,
+    string? IntegrationWebhookDisabledReason,
+    DateTimeOffset CreatedUtc);
+
+/// <summary>A signing secret; an expiry is set when a newer secret replaces it.</summary>
+public sealed record SigningSecretRecord(Guid ClientId, string Secret, DateTimeOffset CreatedUtc, DateTimeOffset? ExpiresUtc);
+
+public sealed record IntegrationRecord(
+    Guid Id,
+    string Name,
+    Guid EnterpriseId,
+    Guid? ServiceId,
+    Guid ClientId,
+    string AccessToken,
+    IntegrationState State,
+    bool EnabledBeforeCancel,
+    Requestor? Requestor,
+    DateTimeOffset CreatedUtc,
+    DateTimeOffset UpdatedUtc,
+    DateTimeOffset? DeletedUtc);
+
+public enum WebhookChannel
+{
+    Integration,
+    General,
+}
+
+public enum MessageStatus
+{
+    Pending,
+    Delivered,
+    Failed,
+    Skipped,
+}
+
+/// <summary>An outbox message. <see cref="QueueSeq"/> orders delivery (FIFO per integration); a retry gives it a new one.</summary>
+public sealed record MessageRecord(
+    long Seq,
+    string Id,
+    WebhookChannel Channel,
+    Guid ClientId,
+    Guid IntegrationId,
+    string EventType,
+    byte[] Body,
+    MessageStatus Status,
+    string? StatusReason,
+    long QueueSeq,
+    int AttemptCount,
+    DateTimeOffset? NextAttemptUtc,
+    DateTimeOffset CreatedUtc,
+    DateTimeOffset? CompletedUtc);
+
+public sealed record AttemptRecord(
+    long MessageSeq,
+    int AttemptNumber,
+    DateTimeOffset StartedUtc,
+    double DurationMs,
+    string Url,
+    int? StatusCode,
+    string? ErrorKind,
+    string? Error,
+    string? ResponseBody);
+
+/// <summary>What the dispatcher needs to send a message.</summary>
+public sealed record PendingMessage(
+    long Seq,
+    string Id,
+    Guid IntegrationId,
+    Guid ClientId,
+    long QueueSeq,
+    int AttemptCount,
+    DateTimeOffset? NextAttemptUtc,
+    byte[] Body);
+
+/// <summary>The state a delivery outcome leaves a message in.</summary>
+public sealed record MessageProgress(
+    long Seq,
+    MessageStatus Status,
+    string? StatusReason,
+    int AttemptCount,
+    DateTimeOffset? NextAttemptUtc,
+    DateTimeOffset? CompletedUtc);
+
+public sealed record IntegrationQuery(Guid? EnterpriseId, Guid? ClientId, IntegrationState? State, int Limit, Guid? After);
+
+/// <summary>Newest first; <see cref="BeforeSeq"/> is the cursor.</summary>
+public sealed record MessageQuery(Guid? ClientId, Guid? IntegrationId, MessageStatus? Status, long? BeforeSeq, int Limit);

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Storage;
+
+namespace ConnectorEvents.Server.Api;
+
+// Request bodies: every property nullable, so that a missing one is reported by name rather than as a type error.
+
+public sealed record CreateEnterpriseRequest(string? Name, Guid? Id);
+
+public sealed record CreateServiceRequest(string? Name, Guid? Id);
+
+public sealed record CreateClientRequest(string? Name, string? IntegrationWebhookUrl, string? GeneralWebhookUrl);
+
+public sealed record RequestorInput(string? Name, string? Email);
+
+public sealed record CreateIntegrationRequest(
+    Guid? EnterpriseId, Guid? ClientId, Guid? ServiceId, string? Name, bool? IsEnabled, RequestorInput? Requestor);
+
+// Responses.
+
+public sealed record EnterpriseResponse(Guid Id, string Name)
+{
+    public static EnterpriseResponse From(EnterpriseRecord e) => new(e.Id, e.Name);
+}
+
+public sealed record EnterpriseList(IReadOnlyList<EnterpriseResponse> Enterprises, string? Cursor);
+
+public sealed record ServiceResponse(Guid Id, string Name, Guid EnterpriseId)
+{
+    public static ServiceResponse From(ServiceRecord s) => new(s.Id, s.Name, s.EnterpriseId);
+}
+
+public sealed record ServiceList(IReadOnlyList<ServiceResponse> Services);
+
+public sealed record ClientResponse(
+    Guid Id,
+    string Name,
+    string ClientToken,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SigningSecret,
+    string? IntegrationWebhookUrl,
+    string? GeneralWebhookUrl,
+    bool IntegrationWebhookEnabled,
+    DateTimeOffset? IntegrationWebhookDisabledUtc,
+    string? IntegrationWebhookDisabledReason,
+    DateTimeOffset CreatedUtc)
+{
+    public static ClientResponse From(ClientRecord c, string? signingSecret = null) => new(
+        c.Id, c.Name, c.ClientToken, signingSecret, c.IntegrationWebhookUrl, c.GeneralWebhookUrl,
+        c.IntegrationWebhookDisabledUtc is null, c.IntegrationWebhookDisabledUtc, c.IntegrationWebhookDisabledReason, c.CreatedUtc);
+}
+
+public sealed record ClientList(IReadOnlyList<ClientResponse> Clients, string? Cursor);
+
+public sealed record SigningSecretResponse(string SigningSecret, DateTimeOffset? PreviousSecretsExpireUtc);
+
+public sealed record IntegrationResponse(
+    Guid Id,
+    string Name,
+    IntegrationState State,
+    string AccessToken,
+    Guid EnterpriseId,
+    Guid ClientId,
+    Guid? ServiceId,
+    Requestor? Requestor,
+    DateTimeOffset CreatedUtc,
+    DateTimeOffset UpdatedUtc,
+    DateTimeOffset? DeletedUtc)
+{
+    public static IntegrationResponse From(IntegrationRecord i) => new(
+        i.Id, i.Name, i.State, i.AccessToken, i.EnterpriseId, i.ClientId, i.ServiceId, i.Requestor, i.CreatedUtc, i.UpdatedUtc,
+        i.DeletedUtc);
+}
+
+public sealed record IntegrationList(IReadOnlyList<IntegrationResponse> Integrations, string? Cursor);
+
+public sealed record MessageSummary(
+    string Id,
+    WebhookChannel Channel,
+    string EventType,
+    Guid ClientId,
+    Guid IntegrationId,
+    MessageStatus Status,
+    string? StatusReason,
+    int AttemptCount,
+    DateTimeOffset? NextAttemptUtc,
+    DateTimeOffset CreatedUtc,
+    DateTimeOffset? CompletedUtc)
+{
+    public static MessageSummary From(MessageRecord m) => new(
+        m.Id, m.Channel, m.EventType, m.ClientId, m.IntegrationId, m.Status, m.StatusReason, m.AttemptCount, m.NextAttemptUtc,
+        m.CreatedUtc, m.CompletedUtc);
+}
+
+public sealed record MessageList(IReadOnlyList<MessageSummary> Messages, string? Cursor);
+
+public sealed record AttemptResponse(
+    int AttemptNumber,
+    DateTimeOffset StartedUtc,
+    double DurationMs,
+    string Url,
+    int? StatusCode,
+    string? ErrorKind,
+    string? Error,
+    string? ResponseBody)
+{
+    public static AttemptResponse From(AttemptRecord a) =>
+        new(a.AttemptNumber, a.StartedUtc, a.DurationMs, a.Url, a.StatusCode, a.ErrorKind, a.Error, a.ResponseBody);
+}
+
+/// <summary>A message with its body exactly as sent and every attempt.</summary>
+public sealed record MessageDetail(MessageSummary Message, JsonElement Body, IReadOnlyList<AttemptResponse> Attempts);
+
+public sealed record HealthResponse(string Status);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified,
+    PropertyNameCaseInsensitive = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    UseStringEnumConverter = true,
+    Converters = [typeof(UtcSecondsConverter)])]
+[JsonSerializable(typeof(CreateEnterpriseRequest))]
+[JsonSerializable(typeof(CreateServiceRequest))]
+[JsonSerializable(typeof(CreateClientRequest))]
+[JsonSerializable(typeof(CreateIntegrationRequest))]
+[JsonSerializable(typeof(EnterpriseResponse))]
+[JsonSerializable(typeof(EnterpriseList))]
+[JsonSerializable(typeof(ServiceResponse))]
+[JsonSerializable(typeof(ServiceList))]
+[JsonSerializable(typeof(ClientResponse))]
+[JsonSerializable(typeof(ClientList))]
+[JsonSerializable(typeof(SigningSecretResponse))]
+[JsonSerializable(typeof(IntegrationResponse))]
+[JsonSerializable(typeof(IntegrationList))]
+[JsonSerializable(typeof(MessageList))]
+[JsonSerializable(typeof(MessageDetail))]
+[JsonSerializable(typeof(HealthResponse))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

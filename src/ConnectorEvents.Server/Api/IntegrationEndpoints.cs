@@ -1,0 +1,87 @@
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using static ConnectorEvents.Server.Api.RequestReading;
+
+namespace ConnectorEvents.Server.Api;
+
+public static class IntegrationEndpoints
+{
+    private const int MaxEmailLength = 320;
+
+    public static void MapIntegrations(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/integrations").WithTags("Integrations");
+
+        group.MapPost("/", async Task<Created<IntegrationResponse>> (HttpRequest request, IntegrationService integrations) =>
+        {
+            var body = await request.ReadJsonAsync(ApiJsonContext.Default.CreateIntegrationRequest);
+            var command = new CreateIntegration(
+                body.EnterpriseId ?? throw ApiProblemException.Invalid("EnterpriseId", "is required."),
+                body.ClientId ?? throw ApiProblemException.Invalid("ClientId", "is required."),
+                body.ServiceId,
+                body.Name is null ? null : RequireName(body.Name),
+                body.IsEnabled ?? true,
+                RequestorOf(body.Requestor));
+            var created = await integrations.CreateAsync(command);
+            return TypedResults.Created($"/api/v1/integrations/{created.Id}", IntegrationResponse.From(created));
+        }).Accepts<CreateIntegrationRequest>("application/json").WithName("CreateIntegration")
+            .WithDescription("Creates an integration, Enabled unless IsEnabled is false, and emits IntegrationCreated.");
+
+        group.MapGet("/", Ok<IntegrationList> (IConnectorStore store, string? enterpriseId, string? clientId, string? state,
+            string? cursor, string? limit) =>
+        {
+            var take = QueryLimit(limit);
+            var page = store.ListIntegrations(new IntegrationQuery(QueryId(enterpriseId, "enterpriseId"), QueryId(clientId, "clientId"),
+                QueryEnum<IntegrationState>(state, "state"), take, QueryId(cursor, "cursor")));
+            return TypedResults.Ok(new IntegrationList(
+                page.Select(IntegrationResponse.From).ToList(), page.Count == take ? page[^1].Id.ToString() : null));
+        }).WithName("ListIntegrations");
+
+        group.MapGet("/{id}", Ok<IntegrationResponse> (string id, IConnectorStore store) =>
+            TypedResults.Ok(IntegrationResponse.From(
+                store.FindIntegration(ParseId(id, "integration")) ?? throw ApiProblemException.NotFound("integration", id))))
+            .WithName("GetIntegration");
+
+        MapCommand(group, "/{id}/enable", IntegrationCommand.Enable, "EnableIntegration", "Disabled → Enabled; emits IntegrationEnabled.");
+        MapCommand(group, "/{id}/disable", IntegrationCommand.Disable, "DisableIntegration", "Enabled → Disabled; emits IntegrationDisabled.");
+        MapCommand(group, "/{id}/cancel", IntegrationCommand.Cancel, "CancelIntegration",
+            "Enabled or Disabled → Canceled; emits IntegrationCanceled.");
+        MapCommand(group, "/{id}/reinstate", IntegrationCommand.Reinstate, "ReinstateIntegration",
+            "Canceled → the state before the cancel; emits IntegrationReinstated.");
+        MapCommand(group, "/{id}/regenerate-access-token", IntegrationCommand.RegenerateAccessToken, "RegenerateAccessToken",
+            "Issues a new access token; emits IntegrationApiKeyCreated.");
+
+        group.MapDelete("/{id}", (string id, IntegrationService integrations) => Apply(id, IntegrationCommand.Delete, integrations))
+            .WithName("DeleteIntegration").WithDescription("Any state but Deleted → Deleted; emits IntegrationDeleted.")
+            .ProducesProblem(409);
+    }
+
+    private static void MapCommand(RouteGroupBuilder group, string pattern, IntegrationCommand command, string name, string description) =>
+        group.MapPost(pattern, (string id, IntegrationService integrations) => Apply(id, command, integrations))
+            .WithName(name).WithDescription(description).ProducesProblem(409);
+
+    private static async Task<Ok<IntegrationResponse>> Apply(string id, IntegrationCommand command, IntegrationService integrations) =>
+        TypedResults.Ok(IntegrationResponse.From(await integrations.ApplyAsync(ParseId(id, "integration"), command)));
+
+    private static Requestor? RequestorOf(RequestorInput? input)
+    {
+        if (input is null)
+        {
+            return null;
+        }
+        var name = RequireName(input.Name, "Requestor.Name");
+        if (string.IsNullOrWhiteSpace(input.Email))
+        {
+            throw ApiProblemException.Invalid("Requestor.Email", "is required when a Requestor is given.");
+        }
+        var email = input.Email.Trim();
+        var at = email.IndexOf('@', StringComparison.Ordinal);
+        if (email.Length > MaxEmailLength || at < 1 || at == email.Length - 1 || email.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw ApiProblemException.Invalid("Requestor.Email", "must be an e-mail address.");
+        }
+        return new Requestor(name, email);
+    }
+}

@@ -1,0 +1,58 @@
+using ConnectorEvents.Core;
+using ConnectorEvents.Core.Storage;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ConnectorEvents.Server.Api;
+
+/// <summary>Every error leaves as problem details; nothing internal (and no secret) reaches the body.</summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var details = exception switch
+        {
+            ApiProblemException p => Details(p.Status, p.Title, p.Message, p.Errors),
+            DomainException { Kind: DomainErrorKind.NotFound } d => Details(404, "Not found.", d.Message),
+            DomainException { Kind: DomainErrorKind.Conflict } d => Details(409, "The command conflicts with the current state.", d.Message),
+            DomainException d => Details(400, "The request is invalid.", d.Message,
+                d.Field is null ? null : new Dictionary<string, string[]> { [d.Field] = [d.Message] }),
+            BadHttpRequestException b => Details(b.StatusCode, "The request could not be read.", b.Message),
+            StorageUnavailableException => Details(503, "Storage is unavailable.",
+                "The change could not be written to disk and was not applied. Try again later."),
+            _ => null,
+        };
+        if (details is null)
+        {
+            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            details = Details(500, "An unexpected error occurred.", "The error was logged.");
+        }
+        if (details.Status == 503)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
+        httpContext.Response.StatusCode = details.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = details,
+            Exception = exception,
+        }).ConfigureAwait(false);
+    }
+
+    private static ProblemDetails Details(int status, string title, string detail, IDictionary<string, string[]>? errors = null)
+    {
+        var details = errors is null
+            ? new ProblemDetails()
+            : new HttpValidationProblemDetails(errors);
+        details.Status = status;
+        details.Title = title;
+        details.Detail = detail;
+        return details;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}

@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using ConnectorEvents.Core.Delivery;
+
+namespace ConnectorEvents.Server.Api;
+
+/// <summary>Reads and checks what a caller sends, turning every flaw into a precise <see cref="ApiProblemException"/>.</summary>
+public static class RequestReading
+{
+    public const int MaxBodyBytes = 64 * 1024;
+    public const int MaxNameLength = 255;
+    public const int MaxUrlLength = 2048;
+
+    public static async Task<T> ReadJsonAsync<T>(this HttpRequest request, JsonTypeInfo<T> type) where T : class
+    {
+        using var document = await request.ReadDocumentAsync().ConfigureAwait(false);
+        try
+        {
+            return document.RootElement.Deserialize(type)
+                ?? throw new ApiProblemException(400, "The request is invalid.", "The body must be a JSON object, not null.");
+        }
+        catch (JsonException ex)
+        {
+            throw Describe(ex);
+        }
+    }
+
+    /// <summary>The body as a JSON document, after the checks every write shares: type, size, syntax.</summary>
+    public static async Task<JsonDocument> ReadDocumentAsync(this HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!IsJson(request.ContentType))
+        {
+            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.",
+                "Send the body as JSON with 'Content-Type: application/json'.");
+        }
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            throw TooLarge();
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                throw TooLarge();
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0)
+        {
+            throw new ApiProblemException(400, "The request is invalid.", "The body is empty; a JSON object is required.");
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException ex)
+        {
+            throw new ApiProblemException(400, "The body is not valid JSON.",
+                $"Invalid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}.");
+        }
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw new ApiProblemException(400, "The request is invalid.", "The body must be a JSON object.");
+        }
+        return document;
+    }
+
+    private static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return false;
+        }
+        var mediaType = contentType.Split(';')[0].Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static ApiProblemException TooLarge() => new(StatusCodes.Status413PayloadTooLarge, "The body is too large.",
+        $"A request body may hold at most {MaxBodyBytes / 1024} KiB.");
+
+    /// <summary>Names the field and the reason, not the .NET type behind it.</summary>
+    public static ApiProblemException Describe(JsonException ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        var message = ex.Message;
+        var field = FieldOf(ex.Path);
+        if (message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            var start = message.IndexOf('\'', StringComparison.Ordinal);
+            var end = start < 0 ? -1 : message.IndexOf('\'', start + 1);
+            var unknown = end > start ? message[(start + 1)..end] : field;
+            var at = field.Length == 0 ? unknown : field.EndsWith(unknown, StringComparison.Ordinal) ? field : $"{field}.{unknown}";
+            return ApiProblemException.Invalid(at, "is not a known field.");
+        }
+        var expected = message switch
+        {
+            _ when message.Contains("System.Guid", StringComparison.Ordinal) => "must be an id in GUID form, e.g. 8865aa96-f62d-4f9b-a912-ab2100f60f42.",
+            _ when message.Contains("System.Boolean", StringComparison.Ordinal) => "must be true or false.",
+            _ when message.Contains("System.String", StringComparison.Ordinal) => "must be a string.",
+            _ when message.Contains("System.Int", StringComparison.Ordinal) => "must be a whole number.",
+            _ => "has the wrong type or form.",
+        };
+        return ApiProblemException.Invalid(field.Length == 0 ? "body" : field, expected);
+    }
+
+    private static string FieldOf(string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? "" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+
+    public static string RequireName(string? value, string field = "Name")
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw ApiProblemException.Invalid(field, "is required and must not be blank.");
+        }
+        var trimmed = value.Trim();
+        if (trimmed.Length > MaxNameLength)
+        {
+            throw ApiProblemException.Invalid(field, $"must be at most {MaxNameLength} characters long.");
+        }
+        if (trimmed.Any(char.IsControl))
+        {
+            throw ApiProblemException.Invalid(field, "must not contain control characters.");
+        }
+        return trimmed;
+    }
+
+    /// <summary>An absolute http(s) URL; an IP literal the delivery guard would refuse is refused here already.</summary>
+    public static string? CheckWebhookUrl(string? value, string field, NetworkPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (value is null)
+        {
+            return null;
+        }
+        if (value.Length > MaxUrlLength)
+        {
+            throw ApiProblemException.Invalid(field, $"must be at most {MaxUrlLength} characters long.");
+        }
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
+        {
+            throw ApiProblemException.Invalid(field, "must be an absolute http or https URL.");
+        }
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            throw ApiProblemException.Invalid(field, "must not carry a user name or password; use ?Token=… instead.");
+        }
+        if (!string.IsNullOrEmpty(uri.Fragment))
+        {
+            throw ApiProblemException.Invalid(field, "must not have a #fragment.");
+        }
+        if (IPAddress.TryParse(uri.IdnHost, out var address) && !policy.IsAllowed(address))
+        {
+            throw ApiProblemException.Invalid(field,
+                "points at a private, loopback or link-local address, which deliveries refuse (see Delivery:AllowedNetworks).");
+        }
+        return value;
+    }
+
+    public static Guid ParseId(string value, string what)
+    {
+        if (!Guid.TryParse(value, out var id))
+        {
+            throw ApiProblemException.NotFound(what, value);
+        }
+        return id;
+    }
+
+    public static Guid? QueryId(string? value, string name)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+        return Guid.TryParse(value, out var id) ? id : throw ApiProblemException.Invalid(name, "must be an id in GUID form.");
+    }
+
+    public static TEnum? QueryEnum<TEnum>(string? value, string name) where TEnum : struct, Enum
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+        return Enum.TryParse<TEnum>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !char.IsDigit(value[0])
+            ? parsed
+            : throw ApiProblemException.Invalid(name, $"must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
+    }
+
+    public static int QueryLimit(string? value, int fallback = 100, int max = 500)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return fallback;
+        }
+        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= max
+            ? limit
+            : throw ApiProblemException.Invalid("limit", $"must be a whole number from 1 to {max}.");
+    }
+
+    public static long? QueryCursor(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor) && cursor > 0
+            ? cursor
+            : throw ApiProblemException.Invalid("cursor", "is not a cursor this API returned.");
+    }
+}

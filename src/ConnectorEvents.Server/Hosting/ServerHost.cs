@@ -1,0 +1,100 @@
+using ConnectorEvents.Core.Clients;
+using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Core.Enterprises;
+using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Messages;
+using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Server.Api;
+using ConnectorEvents.Storage.Sqlite;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ConnectorEvents.Server.Hosting;
+
+/// <summary>Builds the server; the program and the tests both start it through here.</summary>
+public static class ServerHost
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        // Settings files sit beside the binaries, so the server finds them from any working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+        ProvideDevelopmentAdminKey(builder);
+        AddServices(builder.Services, builder.Configuration);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<AdminAuthentication>();
+        app.MapOpenApi();
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        var api = app.MapGroup("/api/v1").ProducesProblem(400).ProducesProblem(401).ProducesProblem(404);
+        api.MapEnterprises();
+        api.MapClients();
+        api.MapIntegrations();
+        api.MapMessages();
+        return app;
+    }
+
+    private static void ProvideDevelopmentAdminKey(WebApplicationBuilder builder)
+    {
+        if (!builder.Environment.IsDevelopment() || !string.IsNullOrWhiteSpace(builder.Configuration["Security:AdminApiKey"]))
+        {
+            return;
+        }
+        var dataDirectory = builder.Configuration["Storage:DataDirectory"] ?? "./data";
+        var key = AdminKeyFile.LoadOrCreate(Path.GetFullPath(dataDirectory), Console.Out);
+        builder.Configuration.AddInMemoryCollection([new("Security:AdminApiKey", key)]);
+    }
+
+    private static void AddServices(IServiceCollection services, ConfigurationManager configuration)
+    {
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
+        services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.Section)).ValidateOnStart();
+        services.AddOptions<SecretRotationOptions>().Bind(configuration.GetSection(SecurityOptions.Section));
+        services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
+        services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IConnectorStore>(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            Directory.CreateDirectory(Path.GetFullPath(storage.DataDirectory));
+            return new SqliteConnectorStore(storage.DatabasePath);
+        });
+        services.AddSingleton<GroupCommitWriter>();
+        services.AddSingleton(sp => new NetworkPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value));
+        services.AddSingleton(sp => new WebhookSender(
+            new HttpClient(WebhookSender.CreateHandler(sp.GetRequiredService<NetworkPolicy>())) { Timeout = Timeout.InfiniteTimeSpan },
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new RetryPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value, Random.Shared));
+        services.AddSingleton<DeliveryDispatcher>();
+        services.AddSingleton<EnterpriseService>();
+        services.AddSingleton<ClientService>();
+        services.AddSingleton<IntegrationService>();
+        services.AddSingleton<MessageService>();
+        services.AddHostedService<DeliveryHostedService>();
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-delivery", tags: ["ready"]);
+        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+            json.SerializerOptions.PropertyNamingPolicy = null;
+        });
+    }
+}

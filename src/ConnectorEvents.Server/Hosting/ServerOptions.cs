@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Options;
+
+namespace ConnectorEvents.Server.Hosting;
+
+/// <summary>Configuration section <c>Storage</c>.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Folder of the SQLite database and the generated development admin key.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "connector-events.db");
+}
+
+/// <summary>Configuration section <c>Security</c>.</summary>
+public sealed class SecurityOptions
+{
+    public const string Section = "Security";
+
+    /// <summary>The management API key, sent as <c>Authorization: Bearer …</c>.</summary>
+    public string? AdminApiKey { get; set; }
+}
+
+public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            return ValidateOptionsResult.Fail("Storage:DataDirectory must name a folder, e.g. ./data.");
+        }
+        if (options.DataDirectory.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            return ValidateOptionsResult.Fail("Storage:DataDirectory contains characters a path cannot hold.");
+        }
+        return ValidateOptionsResult.Success;
+    }
+}
+
+public sealed class SecurityOptionsValidator : IValidateOptions<SecurityOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SecurityOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.AdminApiKey))
+        {
+            return ValidateOptionsResult.Fail(
+                "Security:AdminApiKey is not set. Set it (or the environment variable Security__AdminApiKey); " +
+                "only the Development environment generates one by itself.");
+        }
+        if (options.AdminApiKey.Length < 16)
+        {
+            return ValidateOptionsResult.Fail("Security:AdminApiKey must be at least 16 characters long.");
+        }
+        return ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,176 @@
+using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Storage;
+using Microsoft.Data.Sqlite;
+using static ConnectorEvents.Storage.Sqlite.SqliteRows;
+
+namespace ConnectorEvents.Storage.Sqlite;
+
+/// <summary>
+/// The embedded provider: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a commit is on disk before
+/// anyone is answered. Writes use one long-lived connection (the group-commit writer's thread); reads use pooled ones.
+/// </summary>
+public sealed class SqliteConnectorStore : IConnectorStore
+{
+    private readonly string _connectionString;
+    private readonly Lazy<SqliteConnection> _writeConnection;
+    private SqliteWriteTransaction.Statements? _statements;
+
+    public SqliteConnectorStore(string databasePath)
+    {
+        DatabasePath = databasePath;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _writeConnection = new Lazy<SqliteConnection>(Open);
+    }
+
+    public string DatabasePath { get; }
+
+    public void Migrate()
+    {
+        var connection = _writeConnection.Value;
+        Execute(connection, null, "PRAGMA journal_mode=WAL;");
+        Execute(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_utc INTEGER NOT NULL);");
+        foreach (var (version, sql) in SqliteMigrations.All)
+        {
+            using var tx = connection.BeginTransaction();
+            using (var check = Command(connection, tx, "SELECT COUNT(*) FROM schema_migrations WHERE version = $v", ("$v", version)))
+            {
+                if ((long)check.ExecuteScalar()! > 0)
+                {
+                    continue;
+                }
+            }
+            Execute(connection, tx, sql);
+            Execute(connection, tx, "INSERT INTO schema_migrations (version, applied_utc) VALUES ($v, $t)",
+                ("$v", version), ("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            tx.Commit();
+        }
+    }
+
+    public IWriteTransaction BeginWrite()
+    {
+        var connection = _writeConnection.Value;
+        _statements ??= new SqliteWriteTransaction.Statements(connection);
+        return new SqliteWriteTransaction(connection, _statements);
+    }
+
+    public bool Ping()
+    {
+        try
+        {
+            using var connection = Open();
+            using var command = Command(connection, null, "SELECT 1");
+            return (long)command.ExecuteScalar()! == 1;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    public EnterpriseRecord? FindEnterprise(Guid id) => Read(c => SqliteRows.FindEnterprise(c, null, id));
+
+    public IReadOnlyList<EnterpriseRecord> ListEnterprises(int limit, Guid? after) => Read(c => Many(c, null, Enterprise,
+        $"SELECT {EnterpriseColumns} FROM enterprises WHERE ($after IS NULL OR id > $after) ORDER BY id LIMIT $limit",
+        ("$after", Db(after)), ("$limit", limit)));
+
+    public IReadOnlyList<ServiceRecord> ListServices(Guid enterpriseId) => Read(c => Many(c, null, Service,
+        $"SELECT {ServiceColumns} FROM services WHERE enterprise_id = $e ORDER BY name, id", ("$e", Db(enterpriseId))));
+
+    public ClientRecord? FindClient(Guid id) => Read(c => SqliteRows.FindClient(c, null, id));
+
+    public IReadOnlyList<ClientRecord> ListClients(int limit, Guid? after) => Read(c => Many(c, null, Client,
+        $"SELECT {ClientColumns} FROM clients WHERE ($after IS NULL OR id > $after) ORDER BY id LIMIT $limit",
+        ("$after", Db(after)), ("$limit", limit)));
+
+    public IReadOnlyList<SigningSecretRecord> ListSecrets(Guid clientId) => Read(c => Many(c, null,
+        r => new SigningSecretRecord(Id(r, 0), r.GetString(1), Time(r, 2), TimeOrNull(r, 3)),
+        "SELECT client_id, secret, created_utc, expires_utc FROM client_secrets WHERE client_id = $c ORDER BY created_utc DESC",
+        ("$c", Db(clientId))));
+
+    public IntegrationRecord? FindIntegration(Guid id) => Read(c => SqliteRows.FindIntegration(c, null, id));
+
+    public IReadOnlyList<IntegrationRecord> ListIntegrations(IntegrationQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Read(c => Many(c, null, Integration,
+            $"""
+            SELECT {IntegrationColumns} FROM integrations
+            WHERE ($e IS NULL OR enterprise_id = $e) AND ($c IS NULL OR client_id = $c) AND ($s IS NULL OR state = $s)
+              AND ($after IS NULL OR id > $after)
+            ORDER BY id LIMIT $limit
+            """,
+            ("$e", Db(query.EnterpriseId)), ("$c", Db(query.ClientId)), ("$s", Db(query.State?.ToString())),
+            ("$after", Db(query.After)), ("$limit", query.Limit)));
+    }
+
+    public IReadOnlyList<MessageRecord> ListMessages(MessageQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Read(c => Many(c, null, Message,
+            $"""
+            SELECT {MessageColumns} FROM messages
+            WHERE ($c IS NULL OR client_id = $c) AND ($i IS NULL OR integration_id = $i) AND ($s IS NULL OR status = $s)
+              AND ($before IS NULL OR seq < $before)
+            ORDER BY seq DESC LIMIT $limit
+            """,
+            ("$c", Db(query.ClientId)), ("$i", Db(query.IntegrationId)), ("$s", Db(query.Status?.ToString())),
+            ("$before", query.BeforeSeq is { } b ? b : DBNull.Value), ("$limit", query.Limit)));
+    }
+
+    public MessageRecord? FindMessage(string id) => Read(c => SqliteRows.FindMessage(c, null, id));
+
+    public IReadOnlyList<AttemptRecord> ListAttempts(long messageSeq) => Read(c => Many(c, null,
+        r => new AttemptRecord(r.GetInt64(0), r.GetInt32(1), Time(r, 2), r.GetDouble(3), r.GetString(4),
+            r.IsDBNull(5) ? null : r.GetInt32(5), Text(r, 6), Text(r, 7), Text(r, 8)),
+        """
+        SELECT message_seq, attempt_number, started_utc, duration_ms, url, status_code, error_kind, error, response_body
+        FROM attempts WHERE message_seq = $m ORDER BY id
+        """, ("$m", messageSeq)));
+
+    public IReadOnlyList<PendingMessage> LoadPending(Guid integrationId, long afterQueueSeq, int limit) => Read(c => Many(c, null,
+        r => new PendingMessage(r.GetInt64(0), r.GetString(1), Id(r, 2), Id(r, 3), r.GetInt64(4), r.GetInt32(5), TimeOrNull(r, 6),
+            (byte[])r.GetValue(7)),
+        """
+        SELECT seq, id, integration_id, client_id, queue_seq, attempt_count, next_attempt_utc, body FROM messages
+        WHERE integration_id = $i AND status = 'Pending' AND queue_seq > $after ORDER BY queue_seq LIMIT $limit
+        """, ("$i", Db(integrationId)), ("$after", afterQueueSeq), ("$limit", limit)));
+
+    public IReadOnlyList<Guid> ListIntegrationsWithPending() => Read(c => Many(c, null, r => Id(r, 0),
+        "SELECT DISTINCT integration_id FROM messages WHERE status = 'Pending'"));
+
+    public long MaxQueueSeq() => Read(c =>
+    {
+        using var command = Command(c, null, "SELECT COALESCE(MAX(queue_seq), 0) FROM messages");
+        return (long)command.ExecuteScalar()!;
+    });
+
+    private T Read<T>(Func<SqliteConnection, T> query)
+    {
+        using var connection = Open();
+        return query(connection);
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, null, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        return connection;
+    }
+
+    public void Dispose()
+    {
+        _statements?.Dispose();
+        if (_writeConnection.IsValueCreated)
+        {
+            _writeConnection.Value.Dispose();
+        }
+        SqliteConnection.ClearAllPools();
+    }
+}

@@ -1,0 +1,90 @@
+namespace ConnectorEvents.Storage.Sqlite;
+
+/// <summary>Schema versions, applied in order, each once, each in its own transaction.</summary>
+internal static class SqliteMigrations
+{
+    public static IReadOnlyList<(int Version, string Sql)> All { get; } =
+    [
+        (1, """
+            CREATE TABLE enterprises (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                created_utc INTEGER NOT NULL
+            );
+            CREATE TABLE services (
+                id TEXT PRIMARY KEY,
+                enterprise_id TEXT NOT NULL REFERENCES enterprises(id),
+                name TEXT NOT NULL,
+                created_utc INTEGER NOT NULL
+            );
+            CREATE INDEX ix_services_enterprise ON services(enterprise_id);
+            CREATE TABLE clients (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                client_token TEXT NOT NULL UNIQUE,
+                integration_webhook_url TEXT,
+                general_webhook_url TEXT,
+                integration_webhook_disabled_utc INTEGER,
+                integration_webhook_disabled_reason TEXT,
+                created_utc INTEGER NOT NULL
+            );
+            CREATE TABLE client_secrets (
+                client_id TEXT NOT NULL REFERENCES clients(id),
+                secret TEXT NOT NULL,
+                created_utc INTEGER NOT NULL,
+                expires_utc INTEGER
+            );
+            CREATE INDEX ix_client_secrets_client ON client_secrets(client_id);
+            CREATE TABLE integrations (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                enterprise_id TEXT NOT NULL REFERENCES enterprises(id),
+                service_id TEXT REFERENCES services(id),
+                client_id TEXT NOT NULL REFERENCES clients(id),
+                access_token TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL,
+                enabled_before_cancel INTEGER NOT NULL,
+                requestor_name TEXT,
+                requestor_email TEXT,
+                created_utc INTEGER NOT NULL,
+                updated_utc INTEGER NOT NULL,
+                deleted_utc INTEGER
+            );
+            CREATE INDEX ix_integrations_client ON integrations(client_id);
+            CREATE INDEX ix_integrations_enterprise ON integrations(enterprise_id);
+            CREATE TABLE messages (
+                seq INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                channel TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                integration_id TEXT NOT NULL,
+                event_type TEXT NOT NULL,
+                body BLOB NOT NULL,
+                status TEXT NOT NULL,
+                status_reason TEXT,
+                queue_seq INTEGER NOT NULL,
+                attempt_count INTEGER NOT NULL,
+                next_attempt_utc INTEGER,
+                created_utc INTEGER NOT NULL,
+                completed_utc INTEGER
+            );
+            CREATE INDEX ix_messages_pending ON messages(integration_id, queue_seq) WHERE status = 'Pending';
+            CREATE INDEX ix_messages_queue ON messages(queue_seq);
+            CREATE INDEX ix_messages_client ON messages(client_id, seq);
+            CREATE INDEX ix_messages_integration ON messages(integration_id, seq);
+            CREATE TABLE attempts (
+                id INTEGER PRIMARY KEY,
+                message_seq INTEGER NOT NULL,
+                attempt_number INTEGER NOT NULL,
+                started_utc INTEGER NOT NULL,
+                duration_ms REAL NOT NULL,
+                url TEXT NOT NULL,
+                status_code INTEGER,
+                error_kind TEXT,
+                error TEXT,
+                response_body TEXT
+            );
+            CREATE INDEX ix_attempts_message ON attempts(message_seq);
+            """),
+    ];
+}

@@ -1,0 +1,115 @@
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace ConnectorEvents.Storage.Sqlite;
+
+/// <summary>Column lists and row readers shared by the read side and the write transaction.</summary>
+internal static class SqliteRows
+{
+    public const string EnterpriseColumns = "id, name, created_utc";
+    public const string ServiceColumns = "id, enterprise_id, name, created_utc";
+    public const string ClientColumns =
+        "id, name, client_token, integration_webhook_url, general_webhook_url, integration_webhook_disabled_utc, " +
+        "integration_webhook_disabled_reason, created_utc";
+    public const string IntegrationColumns =
+        "id, name, enterprise_id, service_id, client_id, access_token, state, enabled_before_cancel, requestor_name, " +
+        "requestor_email, created_utc, updated_utc, deleted_utc";
+    public const string MessageColumns =
+        "seq, id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq, attempt_count, " +
+        "next_attempt_utc, created_utc, completed_utc";
+
+    public static EnterpriseRecord Enterprise(SqliteDataReader r) => new(Id(r, 0), r.GetString(1), Time(r, 2));
+
+    public static ServiceRecord Service(SqliteDataReader r) => new(Id(r, 0), Id(r, 1), r.GetString(2), Time(r, 3));
+
+    public static ClientRecord Client(SqliteDataReader r) => new(
+        Id(r, 0), r.GetString(1), r.GetString(2), Text(r, 3), Text(r, 4), TimeOrNull(r, 5), Text(r, 6), Time(r, 7));
+
+    public static IntegrationRecord Integration(SqliteDataReader r) => new(
+        Id(r, 0), r.GetString(1), Id(r, 2), r.IsDBNull(3) ? null : Id(r, 3), Id(r, 4), r.GetString(5),
+        Enum.Parse<IntegrationState>(r.GetString(6)), r.GetInt64(7) != 0,
+        r.IsDBNull(8) ? null : new Requestor(r.GetString(8), r.GetString(9)),
+        Time(r, 10), Time(r, 11), TimeOrNull(r, 12));
+
+    public static MessageRecord Message(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetString(5),
+        (byte[])r.GetValue(6), Enum.Parse<MessageStatus>(r.GetString(7)), Text(r, 8), r.GetInt64(9), r.GetInt32(10),
+        TimeOrNull(r, 11), Time(r, 12), TimeOrNull(r, 13));
+
+    public static Guid Id(SqliteDataReader r, int i) => Guid.Parse(r.GetString(i));
+
+    public static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    public static DateTimeOffset Time(SqliteDataReader r, int i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+
+    public static DateTimeOffset? TimeOrNull(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : Time(r, i);
+
+    public static object Db(Guid value) => value.ToString();
+
+    public static object Db(Guid? value) => value is { } v ? v.ToString() : DBNull.Value;
+
+    public static object Db(string? value) => value is null ? DBNull.Value : value;
+
+    public static object Db(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
+
+    public static object Db(DateTimeOffset? value) => value is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
+
+    public static object Db(int? value) => value is { } v ? v : DBNull.Value;
+
+    public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command;
+    }
+
+    public static T? One<T>(SqliteConnection connection, SqliteTransaction? tx, Func<SqliteDataReader, T> map, string sql,
+        params (string Name, object Value)[] parameters) where T : class
+    {
+        using var command = Command(connection, tx, sql, parameters);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? map(reader) : null;
+    }
+
+    public static List<T> Many<T>(SqliteConnection connection, SqliteTransaction? tx, Func<SqliteDataReader, T> map, string sql,
+        params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, tx, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var list = new List<T>();
+        while (reader.Read())
+        {
+            list.Add(map(reader));
+        }
+        return list;
+    }
+
+    public static int Execute(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, tx, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    // Finders used by both sides.
+    public static EnterpriseRecord? FindEnterprise(SqliteConnection c, SqliteTransaction? tx, Guid id) =>
+        One(c, tx, Enterprise, $"SELECT {EnterpriseColumns} FROM enterprises WHERE id = $id", ("$id", Db(id)));
+
+    public static ServiceRecord? FindService(SqliteConnection c, SqliteTransaction? tx, Guid id) =>
+        One(c, tx, Service, $"SELECT {ServiceColumns} FROM services WHERE id = $id", ("$id", Db(id)));
+
+    public static ClientRecord? FindClient(SqliteConnection c, SqliteTransaction? tx, Guid id) =>
+        One(c, tx, Client, $"SELECT {ClientColumns} FROM clients WHERE id = $id", ("$id", Db(id)));
+
+    public static IntegrationRecord? FindIntegration(SqliteConnection c, SqliteTransaction? tx, Guid id) =>
+        One(c, tx, Integration, $"SELECT {IntegrationColumns} FROM integrations WHERE id = $id", ("$id", Db(id)));
+
+    public static MessageRecord? FindMessage(SqliteConnection c, SqliteTransaction? tx, string id) =>
+        One(c, tx, Message, $"SELECT {MessageColumns} FROM messages WHERE id = $id", ("$id", id));
+}

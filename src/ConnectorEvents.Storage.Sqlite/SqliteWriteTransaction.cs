@@ -1,0 +1,224 @@
+using ConnectorEvents.Core.Storage;
+using Microsoft.Data.Sqlite;
+using static ConnectorEvents.Storage.Sqlite.SqliteRows;
+
+namespace ConnectorEvents.Storage.Sqlite;
+
+internal sealed class SqliteWriteTransaction : IWriteTransaction
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteTransaction _tx;
+    private readonly Statements _statements;
+
+    public SqliteWriteTransaction(SqliteConnection connection, Statements statements)
+    {
+        _connection = connection;
+        _statements = statements;
+        // IMMEDIATE: take the write lock now rather than fail to upgrade a read lock later.
+        _tx = connection.BeginTransaction(deferred: false);
+        statements.Enlist(_tx);
+    }
+
+    public EnterpriseRecord? FindEnterprise(Guid id) => SqliteRows.FindEnterprise(_connection, _tx, id);
+
+    public ServiceRecord? FindService(Guid id) => SqliteRows.FindService(_connection, _tx, id);
+
+    public ClientRecord? FindClient(Guid id) => SqliteRows.FindClient(_connection, _tx, id);
+
+    public IntegrationRecord? FindIntegration(Guid id) => SqliteRows.FindIntegration(_connection, _tx, id);
+
+    public MessageRecord? FindMessage(string id) => SqliteRows.FindMessage(_connection, _tx, id);
+
+    public void InsertEnterprise(EnterpriseRecord enterprise)
+    {
+        ArgumentNullException.ThrowIfNull(enterprise);
+        Execute(_connection, _tx, "INSERT INTO enterprises (id, name, created_utc) VALUES ($id, $name, $created)",
+            ("$id", Db(enterprise.Id)), ("$name", enterprise.Name), ("$created", Db(enterprise.CreatedUtc)));
+    }
+
+    public void InsertService(ServiceRecord service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        Execute(_connection, _tx, "INSERT INTO services (id, enterprise_id, name, created_utc) VALUES ($id, $e, $name, $created)",
+            ("$id", Db(service.Id)), ("$e", Db(service.EnterpriseId)), ("$name", service.Name), ("$created", Db(service.CreatedUtc)));
+    }
+
+    public void InsertClient(ClientRecord client) => WriteClient(client, $"INSERT INTO clients ({ClientColumns}) VALUES ($id, $name, $token, $iurl, $gurl, $disabled, $reason, $created)");
+
+    public void UpdateClient(ClientRecord client) => WriteClient(client, """
+        UPDATE clients SET name = $name, client_token = $token, integration_webhook_url = $iurl, general_webhook_url = $gurl,
+            integration_webhook_disabled_utc = $disabled, integration_webhook_disabled_reason = $reason, created_utc = $created
+        WHERE id = $id
+        """);
+
+    private void WriteClient(ClientRecord client, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        Execute(_connection, _tx, sql,
+            ("$id", Db(client.Id)), ("$name", client.Name), ("$token", client.ClientToken), ("$iurl", Db(client.IntegrationWebhookUrl)),
+            ("$gurl", Db(client.GeneralWebhookUrl)), ("$disabled", Db(client.IntegrationWebhookDisabledUtc)),
+            ("$reason", Db(client.IntegrationWebhookDisabledReason)), ("$created", Db(client.CreatedUtc)));
+    }
+
+    public void InsertSecret(SigningSecretRecord secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        Execute(_connection, _tx, "INSERT INTO client_secrets (client_id, secret, created_utc, expires_utc) VALUES ($c, $s, $created, $expires)",
+            ("$c", Db(secret.ClientId)), ("$s", secret.Secret), ("$created", Db(secret.CreatedUtc)), ("$expires", Db(secret.ExpiresUtc)));
+    }
+
+    public void ExpireSecrets(Guid clientId, DateTimeOffset expiresUtc) =>
+        Execute(_connection, _tx, "UPDATE client_secrets SET expires_utc = $expires WHERE client_id = $c AND expires_utc IS NULL",
+            ("$c", Db(clientId)), ("$expires", Db(expiresUtc)));
+
+    public void InsertIntegration(IntegrationRecord integration) => WriteIntegration(integration,
+        $"INSERT INTO integrations ({IntegrationColumns}) VALUES ($id, $name, $e, $s, $c, $token, $state, $ebc, $rn, $re, $created, $updated, $deleted)");
+
+    public void UpdateIntegration(IntegrationRecord integration) => WriteIntegration(integration, """
+        UPDATE integrations SET name = $name, enterprise_id = $e, service_id = $s, client_id = $c, access_token = $token,
+            state = $state, enabled_before_cancel = $ebc, requestor_name = $rn, requestor_email = $re, created_utc = $created,
+            updated_utc = $updated, deleted_utc = $deleted
+        WHERE id = $id
+        """);
+
+    private void WriteIntegration(IntegrationRecord i, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(i);
+        Execute(_connection, _tx, sql,
+            ("$id", Db(i.Id)), ("$name", i.Name), ("$e", Db(i.EnterpriseId)), ("$s", Db(i.ServiceId)), ("$c", Db(i.ClientId)),
+            ("$token", i.AccessToken), ("$state", i.State.ToString()), ("$ebc", i.EnabledBeforeCancel ? 1 : 0),
+            ("$rn", Db(i.Requestor?.Name)), ("$re", Db(i.Requestor?.Email)), ("$created", Db(i.CreatedUtc)),
+            ("$updated", Db(i.UpdatedUtc)), ("$deleted", Db(i.DeletedUtc)));
+    }
+
+    public (long Seq, long QueueSeq) InsertMessage(MessageRecord message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var p = _statements.InsertMessage.Parameters;
+        p["$id"].Value = message.Id;
+        p["$channel"].Value = message.Channel.ToString();
+        p["$client"].Value = Db(message.ClientId);
+        p["$integration"].Value = Db(message.IntegrationId);
+        p["$type"].Value = message.EventType;
+        p["$body"].Value = message.Body;
+        p["$status"].Value = message.Status.ToString();
+        p["$reason"].Value = Db(message.StatusReason);
+        p["$created"].Value = Db(message.CreatedUtc);
+        p["$completed"].Value = Db(message.CompletedUtc);
+        using var reader = _statements.InsertMessage.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    public void RecordAttempt(AttemptRecord attempt)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        var p = _statements.InsertAttempt.Parameters;
+        p["$m"].Value = attempt.MessageSeq;
+        p["$n"].Value = attempt.AttemptNumber;
+        p["$started"].Value = Db(attempt.StartedUtc);
+        p["$duration"].Value = attempt.DurationMs;
+        p["$url"].Value = attempt.Url;
+        p["$code"].Value = Db(attempt.StatusCode);
+        p["$kind"].Value = Db(attempt.ErrorKind);
+        p["$error"].Value = Db(attempt.Error);
+        p["$body"].Value = Db(attempt.ResponseBody);
+        _statements.InsertAttempt.ExecuteNonQuery();
+    }
+
+    public void UpdateProgress(MessageProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        var p = _statements.UpdateProgress.Parameters;
+        p["$seq"].Value = progress.Seq;
+        p["$status"].Value = progress.Status.ToString();
+        p["$reason"].Value = Db(progress.StatusReason);
+        p["$attempts"].Value = progress.AttemptCount;
+        p["$next"].Value = Db(progress.NextAttemptUtc);
+        p["$completed"].Value = Db(progress.CompletedUtc);
+        _statements.UpdateProgress.ExecuteNonQuery();
+    }
+
+    public long Requeue(long seq)
+    {
+        using var command = Command(_connection, _tx, """
+            UPDATE messages SET status = 'Pending', status_reason = NULL, attempt_count = 0, next_attempt_utc = NULL,
+                completed_utc = NULL, queue_seq = (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM messages)
+            WHERE seq = $seq RETURNING queue_seq
+            """, ("$seq", seq));
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public void Savepoint() => _statements.Savepoint.ExecuteNonQuery();
+
+    public void RollbackToSavepoint() => _statements.Rollback.ExecuteNonQuery();
+
+    public void ReleaseSavepoint() => _statements.Release.ExecuteNonQuery();
+
+    public void Commit() => _tx.Commit();
+
+    public void Dispose() => _tx.Dispose();
+
+    /// <summary>The hot-path statements, prepared once on the write connection and reused by every batch.</summary>
+    internal sealed class Statements : IDisposable
+    {
+        public Statements(SqliteConnection connection)
+        {
+            InsertMessage = Prepare(connection, """
+                INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
+                    attempt_count, next_attempt_utc, created_utc, completed_utc)
+                VALUES ($id, $channel, $client, $integration, $type, $body, $status, $reason,
+                    (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM messages), 0, NULL, $created, $completed)
+                RETURNING seq, queue_seq
+                """, "$id", "$channel", "$client", "$integration", "$type", "$body", "$status", "$reason", "$created", "$completed");
+            InsertAttempt = Prepare(connection, """
+                INSERT INTO attempts (message_seq, attempt_number, started_utc, duration_ms, url, status_code, error_kind, error, response_body)
+                VALUES ($m, $n, $started, $duration, $url, $code, $kind, $error, $body)
+                """, "$m", "$n", "$started", "$duration", "$url", "$code", "$kind", "$error", "$body");
+            UpdateProgress = Prepare(connection, """
+                UPDATE messages SET status = $status, status_reason = $reason, attempt_count = $attempts,
+                    next_attempt_utc = $next, completed_utc = $completed
+                WHERE seq = $seq
+                """, "$seq", "$status", "$reason", "$attempts", "$next", "$completed");
+            Savepoint = Prepare(connection, "SAVEPOINT unit");
+            Rollback = Prepare(connection, "ROLLBACK TO unit");
+            Release = Prepare(connection, "RELEASE unit");
+        }
+
+        public SqliteCommand InsertMessage { get; }
+        public SqliteCommand InsertAttempt { get; }
+        public SqliteCommand UpdateProgress { get; }
+        public SqliteCommand Savepoint { get; }
+        public SqliteCommand Rollback { get; }
+        public SqliteCommand Release { get; }
+
+        private IEnumerable<SqliteCommand> All => [InsertMessage, InsertAttempt, UpdateProgress, Savepoint, Rollback, Release];
+
+        public void Enlist(SqliteTransaction tx)
+        {
+            foreach (var command in All)
+            {
+                command.Transaction = tx;
+            }
+        }
+
+        private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name, Value = DBNull.Value });
+            }
+            return command;
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in All)
+            {
+                command.Dispose();
+            }
+        }
+    }
+}
