@@ -34,9 +34,6 @@ public sealed class AdminAuthentication(RequestDelegate next, IOptions<SecurityO
         return next(context);
     }
 
-    private static Task Refuse(HttpContext context, string detail)
-    {
-        context.Response.Headers.WWWAuthenticate = "Bearer";
+    private static Task Refuse(HttpContext context, string detail) =>
         throw new ApiProblemException(StatusCodes.Status401Unauthorized, "Unauthorized.", detail);
-    }
 }

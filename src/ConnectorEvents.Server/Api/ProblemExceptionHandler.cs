@@ -29,9 +29,14 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
             details = Details(500, "An unexpected error occurred.", "The error was logged.");
         }
+        // Set here: the exception handler has cleared whatever headers the failing code set.
         if (details.Status == 503)
         {
             httpContext.Response.Headers.RetryAfter = "5";
+        }
+        if (details.Status == 401)
+        {
+            httpContext.Response.Headers.WWWAuthenticate = "Bearer";
         }
         httpContext.Response.StatusCode = details.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext

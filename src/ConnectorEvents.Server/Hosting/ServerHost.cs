@@ -1,3 +1,4 @@
+using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Enterprises;
@@ -95,6 +96,8 @@ public static class ServerHost
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
             json.SerializerOptions.PropertyNamingPolicy = null;
+            // The context's own options do not travel with it into these options, so the contract's timestamp form is set again.
+            json.SerializerOptions.Converters.Add(new UtcSecondsConverter());
         });
     }
 }

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ConnectorEvents.Testing;
+
+/// <summary>
+/// The server as a separate OS process (the built ConnectorEvents.Server.dll), so a test can SIGKILL it
+/// mid-flight and start it again on the same data folder.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, Uri baseUri)
+    {
+        _process = process;
+        BaseUri = baseUri;
+    }
+
+    public Uri BaseUri { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, IDictionary<string, string>? settings = null)
+    {
+        var dll = ServerDll();
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["Storage__DataDirectory"] = dataDirectory;
+        start.Environment["Security__AdminApiKey"] = RunningServer.AdminKey;
+        start.Environment["Delivery__AllowedNetworks__0"] = "127.0.0.0/8";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The server process did not start.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return server;
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The server process exited with code {_process.ExitCode} before it was ready.");
+            }
+            try
+            {
+                using var response = await http.GetAsync("/healthz/ready").ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+        throw new TimeoutException("The server process did not become ready in time.");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flush; what was not committed is gone.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The server's own build output, in the configuration these tests were built in.</summary>
+    private static string ServerDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+            ? "Release" : "Debug";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ConnectorEvents.slnx")))
+            {
+                var dll = Path.Combine(dir.FullName, "src", "ConnectorEvents.Server", "bin", configuration, "net10.0", "ConnectorEvents.Server.dll");
+                return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the server first.", dll);
+            }
+        }
+        throw new DirectoryNotFoundException("The repository root (ConnectorEvents.slnx) was not found above the test binaries.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        _process.Dispose();
+    }
+}
