@@ -1,0 +1,57 @@
+using ConnectorEvents.Server.Hosting;
+using ConnectorEvents.Testing;
+using Microsoft.Extensions.Options;
+using Xunit;
+
+namespace ConnectorEvents.Server.Tests;
+
+public sealed class ConfigurationTests
+{
+    [Theory]
+    [InlineData("Delivery:Jitter", "5", "Delivery:Jitter")]
+    [InlineData("Delivery:Timeout", "00:00:00", "Delivery:Timeout")]
+    [InlineData("Delivery:AllowedNetworks:0", "10.0.0.0/33", "Delivery:AllowedNetworks")]
+    [InlineData("Delivery:MaxConcurrency", "0", "Delivery:MaxConcurrency")]
+    [InlineData("Security:AdminApiKey", "short", "Security:AdminApiKey")]
+    [InlineData("Storage:DataDirectory", " ", "Storage:DataDirectory")]
+    public async Task Invalid_settings_stop_the_start_with_a_message_naming_them(string key, string value, string named)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(
+            () => RunningServer.StartAsync(new Dictionary<string, string?> { [key] = value }));
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_admin_key_outside_development_stops_the_start()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(
+            () => RunningServer.StartAsync(new Dictionary<string, string?> { ["Security:AdminApiKey"] = "" }));
+        Assert.Contains("Security__AdminApiKey", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_development_key_is_generated_once_kept_private_and_printed_once()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "ce-key-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var first = new StringWriter();
+            var key = AdminKeyFile.LoadOrCreate(folder, first);
+            Assert.Contains(key, first.ToString(), StringComparison.Ordinal);
+            Assert.True(key.Length >= 32);
+            var path = Path.Combine(folder, AdminKeyFile.FileName);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            }
+
+            using var second = new StringWriter();
+            Assert.Equal(key, AdminKeyFile.LoadOrCreate(folder, second));
+            Assert.Equal("", second.ToString());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
