@@ -30,6 +30,9 @@ public sealed class SqliteConnectorStore : IConnectorStore
 
     public string DatabasePath { get; }
 
+    /// <summary>The connection every write transaction uses (tests check its pragmas).</summary>
+    internal SqliteConnection WriteConnection => _writeConnection.Value;
+
     public void Migrate()
     {
         var connection = _writeConnection.Value;

@@ -118,7 +118,9 @@ public sealed partial class GroupCommitWriter : IDisposable
 #pragma warning restore CA1031
         {
             LogCommitFailed(_logger, ex, batch.Count);
-            foreach (var unit in done)
+            // Every unit of the batch, not only those that ran: the transaction may fail to begin, or a rollback to a
+            // savepoint may throw, before the later units were reached. Units already failed keep their own error.
+            foreach (var unit in batch)
             {
                 unit.Fail(new StorageUnavailableException("The write could not be committed.", ex));
             }
@@ -128,7 +130,16 @@ public sealed partial class GroupCommitWriter : IDisposable
         Interlocked.Add(ref _units, done.Count);
         foreach (var unit in done)
         {
-            unit.Complete();
+            try
+            {
+                unit.Complete();
+            }
+#pragma warning disable CA1031 // a throwing after-commit callback must not end the writer thread (and the process)
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogAfterCommitFailed(_logger, ex);
+            }
         }
     }
 
@@ -140,6 +151,9 @@ public sealed partial class GroupCommitWriter : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A group commit of {Count} writes failed")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An after-commit callback failed; its write is committed")]
+    private static partial void LogAfterCommitFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A background write failed")]
     private static partial void LogBackgroundWriteFailed(ILogger logger, Exception exception);

@@ -1,0 +1,269 @@
+using ConnectorEvents.Core.Storage;
+using Xunit;
+
+namespace ConnectorEvents.Storage.Compliance;
+
+public abstract partial class StoreComplianceTests
+{
+    private static PendingMessage AsPending(MessageRecord m) =>
+        new(m.Seq, m.Id, m.IntegrationId, m.ClientId, m.QueueSeq, m.AttemptCount, m.NextAttemptUtc, m.Body);
+
+    private static void AssertPending(IEnumerable<MessageRecord> expected, IEnumerable<PendingMessage> actual)
+    {
+        var wanted = expected.Select(AsPending).ToList();
+        var got = actual.ToList();
+        Assert.Equal(wanted.Select(p => p.Id), got.Select(p => p.Id));
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            Assert.Equal(wanted[i].Body, got[i].Body);
+            Assert.Equal(wanted[i], got[i] with { Body = wanted[i].Body });
+        }
+    }
+
+    [Fact]
+    public void InsertMessage_assigns_increasing_seq_and_queue_seq()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var positions = new List<(long Seq, long QueueSeq)>();
+
+        for (var i = 0; i < 5; i++)
+        {
+            positions.Add(Write(store, tx => tx.InsertMessage(NewMessage(seeded.Client.Id, seeded.Integration.Id))));
+        }
+        Write(store, tx =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                positions.Add(tx.InsertMessage(NewMessage(seeded.Client.Id, seeded.Integration.Id)));
+            }
+        });
+
+        for (var i = 1; i < positions.Count; i++)
+        {
+            Assert.True(positions[i].Seq > positions[i - 1].Seq, $"seq {positions[i].Seq} after {positions[i - 1].Seq}");
+            Assert.True(positions[i].QueueSeq > positions[i - 1].QueueSeq,
+                $"queue seq {positions[i].QueueSeq} after {positions[i - 1].QueueSeq}");
+        }
+        Assert.True(positions[0].QueueSeq > 0);
+        Assert.Equal(positions[^1].QueueSeq, store.MaxQueueSeq());
+    }
+
+    [Fact]
+    public void LoadPending_returns_that_integrations_pending_messages_in_queue_order_after_a_position_and_limited()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var other = AddIntegration(store, seeded);
+        var mine = new List<MessageRecord>();
+        for (var i = 0; i < 6; i++)
+        {
+            mine.Add(Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id)));
+            Insert(store, NewMessage(seeded.Client.Id, other.Id)); // interleaved, another lane
+        }
+        Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id, MessageStatus.Skipped));
+        var retrying = mine[4] with { AttemptCount = 2, NextAttemptUtc = T0.AddMinutes(30) };
+        Write(store, tx =>
+        {
+            tx.UpdateProgress(Delivered(mine[1]));
+            tx.UpdateProgress(new MessageProgress(mine[3].Seq, MessageStatus.Failed, "Given up after 8 attempts.", 8, null, T0));
+            tx.UpdateProgress(new MessageProgress(retrying.Seq, MessageStatus.Pending, null, 2, retrying.NextAttemptUtc, null));
+        });
+        MessageRecord[] pending = [mine[0], mine[2], retrying, mine[5]];
+
+        AssertPending(pending, store.LoadPending(seeded.Integration.Id, 0, 100));
+        AssertPending(pending[..2], store.LoadPending(seeded.Integration.Id, 0, 2));
+        AssertPending(pending[2..], store.LoadPending(seeded.Integration.Id, mine[2].QueueSeq, 100));
+        AssertPending(pending[2..3], store.LoadPending(seeded.Integration.Id, mine[2].QueueSeq, 1));
+        Assert.Empty(store.LoadPending(seeded.Integration.Id, mine[5].QueueSeq, 100));
+        Assert.Empty(store.LoadPending(Guid.NewGuid(), 0, 100));
+        Assert.Equal(6, store.LoadPending(other.Id, 0, 100).Count);
+    }
+
+    [Fact]
+    public void ListIntegrationsWithPending_names_each_integration_with_a_pending_message_once()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var second = AddIntegration(store, seeded);
+        var allDone = AddIntegration(store, seeded);
+        AddIntegration(store, seeded); // no messages at all
+        Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var secondsOnly = Insert(store, NewMessage(seeded.Client.Id, second.Id));
+        var done = Insert(store, NewMessage(seeded.Client.Id, allDone.Id));
+        Insert(store, NewMessage(seeded.Client.Id, allDone.Id, MessageStatus.Skipped));
+        Write(store, tx => tx.UpdateProgress(Delivered(done)));
+
+        Assert.Equal(
+            new[] { seeded.Integration.Id, second.Id }.Order(),
+            store.ListIntegrationsWithPending().Order());
+
+        Write(store, tx => tx.UpdateProgress(Delivered(secondsOnly)));
+
+        Assert.Equal([seeded.Integration.Id], store.ListIntegrationsWithPending());
+    }
+
+    [Fact]
+    public void UpdateProgress_records_the_outcome_of_a_delivery()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var message = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+
+        Write(store, tx => tx.UpdateProgress(new MessageProgress(message.Seq, MessageStatus.Pending, null, 1, T0.AddSeconds(5), null)));
+        AssertMessage(message with { AttemptCount = 1, NextAttemptUtc = T0.AddSeconds(5) }, store.FindMessage(message.Id));
+
+        Write(store, tx => tx.UpdateProgress(new MessageProgress(message.Seq, MessageStatus.Failed, "Given up after 8 attempts.", 8, null, T0.AddHours(30))));
+        var failed = message with
+        {
+            Status = MessageStatus.Failed,
+            StatusReason = "Given up after 8 attempts.",
+            AttemptCount = 8,
+            CompletedUtc = T0.AddHours(30),
+        };
+        AssertMessage(failed, store.FindMessage(message.Id));
+        Assert.Equal(message.QueueSeq, store.FindMessage(message.Id)!.QueueSeq);
+    }
+
+    [Fact]
+    public void Attempts_are_listed_per_message_in_the_order_they_were_recorded()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var first = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var second = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        AttemptRecord[] firsts =
+        [
+            new(first.Seq, 1, T0, 5003.25, "https://hooks.example.com/integration?…", null, "Timeout", "No answer within 5 s.", null),
+            new(first.Seq, 2, T0.AddSeconds(5), 12.5, "https://hooks.example.com/integration?…", 500, null, null, "oops"),
+            new(first.Seq, 3, T0.AddMinutes(5), 3.0, "https://hooks.example.com/integration?…", 204, null, null, null),
+        ];
+        AttemptRecord[] seconds = [new(second.Seq, 1, T0.AddMinutes(6), 1.75, "https://other.example.com/", 200, null, null, "ok")];
+
+        Write(store, tx => tx.RecordAttempt(firsts[0]));
+        Write(store, tx =>
+        {
+            tx.RecordAttempt(seconds[0]);
+            tx.RecordAttempt(firsts[1]);
+        });
+        Write(store, tx =>
+        {
+            tx.RecordAttempt(firsts[2]);
+            tx.UpdateProgress(Delivered(first, attempts: 3));
+        });
+
+        Assert.Equal(firsts, store.ListAttempts(first.Seq));
+        Assert.Equal(seconds, store.ListAttempts(second.Seq));
+        Assert.Empty(store.ListAttempts(second.Seq + 1000));
+        Assert.Equal(MessageStatus.Delivered, store.FindMessage(first.Id)!.Status);
+        Assert.Equal(3, store.FindMessage(first.Id)!.AttemptCount);
+    }
+
+    [Fact]
+    public void Requeue_puts_a_finished_message_back_at_the_end_of_the_queue_with_no_attempts()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var other = AddIntegration(store, seeded);
+        var delivered = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var failed = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var waiting = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var elsewhere = Insert(store, NewMessage(seeded.Client.Id, other.Id));
+        Write(store, tx =>
+        {
+            tx.RecordAttempt(new AttemptRecord(delivered.Seq, 1, T0, 2.0, "https://hooks.example.com/", 200, null, null, null));
+            tx.UpdateProgress(Delivered(delivered, attempts: 2));
+            tx.UpdateProgress(new MessageProgress(failed.Seq, MessageStatus.Failed, "The receiver answered 410 Gone.", 1, null, T0));
+        });
+        var highest = store.MaxQueueSeq();
+
+        var position = Write(store, tx => tx.Requeue(delivered.Seq));
+
+        Assert.True(position > highest, $"requeued at {position}, but the queue already reached {highest}");
+        Assert.Equal(position, store.MaxQueueSeq());
+        var requeued = delivered with { QueueSeq = position };
+        AssertMessage(requeued, store.FindMessage(delivered.Id));
+        AssertPending([waiting, requeued], store.LoadPending(seeded.Integration.Id, 0, 100));
+
+        var again = Write(store, tx => tx.Requeue(failed.Seq));
+
+        Assert.True(again > position);
+        var failedRequeued = store.FindMessage(failed.Id);
+        AssertMessage(failed with { QueueSeq = again }, failedRequeued);
+        Assert.Equal(0, failedRequeued!.AttemptCount);
+        Assert.Null(failedRequeued.StatusReason);
+        Assert.Null(failedRequeued.CompletedUtc);
+        Assert.Equal(MessageStatus.Pending, failedRequeued.Status);
+        AssertPending([waiting, requeued, failed with { QueueSeq = again }], store.LoadPending(seeded.Integration.Id, 0, 100));
+        AssertMessage(elsewhere, store.FindMessage(elsewhere.Id));
+    }
+
+    [Fact]
+    public void ListMessages_pages_newest_first_through_every_filter_visiting_each_message_once()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var otherClient = NewClient("Other");
+        Write(store, tx => tx.InsertClient(otherClient));
+        var second = AddIntegration(store, seeded);
+        var third = AddIntegration(store, seeded, otherClient);
+        IntegrationRecord[] integrations = [seeded.Integration, second, third];
+        MessageStatus[] statuses = [MessageStatus.Pending, MessageStatus.Delivered, MessageStatus.Failed, MessageStatus.Pending, MessageStatus.Skipped];
+        var all = new List<MessageRecord>();
+        for (var i = 0; i < 31; i++)
+        {
+            var integration = integrations[i % 3];
+            var message = Insert(store, NewMessage(integration.ClientId, integration.Id));
+            var status = statuses[i % statuses.Length];
+            if (status != MessageStatus.Pending)
+            {
+                var progress = new MessageProgress(message.Seq, status, null, 1, null, T0.AddMinutes(i));
+                Write(store, tx => tx.UpdateProgress(progress));
+                message = message with { Status = status, AttemptCount = 1, CompletedUtc = T0.AddMinutes(i) };
+            }
+            all.Add(message);
+        }
+
+        (MessageQuery Query, Func<MessageRecord, bool> Filter)[] cases =
+        [
+            (new MessageQuery(null, null, null, null, 4), _ => true),
+            (new MessageQuery(seeded.Client.Id, null, null, null, 4), m => m.ClientId == seeded.Client.Id),
+            (new MessageQuery(otherClient.Id, null, null, null, 3), m => m.ClientId == otherClient.Id),
+            (new MessageQuery(null, second.Id, null, null, 4), m => m.IntegrationId == second.Id),
+            (new MessageQuery(null, null, MessageStatus.Delivered, null, 2), m => m.Status == MessageStatus.Delivered),
+            (new MessageQuery(null, null, MessageStatus.Pending, null, 5), m => m.Status == MessageStatus.Pending),
+            (new MessageQuery(seeded.Client.Id, third.Id, null, null, 4), _ => false),
+            (new MessageQuery(seeded.Client.Id, seeded.Integration.Id, MessageStatus.Pending, null, 1),
+                m => m.IntegrationId == seeded.Integration.Id && m.Status == MessageStatus.Pending),
+            (new MessageQuery(null, null, null, null, 100), _ => true),
+        ];
+        foreach (var (query, filter) in cases)
+        {
+            var expected = all.Where(filter).OrderByDescending(m => m.Seq).ToList();
+            var visited = new List<MessageRecord>();
+            var page = store.ListMessages(query);
+            while (page.Count > 0)
+            {
+                Assert.True(page.Count <= query.Limit);
+                visited.AddRange(page);
+                page = store.ListMessages(query with { BeforeSeq = page[^1].Seq });
+            }
+
+            AssertMessages(expected, visited);
+            Assert.Equal(visited.Count, visited.Select(m => m.Seq).Distinct().Count());
+        }
+    }
+
+    [Fact]
+    public void ListMessages_starts_below_the_cursor()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var messages = Enumerable.Range(0, 5).Select(_ => Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id))).ToList();
+
+        var page = store.ListMessages(new MessageQuery(null, null, null, messages[3].Seq, 10));
+
+        AssertMessages([messages[2], messages[1], messages[0]], page);
+    }
+}

@@ -1,0 +1,268 @@
+using ConnectorEvents.Core.Storage;
+using Xunit;
+
+namespace ConnectorEvents.Storage.Compliance;
+
+public abstract partial class StoreComplianceTests
+{
+    private const int ConcurrentUnits = 2000;
+
+    private static async Task<IReadOnlyList<(long Seq, long QueueSeq)>> InsertConcurrentlyAsync(
+        GroupCommitWriter writer, Seeded seeded, int count)
+    {
+        var units = Enumerable.Range(0, count).Select(_ => Task.Run(() => writer.ExecuteAsync(
+            tx => tx.InsertMessage(NewMessage(seeded.Client.Id, seeded.Integration.Id)))));
+        return await Task.WhenAll(units);
+    }
+
+    /// <summary>
+    /// Occupies the writer thread until <paramref name="release"/> is set, so whatever is queued meanwhile lands in
+    /// one batch. Returns once the writer is inside the blocking unit.
+    /// </summary>
+    private static async Task<Task> HoldWriterAsync(GroupCommitWriter writer, ManualResetEventSlim release)
+    {
+        using var inside = new SemaphoreSlim(0);
+        var held = writer.ExecuteAsync(_ =>
+        {
+            inside.Release();
+            release.Wait();
+            return true;
+        });
+        await inside.WaitAsync(TestContext.Current.CancellationToken);
+        return held;
+    }
+
+    [Fact]
+    public async Task Many_concurrent_units_all_complete_and_every_row_is_committed()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var writer = NewWriter(store);
+
+        var positions = await InsertConcurrentlyAsync(writer, seeded, ConcurrentUnits);
+
+        Assert.Equal(ConcurrentUnits, positions.Select(p => p.Seq).Distinct().Count());
+        Assert.Equal(ConcurrentUnits, positions.Select(p => p.QueueSeq).Distinct().Count());
+        var stored = store.ListMessages(new MessageQuery(null, seeded.Integration.Id, null, null, ConcurrentUnits * 2));
+        Assert.Equal(positions.Select(p => p.Seq).Order(), stored.Select(m => m.Seq).Order());
+        Assert.Equal(ConcurrentUnits, store.LoadPending(seeded.Integration.Id, 0, ConcurrentUnits * 2).Count);
+    }
+
+    [Fact]
+    public async Task Concurrent_units_share_commits()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var writer = NewWriter(store);
+        var (commitsBefore, unitsBefore) = writer.Counters;
+
+        await InsertConcurrentlyAsync(writer, seeded, ConcurrentUnits);
+
+        var (commits, units) = writer.Counters;
+        Assert.Equal(ConcurrentUnits, units - unitsBefore);
+        Assert.True(commits - commitsBefore < ConcurrentUnits,
+            $"{commits - commitsBefore} commits for {ConcurrentUnits} units: no group commit happened");
+        Assert.True(commits - commitsBefore >= 1);
+    }
+
+    [Fact]
+    public async Task A_failing_unit_is_rolled_back_while_the_units_of_its_batch_commit()
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        var before = NewEnterprise("Before");
+        var halfDone = NewEnterprise("Half done");
+        var after = NewEnterprise("After");
+        var duplicateId = NewEnterprise("Duplicate") with { Id = before.Id };
+        using var release = new ManualResetEventSlim();
+        var (commitsBefore, unitsBefore) = writer.Counters;
+
+        Task held;
+        Task<Guid> first, thrower, conflicting, last;
+        try
+        {
+            held = await HoldWriterAsync(writer, release);
+            first = writer.ExecuteAsync(tx => { tx.InsertEnterprise(before); return before.Id; });
+            thrower = writer.ExecuteAsync<Guid>(tx =>
+            {
+                tx.InsertEnterprise(halfDone);
+                throw new InvalidOperationException("refused after a partial write");
+            });
+            conflicting = writer.ExecuteAsync(tx => { tx.InsertEnterprise(duplicateId); return duplicateId.Id; });
+            last = writer.ExecuteAsync(tx => { tx.InsertEnterprise(after); return after.Id; });
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await held;
+        Assert.Equal(before.Id, await first);
+        Assert.Equal(after.Id, await last);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => thrower);
+        Assert.Equal("refused after a partial write", refused.Message);
+        await Assert.ThrowsAnyAsync<Exception>(() => conflicting);
+
+        Assert.Equal(before, store.FindEnterprise(before.Id));
+        Assert.Equal(after, store.FindEnterprise(after.Id));
+        Assert.Null(store.FindEnterprise(halfDone.Id));
+        var (commits, units) = writer.Counters;
+        Assert.Equal(2, commits - commitsBefore); // the holding unit's batch, then one batch for the other four
+        Assert.Equal(3, units - unitsBefore);     // holding, first, last
+    }
+
+    [Fact]
+    public async Task After_commit_callbacks_run_once_the_write_is_readable_and_before_the_caller_resumes()
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        var enterprise = NewEnterprise();
+        EnterpriseRecord? seenByCallback = null;
+        Guid? callbackArgument = null;
+
+        var id = await writer.ExecuteAsync(
+            tx =>
+            {
+                tx.InsertEnterprise(enterprise);
+                return enterprise.Id;
+            },
+            committedId =>
+            {
+                callbackArgument = committedId;
+                seenByCallback = store.FindEnterprise(committedId); // a separate read, outside the write transaction
+            });
+
+        Assert.Equal(enterprise.Id, id);
+        Assert.Equal(enterprise.Id, callbackArgument);
+        Assert.Equal(enterprise, seenByCallback);
+    }
+
+    [Fact]
+    public async Task A_failed_unit_does_not_run_its_after_commit_callback()
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        var called = false;
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writer.ExecuteAsync<int>(
+            _ => throw new InvalidOperationException("refused"),
+            _ => called = true));
+        await writer.FlushAsync();
+
+        Assert.False(called);
+    }
+
+    [Fact]
+    public async Task A_throwing_after_commit_callback_neither_loses_the_write_nor_stops_the_writer()
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        var enterprise = NewEnterprise();
+        var next = NewEnterprise("Next");
+
+        var id = await writer.ExecuteAsync(
+            tx =>
+            {
+                tx.InsertEnterprise(enterprise);
+                return enterprise.Id;
+            },
+            _ => throw new InvalidOperationException("a broken listener"));
+        await writer.ExecuteAsync(tx => { tx.InsertEnterprise(next); return true; });
+
+        Assert.Equal(enterprise.Id, id);
+        Assert.True(writer.IsRunning);
+        Assert.Equal(enterprise, store.FindEnterprise(enterprise.Id));
+        Assert.Equal(next, store.FindEnterprise(next.Id));
+    }
+
+    [Fact]
+    public async Task Callers_are_failed_not_left_waiting_when_the_store_cannot_begin_a_transaction()
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        await writer.ExecuteAsync(tx => { tx.InsertEnterprise(NewEnterprise()); return true; });
+        store.Dispose();
+        var cancellation = TestContext.Current.CancellationToken;
+
+        var units = Enumerable.Range(0, 3)
+            .Select(_ => writer.ExecuteAsync(tx => { tx.InsertEnterprise(NewEnterprise()); return true; }))
+            .ToList();
+
+        foreach (var unit in units)
+        {
+            // The time limit only turns a hang into a failure; it is not what is tested.
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => unit.WaitAsync(TimeSpan.FromSeconds(60), cancellation));
+        }
+        Assert.True(writer.IsRunning);
+    }
+
+    [Fact]
+    public async Task FlushAsync_resolves_after_everything_queued_before_it_is_committed()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var writer = NewWriter(store);
+        var messages = Enumerable.Range(0, 50).Select(_ => NewMessage(seeded.Client.Id, seeded.Integration.Id)).ToList();
+
+        foreach (var message in messages)
+        {
+            writer.Post(tx => tx.InsertMessage(message));
+        }
+        await writer.FlushAsync();
+
+        Assert.All(messages, m => Assert.NotNull(store.FindMessage(m.Id)));
+    }
+
+    [Fact]
+    public async Task Writes_survive_closing_and_reopening_the_store()
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        var enterprise = NewEnterprise();
+        var client = NewClient();
+        var integration = NewIntegration(enterprise.Id, client.Id, requestor: new Contracts.Requestor("Jane", "jane@example.com"));
+        var secret = new SigningSecretRecord(client.Id, "whsec_durable", T0, null);
+        var message = NewMessage(client.Id, integration.Id);
+        var (seq, queueSeq) = await writer.ExecuteAsync(tx =>
+        {
+            tx.InsertEnterprise(enterprise);
+            tx.InsertClient(client);
+            tx.InsertSecret(secret);
+            tx.InsertIntegration(integration);
+            var position = tx.InsertMessage(message);
+            tx.RecordAttempt(new AttemptRecord(position.Seq, 1, T0, 4.5, "https://hooks.example.com/", 503, null, null, "busy"));
+            return position;
+        });
+        writer.Dispose();
+        store.Dispose();
+
+        var reopened = Own(ReopenStore());
+        reopened.Migrate();
+
+        Assert.Equal(enterprise, reopened.FindEnterprise(enterprise.Id));
+        Assert.Equal(client, reopened.FindClient(client.Id));
+        Assert.Equal([secret], reopened.ListSecrets(client.Id));
+        Assert.Equal(integration, reopened.FindIntegration(integration.Id));
+        AssertMessage(message with { Seq = seq, QueueSeq = queueSeq }, reopened.FindMessage(message.Id));
+        Assert.Single(reopened.ListAttempts(seq));
+        Assert.Equal([integration.Id], reopened.ListIntegrationsWithPending());
+        Assert.Equal(queueSeq, reopened.MaxQueueSeq());
+    }
+
+    [Fact]
+    public async Task Queue_positions_keep_increasing_after_reopening()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var before = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        store.Dispose();
+
+        var reopened = Own(ReopenStore());
+        reopened.Migrate();
+        var writer = NewWriter(reopened);
+        var (seq, queueSeq) = await writer.ExecuteAsync(tx => tx.InsertMessage(NewMessage(seeded.Client.Id, seeded.Integration.Id)));
+
+        Assert.True(seq > before.Seq);
+        Assert.True(queueSeq > before.QueueSeq);
+    }
+}

@@ -1,0 +1,112 @@
+using ConnectorEvents.Core.Storage;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace ConnectorEvents.Storage.Sqlite.Tests;
+
+/// <summary>What only the SQLite provider promises: WAL, fsync on commit, a file that many instances can migrate.</summary>
+public sealed class SqliteStoreTests : IDisposable
+{
+    private readonly TemporaryFolder _folder = new();
+
+    private string DatabasePath => Path.Combine(_folder.Path, "connector.db");
+
+    public void Dispose() => _folder.Dispose();
+
+    private SqliteConnection OpenSeparately()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static object Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public void The_database_file_is_in_wal_mode()
+    {
+        using (var store = new SqliteConnectorStore(DatabasePath))
+        {
+            store.Migrate();
+        }
+
+        using var connection = OpenSeparately();
+        Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public void The_write_connection_syncs_fully_and_enforces_foreign_keys()
+    {
+        using var store = new SqliteConnectorStore(DatabasePath);
+        store.Migrate();
+
+        Assert.Equal(2L, Scalar(store.WriteConnection, "PRAGMA synchronous")); // FULL
+        Assert.Equal(1L, Scalar(store.WriteConnection, "PRAGMA foreign_keys"));
+        Assert.Equal("wal", Scalar(store.WriteConnection, "PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public void Migrate_runs_again_on_a_second_instance_over_the_same_file()
+    {
+        var enterprise = new EnterpriseRecord(Guid.NewGuid(), "Sample Chain Hotel 1", DateTimeOffset.FromUnixTimeMilliseconds(1_576_248_172_000));
+        using (var first = new SqliteConnectorStore(DatabasePath))
+        {
+            first.Migrate();
+            first.Migrate();
+            using var tx = first.BeginWrite();
+            tx.InsertEnterprise(enterprise);
+            tx.Commit();
+        }
+
+        using var second = new SqliteConnectorStore(DatabasePath);
+        second.Migrate();
+        second.Migrate();
+
+        Assert.Equal(enterprise, second.FindEnterprise(enterprise.Id));
+        using var connection = OpenSeparately();
+        Assert.Equal(
+            (long)SqliteMigrations.All.Count,
+            Scalar(connection, "SELECT COUNT(*) FROM schema_migrations"));
+        Assert.Equal(
+            (long)SqliteMigrations.All.Count,
+            Scalar(connection, "SELECT COUNT(DISTINCT version) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public void Two_instances_over_one_file_see_each_others_commits()
+    {
+        using var writerSide = new SqliteConnectorStore(DatabasePath);
+        writerSide.Migrate();
+        using var readerSide = new SqliteConnectorStore(DatabasePath);
+        readerSide.Migrate();
+        var enterprise = new EnterpriseRecord(Guid.NewGuid(), "Shared", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123));
+
+        using (var tx = writerSide.BeginWrite())
+        {
+            tx.InsertEnterprise(enterprise);
+            tx.Commit();
+        }
+
+        Assert.Equal(enterprise, readerSide.FindEnterprise(enterprise.Id));
+    }
+
+    [Fact]
+    public void Ping_answers_true_on_a_working_database()
+    {
+        using var store = new SqliteConnectorStore(DatabasePath);
+        store.Migrate();
+
+        Assert.True(store.Ping());
+        Assert.Equal(DatabasePath, store.DatabasePath);
+    }
+}
