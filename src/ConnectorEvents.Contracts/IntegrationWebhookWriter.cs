@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace ConnectorEvents.Contracts;
@@ -5,10 +6,18 @@ namespace ConnectorEvents.Contracts;
 /// <summary>Builds the exact bytes of an Integration Webhook body.</summary>
 public static class IntegrationWebhookWriter
 {
+    // Bodies are JSON for machines, never embedded in HTML: "Hotel & Spa" and "Zürich" stay as written
+    // instead of becoming \u0026 and \u00FC. Quotes, backslashes and control characters are still escaped.
+    private static readonly ContractsJsonContext Context = new(new JsonSerializerOptions(ContractsJsonContext.Default.Options)
+    {
+        TypeInfoResolver = null,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static byte[] Created(IntegrationCreatedData data) =>
         JsonSerializer.SerializeToUtf8Bytes(
             new IntegrationWebhook<IntegrationCreatedData>(IntegrationActions.Created, data),
-            ContractsJsonContext.Default.IntegrationWebhookIntegrationCreatedData);
+            Context.IntegrationWebhookIntegrationCreatedData);
 
     /// <summary>Enabled, Disabled, Canceled or Reinstated: the data is the integration alone.</summary>
     public static byte[] StateChanged(string action, IntegrationRef integration)
@@ -20,16 +29,16 @@ public static class IntegrationWebhookWriter
         }
         return JsonSerializer.SerializeToUtf8Bytes(
             new IntegrationWebhook<IntegrationStateData>(action, new IntegrationStateData(integration)),
-            ContractsJsonContext.Default.IntegrationWebhookIntegrationStateData);
+            Context.IntegrationWebhookIntegrationStateData);
     }
 
     public static byte[] Deleted(IntegrationDeletedData data) =>
         JsonSerializer.SerializeToUtf8Bytes(
             new IntegrationWebhook<IntegrationDeletedData>(IntegrationActions.Deleted, data),
-            ContractsJsonContext.Default.IntegrationWebhookIntegrationDeletedData);
+            Context.IntegrationWebhookIntegrationDeletedData);
 
     public static byte[] ApiKeyCreated(IntegrationApiKeyCreatedData data) =>
         JsonSerializer.SerializeToUtf8Bytes(
             new IntegrationWebhook<IntegrationApiKeyCreatedData>(IntegrationActions.ApiKeyCreated, data),
-            ContractsJsonContext.Default.IntegrationWebhookIntegrationApiKeyCreatedData);
+            Context.IntegrationWebhookIntegrationApiKeyCreatedData);
 }

@@ -206,4 +206,17 @@ public sealed class IntegrationWebhookWriterTests
              "IntegrationDeleted", "IntegrationApiKeyCreated"],
             IntegrationActions.All);
     }
+
+    [Fact]
+    public void Names_with_ampersands_accents_and_quotes_are_written_as_plain_text_and_stay_valid_json()
+    {
+        var actual = IntegrationWebhookWriter.StateChanged(IntegrationActions.Enabled,
+            new IntegrationRef(Integration.Id, "Hôtel & Spa <Zürich> \"Lac\""));
+
+        AssertBytes(
+            """{"Action":"IntegrationEnabled","Data":{"Integration":{"Id":"9e5e84e9-974d-4f16-9662-ab2200f27cb1","Name":"Hôtel & Spa <Zürich> \"Lac\""}}}""",
+            actual);
+        Assert.Equal("Hôtel & Spa <Zürich> \"Lac\"",
+            System.Text.Json.JsonDocument.Parse(actual).RootElement.GetProperty("Data").GetProperty("Integration").GetProperty("Name").GetString());
+    }
 }
