@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Integrations;
 
@@ -66,7 +67,7 @@ public sealed record MessageRecord(
     DateTimeOffset? CompletedUtc);
 
 public sealed record AttemptRecord(
-    long MessageSeq,
+    [property: JsonIgnore] long MessageSeq,
     int AttemptNumber,
     DateTimeOffset StartedUtc,
     double DurationMs,

@@ -96,22 +96,8 @@ public sealed record MessageSummary(
 
 public sealed record MessageList(IReadOnlyList<MessageSummary> Messages, string? Cursor);
 
-public sealed record AttemptResponse(
-    int AttemptNumber,
-    DateTimeOffset StartedUtc,
-    double DurationMs,
-    string Url,
-    int? StatusCode,
-    string? ErrorKind,
-    string? Error,
-    string? ResponseBody)
-{
-    public static AttemptResponse From(AttemptRecord a) =>
-        new(a.AttemptNumber, a.StartedUtc, a.DurationMs, a.Url, a.StatusCode, a.ErrorKind, a.Error, a.ResponseBody);
-}
-
 /// <summary>A message with its body exactly as sent and every attempt.</summary>
-public sealed record MessageDetail(MessageSummary Message, JsonElement Body, IReadOnlyList<AttemptResponse> Attempts);
+public sealed record MessageDetail(MessageSummary Message, JsonElement Body, IReadOnlyList<AttemptRecord> Attempts);
 
 public sealed record HealthResponse(string Status);
 

@@ -28,7 +28,7 @@ public static class MessageEndpoints
             var message = store.FindMessage(id) ?? throw ApiProblemException.NotFound("message", id);
             using var body = JsonDocument.Parse(message.Body);
             return TypedResults.Ok(new MessageDetail(MessageSummary.From(message), body.RootElement.Clone(),
-                store.ListAttempts(message.Seq).Select(AttemptResponse.From).ToList()));
+                store.ListAttempts(message.Seq)));
         }).WithName("GetMessage");
 
         group.MapPost("/{id}/retry", async Task<Accepted<MessageSummary>> (string id, MessageService messages) =>
