@@ -199,7 +199,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         var now = _time.GetUtcNow();
         if (message.NextAttemptUtc is { } due && due > now)
         {
-            Wait(lane, due, now);
+            Wait(lane, due);
             return;
         }
         var target = TargetOf(message.ClientId, now);
@@ -317,16 +317,18 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         LogEndpointDisabled(_logger, clientId);
     }
 
-    private void Wait(Lane lane, DateTimeOffset due, DateTimeOffset now)
+    private void Wait(Lane lane, DateTimeOffset due)
     {
         lane.Busy = true;
         lane.WaitingUntil = due;
         _waiting.Enqueue(lane, due);
         if (_waiting.TryPeek(out _, out var earliest) && earliest == due)
         {
-            _timer.Change(due - now, Timeout.InfiniteTimeSpan);
+            _timer.Change(Max(due - _time.GetUtcNow(), TimeSpan.Zero), Timeout.InfiniteTimeSpan);
         }
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private void WakeDueLanes()
     {
@@ -390,7 +392,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             || refilled.Messages.Count >= _options.InMemoryWindowPerIntegration;
         if (refilled.Failed)
         {
-            Wait(lane, _time.GetUtcNow() + TimeSpan.FromSeconds(1), _time.GetUtcNow());
+            Wait(lane, _time.GetUtcNow() + TimeSpan.FromSeconds(1));
             return;
         }
         _lanes.TryAdd(lane.IntegrationId, lane);
@@ -430,8 +432,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         {
         }
         await _timer.DisposeAsync().ConfigureAwait(false);
-        _stopping.Dispose();
-        _globalSlots.Dispose();
+        // The slots and the token source are not disposed: sends still winding down release and read them.
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The dispatcher failed to handle {Signal}")]

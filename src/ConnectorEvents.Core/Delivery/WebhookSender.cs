@@ -146,7 +146,23 @@ public sealed class WebhookSender(HttpClient http, DeliveryOptions options, Time
         {
             // The status line is the answer; a body that breaks off or trickles does not change it.
         }
-        return filled == 0 ? null : Encoding.UTF8.GetString(buffer, 0, filled);
+        return filled == 0 ? null : Encoding.UTF8.GetString(buffer, 0, CompleteUtf8Length(buffer.AsSpan(0, filled)));
+    }
+
+    /// <summary>The length without a multi-byte character the cut left incomplete at the end.</summary>
+    internal static int CompleteUtf8Length(ReadOnlySpan<byte> text)
+    {
+        var start = text.Length - 1;
+        while (start >= 0 && start > text.Length - 4 && (text[start] & 0xC0) == 0x80)
+        {
+            start--; // continuation bytes
+        }
+        if (start < 0 || text[start] < 0x80)
+        {
+            return text.Length;
+        }
+        var needed = text[start] >= 0xF0 ? 4 : text[start] >= 0xE0 ? 3 : 2;
+        return text.Length - start >= needed ? text.Length : start;
     }
 
     private TimeSpan? RetryAfterOf(HttpResponseMessage response)
