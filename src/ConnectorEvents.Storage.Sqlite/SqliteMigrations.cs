@@ -86,5 +86,8 @@ internal static class SqliteMigrations
             );
             CREATE INDEX ix_attempts_message ON attempts(message_seq);
             """),
+        (2, """
+            ALTER TABLE clients ADD COLUMN contract_version TEXT NOT NULL DEFAULT '2025-08';
+            """),
     ];
 }

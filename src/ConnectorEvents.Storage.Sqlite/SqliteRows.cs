@@ -12,7 +12,7 @@ internal static class SqliteRows
     public const string ServiceColumns = "id, enterprise_id, name, created_utc";
     public const string ClientColumns =
         "id, name, client_token, integration_webhook_url, general_webhook_url, integration_webhook_disabled_utc, " +
-        "integration_webhook_disabled_reason, created_utc";
+        "integration_webhook_disabled_reason, created_utc, contract_version";
     public const string IntegrationColumns =
         "id, name, enterprise_id, service_id, client_id, access_token, state, enabled_before_cancel, requestor_name, " +
         "requestor_email, created_utc, updated_utc, deleted_utc";
@@ -25,7 +25,8 @@ internal static class SqliteRows
     public static ServiceRecord Service(SqliteDataReader r) => new(Id(r, 0), Id(r, 1), r.GetString(2), Time(r, 3));
 
     public static ClientRecord Client(SqliteDataReader r) => new(
-        Id(r, 0), r.GetString(1), r.GetString(2), Text(r, 3), Text(r, 4), TimeOrNull(r, 5), Text(r, 6), Time(r, 7));
+        Id(r, 0), r.GetString(1), r.GetString(2), Text(r, 3), Text(r, 4), TimeOrNull(r, 5), Text(r, 6), Time(r, 7),
+        ContractVersion.Parse(r.GetString(8)));
 
     public static IntegrationRecord Integration(SqliteDataReader r) => new(
         Id(r, 0), r.GetString(1), Id(r, 2), r.IsDBNull(3) ? null : Id(r, 3), Id(r, 4), r.GetString(5),

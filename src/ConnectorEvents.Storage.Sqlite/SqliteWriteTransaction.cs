@@ -1,3 +1,4 @@
+using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Data.Sqlite;
 using static ConnectorEvents.Storage.Sqlite.SqliteRows;
@@ -43,11 +44,12 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
             ("$id", Db(service.Id)), ("$e", Db(service.EnterpriseId)), ("$name", service.Name), ("$created", Db(service.CreatedUtc)));
     }
 
-    public void InsertClient(ClientRecord client) => WriteClient(client, $"INSERT INTO clients ({ClientColumns}) VALUES ($id, $name, $token, $iurl, $gurl, $disabled, $reason, $created)");
+    public void InsertClient(ClientRecord client) => WriteClient(client, $"INSERT INTO clients ({ClientColumns}) VALUES ($id, $name, $token, $iurl, $gurl, $disabled, $reason, $created, $version)");
 
     public void UpdateClient(ClientRecord client) => WriteClient(client, """
         UPDATE clients SET name = $name, client_token = $token, integration_webhook_url = $iurl, general_webhook_url = $gurl,
-            integration_webhook_disabled_utc = $disabled, integration_webhook_disabled_reason = $reason, created_utc = $created
+            integration_webhook_disabled_utc = $disabled, integration_webhook_disabled_reason = $reason, created_utc = $created,
+            contract_version = $version
         WHERE id = $id
         """);
 
@@ -57,7 +59,8 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         Execute(_connection, _tx, sql,
             ("$id", Db(client.Id)), ("$name", client.Name), ("$token", client.ClientToken), ("$iurl", Db(client.IntegrationWebhookUrl)),
             ("$gurl", Db(client.GeneralWebhookUrl)), ("$disabled", Db(client.IntegrationWebhookDisabledUtc)),
-            ("$reason", Db(client.IntegrationWebhookDisabledReason)), ("$created", Db(client.CreatedUtc)));
+            ("$reason", Db(client.IntegrationWebhookDisabledReason)), ("$created", Db(client.CreatedUtc)),
+            ("$version", client.ContractVersion.Text));
     }
 
     public void InsertSecret(SigningSecretRecord secret)

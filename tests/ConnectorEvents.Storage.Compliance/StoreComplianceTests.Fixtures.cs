@@ -24,7 +24,7 @@ public abstract partial class StoreComplianceTests
 
     protected static ClientRecord NewClient(string name = "Partner App") =>
         new(Guid.NewGuid(), name, Unique("client-token"), "https://hooks.example.com/integration?Token=abc",
-            "https://hooks.example.com/general", null, null, T0.AddMinutes(2));
+            "https://hooks.example.com/general", null, null, T0.AddMinutes(2), ContractVersion.January2021);
 
     protected static IntegrationRecord NewIntegration(
         Guid enterpriseId, Guid clientId, Guid? serviceId = null, Requestor? requestor = null,

@@ -1,3 +1,4 @@
+using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,8 @@ public sealed class SecretRotationOptions
 }
 
 /// <summary>A partial update: a null property is left as it is.</summary>
-public sealed record ClientPatch(string? Name, UrlChange? IntegrationWebhookUrl, UrlChange? GeneralWebhookUrl);
+public sealed record ClientPatch(
+    string? Name, UrlChange? IntegrationWebhookUrl, UrlChange? GeneralWebhookUrl, ContractVersion? ContractVersion = null);
 
 /// <summary>A new URL, or null to remove it.</summary>
 public sealed record UrlChange(string? Url);
@@ -22,12 +24,14 @@ public sealed record ClientWithSecret(ClientRecord Client, string SigningSecret)
 public sealed class ClientService(
     GroupCommitWriter writer, DeliveryDispatcher dispatcher, IOptions<SecretRotationOptions> rotation, TimeProvider time)
 {
-    public Task<ClientWithSecret> CreateAsync(string name, string? integrationWebhookUrl, string? generalWebhookUrl) =>
+    public Task<ClientWithSecret> CreateAsync(
+        string name, string? integrationWebhookUrl, string? generalWebhookUrl, ContractVersion? contractVersion = null) =>
         writer.ExecuteAsync(tx =>
         {
             var now = time.GetUtcNow();
             var id = Guid.NewGuid();
-            var client = new ClientRecord(id, name, Tokens.For(id), integrationWebhookUrl, generalWebhookUrl, null, null, now);
+            var client = new ClientRecord(id, name, Tokens.For(id), integrationWebhookUrl, generalWebhookUrl, null, null, now,
+                contractVersion ?? ContractVersion.Default);
             var secret = WebhookSigner.NewSecret();
             tx.InsertClient(client);
             tx.InsertSecret(new SigningSecretRecord(id, secret, now, null));
@@ -38,7 +42,11 @@ public sealed class ClientService(
         writer.ExecuteAsync(tx =>
         {
             var client = tx.FindClient(id) ?? throw DomainException.NotFound("client", id);
-            var updated = client with { Name = patch.Name ?? client.Name };
+            var updated = client with
+            {
+                Name = patch.Name ?? client.Name,
+                ContractVersion = patch.ContractVersion ?? client.ContractVersion,
+            };
             if (patch.IntegrationWebhookUrl is { } integrationUrl)
             {
                 // Setting the URL, even to the same value, re-enables it after a 410.

@@ -40,15 +40,15 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                 command.IsEnabled ? IntegrationState.Enabled : IntegrationState.Disabled, command.IsEnabled,
                 command.Requestor, now, now, null);
             tx.InsertIntegration(integration);
-            var body = IntegrationWebhookWriter.Created(new IntegrationCreatedData(
+            var data = new IntegrationCreatedData(
                 new EnterpriseRef(enterprise.Id, enterprise.Name),
                 service is null ? null : new ServiceRef(service.Id, service.Name),
                 command.Requestor,
                 integration.AccessToken,
                 integration.CreatedUtc,
                 command.IsEnabled,
-                Ref(integration)));
-            return (integration, Outbox(tx, client, integration, IntegrationActions.Created, body, now));
+                Ref(integration));
+            return (integration, Outbox(tx, client, integration, IntegrationActions.Created, data, now));
         });
     }
 
@@ -61,28 +61,28 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                     $"Cannot {Verb(command)} an integration that is {current.State}; it must be {IntegrationStateMachine.AcceptedFrom(command)}.");
             var now = Truncate(time.GetUtcNow());
             var updated = current with { State = transition.Next, UpdatedUtc = now };
-            byte[] body;
+            IntegrationWebhookData data;
             switch (command)
             {
                 case IntegrationCommand.Cancel:
                     updated = updated with { EnabledBeforeCancel = current.State == IntegrationState.Enabled };
-                    body = IntegrationWebhookWriter.StateChanged(transition.Action, Ref(updated));
+                    data = new IntegrationStateData(Ref(updated));
                     break;
                 case IntegrationCommand.Delete:
                     updated = updated with { DeletedUtc = now };
-                    body = IntegrationWebhookWriter.Deleted(new IntegrationDeletedData(now, Ref(updated)));
+                    data = new IntegrationDeletedData(now, Ref(updated));
                     break;
                 case IntegrationCommand.RegenerateAccessToken:
                     updated = updated with { AccessToken = Tokens.For(id) };
-                    body = IntegrationWebhookWriter.ApiKeyCreated(new IntegrationApiKeyCreatedData(Ref(updated), updated.AccessToken));
+                    data = new IntegrationApiKeyCreatedData(Ref(updated), updated.AccessToken);
                     break;
                 default:
-                    body = IntegrationWebhookWriter.StateChanged(transition.Action, Ref(updated));
+                    data = new IntegrationStateData(Ref(updated));
                     break;
             }
             tx.UpdateIntegration(updated);
             var client = tx.FindClient(updated.ClientId) ?? throw DomainException.NotFound("client", updated.ClientId);
-            return (updated, Outbox(tx, client, updated, transition.Action, body, now));
+            return (updated, Outbox(tx, client, updated, transition.Action, data, now));
         });
 
     private Task<IntegrationRecord> Execute(Func<IWriteTransaction, (IntegrationRecord, PendingMessage?)> work) =>
@@ -95,17 +95,24 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
         }).ContinueWith(t => t.GetAwaiter().GetResult().Item1, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    /// <summary>Writes the webhook to the outbox; a client without a URL gets it recorded as skipped.</summary>
+    /// <summary>
+    /// Writes the webhook to the outbox in the client's pinned contract version. It is recorded as skipped, with the
+    /// reason and the body in the current version, when the client has no URL or its version does not know the action.
+    /// </summary>
     private static PendingMessage? Outbox(
-        IWriteTransaction tx, ClientRecord client, IntegrationRecord integration, string action, byte[] body, DateTimeOffset now)
+        IWriteTransaction tx, ClientRecord client, IntegrationRecord integration, string action, IntegrationWebhookData data,
+        DateTimeOffset now)
     {
-        var hasUrl = client.IntegrationWebhookUrl is not null;
+        var pinned = IntegrationWebhookWriter.Write(client.ContractVersion, action, data);
+        var skipReason = client.IntegrationWebhookUrl is null ? "The client has no Integration-Webhook URL."
+            : pinned is null ? $"The client is pinned to contract version {client.ContractVersion}, which has no {action}."
+            : null;
+        var body = pinned ?? IntegrationWebhookWriter.Write(ContractVersion.Latest, action, data)!;
+        var send = skipReason is null;
         var message = new MessageRecord(0, MessageIds.New(), WebhookChannel.Integration, client.Id, integration.Id, action, body,
-            hasUrl ? MessageStatus.Pending : MessageStatus.Skipped,
-            hasUrl ? null : "The client has no Integration-Webhook URL.",
-            0, 0, null, now, hasUrl ? null : now);
+            send ? MessageStatus.Pending : MessageStatus.Skipped, skipReason, 0, 0, null, now, send ? null : now);
         var (seq, queueSeq) = tx.InsertMessage(message);
-        return hasUrl ? new PendingMessage(seq, message.Id, integration.Id, client.Id, queueSeq, 0, null, body) : null;
+        return send ? new PendingMessage(seq, message.Id, integration.Id, client.Id, queueSeq, 0, null, body) : null;
     }
 
     private static IntegrationRef Ref(IntegrationRecord integration) => new(integration.Id, integration.Name);

@@ -16,7 +16,8 @@ public sealed record ClientRecord(
     string? GeneralWebhookUrl,
     DateTimeOffset? IntegrationWebhookDisabledUtc,
     string? IntegrationWebhookDisabledReason,
-    DateTimeOffset CreatedUtc);
+    DateTimeOffset CreatedUtc,
+    ContractVersion ContractVersion);
 
 /// <summary>A signing secret; an expiry is set when a newer secret replaces it.</summary>
 public sealed record SigningSecretRecord(Guid ClientId, string Secret, DateTimeOffset CreatedUtc, DateTimeOffset? ExpiresUtc);

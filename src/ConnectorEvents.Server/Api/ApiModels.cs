@@ -12,7 +12,7 @@ public sealed record CreateEnterpriseRequest(string? Name, Guid? Id);
 
 public sealed record CreateServiceRequest(string? Name, Guid? Id);
 
-public sealed record CreateClientRequest(string? Name, string? IntegrationWebhookUrl, string? GeneralWebhookUrl);
+public sealed record CreateClientRequest(string? Name, string? IntegrationWebhookUrl, string? GeneralWebhookUrl, string? ContractVersion);
 
 public sealed record RequestorInput(string? Name, string? Email);
 
@@ -45,11 +45,13 @@ public sealed record ClientResponse(
     bool IntegrationWebhookEnabled,
     DateTimeOffset? IntegrationWebhookDisabledUtc,
     string? IntegrationWebhookDisabledReason,
+    string ContractVersion,
     DateTimeOffset CreatedUtc)
 {
     public static ClientResponse From(ClientRecord c, string? signingSecret = null) => new(
         c.Id, c.Name, c.ClientToken, signingSecret, c.IntegrationWebhookUrl, c.GeneralWebhookUrl,
-        c.IntegrationWebhookDisabledUtc is null, c.IntegrationWebhookDisabledUtc, c.IntegrationWebhookDisabledReason, c.CreatedUtc);
+        c.IntegrationWebhookDisabledUtc is null, c.IntegrationWebhookDisabledUtc, c.IntegrationWebhookDisabledReason,
+        c.ContractVersion.Text, c.CreatedUtc);
 }
 
 public sealed record ClientList(IReadOnlyList<ClientResponse> Clients, string? Cursor);

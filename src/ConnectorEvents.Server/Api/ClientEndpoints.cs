@@ -1,3 +1,4 @@
+using ConnectorEvents.Contracts;
 using System.Text.Json;
 using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Delivery;
@@ -19,7 +20,8 @@ public static class ClientEndpoints
             var name = RequireName(body.Name);
             var created = await clients.CreateAsync(name,
                 CheckWebhookUrl(body.IntegrationWebhookUrl, "IntegrationWebhookUrl", policy),
-                CheckWebhookUrl(body.GeneralWebhookUrl, "GeneralWebhookUrl", policy));
+                CheckWebhookUrl(body.GeneralWebhookUrl, "GeneralWebhookUrl", policy),
+                body.ContractVersion is null ? null : ParseContractVersion(body.ContractVersion));
             return TypedResults.Created($"/api/v1/clients/{created.Client.Id}", ClientResponse.From(created.Client, created.SigningSecret));
         }).Accepts<CreateClientRequest>("application/json").WithName("CreateClient");
 
@@ -41,7 +43,8 @@ public static class ClientEndpoints
             var patch = ReadPatch(document.RootElement, policy);
             return TypedResults.Ok(ClientResponse.From(await clients.UpdateAsync(clientId, patch)));
         }).Accepts<CreateClientRequest>("application/merge-patch+json", "application/json").WithName("UpdateClient")
-            .WithDescription("Sets the fields present in the body; a URL set to null is removed. Setting IntegrationWebhookUrl, " +
+            .WithDescription("Sets the fields present in the body (Name, IntegrationWebhookUrl, GeneralWebhookUrl, ContractVersion); " +
+                "a URL set to null is removed. Setting IntegrationWebhookUrl, " +
                 "even to its current value, re-enables it after the receiver answered 410.");
 
         group.MapPost("/{id}/rotate-secret", async Task<Ok<SigningSecretResponse>> (
@@ -63,6 +66,7 @@ public static class ClientEndpoints
         string? name = null;
         UrlChange? integrationUrl = null;
         UrlChange? generalUrl = null;
+        ContractVersion? version = null;
         foreach (var property in body.EnumerateObject())
         {
             switch (property.Name.ToUpperInvariant())
@@ -76,12 +80,21 @@ public static class ClientEndpoints
                 case "GENERALWEBHOOKURL":
                     generalUrl = new UrlChange(CheckWebhookUrl(StringOrNull(property, "GeneralWebhookUrl"), "GeneralWebhookUrl", policy));
                     break;
+                case "CONTRACTVERSION":
+                    version = ParseContractVersion(StringOrNull(property, "ContractVersion")
+                        ?? throw ApiProblemException.Invalid("ContractVersion", "must be a version such as 2025-08, not null."));
+                    break;
                 default:
                     throw ApiProblemException.Invalid(property.Name, "is not a known field.");
             }
         }
-        return new ClientPatch(name, integrationUrl, generalUrl);
+        return new ClientPatch(name, integrationUrl, generalUrl, version);
     }
+
+    private static ContractVersion ParseContractVersion(string text) =>
+        ContractVersion.TryParse(text, out var version)
+            ? version
+            : throw ApiProblemException.Invalid("ContractVersion", $"must be one of {ContractVersion.KnownTexts}.");
 
     private static string? StringOrNull(JsonProperty property, string field) => property.Value.ValueKind switch
     {
