@@ -24,9 +24,16 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
 
     public ServiceRecord? FindService(Guid id) => SqliteRows.FindService(_connection, _tx, id);
 
-    public ClientRecord? FindClient(Guid id) => SqliteRows.FindClient(_connection, _tx, id);
+    public ClientRecord? FindClient(Guid id) => FindOne(_statements.FindClient, Client, id);
 
-    public IntegrationRecord? FindIntegration(Guid id) => SqliteRows.FindIntegration(_connection, _tx, id);
+    public IntegrationRecord? FindIntegration(Guid id) => FindOne(_statements.FindIntegration, Integration, id);
+
+    private static T? FindOne<T>(SqliteCommand command, Func<SqliteDataReader, T> map, Guid id) where T : class
+    {
+        command.Parameters["$id"].Value = Db(id);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? map(reader) : null;
+    }
 
     public MessageRecord? FindMessage(string id) => SqliteRows.FindMessage(_connection, _tx, id);
 
@@ -77,22 +84,33 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
     public void InsertIntegration(IntegrationRecord integration) => WriteIntegration(integration,
         $"INSERT INTO integrations ({IntegrationColumns}) VALUES ($id, $name, $e, $s, $c, $token, $state, $ebc, $rn, $re, $created, $updated, $deleted)");
 
-    public void UpdateIntegration(IntegrationRecord integration) => WriteIntegration(integration, """
-        UPDATE integrations SET name = $name, enterprise_id = $e, service_id = $s, client_id = $c, access_token = $token,
-            state = $state, enabled_before_cancel = $ebc, requestor_name = $rn, requestor_email = $re, created_utc = $created,
-            updated_utc = $updated, deleted_utc = $deleted
-        WHERE id = $id
-        """);
+    public void UpdateIntegration(IntegrationRecord integration)
+    {
+        ArgumentNullException.ThrowIfNull(integration);
+        var values = IntegrationValues(integration);
+        foreach (var command in (ReadOnlySpan<SqliteCommand>)[_statements.UpdateIntegrationState, _statements.UpdateIntegrationKeys])
+        {
+            foreach (var (name, value) in values)
+            {
+                command.Parameters[name].Value = value;
+            }
+            command.ExecuteNonQuery();
+        }
+    }
 
     private void WriteIntegration(IntegrationRecord i, string sql)
     {
         ArgumentNullException.ThrowIfNull(i);
-        Execute(_connection, _tx, sql,
-            ("$id", Db(i.Id)), ("$name", i.Name), ("$e", Db(i.EnterpriseId)), ("$s", Db(i.ServiceId)), ("$c", Db(i.ClientId)),
-            ("$token", i.AccessToken), ("$state", i.State.ToString()), ("$ebc", i.EnabledBeforeCancel ? 1 : 0),
-            ("$rn", Db(i.Requestor?.Name)), ("$re", Db(i.Requestor?.Email)), ("$created", Db(i.CreatedUtc)),
-            ("$updated", Db(i.UpdatedUtc)), ("$deleted", Db(i.DeletedUtc)));
+        Execute(_connection, _tx, sql, IntegrationValues(i));
     }
+
+    private static (string Name, object Value)[] IntegrationValues(IntegrationRecord i) =>
+    [
+        ("$id", Db(i.Id)), ("$name", i.Name), ("$e", Db(i.EnterpriseId)), ("$s", Db(i.ServiceId)), ("$c", Db(i.ClientId)),
+        ("$token", i.AccessToken), ("$state", i.State.ToString()), ("$ebc", i.EnabledBeforeCancel ? 1 : 0),
+        ("$rn", Db(i.Requestor?.Name)), ("$re", Db(i.Requestor?.Email)), ("$created", Db(i.CreatedUtc)),
+        ("$updated", Db(i.UpdatedUtc)), ("$deleted", Db(i.DeletedUtc)),
+    ];
 
     public (long Seq, long QueueSeq) InsertMessage(MessageRecord message)
     {
@@ -162,11 +180,31 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
 
     public void Dispose() => _tx.Dispose();
 
-    /// <summary>The hot-path statements, prepared once on the write connection and reused by every batch.</summary>
+    /// <summary>
+    /// The hot-path statements, prepared once on the write connection and reused by every batch: Microsoft.Data.Sqlite
+    /// keeps no statement cache, so a fresh command would parse and plan its SQL again on the writer thread each time.
+    /// </summary>
     internal sealed class Statements : IDisposable
     {
         public Statements(SqliteConnection connection)
         {
+            FindIntegration = Prepare(connection, $"SELECT {IntegrationColumns} FROM integrations WHERE id = $id", "$id");
+            FindClient = Prepare(connection, $"SELECT {ClientColumns} FROM clients WHERE id = $id", "$id");
+            // Split in two because SQLite rewrites an index's entries whenever one of its columns is in the SET list,
+            // changed or not. The state change goes to unindexed columns; the indexed ones (client, enterprise, access
+            // token) and the other facts fixed at creation are written only when one of them really differs.
+            UpdateIntegrationState = Prepare(connection, """
+                UPDATE integrations SET name = $name, state = $state, enabled_before_cancel = $ebc, updated_utc = $updated,
+                    deleted_utc = $deleted
+                WHERE id = $id
+                """, IntegrationParameters);
+            UpdateIntegrationKeys = Prepare(connection, """
+                UPDATE integrations SET enterprise_id = $e, service_id = $s, client_id = $c, access_token = $token,
+                    requestor_name = $rn, requestor_email = $re, created_utc = $created
+                WHERE id = $id AND (enterprise_id IS NOT $e OR service_id IS NOT $s OR client_id IS NOT $c
+                    OR access_token IS NOT $token OR requestor_name IS NOT $rn OR requestor_email IS NOT $re
+                    OR created_utc IS NOT $created)
+                """, IntegrationParameters);
             InsertMessage = Prepare(connection, """
                 INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
                     attempt_count, next_attempt_utc, created_utc, completed_utc)
@@ -188,6 +226,10 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
             Release = Prepare(connection, "RELEASE unit");
         }
 
+        public SqliteCommand FindIntegration { get; }
+        public SqliteCommand FindClient { get; }
+        public SqliteCommand UpdateIntegrationState { get; }
+        public SqliteCommand UpdateIntegrationKeys { get; }
         public SqliteCommand InsertMessage { get; }
         public SqliteCommand InsertAttempt { get; }
         public SqliteCommand UpdateProgress { get; }
@@ -195,7 +237,11 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         public SqliteCommand Rollback { get; }
         public SqliteCommand Release { get; }
 
-        private IEnumerable<SqliteCommand> All => [InsertMessage, InsertAttempt, UpdateProgress, Savepoint, Rollback, Release];
+        private IEnumerable<SqliteCommand> All =>
+        [
+            FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, UpdateProgress,
+            Savepoint, Rollback, Release,
+        ];
 
         public void Enlist(SqliteTransaction tx)
         {
@@ -204,6 +250,9 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
                 command.Transaction = tx;
             }
         }
+
+        private static readonly string[] IntegrationParameters =
+            ["$id", "$name", "$e", "$s", "$c", "$token", "$state", "$ebc", "$rn", "$re", "$created", "$updated", "$deleted"];
 
         private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
         {

@@ -1,0 +1,93 @@
+using System.Globalization;
+
+namespace ConnectorEvents.Bench;
+
+/// <summary>Command-line settings and the sizes of each scenario.</summary>
+public sealed record BenchSettings
+{
+    public int Runs { get; init; } = 3;
+    public bool Quick { get; init; }
+    public string? OutputPath { get; init; }
+
+    /// <summary>Scenario numbers to run (1–4); the ceiling always runs, since the ratios need it.</summary>
+    public IReadOnlySet<int> Only { get; init; } = new HashSet<int> { 1, 2, 3, 4 };
+
+    /// <summary>Integration clients, each with its own sink path <c>/c{i}</c>.</summary>
+    public int Clients { get; init; } = 100;
+    public int IntegrationsPerClient { get; init; } = 10;
+    public int Integrations => Clients * IntegrationsPerClient;
+
+    /// <summary>Concurrent loops of the ceiling; the dispatcher has up to this many lanes busy in the drain.</summary>
+    public int CeilingConcurrency { get; init; } = 100;
+    public int CeilingPosts { get; init; } = 100_000;
+
+    public int BacklogMessages { get; init; } = 100_000;
+    public int SustainedCommands { get; init; } = 50_000;
+
+    /// <summary>Concurrent API callers in the backlog build-up and the sustained scenario.</summary>
+    public int ApiCallers { get; init; } = 64;
+
+    public int LatencyRate { get; init; } = 1_000;
+    public TimeSpan LatencyDuration { get; init; } = TimeSpan.FromSeconds(20);
+
+    public static BenchSettings Parse(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        int? runs = null;
+        var quick = false;
+        string? output = null;
+        HashSet<int>? only = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--runs":
+                    runs = int.Parse(Value(args, ++i, "--runs"), CultureInfo.InvariantCulture);
+                    if (runs < 1)
+                    {
+                        throw new ArgumentException("--runs must be at least 1.");
+                    }
+                    break;
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--out":
+                    output = Value(args, ++i, "--out");
+                    break;
+                case "--only":
+                    only = Value(args, ++i, "--only").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToHashSet();
+                    if (only.Any(n => n is < 1 or > 4))
+                    {
+                        throw new ArgumentException("--only takes scenario numbers 1 to 4, e.g. --only 3 or --only 2,3.");
+                    }
+                    only.Add(1);
+                    break;
+                case "-h" or "--help":
+                    throw new ArgumentException("");
+                default:
+                    throw new ArgumentException($"Unknown argument '{args[i]}'.");
+            }
+        }
+        var settings = new BenchSettings { Runs = runs ?? 3, Quick = quick, OutputPath = output };
+        if (only is not null)
+        {
+            settings = settings with { Only = only };
+        }
+        return quick
+            ? settings with
+            {
+                Runs = runs ?? 1,
+                CeilingPosts = 10_000,
+                BacklogMessages = 10_000,
+                SustainedCommands = 5_000,
+                LatencyDuration = TimeSpan.FromSeconds(5),
+            }
+            : settings;
+    }
+
+    private static string Value(string[] args, int index, string name) =>
+        index < args.Length ? args[index] : throw new ArgumentException($"{name} needs a value.");
+
+    public const string Usage =
+        "Usage: dotnet run -c Release --project bench/ConnectorEvents.Bench -- [--runs N] [--quick] [--only 2,3] [--out docs/benchmarks.md]";
+}

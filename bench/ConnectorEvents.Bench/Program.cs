@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using ConnectorEvents.Bench;
+using ConnectorEvents.Testing;
+
+BenchSettings settings;
+try
+{
+    settings = BenchSettings.Parse(args);
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
+{
+    if (ex.Message.Length > 0)
+    {
+        Console.Error.WriteLine(ex.Message);
+    }
+    Console.Error.WriteLine(BenchSettings.Usage);
+    return 2;
+}
+
+#if DEBUG
+Console.Error.WriteLine("warning: a Debug build; figures are only meaningful with -c Release.");
+#endif
+
+var machine = MachineInfo.Collect();
+Scenarios.Progress($"ConnectorEvents bench: {settings.Runs} run(s){(settings.Quick ? ", quick" : "")}; {machine.Summary}");
+var total = Stopwatch.StartNew();
+var runs = new List<RunResult>();
+await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
+{
+    sink.Record = false;
+    var scenarios = new Scenarios(settings, sink);
+    if (!settings.Quick)
+    {
+        // One untimed round at smoke-test sizes, so that run 1 does not pay for JIT compilation of the server's paths.
+        Scenarios.Progress("warm-up round (not reported)");
+        var warmUp = new Scenarios(settings with { CeilingPosts = 5_000, BacklogMessages = 5_000, SustainedCommands = 5_000,
+            LatencyDuration = TimeSpan.FromSeconds(3) }, sink);
+        var ignored = new RunResult(0);
+        await Measure(0, "warm-up drain", warmUp.DrainAsync, ignored).ConfigureAwait(false);
+        await Measure(0, "warm-up sustained", warmUp.SustainedAsync, ignored).ConfigureAwait(false);
+        await Measure(0, "warm-up latency", warmUp.LatencyAsync, ignored).ConfigureAwait(false);
+    }
+    for (var run = 1; run <= settings.Runs; run++)
+    {
+        var result = new RunResult(run);
+        result.Ceiling = await Measure(run, "1. ceiling (raw HttpClient → sink)", scenarios.CeilingAsync, result).ConfigureAwait(false);
+        result.Drain = !settings.Only.Contains(2) ? null : await Measure(run, "2. backlog drain", scenarios.DrainAsync, result).ConfigureAwait(false);
+        result.Sustained = !settings.Only.Contains(3) ? null : await Measure(run, "3. sustained API commands → deliveries", scenarios.SustainedAsync, result).ConfigureAwait(false);
+        result.Latency = !settings.Only.Contains(4) ? null : await Measure(run, "4. latency at a steady rate", scenarios.LatencyAsync, result).ConfigureAwait(false);
+        runs.Add(result);
+    }
+}
+
+var report = Report.Write(settings, machine, runs, total.Elapsed);
+Console.WriteLine(report);
+if (settings.OutputPath is { } path)
+{
+    var full = Path.GetFullPath(path);
+    Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+    await File.WriteAllTextAsync(full, report).ConfigureAwait(false);
+    Scenarios.Progress($"wrote {full}");
+}
+Scenarios.Progress($"done in {total.Elapsed:mm\\:ss}");
+return runs.Any(r => r.Errors.Count > 0) ? 1 : 0;
+
+static async Task<T?> Measure<T>(int run, string name, Func<Task<T>> scenario, RunResult result) where T : class
+{
+    Scenarios.Progress($"run {run}: {name}");
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    GC.Collect();
+    var clock = Stopwatch.StartNew();
+    try
+    {
+        var value = await scenario().ConfigureAwait(false);
+        Scenarios.Progress($"run {run}: {name}: {value} ({clock.Elapsed.TotalSeconds:0.0} s)");
+        return value;
+    }
+#pragma warning disable CA1031 // a failed scenario is reported, and the others still run
+    catch (Exception ex)
+#pragma warning restore CA1031
+    {
+        Scenarios.Progress($"run {run}: {name} FAILED: {ex}");
+        result.Errors.Add($"{name}: {ex.GetType().Name}: {ex.Message}");
+        return null;
+    }
+}

@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Text;
+
+namespace ConnectorEvents.Bench;
+
+/// <summary>The figures of one run: each scenario once, in order.</summary>
+public sealed class RunResult(int number)
+{
+    public int Number { get; } = number;
+    public CeilingResult? Ceiling { get; set; }
+    public DrainResult? Drain { get; set; }
+    public SustainedResult? Sustained { get; set; }
+    public LatencyResult? Latency { get; set; }
+    public List<string> Errors { get; } = [];
+
+    public double? DrainRatio => Ratio(Drain?.Rate);
+    public double? SustainedRatio => Ratio(Sustained?.Rate);
+
+    /// <summary>CPU per raw post ÷ CPU per event: the ratio the scenario would reach with the ceiling's CPU to itself.</summary>
+    public double? DrainCpuRatio => CpuRatio(Drain?.CpuMicrosecondsEach);
+    public double? SustainedCpuRatio => CpuRatio(Sustained?.CpuMicrosecondsEach);
+
+    private double? CpuRatio(double? each) => each is { } e && Ceiling is { } c ? c.CpuMicrosecondsEach / e : null;
+
+    private double? Ratio(double? rate) => rate is { } r && Ceiling is { } c ? r / c.Rate : null;
+}
+
+/// <summary>The Markdown report: header, summary against the targets, method, every run.</summary>
+public static class Report
+{
+    private const double DrainTarget = 0.60;
+    private const double SustainedTarget = 0.40;
+    private const double P50TargetMs = 5;
+    private const double P99TargetMs = 50;
+
+    public static string Write(BenchSettings settings, MachineInfo machine, IReadOnlyList<RunResult> runs, TimeSpan wallTime)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(runs);
+        var s = new StringBuilder();
+        var command = "dotnet run -c Release --project bench/ConnectorEvents.Bench --"
+            + (settings.Quick ? " --quick" : "") + $" --runs {settings.Runs}"
+            + (settings.OutputPath is null ? "" : $" --out {settings.OutputPath.Replace('\\', '/')}");
+
+        s.AppendLine("# Benchmarks");
+        s.AppendLine();
+        s.AppendLine(($"Produced by `{command}`; re-run it to refresh this file (it is written whole)."));
+        s.AppendLine();
+        s.AppendLine(($"- **Date:** {machine.Date:yyyy-MM-dd HH:mm} UTC; wall time {wallTime:mm\\:ss}"));
+        s.AppendLine(($"- **Machine:** {machine.Cores} cores (`Environment.ProcessorCount`), {machine.Cpu}, {machine.MemoryGiB:0.0} GiB memory"));
+        s.AppendLine(($"- **OS / runtime:** {machine.Os}; {machine.Runtime}; {machine.Gc}; Release build"));
+        s.AppendLine(($"- **Load average** (1/5/15 min, all processes on the machine): {machine.LoadAverage} at the start, {MachineInfo.ReadLoadAverage()} at the end"));
+        s.AppendLine(($"- **Runs:** {runs.Count}{(settings.Quick ? " (quick: smaller counts, a smoke test only)" : "")}. Each run measures scenarios 1 → 4 once; "
+            + "figures are the **median of the runs**, and each ratio is the median of the per-run ratios (scenario and ceiling from the same run)."));
+        s.AppendLine("- **One process:** the server (Kestrel, management API, dispatcher, SQLite in WAL mode with `synchronous=FULL`), "
+            + "the load generator and the webhook sink (a Kestrel app on 127.0.0.1 that only counts) share the machine's cores. "
+            + "The ceiling is measured the same way, in the same process against the same sink, so the ratios compare like with like. "
+            + "Other work on the machine (builds, tests) adds noise; trust ratios within a run more than absolute figures.");
+        s.AppendLine(($"- **Shape:** {settings.Clients} integration clients (sink path `/c{{i}}?Token=…` each), "
+            + $"{settings.IntegrationsPerClient} integrations per client = {settings.Integrations:N0} delivery lanes; default delivery settings "
+            + "(512 requests in flight at most, 32 per endpoint URL, 64 messages per lane in memory). Every data folder is a fresh temp folder, deleted after."));
+        s.AppendLine();
+
+        s.AppendLine("## Summary");
+        s.AppendLine();
+        s.AppendLine("| scenario | median | ratio to ceiling | target | result | CPU per event | CPU-normalised ratio |");
+        s.AppendLine("|---|---:|---:|---|---|---:|---:|");
+        var ceiling = Median(runs.Select(r => r.Ceiling?.Rate));
+        s.AppendLine(($"| 1. Ceiling: raw `HttpClient` POST → sink, {settings.CeilingConcurrency} loops | {Rate(ceiling)} posts/s | 100 % | — | — "
+            + $"| {Us(Median(runs.Select(r => r.Ceiling?.CpuMicrosecondsEach)))} | 100 % |"));
+        var drainRatio = Median(runs.Select(r => r.DrainRatio));
+        s.AppendLine(($"| 2. Backlog drain: {settings.BacklogMessages:N0} stored messages → delivered | {Rate(Median(runs.Select(r => r.Drain?.Rate)))} deliveries/s "
+            + $"| {Pct(drainRatio)} | ≥ {DrainTarget:P0} | {Verdict(drainRatio, v => v >= DrainTarget)} "
+            + $"| {Us(Median(runs.Select(r => r.Drain?.CpuMicrosecondsEach)))} | {Pct(Median(runs.Select(r => r.DrainCpuRatio)))} |"));
+        var sustainedRatio = Median(runs.Select(r => r.SustainedRatio));
+        s.AppendLine(($"| 3. Sustained: {settings.SustainedCommands:N0} API commands ({settings.ApiCallers} callers) → delivered | "
+            + $"{Rate(Median(runs.Select(r => r.Sustained?.Rate)))} deliveries/s | {Pct(sustainedRatio)} | ≥ {SustainedTarget:P0} "
+            + $"| {Verdict(sustainedRatio, v => v >= SustainedTarget)} "
+            + $"| {Us(Median(runs.Select(r => r.Sustained?.CpuMicrosecondsEach)))} | {Pct(Median(runs.Select(r => r.SustainedCpuRatio)))} |"));
+        var p50 = Median(runs.Select(r => r.Latency?.FromSend.P50));
+        var p99 = Median(runs.Select(r => r.Latency?.FromSend.P99));
+        s.AppendLine(($"| 4. Latency command → POST at {settings.LatencyRate:N0}/s, p50 | {Ms(p50)} | — | ≤ {P50TargetMs} ms | {Verdict(p50, v => v <= P50TargetMs)} | | |"));
+        s.AppendLine(($"| 4. Latency command → POST at {settings.LatencyRate:N0}/s, p99 | {Ms(p99)} | — | ≤ {P99TargetMs} ms | {Verdict(p99, v => v <= P99TargetMs)} | | |"));
+        s.AppendLine();
+        s.AppendLine("*CPU per event* is the CPU time of the whole process (server, load generator and sink) over the measured interval, "
+            + "divided by the events; *CPU-normalised ratio* = CPU per raw post ÷ CPU per event, i.e. the ratio the scenario would reach "
+            + "if it had all the CPU the ceiling had. It is steadier than the wall-clock ratio when other work shares the machine. "
+            + "A sustained event costs two HTTP exchanges (the API command and the webhook) plus two durable writes, against one "
+            + "exchange per raw post, so its CPU-normalised ratio cannot exceed about 50 %.");
+        s.AppendLine();
+        var errors = runs.SelectMany(r => r.Errors.Select(e => $"run {r.Number}: {e}")).ToList();
+        if (errors.Count > 0)
+        {
+            s.AppendLine("**Failures:**");
+            s.AppendLine();
+            foreach (var error in errors)
+            {
+                s.AppendLine($"- {error.ReplaceLineEndings(" ")}");
+            }
+            s.AppendLine();
+        }
+
+        s.AppendLine("## Method");
+        s.AppendLine();
+        s.AppendLine(($"1. **Ceiling.** {settings.CeilingConcurrency} concurrent loops, one `HttpClient` (`SocketsHttpHandler`, pooled keep-alive "
+            + $"connections), POST a realistic `IntegrationCreated` body ({Scenarios.SampleBody().Length} bytes) with only a `Content-Type` header "
+            + $"to the sink's client paths, {settings.CeilingPosts:N0} posts after a warm-up → posts/s. This is what the sender could do "
+            + "if storing, signing and bookkeeping cost nothing."));
+        s.AppendLine(($"2. **Backlog drain.** Server A creates the clients and integrations; then every receiver answers `410 Gone`, "
+            + "which disables each client's Integration-Webhook URL after one message, so further messages stay `Pending` and unattempted. "
+            + $"{settings.ApiCallers} API callers then issue {settings.BacklogMessages:N0} enable/disable commands (the backlog). "
+            + "Server A stops; the receivers come back (the clients' 410 marks are cleared in the database, which is what "
+            + "`PATCH /api/v1/clients/{id}` with the same URL does); server B starts on the same data folder. "
+            + "Timed from the start of server B (host start, loading the lanes from SQLite, paging each lane 64 at a time) until the sink "
+            + "has answered every pending message → deliveries/s. Every delivery is signed, and its attempt and status are written "
+            + "through the group-commit writer as in production."));
+        s.AppendLine(($"3. **Sustained.** After a warm-up (one disable and one enable per integration), {settings.ApiCallers} callers each send "
+            + "the next enable/disable command over the management API as soon as the previous one is answered, across all "
+            + $"{settings.Integrations:N0} integrations, {settings.SustainedCommands:N0} commands in all. Each command is committed "
+            + "(state change + outbox message in one transaction, fsync) before it is answered. Timed from the first command to the sink's "
+            + "last delivery → delivered webhooks/s. The group-commit counters show how many writes (commands and delivery outcomes) "
+            + "shared one transaction."));
+        s.AppendLine(($"4. **Latency.** After the same warm-up, an open-loop pacer thread sends command k at start + k/{settings.LatencyRate:N0} s "
+            + $"for {settings.LatencyDuration.TotalSeconds:0} s, never waiting for answers (no coordinated omission), to integration "
+            + $"k mod {settings.Integrations:N0}. Each send is stamped with `Stopwatch.GetTimestamp()`; the sink stamps each arrival; "
+            + "the n-th webhook of an integration is matched to its n-th accepted command (FIFO per integration, checked by `Action`). "
+            + "Latency = arrival − send (and arrival − scheduled time, which also counts the pacer's own lateness)."));
+        s.AppendLine();
+
+        s.AppendLine("## All runs");
+        s.AppendLine();
+        s.AppendLine("### 1. Ceiling");
+        s.AppendLine();
+        s.AppendLine("| run | posts | failed | concurrency | seconds | posts/s | CPU µs/post |");
+        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in runs)
+        {
+            s.AppendLine(r.Ceiling is { } c
+                ? ($"| {r.Number} | {c.Posts:N0} | {c.Failed:N0} | {c.Concurrency} | {c.Seconds:0.00} | {c.Rate:N0} | {c.CpuMicrosecondsEach:0} |")
+                : ($"| {r.Number} | failed | | | | | |"));
+        }
+        s.AppendLine();
+        s.AppendLine("### 2. Backlog drain");
+        s.AppendLine();
+        s.AppendLine("| run | backlog | build (API commands/s) | server B start | drain seconds | deliveries/s | ratio | CPU µs/delivery | writer commits | units/commit | raced the 410 |");
+        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in runs)
+        {
+            s.AppendLine(r.Drain is { } d
+                ? ($"| {r.Number} | {d.Backlog:N0} | {d.BuildSeconds:0.0} s ({d.CommandsAccepted / d.BuildSeconds:N0}/s) | {d.StartSeconds * 1000:N0} ms "
+                    + $"| {d.Seconds:0.00} | {d.Rate:N0} | {Pct(r.DrainRatio)} | {d.CpuMicrosecondsEach:0} | {d.Writer.Commits:N0} | {d.Writer.UnitsPerCommit:0.0} | {d.Extra} |")
+                : ($"| {r.Number} | failed | | | | | | | | | |"));
+        }
+        s.AppendLine();
+        s.AppendLine("### 3. Sustained API commands → deliveries");
+        s.AppendLine();
+        s.AppendLine("| run | accepted | failed | API commands/s | seconds to last delivery | deliveries/s | ratio | CPU µs/event | writer commits | writer units | units/commit |");
+        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in runs)
+        {
+            s.AppendLine(r.Sustained is { } u
+                ? ($"| {r.Number} | {u.Accepted:N0} | {u.Failed:N0} | {u.ApiRate:N0} | {u.Seconds:0.00} | {u.Rate:N0} | {Pct(r.SustainedRatio)} "
+                    + $"| {u.CpuMicrosecondsEach:0} | {u.Writer.Commits:N0} | {u.Writer.Units:N0} | {u.Writer.UnitsPerCommit:0.0} |")
+                : ($"| {r.Number} | failed | | | | | | | | | |"));
+        }
+        s.AppendLine();
+        s.AppendLine("### 4. Latency at a steady rate (milliseconds)");
+        s.AppendLine();
+        s.AppendLine("| run | commands | accepted | matched | achieved rate | p50 | p90 | p99 | max | p50 / p99 from schedule | pacer lateness p99 / max |");
+        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in runs)
+        {
+            s.AppendLine(r.Latency is { } l
+                ? ($"| {r.Number} | {l.Scheduled:N0} | {l.Accepted:N0} | {l.Matched:N0} | {l.AchievedRate:N0}/s | {l.FromSend.P50:0.00} | {l.FromSend.P90:0.00} "
+                    + $"| {l.FromSend.P99:0.00} | {l.FromSend.Max:0.0} | {l.FromSchedule.P50:0.00} / {l.FromSchedule.P99:0.00} "
+                    + $"| {l.PacerLag.P99:0.00} / {l.PacerLag.Max:0.0} |")
+                : ($"| {r.Number} | failed | | | | | | | | | |"));
+        }
+        return s.ToString();
+    }
+
+    private static double? Median(IEnumerable<double?> values)
+    {
+        var sorted = values.Where(v => v is not null).Select(v => v!.Value).Order().ToList();
+        if (sorted.Count == 0)
+        {
+            return null;
+        }
+        var middle = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static string Rate(double? value) => value is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "n/a";
+
+    private static string Pct(double? value) => value is { } v ? (v * 100).ToString("0", CultureInfo.InvariantCulture) + " %" : "n/a";
+
+    private static string Us(double? value) => value is { } v ? v.ToString("0", CultureInfo.InvariantCulture) + " µs" : "n/a";
+
+    private static string Ms(double? value) => value is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) + " ms" : "n/a";
+
+    private static string Verdict(double? value, Func<double, bool> met) =>
+        value is not { } v ? "not measured" : met(v) ? "met" : "**missed**";
+}

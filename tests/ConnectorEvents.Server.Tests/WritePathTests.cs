@@ -1,0 +1,78 @@
+using ConnectorEvents.Core;
+using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Storage.Sqlite;
+using ConnectorEvents.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace ConnectorEvents.Server.Tests;
+
+/// <summary>The group-commit writer's batches and the SQLite write statements it reuses.</summary>
+public sealed class WritePathTests
+{
+    [Fact]
+    public async Task A_failing_posted_write_leaves_nothing_behind_and_its_batch_still_commits()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "ce-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            using var store = new SqliteConnectorStore(Path.Combine(directory, "test.db"));
+            store.Migrate();
+            using var writer = new GroupCommitWriter(store, NullLogger<GroupCommitWriter>.Instance);
+            var now = DateTimeOffset.UtcNow;
+            EnterpriseRecord Enterprise(string name) => new(Guid.NewGuid(), name, now);
+            var (kept, partial, refused, after) = (Enterprise("Kept"), Enterprise("Partial"), Enterprise("Refused"), Enterprise("After"));
+
+            // Hold the writer so that the units below queue up and share one batch.
+            using var gate = new ManualResetEventSlim();
+            var held = writer.ExecuteAsync(_ => gate.Wait(TimeSpan.FromSeconds(10)));
+            var first = writer.ExecuteAsync(tx => { tx.InsertEnterprise(kept); return true; });
+            writer.Post(tx =>
+            {
+                tx.InsertEnterprise(partial);
+                throw new InvalidOperationException("A posted write fails half-way.");
+            });
+            var refusedTask = writer.ExecuteAsync<bool>(tx =>
+            {
+                tx.InsertEnterprise(refused);
+                throw new DomainException(DomainErrorKind.Conflict, "Refused.");
+            });
+            var last = writer.ExecuteAsync(tx => { tx.InsertEnterprise(after); return true; });
+            gate.Set();
+
+            Assert.True(await held);
+            Assert.True(await first);
+            Assert.True(await last);
+            await Assert.ThrowsAsync<DomainException>(() => refusedTask);
+            Assert.NotNull(store.FindEnterprise(kept.Id));
+            Assert.NotNull(store.FindEnterprise(after.Id));
+            Assert.Null(store.FindEnterprise(partial.Id));
+            Assert.Null(store.FindEnterprise(refused.Id));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task State_changes_and_a_regenerated_access_token_are_stored()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var server = await RunningServer.StartAsync();
+        var (enterpriseId, clientId, _) = await server.SeedAsync(sink.Url());
+        var id = await server.CreateIntegrationAsync(enterpriseId, clientId);
+
+        await server.PostAsync($"/api/v1/integrations/{id}/disable");
+        var regenerated = await server.PostAsync($"/api/v1/integrations/{id}/regenerate-access-token");
+        var stored = await server.GetAsync($"/api/v1/integrations/{id}");
+
+        Assert.Equal("Disabled", (string)stored["State"]!);
+        Assert.Equal((string)regenerated["AccessToken"]!, (string)stored["AccessToken"]!);
+        Assert.Equal(enterpriseId.ToString(), (string)stored["EnterpriseId"]!);
+        Assert.Equal(clientId.ToString(), (string)stored["ClientId"]!);
+        await sink.WaitForAsync(3);
+    }
+}
