@@ -157,12 +157,12 @@ public sealed partial class GroupCommitWriter : IDisposable
         {
             LogCommitFailed(_logger, ex, batch.Count);
             // Every unit of the batch, not only those that ran: the transaction may fail to begin, or a rollback to a
-            // savepoint may throw, before the later units were reached. Units already failed keep their own error.
+            // savepoint may throw, before the later units were reached. Refused units keep their own error.
+            FailRefused(refused);
             foreach (var unit in batch)
             {
                 unit.Fail(new StorageUnavailableException("The write could not be committed.", ex));
             }
-            FailRefused(refused);
             return true;
         }
         Interlocked.Increment(ref _commits);
