@@ -17,11 +17,6 @@ builder.Services.AddConnectorEventsReceiver(options =>
         Console.WriteLine($"{evt.WebhookId}: {evt.Data.Enterprise.Name} connected {evt.Data.Integration.Name} ({evt.Versions})");
         return Task.CompletedTask;
     });
-    options.OnIntegrationDeleted((evt, ct) =>
-    {
-        Console.WriteLine($"{evt.WebhookId}: integration {evt.Data.Integration.Id} deleted at {evt.Data.DeletedUtc:u}");
-        return Task.CompletedTask;
-    });
     options.OnGeneralEvent(GeneralDiscriminators.ServiceOrderUpdated, (evt, ct) =>
     {
         Console.WriteLine($"{evt.WebhookId}: reservation {evt.Data.EntityId} changed; fetch it from the Connector API");
