@@ -21,6 +21,11 @@ internal static class ContractBody
         {
             throw new ContractReadException("The body is empty; expected a JSON object.");
         }
+        // JsonDocument checks string contents only when they are read, and then throws InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            throw new ContractReadException("The body is not valid UTF-8.");
+        }
         JsonElement root;
         try
         {
