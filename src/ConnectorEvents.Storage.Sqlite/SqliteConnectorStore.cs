@@ -13,10 +13,16 @@ public sealed class SqliteConnectorStore : IConnectorStore
 {
     private readonly string _connectionString;
     private readonly Lazy<SqliteConnection> _writeConnection;
+    private readonly TimeSpan _checkpointInterval;
+    private Timer? _checkpointer;
+    private int _checkpointing;
     private SqliteWriteTransaction.Statements? _statements;
 
-    public SqliteConnectorStore(string databasePath)
+    /// <param name="databasePath">The database file; created when missing.</param>
+    /// <param name="checkpointInterval">How often committed log pages are copied into the database (200 ms by default).</param>
+    public SqliteConnectorStore(string databasePath, TimeSpan? checkpointInterval = null)
     {
+        _checkpointInterval = checkpointInterval ?? TimeSpan.FromMilliseconds(200);
         DatabasePath = databasePath;
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -37,6 +43,10 @@ public sealed class SqliteConnectorStore : IConnectorStore
     {
         var connection = _writeConnection.Value;
         Execute(connection, null, "PRAGMA journal_mode=WAL;");
+        // Checkpoints move off the writer: by default SQLite runs one inside the commit that crosses 1,000 log pages,
+        // which with batched writes is nearly every commit, and it stalls everybody waiting on that commit.
+        Execute(connection, null, "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;");
+        _checkpointer ??= new Timer(_ => Checkpoint(), null, _checkpointInterval, _checkpointInterval);
         Execute(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_utc INTEGER NOT NULL);");
         foreach (var (version, sql) in SqliteMigrations.All)
         {
@@ -167,8 +177,34 @@ public sealed class SqliteConnectorStore : IConnectorStore
         return connection;
     }
 
+    /// <summary>
+    /// Copies committed log pages into the database on a connection of its own. PASSIVE never waits for, nor blocks,
+    /// the writer or readers; what it cannot copy yet it copies next time.
+    /// </summary>
+    internal void Checkpoint()
+    {
+        if (Interlocked.Exchange(ref _checkpointing, 1) == 1)
+        {
+            return;
+        }
+        try
+        {
+            using var connection = Open();
+            Execute(connection, null, "PRAGMA wal_checkpoint(PASSIVE);");
+        }
+        catch (SqliteException)
+        {
+            // Busy or read-only: the log keeps the pages and the next tick tries again.
+        }
+        finally
+        {
+            Volatile.Write(ref _checkpointing, 0);
+        }
+    }
+
     public void Dispose()
     {
+        _checkpointer?.Dispose();
         _statements?.Dispose();
         if (_writeConnection.IsValueCreated)
         {

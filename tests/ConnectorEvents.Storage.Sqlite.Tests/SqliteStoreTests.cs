@@ -101,6 +101,30 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public void Commits_do_not_checkpoint_and_the_background_checkpoint_moves_every_committed_page()
+    {
+        using var store = new SqliteConnectorStore(DatabasePath, checkpointInterval: Timeout.InfiniteTimeSpan);
+        store.Migrate();
+        Assert.Equal(0L, Scalar(store.WriteConnection, "PRAGMA wal_autocheckpoint"));
+        for (var i = 0; i < 50; i++)
+        {
+            using var tx = store.BeginWrite();
+            tx.InsertEnterprise(new EnterpriseRecord(Guid.NewGuid(), new string('x', 2000), DateTimeOffset.UnixEpoch));
+            tx.Commit();
+        }
+
+        // The rows are only in the log so far: the database file has not grown by their 100 KB.
+        var before = new FileInfo(DatabasePath).Length;
+        Assert.True(before < 50 * 2000, $"The database file is {before} bytes before the checkpoint.");
+
+        store.Checkpoint();
+
+        Assert.True(new FileInfo(DatabasePath).Length >= before + (50 * 2000));
+        using var separate = OpenSeparately();
+        Assert.Equal(50L, Scalar(separate, "SELECT COUNT(*) FROM enterprises"));
+    }
+
+    [Fact]
     public void Ping_answers_true_on_a_working_database()
     {
         using var store = new SqliteConnectorStore(DatabasePath);
