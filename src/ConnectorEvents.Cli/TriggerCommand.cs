@@ -66,6 +66,10 @@ internal static class TriggerCommand
             return consoles.Fail(ExitCodes.InvalidInput,
                 $"Name an event to send, or 'all'. 'trigger --list --version {version.Text}' shows the events.");
         }
+        if (request.Event.StartsWith('-'))
+        {
+            return consoles.Fail(ExitCodes.Syntax, $"Unknown option '{request.Event}'. 'trigger --help' lists the options.");
+        }
         var samples = EventCatalog.Resolve(version, request.Event.Trim(), out var eventError);
         if (samples is null)
         {

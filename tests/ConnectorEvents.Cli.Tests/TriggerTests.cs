@@ -130,6 +130,15 @@ public sealed class TriggerTests
     }
 
     [Fact]
+    public async Task An_unknown_option_is_a_syntax_error()
+    {
+        var result = await CliRun.RunAsync("trigger", "--bogus", "--url", "http://127.0.0.1:9/");
+
+        Assert.Equal(ExitCodes.Syntax, result.ExitCode);
+        Assert.Contains("Unknown option '--bogus'", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_websocket_event_is_not_sent_as_a_webhook()
     {
         var result = await CliRun.RunAsync("trigger", "DeviceCommand", "--url", "http://127.0.0.1:9/");
