@@ -1,0 +1,46 @@
+using Spectre.Console;
+
+namespace ConnectorEvents.Cli;
+
+/// <summary>Where a command writes: normal output and errors, each a Spectre console.</summary>
+internal sealed class CliConsoles(IAnsiConsole output, IAnsiConsole error)
+{
+    public IAnsiConsole Out { get; } = output;
+
+    public IAnsiConsole Error { get; } = error;
+
+    /// <summary>Consoles over the process's standard streams, or over captured writers (plain text, wide lines).</summary>
+    public static CliConsoles Create(TextWriter? output, TextWriter? error) =>
+        new(output is null ? Standard() : Plain(output), Plain(error ?? Console.Error, error is null));
+
+    private static IAnsiConsole Standard()
+    {
+        var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+        {
+            console.Profile.Width = 500;
+        }
+        return console;
+    }
+
+    private static IAnsiConsole Plain(TextWriter writer, bool detect = false)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = detect ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = detect ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        // Captured output and errors are read by programs (and terminals wrap by themselves): never wrap a line.
+        console.Profile.Width = 500;
+        return console;
+    }
+
+    /// <summary>One error line, <c>error: …</c>, plain text (never markup from the caller).</summary>
+    public int Fail(int exitCode, string message)
+    {
+        Error.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        return exitCode;
+    }
+}

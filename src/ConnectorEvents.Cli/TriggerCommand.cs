@@ -1,0 +1,220 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Delivery;
+using Spectre.Console;
+
+namespace ConnectorEvents.Cli;
+
+/// <summary><c>trigger &lt;event&gt; --url …</c>: sends signed sample webhooks of any contract version.</summary>
+internal static class TriggerCommand
+{
+    public static Command Create(Func<CliConsoles> consoles)
+    {
+        var eventArgument = new Argument<string?>("event")
+        {
+            Description = "The action or discriminator to send (e.g. IntegrationCreated, CustomerAdded), or 'all'.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var url = new Option<string?>("--url") { Description = "Where to POST (http:// or https://)." };
+        var secret = new Option<string?>("--secret") { Description = "Signing secret, whsec_<base64>; without it the webhook goes unsigned." };
+        var version = new Option<string?>("--version")
+        {
+            Description = $"Contract version of the body: {ContractVersion.KnownTexts} (default {ContractVersion.Default.Text}).",
+        };
+        var token = new Option<string?>("--token") { Description = "Appended to the URL as ?Token=… (the platform's URL token)." };
+        var list = new Option<bool>("--list") { Description = "List the events the version knows, and send nothing." };
+        var timeout = new Option<double>("--timeout")
+        {
+            Description = "Seconds to wait for each answer.",
+            DefaultValueFactory = _ => 10,
+        };
+
+        var command = new Command("trigger", "Send a realistic, signed sample of a documented webhook event to a URL.")
+        {
+            eventArgument, url, secret, version, token, list, timeout,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(consoles(), new TriggerRequest(
+            parse.GetValue(eventArgument), parse.GetValue(url), parse.GetValue(secret), parse.GetValue(version),
+            parse.GetValue(token), parse.GetValue(list), parse.GetValue(timeout)), cancellationToken));
+        return command;
+    }
+
+    private sealed record TriggerRequest(
+        string? Event, string? Url, string? Secret, string? Version, string? Token, bool List, double TimeoutSeconds);
+
+    private static async Task<int> RunAsync(CliConsoles consoles, TriggerRequest request, CancellationToken cancellationToken)
+    {
+        var version = ContractVersion.Default;
+        if (request.Version is not null && !ContractVersion.TryParse(request.Version, out version))
+        {
+            return consoles.Fail(ExitCodes.InvalidInput,
+                $"Unknown contract version '{request.Version}'. Known versions: {ContractVersion.KnownTexts}.");
+        }
+        if (request.List)
+        {
+            PrintList(consoles.Out, version);
+            return ExitCodes.Ok;
+        }
+        if (string.IsNullOrWhiteSpace(request.Event))
+        {
+            return consoles.Fail(ExitCodes.InvalidInput,
+                $"Name an event to send, or 'all'. 'trigger --list --version {version.Text}' shows the events.");
+        }
+        if (request.Event.StartsWith('-'))
+        {
+            return consoles.Fail(ExitCodes.Syntax, $"Unknown option '{request.Event}'. 'trigger --help' lists the options.");
+        }
+        var samples = EventCatalog.Resolve(version, request.Event.Trim(), out var eventError);
+        if (samples is null)
+        {
+            return consoles.Fail(ExitCodes.InvalidInput, eventError!);
+        }
+        if (string.IsNullOrWhiteSpace(request.Url))
+        {
+            return consoles.Fail(ExitCodes.InvalidInput, "--url is required: where should the webhook go?");
+        }
+        if (!Uri.TryCreate(request.Url.Trim(), UriKind.Absolute, out var target)
+            || (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
+            || string.IsNullOrEmpty(target.Host))
+        {
+            return consoles.Fail(ExitCodes.InvalidInput, "--url must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:4000/hook.");
+        }
+        if (!string.IsNullOrEmpty(request.Token))
+        {
+            target = WithToken(target, request.Token);
+        }
+        byte[]? key = null;
+        if (request.Secret is not null && !Secrets.TryReadKey(request.Secret.Trim(), out key, out var secretError))
+        {
+            return consoles.Fail(ExitCodes.InvalidInput, secretError);
+        }
+        if (request.TimeoutSeconds is <= 0 or > 3600 || double.IsNaN(request.TimeoutSeconds))
+        {
+            return consoles.Fail(ExitCodes.InvalidInput, "--timeout must be between 0 and 3600 seconds.");
+        }
+
+        using var client = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(request.TimeoutSeconds) })
+        {
+            Timeout = TimeSpan.FromSeconds(request.TimeoutSeconds),
+        };
+        var shown = Secrets.Redact(target);
+        consoles.Out.MarkupLine(
+            $"Sending {samples.Count} {(samples.Count == 1 ? "event" : "events")} of contract {version.Text} to [bold]{Markup.Escape(shown)}[/]"
+            + (key is null ? " [yellow](unsigned: no --secret)[/]" : " (signed)"));
+        var rejected = 0;
+        foreach (var sample in samples)
+        {
+            var outcome = await SendAsync(client, target, sample, key, cancellationToken).ConfigureAwait(false);
+            if (outcome.Failure is not null)
+            {
+                return consoles.Fail(ExitCodes.Unreachable, $"Could not deliver {sample.Name} to {shown}: {outcome.Failure}");
+            }
+            var ok = (int)outcome.Status >= 200 && (int)outcome.Status < 300;
+            rejected += ok ? 0 : 1;
+            var color = ok ? "green" : "red";
+            var status = string.Create(CultureInfo.InvariantCulture, $"{(int)outcome.Status} {outcome.Status}");
+            consoles.Out.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {Markup.Escape(sample.Name),-26} [{color}]{Markup.Escape(status)}[/] in {outcome.Elapsed.TotalMilliseconds:0} ms  webhook-id {outcome.MessageId}"));
+            if (!ok && !string.IsNullOrWhiteSpace(outcome.BodyStart))
+            {
+                consoles.Out.MarkupLine($"    answer: {Markup.Escape(outcome.BodyStart)}");
+            }
+        }
+        if (rejected > 0)
+        {
+            return consoles.Fail(ExitCodes.NotAccepted, rejected == samples.Count && samples.Count == 1
+                ? "The receiver did not accept the webhook (not a 2xx answer)."
+                : $"The receiver did not accept {rejected} of {samples.Count} webhooks (not a 2xx answer).");
+        }
+        return ExitCodes.Ok;
+    }
+
+    private sealed record Outcome(HttpStatusCode Status, TimeSpan Elapsed, string MessageId, string? BodyStart, string? Failure);
+
+    private static async Task<Outcome> SendAsync(HttpClient client, Uri target, SamplePayload sample, byte[]? key, CancellationToken cancellationToken)
+    {
+        var messageId = "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, target);
+        request.Content = new ByteArrayContent(sample.Body);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.TryAddWithoutValidation("webhook-id", messageId);
+        request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSigner.Sign([key], messageId, timestamp, sample.Body));
+        }
+        request.Headers.UserAgent.Add(new ProductInfoHeaderValue("connector-events", typeof(TriggerCommand).Assembly.GetName().Version?.ToString(3)));
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var bodyStart = text.Length > 200 ? text[..200] + "…" : text;
+            return new Outcome(response.StatusCode, elapsed, messageId, bodyStart.ReplaceLineEndings(" "), null);
+        }
+        catch (HttpRequestException exception)
+        {
+            return new Outcome(0, Stopwatch.GetElapsedTime(started), messageId, null, Describe(exception));
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new Outcome(0, Stopwatch.GetElapsedTime(started), messageId, null,
+                string.Create(CultureInfo.InvariantCulture, $"no answer within {client.Timeout.TotalSeconds:0.#} s."));
+        }
+    }
+
+    /// <summary>One line for a transport failure, e.g. "connection refused".</summary>
+    private static string Describe(HttpRequestException exception)
+    {
+        for (Exception? inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException socket)
+            {
+                return socket.SocketErrorCode switch
+                {
+                    SocketError.ConnectionRefused => "connection refused (is a receiver listening on that port?).",
+                    SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "host name not found.",
+                    SocketError.TimedOut => "connection timed out.",
+                    SocketError.NetworkUnreachable or SocketError.HostUnreachable => "network unreachable.",
+                    _ => socket.Message.TrimEnd('.') + ".",
+                };
+            }
+        }
+        return exception.HttpRequestError switch
+        {
+            HttpRequestError.NameResolutionError => "host name not found.",
+            HttpRequestError.SecureConnectionError => "TLS handshake failed.",
+            HttpRequestError.ResponseEnded => "the connection closed before an answer.",
+            _ => exception.Message.ReplaceLineEndings(" "),
+        };
+    }
+
+    private static Uri WithToken(Uri target, string token)
+    {
+        var query = target.Query.TrimStart('?');
+        var added = "Token=" + Uri.EscapeDataString(token);
+        return new UriBuilder(target) { Query = query.Length == 0 ? added : query + "&" + added }.Uri;
+    }
+
+    private static void PrintList(IAnsiConsole console, ContractVersion version)
+    {
+        var table = new Table().Border(TableBorder.Simple).Title($"Webhook events of contract version {version.Text}");
+        table.AddColumn("Event");
+        table.AddColumn("Kind");
+        foreach (var sample in EventCatalog.Webhooks(version))
+        {
+            table.AddRow(Markup.Escape(sample.Name), sample.Kind == PayloadKind.IntegrationWebhook ? "Integration Webhook" : "General Webhook");
+        }
+        console.Write(table);
+        console.MarkupLine("Send one with [bold]trigger <event> --url <url>[/], or every one with [bold]trigger all --url <url>[/].");
+    }
+}

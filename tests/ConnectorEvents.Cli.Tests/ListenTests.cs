@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Text;
+using ConnectorEvents.Testing;
+using Xunit;
+
+namespace ConnectorEvents.Cli.Tests;
+
+public sealed class ListenTests
+{
+    private const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    /// <summary>A thread-safe writer the test can read while the listener writes.</summary>
+    private sealed class SharedWriter : StringWriter
+    {
+        private readonly Lock _gate = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+            }
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            lock (_gate)
+            {
+                base.Write(buffer, index, count);
+            }
+        }
+
+        public string Text()
+        {
+            lock (_gate)
+            {
+                return ToString();
+            }
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (!condition())
+        {
+            if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(20))
+            {
+                throw new TimeoutException($"Timed out waiting for {what}.");
+            }
+            await Task.Delay(25);
+        }
+    }
+
+    private static async Task<(string Output, int TriggerExit, int ListenExit)> ListenAndTriggerAsync(string[] listenArgs, string[] triggerArgs)
+    {
+        var port = CliRun.FreePort();
+        using var output = new SharedWriter();
+        using var error = new SharedWriter();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var listening = CliApp.RunAsync(["listen", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. listenArgs],
+            output, error, stop.Token);
+        await WaitUntilAsync(() => output.Text().Contains("Listening on", StringComparison.Ordinal) || listening.IsCompleted, "the listener to start");
+        Assert.False(listening.IsCompleted, error.Text());
+
+        var trigger = await CliRun.RunAsync(["trigger", .. triggerArgs, "--url", $"http://127.0.0.1:{port}/hook"]);
+        await WaitUntilAsync(() => output.Text().Contains("webhook-id", StringComparison.Ordinal), "the webhook to be printed");
+
+        await stop.CancelAsync();
+        var listenExit = await listening.WaitAsync(TimeSpan.FromSeconds(15));
+        return (output.Text(), trigger.ExitCode, listenExit);
+    }
+
+    [Fact]
+    public async Task Listen_prints_a_triggered_webhook_as_verified_and_stops_cleanly()
+    {
+        var (output, triggerExit, listenExit) = await ListenAndTriggerAsync(["--secret", Secret],
+            ["IntegrationApiKeyCreated", "--secret", Secret]);
+
+        Assert.Equal(0, triggerExit);
+        Assert.Equal(0, listenExit);
+        Assert.Contains("IntegrationApiKeyCreated", output, StringComparison.Ordinal);
+        Assert.Contains("WebhookTEST", output, StringComparison.Ordinal);
+        Assert.Contains("contract 2025-08", output, StringComparison.Ordinal);
+        Assert.Contains("verified ✓", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NOT verified", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, output, StringComparison.Ordinal);
+        Assert.Contains("Stopped", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listen_says_not_verified_when_the_secret_differs()
+    {
+        var (output, _, _) = await ListenAndTriggerAsync(["--secret", Secret],
+            ["CustomerAdded", "--secret", "whsec_" + Convert.ToBase64String(new byte[24])]);
+
+        Assert.Contains("NOT verified: no v1 signature matches the secret", output, StringComparison.Ordinal);
+        Assert.Contains("CustomerAdded, CustomerUpdated", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listen_says_unsigned_without_secrets()
+    {
+        var (output, _, _) = await ListenAndTriggerAsync([], ["IntegrationEnabled"]);
+
+        Assert.Contains("unsigned", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listen_answers_with_the_chosen_status_and_trigger_exits_non_zero()
+    {
+        var (output, triggerExit, listenExit) = await ListenAndTriggerAsync(["--status", "500"], ["IntegrationEnabled"]);
+
+        Assert.Equal(ExitCodes.NotAccepted, triggerExit);
+        Assert.Equal(0, listenExit);
+        Assert.Contains("→ 500", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listen_on_a_port_in_use_fails_with_a_clear_message()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+
+        var result = await CliRun.RunAsync("listen", "--port", sink.BaseUri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(ExitCodes.CannotListen, result.ExitCode);
+        Assert.Contains("Cannot listen", result.Error, StringComparison.Ordinal);
+    }
+}
