@@ -45,4 +45,51 @@ public sealed class EndToEndTests
         Assert.All(seen, s => Assert.True(s.Versions.Contains(ContractVersion.Default)));
         Assert.Equal(0, receiver.Log.Count(1));
     }
+
+    [Theory]
+    [InlineData("2019-05")]
+    [InlineData("2019-12")]
+    [InlineData("2021-01")]
+    [InlineData("2022-08")]
+    [InlineData("2025-08")]
+    public async Task A_client_pinned_to_any_version_gets_every_action_that_version_knows_read_into_the_same_typed_data(string versionText)
+    {
+        var version = ContractVersion.Parse(versionText);
+        await using var server = await RunningServer.StartAsync();
+        var port = ServerProcess.FreePort();
+        var (enterpriseId, clientId, secret) = await server.SeedAsync($"http://127.0.0.1:{port}/webhooks", "Pinned");
+        await server.SendAsync(HttpMethod.Patch, $"/api/v1/clients/{clientId}", new { ContractVersion = versionText });
+        var service = await server.PostAsync($"/api/v1/enterprises/{enterpriseId}/services", new { Name = "Accommodation" });
+        var recorder = new Recorder();
+        await using var receiver = await ReceiverApp.StartAsync(o =>
+        {
+            o.SigningSecrets.Add(secret);
+            recorder.RegisterAll(o);
+        }, port);
+
+        var created = await server.PostAsync("/api/v1/integrations", new { EnterpriseId = enterpriseId, ClientId = clientId, ServiceId = service["Id"]!.ToString() });
+        var id = Guid.Parse((string)created["Id"]!);
+        string[] commands = ["disable", "enable", "cancel", "reinstate", "regenerate-access-token"];
+        string[] actions = [IntegrationActions.Created, IntegrationActions.Disabled, IntegrationActions.Enabled, IntegrationActions.Canceled,
+            IntegrationActions.Reinstated, IntegrationActions.ApiKeyCreated, IntegrationActions.Deleted];
+        foreach (var command in commands)
+        {
+            await server.PostAsync($"/api/v1/integrations/{id}/{command}");
+        }
+        await server.SendAsync(HttpMethod.Delete, $"/api/v1/integrations/{id}");
+
+        var expected = actions.Where(version.KnowsIntegrationAction).ToArray();
+        await recorder.WaitForAsync(expected.Length);
+        Assert.Equal(expected, recorder.All.Select(s => s.Name));
+        var data = Assert.IsType<IntegrationCreatedData>(recorder.All[0].Data);
+        Assert.Equal(id, data.Integration.Id);
+        Assert.Equal(enterpriseId, data.Enterprise.Id);
+        Assert.Equal((string)created["AccessToken"]!, data.AccessToken);
+        // Service exists in the contract from 2021-01 on; older versions do not carry it.
+        Assert.Equal(version >= ContractVersion.January2021, data.Service is not null);
+        Assert.All(recorder.All, s => Assert.True(s.Versions.Contains(version), $"{s.Name} read as {s.Versions}, not {version}"));
+        var skipped = await server.GetAsync($"/api/v1/messages?integrationId={id}&status=Skipped");
+        Assert.Equal(actions.Length - expected.Length, skipped["Messages"]!.AsArray().Count);
+        Assert.Equal(0, receiver.Log.Count(Microsoft.Extensions.Logging.LogLevel.Error));
+    }
 }
