@@ -280,41 +280,22 @@ public sealed class Scenarios(BenchSettings settings, WebhookSink sink)
 
     // ---- 3. Sustained commands → deliveries --------------------------------------------------------------------
 
-    public async Task<SustainedResult> SustainedAsync()
+    public Task<SustainedResult> SustainedAsync() => WithDeploymentAsync(async d =>
     {
-        var directory = NewDataDirectory();
-        try
-        {
-            sink.Respond = null;
-            sink.Record = false;
-            sink.Clear();
-            var d = await Deployment.CreateAsync(settings, sink, directory).ConfigureAwait(false);
-            try
-            {
-                await WarmUpAsync(d).ConfigureAwait(false);
-                await d.Writer.FlushAsync().ConfigureAwait(false);
-                var before = d.Writer.Counters;
-                sink.Clear();
-                Progress($"  {settings.SustainedCommands:N0} commands from {settings.ApiCallers} callers");
-                var cpu = CpuClock.Start();
-                var tally = await d.ToggleAsync(settings.SustainedCommands, settings.ApiCallers,
-                    done => Progress($"    {done:N0} commands")).ConfigureAwait(false);
-                var done = await WaitForSinkAsync(tally.Accepted, "deliveries").ConfigureAwait(false);
-                var cpuSeconds = cpu.Seconds;
-                await d.Writer.FlushAsync().ConfigureAwait(false);
-                var writer = WriterDelta.Between(before, d.Writer.Counters);
-                return new SustainedResult(tally.Accepted, tally.Failed, tally.Seconds, Clock.Seconds(tally.FirstSendTimestamp, done), writer, cpuSeconds);
-            }
-            finally
-            {
-                await d.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            DeleteDirectory(directory);
-        }
-    }
+        await WarmUpAsync(d).ConfigureAwait(false);
+        await d.Writer.FlushAsync().ConfigureAwait(false);
+        var before = d.Writer.Counters;
+        sink.Clear();
+        Progress($"  {settings.SustainedCommands:N0} commands from {settings.ApiCallers} callers");
+        var cpu = CpuClock.Start();
+        var tally = await d.ToggleAsync(settings.SustainedCommands, settings.ApiCallers,
+            done => Progress($"    {done:N0} commands")).ConfigureAwait(false);
+        var done = await WaitForSinkAsync(tally.Accepted, "deliveries").ConfigureAwait(false);
+        var cpuSeconds = cpu.Seconds;
+        await d.Writer.FlushAsync().ConfigureAwait(false);
+        var writer = WriterDelta.Between(before, d.Writer.Counters);
+        return new SustainedResult(tally.Accepted, tally.Failed, tally.Seconds, Clock.Seconds(tally.FirstSendTimestamp, done), writer, cpuSeconds);
+    });
 
     /// <summary>IntegrationCreated deliveries, then one disable and one enable per integration, all delivered.</summary>
     private async Task WarmUpAsync(Deployment d)
@@ -332,7 +313,92 @@ public sealed class Scenarios(BenchSettings settings, WebhookSink sink)
     /// k mod N (so each integration gets one command every N/rate seconds, alternately disable and enable). The sink
     /// stamps each arrival; the k-th webhook of an integration belongs to its k-th accepted command (FIFO per integration).
     /// </summary>
-    public async Task<LatencyResult> LatencyAsync()
+    public Task<LatencyResult> LatencyAsync() => WithDeploymentAsync(async d =>
+    {
+        await WarmUpAsync(d).ConfigureAwait(false);
+        sink.Clear();
+        sink.Record = true;
+        var total = (int)(settings.LatencyRate * settings.LatencyDuration.TotalSeconds);
+        var integrations = d.IntegrationIds.Length;
+        var due = new long[total];
+        var sent = new long[total];
+        var ok = new bool[total];
+        var answers = new Task[total];
+        var interval = Stopwatch.Frequency / (double)settings.LatencyRate;
+        Progress($"  {total:N0} commands at {settings.LatencyRate:N0}/s for {settings.LatencyDuration.TotalSeconds:0} s");
+
+        async Task SendAsync(int k, string path)
+        {
+            sent[k] = Stopwatch.GetTimestamp();
+            ok[k] = await d.SendAsync(path).ConfigureAwait(false);
+        }
+
+        var pacer = new Thread(() =>
+        {
+            var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
+            for (var k = 0; k < total;)
+            {
+                var now = Stopwatch.GetTimestamp();
+                // Everything due by now goes out now; a late tick never delays the schedule.
+                while (k < total && start + (long)(k * interval) <= now)
+                {
+                    due[k] = start + (long)(k * interval);
+                    var index = k % integrations;
+                    var enable = (k / integrations) % 2 == 1; // all start Enabled: disable, enable, disable, ...
+                    answers[k] = SendAsync(k, d.CommandPath(index, enable));
+                    k++;
+                }
+                Thread.Sleep(1);
+            }
+        })
+        { IsBackground = true, Name = "bench pacer" };
+        pacer.Start();
+        await Task.Run(pacer.Join).ConfigureAwait(false);
+        await Task.WhenAll(answers).ConfigureAwait(false);
+        var accepted = ok.Count(x => x);
+        await WaitForSinkAsync(accepted, "deliveries").ConfigureAwait(false);
+        sink.Record = false;
+
+        // Arrivals per integration in arrival order.
+        var position = new Dictionary<Guid, int>(integrations);
+        for (var i = 0; i < integrations; i++)
+        {
+            position[d.IntegrationIds[i]] = i;
+        }
+        var arrivals = Enumerable.Range(0, integrations).Select(_ => new Queue<(string Action, long At)>()).ToArray();
+        foreach (var webhook in sink.Received)
+        {
+            using var json = JsonDocument.Parse(webhook.Body);
+            var action = json.RootElement.GetProperty("Action").GetString()!;
+            var id = json.RootElement.GetProperty("Data").GetProperty("Integration").GetProperty("Id").GetGuid();
+            arrivals[position[id]].Enqueue((action, webhook.ReceivedTimestamp));
+        }
+        var fromSend = new List<double>(total);
+        var fromSchedule = new List<double>(total);
+        var lag = new List<double>(total);
+        for (var k = 0; k < total; k++)
+        {
+            lag.Add(Clock.Milliseconds(due[k], sent[k]));
+            if (!ok[k])
+            {
+                continue;
+            }
+            var expected = (k / integrations) % 2 == 1 ? IntegrationActions.Enabled : IntegrationActions.Disabled;
+            if (arrivals[k % integrations].TryDequeue(out var arrival) && arrival.Action == expected)
+            {
+                fromSend.Add(Clock.Milliseconds(sent[k], arrival.At));
+                fromSchedule.Add(Clock.Milliseconds(due[k], arrival.At));
+            }
+        }
+        var achieved = (total - 1) / Clock.Seconds(sent.Min(), sent.Max());
+        return new LatencyResult(total, accepted, total - accepted, fromSend.Count, achieved,
+            Percentiles.Of(fromSend), Percentiles.Of(fromSchedule), Percentiles.Of(lag));
+    });
+
+    // ---- helpers -----------------------------------------------------------------------------------------------
+
+    /// <summary>Runs a scenario on a fresh deployment over a fresh data folder, with a counting sink; removes both after.</summary>
+    private async Task<T> WithDeploymentAsync<T>(Func<Deployment, Task<T>> scenario)
     {
         var directory = NewDataDirectory();
         try
@@ -343,84 +409,7 @@ public sealed class Scenarios(BenchSettings settings, WebhookSink sink)
             var d = await Deployment.CreateAsync(settings, sink, directory).ConfigureAwait(false);
             try
             {
-                await WarmUpAsync(d).ConfigureAwait(false);
-                sink.Clear();
-                sink.Record = true;
-                var total = (int)(settings.LatencyRate * settings.LatencyDuration.TotalSeconds);
-                var integrations = d.IntegrationIds.Length;
-                var due = new long[total];
-                var sent = new long[total];
-                var ok = new bool[total];
-                var answers = new Task[total];
-                var interval = Stopwatch.Frequency / (double)settings.LatencyRate;
-                Progress($"  {total:N0} commands at {settings.LatencyRate:N0}/s for {settings.LatencyDuration.TotalSeconds:0} s");
-
-                async Task SendAsync(int k, string path)
-                {
-                    sent[k] = Stopwatch.GetTimestamp();
-                    ok[k] = await d.SendAsync(path).ConfigureAwait(false);
-                }
-
-                var pacer = new Thread(() =>
-                {
-                    var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
-                    for (var k = 0; k < total;)
-                    {
-                        var now = Stopwatch.GetTimestamp();
-                        // Everything due by now goes out now; a late tick never delays the schedule.
-                        while (k < total && start + (long)(k * interval) <= now)
-                        {
-                            due[k] = start + (long)(k * interval);
-                            var index = k % integrations;
-                            var enable = (k / integrations) % 2 == 1; // all start Enabled: disable, enable, disable, ...
-                            answers[k] = SendAsync(k, d.CommandPath(index, enable));
-                            k++;
-                        }
-                        Thread.Sleep(1);
-                    }
-                })
-                { IsBackground = true, Name = "bench pacer" };
-                pacer.Start();
-                await Task.Run(pacer.Join).ConfigureAwait(false);
-                await Task.WhenAll(answers).ConfigureAwait(false);
-                var accepted = ok.Count(x => x);
-                await WaitForSinkAsync(accepted, "deliveries").ConfigureAwait(false);
-                sink.Record = false;
-
-                // Arrivals per integration in arrival order.
-                var position = new Dictionary<Guid, int>(integrations);
-                for (var i = 0; i < integrations; i++)
-                {
-                    position[d.IntegrationIds[i]] = i;
-                }
-                var arrivals = Enumerable.Range(0, integrations).Select(_ => new Queue<(string Action, long At)>()).ToArray();
-                foreach (var webhook in sink.Received)
-                {
-                    using var json = JsonDocument.Parse(webhook.Body);
-                    var action = json.RootElement.GetProperty("Action").GetString()!;
-                    var id = json.RootElement.GetProperty("Data").GetProperty("Integration").GetProperty("Id").GetGuid();
-                    arrivals[position[id]].Enqueue((action, webhook.ReceivedTimestamp));
-                }
-                var fromSend = new List<double>(total);
-                var fromSchedule = new List<double>(total);
-                var lag = new List<double>(total);
-                for (var k = 0; k < total; k++)
-                {
-                    lag.Add(Clock.Milliseconds(due[k], sent[k]));
-                    if (!ok[k])
-                    {
-                        continue;
-                    }
-                    var expected = (k / integrations) % 2 == 1 ? IntegrationActions.Enabled : IntegrationActions.Disabled;
-                    if (arrivals[k % integrations].TryDequeue(out var arrival) && arrival.Action == expected)
-                    {
-                        fromSend.Add(Clock.Milliseconds(sent[k], arrival.At));
-                        fromSchedule.Add(Clock.Milliseconds(due[k], arrival.At));
-                    }
-                }
-                var achieved = (total - 1) / Clock.Seconds(sent.Min(), sent.Max());
-                return new LatencyResult(total, accepted, total - accepted, fromSend.Count, achieved,
-                    Percentiles.Of(fromSend), Percentiles.Of(fromSchedule), Percentiles.Of(lag));
+                return await scenario(d).ConfigureAwait(false);
             }
             finally
             {
@@ -434,8 +423,6 @@ public sealed class Scenarios(BenchSettings settings, WebhookSink sink)
             DeleteDirectory(directory);
         }
     }
-
-    // ---- helpers -----------------------------------------------------------------------------------------------
 
     /// <summary>Waits until the sink has answered <paramref name="count"/> requests; the timestamp when it saw that.</summary>
     private async Task<long> WaitForSinkAsync(long count, string what)
