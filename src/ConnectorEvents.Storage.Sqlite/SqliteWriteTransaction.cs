@@ -136,7 +136,6 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         ArgumentNullException.ThrowIfNull(attempt);
         var p = _statements.InsertAttempt.Parameters;
         p["$m"].Value = attempt.MessageSeq;
-        p["$n"].Value = attempt.AttemptNumber;
         p["$started"].Value = Db(attempt.StartedUtc);
         p["$duration"].Value = attempt.DurationMs;
         p["$url"].Value = attempt.Url;
@@ -214,8 +213,9 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
                 """, "$id", "$channel", "$client", "$integration", "$type", "$body", "$status", "$reason", "$created", "$completed");
             InsertAttempt = Prepare(connection, """
                 INSERT INTO attempts (message_seq, attempt_number, started_utc, duration_ms, url, status_code, error_kind, error, response_body)
-                VALUES ($m, $n, $started, $duration, $url, $code, $kind, $error, $body)
-                """, "$m", "$n", "$started", "$duration", "$url", "$code", "$kind", "$error", "$body");
+                VALUES ($m, (SELECT COUNT(*) + 1 FROM attempts WHERE message_seq = $m), $started, $duration, $url, $code, $kind,
+                    $error, $body)
+                """, "$m", "$started", "$duration", "$url", "$code", "$kind", "$error", "$body");
             UpdateProgress = Prepare(connection, """
                 UPDATE messages SET status = $status, status_reason = $reason, attempt_count = $attempts,
                     next_attempt_utc = $next, completed_utc = $completed

@@ -139,6 +139,8 @@ public sealed class RetryTests
         Assert.Null(detail["Message"]!["StatusReason"]);
         Assert.Equal(4, Delivery.AttemptsOf(detail).Length);
         Assert.Equal(200, (int)Delivery.AttemptsOf(detail)[^1]["StatusCode"]!);
+        // Numbering goes on across a manual retry, so the attempt log reads as one history.
+        Assert.Equal([1, 2, 3, 4], Delivery.AttemptsOf(detail).Select(a => (int)a["AttemptNumber"]!));
         Assert.All(sink.Received, r => Assert.Equal(messageId, r.MessageId));
         Assert.Single(sink.Received.Select(r => r.BodyText).Distinct());
     }

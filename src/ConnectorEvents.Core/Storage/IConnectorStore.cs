@@ -58,6 +58,7 @@ public interface IWriteTransaction : IDisposable
     /// <summary>Inserts a message at the end of the queue; its <c>Seq</c> and <c>QueueSeq</c> are assigned here.</summary>
     (long Seq, long QueueSeq) InsertMessage(MessageRecord message);
 
+    /// <summary>Records an attempt; its number is assigned here, counting every attempt the message ever had.</summary>
     void RecordAttempt(AttemptRecord attempt);
     void UpdateProgress(MessageProgress progress);
 
