@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Receiver;
 
 namespace ConnectorEvents.Cli;
 
@@ -17,14 +18,12 @@ internal static class Secrets
             error = $"The secret does not start with '{WebhookSigner.SecretPrefix}' ({Shape}).";
             return false;
         }
-        var encoded = secret[WebhookSigner.SecretPrefix.Length..];
-        var buffer = new byte[encoded.Length];
-        if (encoded.Length == 0 || !Convert.TryFromBase64String(encoded, buffer, out var written) || written == 0)
+        key = StandardWebhookVerifier.TryReadKey(secret);
+        if (key is null)
         {
             error = $"The secret's key is not valid base64 ({Shape}).";
             return false;
         }
-        key = buffer[..written];
         return true;
     }
 

@@ -1,6 +1,4 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
+using ConnectorEvents.Receiver;
 
 namespace ConnectorEvents.Cli;
 
@@ -30,6 +28,7 @@ internal sealed class SignatureVerifier(IReadOnlyList<byte[]> keys, TimeProvider
 {
     public static TimeSpan DefaultTolerance { get; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The receiver SDK's verification, with the reason spelled out for a person at a terminal.</summary>
     public Verdict Verify(string? id, string? timestamp, string? signature, ReadOnlySpan<byte> body)
     {
         var signed = !string.IsNullOrEmpty(signature);
@@ -37,50 +36,21 @@ internal sealed class SignatureVerifier(IReadOnlyList<byte[]> keys, TimeProvider
         {
             return signed ? Verdict.NotVerified("signed, but no --secret was given to check it") : Verdict.Unsigned;
         }
-        if (!signed)
+        var now = time.GetUtcNow();
+        return StandardWebhookVerifier.Verify(keys, id, timestamp, signature, body, now, tolerance, out var seconds) switch
         {
-            return Verdict.NotVerified("no webhook-signature header");
-        }
-        if (string.IsNullOrEmpty(id))
-        {
-            return Verdict.NotVerified("no webhook-id header");
-        }
-        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-        {
-            return Verdict.NotVerified("webhook-timestamp is missing or not a number of seconds");
-        }
-        var skew = time.GetUtcNow().ToUnixTimeSeconds() - seconds;
-        if (Math.Abs(skew) > (long)tolerance.TotalSeconds)
-        {
-            return Verdict.NotVerified(skew > 0
-                ? $"timestamp is {skew} s old (tolerance {tolerance.TotalSeconds:0} s)"
-                : $"timestamp is {-skew} s in the future (tolerance {tolerance.TotalSeconds:0} s)");
-        }
-
-        var prefix = Encoding.UTF8.GetBytes($"{id}.{seconds.ToString(CultureInfo.InvariantCulture)}.");
-        var content = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(content, 0);
-        body.CopyTo(content.AsSpan(prefix.Length));
-        var expected = keys.Select(key => HMACSHA256.HashData(key, content)).ToList();
-
-        Span<byte> candidate = stackalloc byte[64];
-        foreach (var entry in signature!.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (!entry.StartsWith("v1,", StringComparison.Ordinal)
-                || !Convert.TryFromBase64String(entry[3..], candidate, out var written))
-            {
-                continue;
-            }
-            foreach (var mac in expected)
-            {
-                if (CryptographicOperations.FixedTimeEquals(mac, candidate[..written]))
-                {
-                    return Verdict.Verified;
-                }
-            }
-        }
-        return Verdict.NotVerified(keys.Count == 1
-            ? "no v1 signature matches the secret"
-            : $"no v1 signature matches any of the {keys.Count} secrets");
+            VerificationResult.Valid => Verdict.Verified,
+            VerificationResult.MissingHeaders => Verdict.NotVerified(
+                !signed ? "no webhook-signature header" : string.IsNullOrEmpty(id) ? "no webhook-id header" : "no webhook-timestamp header"),
+            VerificationResult.InvalidTimestamp => Verdict.NotVerified("webhook-timestamp is not a number of seconds"),
+            VerificationResult.TimestampOutOfTolerance => Verdict.NotVerified(Skew(now.ToUnixTimeSeconds() - seconds)),
+            _ => Verdict.NotVerified(keys.Count == 1
+                ? "no v1 signature matches the secret"
+                : $"no v1 signature matches any of the {keys.Count} secrets"),
+        };
     }
+
+    private string Skew(long seconds) => seconds > 0
+        ? $"timestamp is {seconds} s old (tolerance {tolerance.TotalSeconds:0} s)"
+        : $"timestamp is {-seconds} s in the future (tolerance {tolerance.TotalSeconds:0} s)";
 }

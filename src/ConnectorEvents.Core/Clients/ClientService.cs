@@ -21,6 +21,9 @@ public sealed record UrlChange(string? Url);
 
 public sealed record ClientWithSecret(ClientRecord Client, string SigningSecret);
 
+/// <summary>A new signing secret, and until when the ones before it keep signing.</summary>
+public sealed record RotatedSecret(string SigningSecret, DateTimeOffset PreviousSecretsExpireUtc);
+
 public sealed class ClientService(
     GroupCommitWriter writer, DeliveryDispatcher dispatcher, IOptions<SecretRotationOptions> rotation, TimeProvider time)
 {
@@ -66,14 +69,15 @@ public sealed class ClientService(
         }, updated => dispatcher.ClientChanged(updated.Id));
 
     /// <summary>A new signing secret; the ones before it keep signing for the rotation overlap.</summary>
-    public Task<string> RotateSecretAsync(Guid id) =>
+    public Task<RotatedSecret> RotateSecretAsync(Guid id) =>
         writer.ExecuteAsync(tx =>
         {
             _ = tx.FindClient(id) ?? throw DomainException.NotFound("client", id);
             var now = time.GetUtcNow();
-            tx.ExpireSecrets(id, now + rotation.Value.SecretRotationOverlap);
+            var expires = now + rotation.Value.SecretRotationOverlap;
+            tx.ExpireSecrets(id, expires);
             var secret = WebhookSigner.NewSecret();
             tx.InsertSecret(new SigningSecretRecord(id, secret, now, null));
-            return secret;
+            return new RotatedSecret(secret, expires);
         }, _ => dispatcher.ClientChanged(id));
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Storage;
 
@@ -55,8 +56,6 @@ public sealed record ClientResponse(
 }
 
 public sealed record ClientList(IReadOnlyList<ClientResponse> Clients, string? Cursor);
-
-public sealed record SigningSecretResponse(string SigningSecret, DateTimeOffset? PreviousSecretsExpireUtc);
 
 public sealed record IntegrationResponse(
     Guid Id,
@@ -119,7 +118,7 @@ public sealed record HealthResponse(string Status);
 [JsonSerializable(typeof(ServiceList))]
 [JsonSerializable(typeof(ClientResponse))]
 [JsonSerializable(typeof(ClientList))]
-[JsonSerializable(typeof(SigningSecretResponse))]
+[JsonSerializable(typeof(RotatedSecret))]
 [JsonSerializable(typeof(IntegrationResponse))]
 [JsonSerializable(typeof(IntegrationList))]
 [JsonSerializable(typeof(MessageList))]

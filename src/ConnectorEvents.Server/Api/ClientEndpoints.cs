@@ -47,14 +47,8 @@ public static class ClientEndpoints
                 "a URL set to null is removed. Setting IntegrationWebhookUrl, " +
                 "even to its current value, re-enables it after the receiver answered 410.");
 
-        group.MapPost("/{id}/rotate-secret", async Task<Ok<SigningSecretResponse>> (
-            string id, ClientService clients, IConnectorStore store) =>
-        {
-            var clientId = ParseId(id, "client");
-            var secret = await clients.RotateSecretAsync(clientId);
-            var expiry = store.ListSecrets(clientId).Where(s => s.Secret != secret).Max(s => s.ExpiresUtc);
-            return TypedResults.Ok(new SigningSecretResponse(secret, expiry));
-        }).WithName("RotateClientSecret")
+        group.MapPost("/{id}/rotate-secret", async Task<Ok<RotatedSecret>> (string id, ClientService clients) =>
+            TypedResults.Ok(await clients.RotateSecretAsync(ParseId(id, "client")))).WithName("RotateClientSecret")
             .WithDescription("Issues a new signing secret. Until the previous ones expire, each webhook carries a signature by each.");
     }
 
