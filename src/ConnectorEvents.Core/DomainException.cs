@@ -7,6 +7,8 @@ public enum DomainErrorKind
     NotFound,
     /// <summary>The command does not fit the current state.</summary>
     Conflict,
+    /// <summary>Well-formed, but it contradicts an earlier request (an idempotency key reused with another body).</summary>
+    Unprocessable,
 }
 
 /// <summary>A refused command. Nothing it would have written is kept.</summary>

@@ -146,16 +146,27 @@ public sealed class SqliteConnectorStore : IConnectorStore
         FROM attempts WHERE message_seq = $m ORDER BY id
         """, ("$m", messageSeq)));
 
-    public IReadOnlyList<PendingMessage> LoadPending(Guid integrationId, long afterQueueSeq, int limit) => Read(c => Many(c, null,
-        r => new PendingMessage(r.GetInt64(0), r.GetString(1), Id(r, 2), Id(r, 3), r.GetInt64(4), r.GetInt32(5), TimeOrNull(r, 6),
-            (byte[])r.GetValue(7)),
-        """
-        SELECT seq, id, integration_id, client_id, queue_seq, attempt_count, next_attempt_utc, body FROM messages
-        WHERE integration_id = $i AND status = 'Pending' AND queue_seq > $after ORDER BY queue_seq LIMIT $limit
-        """, ("$i", Db(integrationId)), ("$after", afterQueueSeq), ("$limit", limit)));
+    public ClientRecord? FindClientByToken(string clientToken) => Read(c => One(c, null, Client,
+        $"SELECT {ClientColumns} FROM clients WHERE client_token = $t", ("$t", clientToken)));
 
-    public IReadOnlyList<Guid> ListIntegrationsWithPending() => Read(c => Many(c, null, r => Id(r, 0),
-        "SELECT DISTINCT integration_id FROM messages WHERE status = 'Pending'"));
+    public IntegrationRecord? FindIntegrationByAccessToken(string accessToken) => Read(c => One(c, null, Integration,
+        $"SELECT {IntegrationColumns} FROM integrations WHERE access_token = $t", ("$t", accessToken)));
+
+    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) => Read(c => Many(c, null, Pending,
+        $"""
+        SELECT {PendingColumns} FROM messages
+        WHERE integration_id = $i AND channel = $ch AND status = 'Pending' AND queue_seq > $after ORDER BY queue_seq LIMIT $limit
+        """, ("$i", Db(lane.IntegrationId)), ("$ch", lane.Channel.ToString()), ("$after", afterQueueSeq), ("$limit", limit)));
+
+    public IReadOnlyList<DeliveryLane> ListLanesWithPending() => Read(c => Many(c, null,
+        r => new DeliveryLane(Id(r, 0), Enum.Parse<WebhookChannel>(r.GetString(1))),
+        "SELECT DISTINCT integration_id, channel FROM messages WHERE status = 'Pending'"));
+
+    public IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents() => Read(c => Many(c, null, r => Id(r, 0),
+        """
+        SELECT i.id FROM integrations i
+        WHERE i.state = 'Enabled' AND EXISTS (SELECT 1 FROM general_events g WHERE g.enterprise_id = i.enterprise_id AND g.seq > i.general_cursor)
+        """));
 
     public long MaxQueueSeq() => Read(c =>
     {

@@ -89,5 +89,34 @@ internal static class SqliteMigrations
         (2, """
             ALTER TABLE clients ADD COLUMN contract_version TEXT NOT NULL DEFAULT '2025-08';
             """),
+        (3, """
+            ALTER TABLE clients ADD COLUMN general_webhook_disabled_utc INTEGER;
+            ALTER TABLE clients ADD COLUMN general_webhook_disabled_reason TEXT;
+            ALTER TABLE integrations ADD COLUMN general_events TEXT;
+            ALTER TABLE integrations ADD COLUMN websocket_events TEXT;
+            ALTER TABLE integrations ADD COLUMN general_cursor INTEGER NOT NULL DEFAULT 0;
+            DROP INDEX ix_messages_pending;
+            CREATE INDEX ix_messages_pending ON messages(integration_id, channel, queue_seq) WHERE status = 'Pending';
+            -- AUTOINCREMENT: a sequence number is never reused, even when the log has been trimmed empty, because
+            -- integrations keep their place in it by number.
+            CREATE TABLE general_events (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                enterprise_id TEXT NOT NULL,
+                discriminator TEXT NOT NULL,
+                entity_id TEXT NOT NULL,
+                entity BLOB,
+                created_utc INTEGER NOT NULL
+            );
+            CREATE INDEX ix_general_events_enterprise ON general_events(enterprise_id, seq);
+            CREATE TABLE ingest_requests (
+                enterprise_id TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                request_hash BLOB NOT NULL,
+                response BLOB NOT NULL,
+                created_utc INTEGER NOT NULL,
+                PRIMARY KEY (enterprise_id, idempotency_key)
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_ingest_requests_created ON ingest_requests(created_utc);
+            """),
     ];
 }

@@ -12,10 +12,10 @@ internal static class SqliteRows
     public const string ServiceColumns = "id, enterprise_id, name, created_utc";
     public const string ClientColumns =
         "id, name, client_token, integration_webhook_url, general_webhook_url, integration_webhook_disabled_utc, " +
-        "integration_webhook_disabled_reason, created_utc, contract_version";
+        "integration_webhook_disabled_reason, created_utc, contract_version, general_webhook_disabled_utc, general_webhook_disabled_reason";
     public const string IntegrationColumns =
         "id, name, enterprise_id, service_id, client_id, access_token, state, enabled_before_cancel, requestor_name, " +
-        "requestor_email, created_utc, updated_utc, deleted_utc";
+        "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events";
     public const string MessageColumns =
         "seq, id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq, attempt_count, " +
         "next_attempt_utc, created_utc, completed_utc";
@@ -26,13 +26,25 @@ internal static class SqliteRows
 
     public static ClientRecord Client(SqliteDataReader r) => new(
         Id(r, 0), r.GetString(1), r.GetString(2), Text(r, 3), Text(r, 4), TimeOrNull(r, 5), Text(r, 6), Time(r, 7),
-        ContractVersion.Parse(r.GetString(8)));
+        ContractVersion.Parse(r.GetString(8)), TimeOrNull(r, 9), Text(r, 10));
 
     public static IntegrationRecord Integration(SqliteDataReader r) => new(
         Id(r, 0), r.GetString(1), Id(r, 2), r.IsDBNull(3) ? null : Id(r, 3), Id(r, 4), r.GetString(5),
         Enum.Parse<IntegrationState>(r.GetString(6)), r.GetInt64(7) != 0,
         r.IsDBNull(8) ? null : new Requestor(r.GetString(8), r.GetString(9)),
-        Time(r, 10), Time(r, 11), TimeOrNull(r, 12));
+        Time(r, 10), Time(r, 11), TimeOrNull(r, 12),
+        EventSubscription.FromStorage(Text(r, 13)), EventSubscription.FromStorage(Text(r, 14)));
+
+    public const string GeneralEventColumns = "seq, enterprise_id, discriminator, entity_id, entity, created_utc";
+
+    public static GeneralEventRecord GeneralEvent(SqliteDataReader r) => new(
+        r.GetInt64(0), Id(r, 1), r.GetString(2), Id(r, 3), r.IsDBNull(4) ? null : (byte[])r.GetValue(4), Time(r, 5));
+
+    public static PendingMessage Pending(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetInt64(5),
+        r.GetInt32(6), TimeOrNull(r, 7), (byte[])r.GetValue(8));
+
+    public const string PendingColumns = "seq, id, channel, integration_id, client_id, queue_seq, attempt_count, next_attempt_utc, body";
 
     public static MessageRecord Message(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetString(5),

@@ -51,12 +51,12 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
             ("$id", Db(service.Id)), ("$e", Db(service.EnterpriseId)), ("$name", service.Name), ("$created", Db(service.CreatedUtc)));
     }
 
-    public void InsertClient(ClientRecord client) => WriteClient(client, $"INSERT INTO clients ({ClientColumns}) VALUES ($id, $name, $token, $iurl, $gurl, $disabled, $reason, $created, $version)");
+    public void InsertClient(ClientRecord client) => WriteClient(client, $"INSERT INTO clients ({ClientColumns}) VALUES ($id, $name, $token, $iurl, $gurl, $disabled, $reason, $created, $version, $gdisabled, $greason)");
 
     public void UpdateClient(ClientRecord client) => WriteClient(client, """
         UPDATE clients SET name = $name, client_token = $token, integration_webhook_url = $iurl, general_webhook_url = $gurl,
             integration_webhook_disabled_utc = $disabled, integration_webhook_disabled_reason = $reason, created_utc = $created,
-            contract_version = $version
+            contract_version = $version, general_webhook_disabled_utc = $gdisabled, general_webhook_disabled_reason = $greason
         WHERE id = $id
         """);
 
@@ -67,7 +67,8 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
             ("$id", Db(client.Id)), ("$name", client.Name), ("$token", client.ClientToken), ("$iurl", Db(client.IntegrationWebhookUrl)),
             ("$gurl", Db(client.GeneralWebhookUrl)), ("$disabled", Db(client.IntegrationWebhookDisabledUtc)),
             ("$reason", Db(client.IntegrationWebhookDisabledReason)), ("$created", Db(client.CreatedUtc)),
-            ("$version", client.ContractVersion.Text));
+            ("$version", client.ContractVersion.Text), ("$gdisabled", Db(client.GeneralWebhookDisabledUtc)),
+            ("$greason", Db(client.GeneralWebhookDisabledReason)));
     }
 
     public void InsertSecret(SigningSecretRecord secret)
@@ -82,7 +83,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
             ("$c", Db(clientId)), ("$expires", Db(expiresUtc)));
 
     public void InsertIntegration(IntegrationRecord integration) => WriteIntegration(integration,
-        $"INSERT INTO integrations ({IntegrationColumns}) VALUES ($id, $name, $e, $s, $c, $token, $state, $ebc, $rn, $re, $created, $updated, $deleted)");
+        $"INSERT INTO integrations ({IntegrationColumns}) VALUES ($id, $name, $e, $s, $c, $token, $state, $ebc, $rn, $re, $created, $updated, $deleted, $ge, $we)");
 
     public void UpdateIntegration(IntegrationRecord integration)
     {
@@ -109,7 +110,8 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         ("$id", Db(i.Id)), ("$name", i.Name), ("$e", Db(i.EnterpriseId)), ("$s", Db(i.ServiceId)), ("$c", Db(i.ClientId)),
         ("$token", i.AccessToken), ("$state", i.State.ToString()), ("$ebc", i.EnabledBeforeCancel ? 1 : 0),
         ("$rn", Db(i.Requestor?.Name)), ("$re", Db(i.Requestor?.Email)), ("$created", Db(i.CreatedUtc)),
-        ("$updated", Db(i.UpdatedUtc)), ("$deleted", Db(i.DeletedUtc)),
+        ("$updated", Db(i.UpdatedUtc)), ("$deleted", Db(i.DeletedUtc)), ("$ge", Db(i.GeneralEvents.ToStorage())),
+        ("$we", Db(i.WebSocketEvents.ToStorage())),
     ];
 
     public (long Seq, long QueueSeq) InsertMessage(MessageRecord message)
@@ -169,6 +171,84 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         return (long)command.ExecuteScalar()!;
     }
 
+    public void AppendGeneralEvents(IReadOnlyList<GeneralEventRecord> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var command = _statements.AppendGeneralEvent;
+        var p = command.Parameters;
+        foreach (var e in events)
+        {
+            p["$e"].Value = Db(e.EnterpriseId);
+            p["$d"].Value = e.Discriminator;
+            p["$id"].Value = Db(e.EntityId);
+            p["$entity"].Value = e.Entity is null ? DBNull.Value : e.Entity;
+            p["$created"].Value = Db(e.CreatedUtc);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    public IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit)
+    {
+        var command = _statements.LoadGeneralEvents;
+        command.Parameters["$e"].Value = Db(enterpriseId);
+        command.Parameters["$after"].Value = afterSeq;
+        command.Parameters["$limit"].Value = limit;
+        using var reader = command.ExecuteReader();
+        var events = new List<GeneralEventRecord>();
+        while (reader.Read())
+        {
+            events.Add(GeneralEvent(reader));
+        }
+        return events;
+    }
+
+    public long LastGeneralEventSeq() => (long)_statements.LastGeneralEventSeq.ExecuteScalar()!;
+
+    public long GeneralCursor(Guid integrationId)
+    {
+        _statements.GeneralCursor.Parameters["$id"].Value = Db(integrationId);
+        return _statements.GeneralCursor.ExecuteScalar() is long cursor ? cursor : 0;
+    }
+
+    public void SetGeneralCursor(Guid integrationId, long seq)
+    {
+        _statements.SetGeneralCursor.Parameters["$id"].Value = Db(integrationId);
+        _statements.SetGeneralCursor.Parameters["$seq"].Value = seq;
+        _statements.SetGeneralCursor.ExecuteNonQuery();
+    }
+
+    public int TrimGeneralEvents(Guid enterpriseId)
+    {
+        _statements.TrimGeneralEvents.Parameters["$e"].Value = Db(enterpriseId);
+        return _statements.TrimGeneralEvents.ExecuteNonQuery();
+    }
+
+    public IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey)
+    {
+        var p = _statements.FindIngest.Parameters;
+        p["$e"].Value = Db(enterpriseId);
+        p["$k"].Value = idempotencyKey;
+        using var reader = _statements.FindIngest.ExecuteReader();
+        return reader.Read()
+            ? new IngestRecord(Id(reader, 0), reader.GetString(1), (byte[])reader.GetValue(2), (byte[])reader.GetValue(3), Time(reader, 4))
+            : null;
+    }
+
+    public void InsertIngest(IngestRecord ingest)
+    {
+        ArgumentNullException.ThrowIfNull(ingest);
+        var p = _statements.InsertIngest.Parameters;
+        p["$e"].Value = Db(ingest.EnterpriseId);
+        p["$k"].Value = ingest.IdempotencyKey;
+        p["$h"].Value = ingest.RequestHash;
+        p["$r"].Value = ingest.Response;
+        p["$created"].Value = Db(ingest.CreatedUtc);
+        _statements.InsertIngest.ExecuteNonQuery();
+    }
+
+    public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
+        Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE created_utc < $cutoff", ("$cutoff", Db(cutoff)));
+
     public void Savepoint() => _statements.Savepoint.ExecuteNonQuery();
 
     public void RollbackToSavepoint() => _statements.Rollback.ExecuteNonQuery();
@@ -194,7 +274,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
             // token) and the other facts fixed at creation are written only when one of them really differs.
             UpdateIntegrationState = Prepare(connection, """
                 UPDATE integrations SET name = $name, state = $state, enabled_before_cancel = $ebc, updated_utc = $updated,
-                    deleted_utc = $deleted
+                    deleted_utc = $deleted, general_events = $ge, websocket_events = $we
                 WHERE id = $id
                 """, IntegrationParameters);
             UpdateIntegrationKeys = Prepare(connection, """
@@ -221,6 +301,32 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
                     next_attempt_utc = $next, completed_utc = $completed
                 WHERE seq = $seq
                 """, "$seq", "$status", "$reason", "$attempts", "$next", "$completed");
+            AppendGeneralEvent = Prepare(connection, """
+                INSERT INTO general_events (enterprise_id, discriminator, entity_id, entity, created_utc)
+                VALUES ($e, $d, $id, $entity, $created)
+                """, "$e", "$d", "$id", "$entity", "$created");
+            LoadGeneralEvents = Prepare(connection,
+                $"SELECT {GeneralEventColumns} FROM general_events WHERE enterprise_id = $e AND seq > $after ORDER BY seq LIMIT $limit",
+                "$e", "$after", "$limit");
+            LastGeneralEventSeq = Prepare(connection,
+                "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'general_events'), 0)");
+            GeneralCursor = Prepare(connection, "SELECT general_cursor FROM integrations WHERE id = $id", "$id");
+            SetGeneralCursor = Prepare(connection, "UPDATE integrations SET general_cursor = $seq WHERE id = $id", "$id", "$seq");
+            // What no Enabled integration still needs: below the lowest cursor, or everything when none is Enabled
+            // (enabling one moves its cursor to the end of the log).
+            TrimGeneralEvents = Prepare(connection, """
+                DELETE FROM general_events WHERE enterprise_id = $e AND seq <= COALESCE(
+                    (SELECT MIN(general_cursor) FROM integrations WHERE enterprise_id = $e AND state = 'Enabled'),
+                    (SELECT seq FROM sqlite_sequence WHERE name = 'general_events'))
+                """, "$e");
+            FindIngest = Prepare(connection, """
+                SELECT enterprise_id, idempotency_key, request_hash, response, created_utc FROM ingest_requests
+                WHERE enterprise_id = $e AND idempotency_key = $k
+                """, "$e", "$k");
+            InsertIngest = Prepare(connection, """
+                INSERT INTO ingest_requests (enterprise_id, idempotency_key, request_hash, response, created_utc)
+                VALUES ($e, $k, $h, $r, $created)
+                """, "$e", "$k", "$h", "$r", "$created");
             Savepoint = Prepare(connection, "SAVEPOINT unit");
             Rollback = Prepare(connection, "ROLLBACK TO unit");
             Release = Prepare(connection, "RELEASE unit");
@@ -233,6 +339,14 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         public SqliteCommand InsertMessage { get; }
         public SqliteCommand InsertAttempt { get; }
         public SqliteCommand UpdateProgress { get; }
+        public SqliteCommand AppendGeneralEvent { get; }
+        public SqliteCommand LoadGeneralEvents { get; }
+        public SqliteCommand LastGeneralEventSeq { get; }
+        public SqliteCommand GeneralCursor { get; }
+        public SqliteCommand SetGeneralCursor { get; }
+        public SqliteCommand TrimGeneralEvents { get; }
+        public SqliteCommand FindIngest { get; }
+        public SqliteCommand InsertIngest { get; }
         public SqliteCommand Savepoint { get; }
         public SqliteCommand Rollback { get; }
         public SqliteCommand Release { get; }
@@ -240,7 +354,8 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         private IEnumerable<SqliteCommand> All =>
         [
             FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, UpdateProgress,
-            Savepoint, Rollback, Release,
+            AppendGeneralEvent, LoadGeneralEvents, LastGeneralEventSeq, GeneralCursor, SetGeneralCursor, TrimGeneralEvents,
+            FindIngest, InsertIngest, Savepoint, Rollback, Release,
         ];
 
         public void Enlist(SqliteTransaction tx)
@@ -252,7 +367,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         }
 
         private static readonly string[] IntegrationParameters =
-            ["$id", "$name", "$e", "$s", "$c", "$token", "$state", "$ebc", "$rn", "$re", "$created", "$updated", "$deleted"];
+            ["$id", "$name", "$e", "$s", "$c", "$token", "$state", "$ebc", "$rn", "$re", "$created", "$updated", "$deleted", "$ge", "$we"];
 
         private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
         {

@@ -34,7 +34,7 @@ public abstract partial class StoreComplianceTests
         Assert.Empty(store.ListClients(100, null));
         Assert.Empty(store.ListIntegrations(new IntegrationQuery(null, null, null, 100, null)));
         Assert.Empty(store.ListMessages(new MessageQuery(null, null, null, null, 100)));
-        Assert.Empty(store.ListIntegrationsWithPending());
+        Assert.Empty(store.ListLanesWithPending().Select(l => l.IntegrationId));
         Assert.Equal(0, store.MaxQueueSeq());
         Assert.Null(store.FindMessage("msg_unknown"));
         Assert.Null(store.FindEnterprise(Guid.NewGuid()));

@@ -30,7 +30,8 @@ public abstract partial class StoreComplianceTests
         Guid enterpriseId, Guid clientId, Guid? serviceId = null, Requestor? requestor = null,
         IntegrationState state = IntegrationState.Enabled) =>
         new(Guid.NewGuid(), "WebhookTEST", enterpriseId, serviceId, clientId, Unique("access-token"), state,
-            EnabledBeforeCancel: false, requestor, T0.AddMinutes(3), T0.AddMinutes(3), DeletedUtc: null);
+            EnabledBeforeCancel: false, requestor, T0.AddMinutes(3), T0.AddMinutes(3), DeletedUtc: null,
+            EventSubscription.All, EventSubscription.All);
 
     protected static MessageRecord NewMessage(
         Guid clientId, Guid integrationId, MessageStatus status = MessageStatus.Pending,

@@ -6,7 +6,7 @@ namespace ConnectorEvents.Storage.Compliance;
 public abstract partial class StoreComplianceTests
 {
     private static PendingMessage AsPending(MessageRecord m) =>
-        new(m.Seq, m.Id, m.IntegrationId, m.ClientId, m.QueueSeq, m.AttemptCount, m.NextAttemptUtc, m.Body);
+        new(m.Seq, m.Id, m.Channel, m.IntegrationId, m.ClientId, m.QueueSeq, m.AttemptCount, m.NextAttemptUtc, m.Body);
 
     private static void AssertPending(IEnumerable<MessageRecord> expected, IEnumerable<PendingMessage> actual)
     {
@@ -71,13 +71,13 @@ public abstract partial class StoreComplianceTests
         });
         MessageRecord[] pending = [mine[0], mine[2], retrying, mine[5]];
 
-        AssertPending(pending, store.LoadPending(seeded.Integration.Id, 0, 100));
-        AssertPending(pending[..2], store.LoadPending(seeded.Integration.Id, 0, 2));
-        AssertPending(pending[2..], store.LoadPending(seeded.Integration.Id, mine[2].QueueSeq, 100));
-        AssertPending(pending[2..3], store.LoadPending(seeded.Integration.Id, mine[2].QueueSeq, 1));
-        Assert.Empty(store.LoadPending(seeded.Integration.Id, mine[5].QueueSeq, 100));
-        Assert.Empty(store.LoadPending(Guid.NewGuid(), 0, 100));
-        Assert.Equal(6, store.LoadPending(other.Id, 0, 100).Count);
+        AssertPending(pending, store.LoadPending(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), 0, 100));
+        AssertPending(pending[..2], store.LoadPending(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), 0, 2));
+        AssertPending(pending[2..], store.LoadPending(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), mine[2].QueueSeq, 100));
+        AssertPending(pending[2..3], store.LoadPending(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), mine[2].QueueSeq, 1));
+        Assert.Empty(store.LoadPending(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), mine[5].QueueSeq, 100));
+        Assert.Empty(store.LoadPending(new DeliveryLane(Guid.NewGuid(), WebhookChannel.Integration), 0, 100));
+        Assert.Equal(6, store.LoadPending(new DeliveryLane(other.Id, WebhookChannel.Integration), 0, 100).Count);
     }
 
     [Fact]
@@ -97,11 +97,11 @@ public abstract partial class StoreComplianceTests
 
         Assert.Equal(
             new[] { seeded.Integration.Id, second.Id }.Order(),
-            store.ListIntegrationsWithPending().Order());
+            store.ListLanesWithPending().Select(l => l.IntegrationId).Order());
 
         Write(store, tx => tx.UpdateProgress(Delivered(secondsOnly)));
 
-        Assert.Equal([seeded.Integration.Id], store.ListIntegrationsWithPending());
+        Assert.Equal([seeded.Integration.Id], store.ListLanesWithPending().Select(l => l.IntegrationId));
     }
 
     [Fact]
@@ -184,7 +184,7 @@ public abstract partial class StoreComplianceTests
         Assert.Equal(position, store.MaxQueueSeq());
         var requeued = delivered with { QueueSeq = position };
         AssertMessage(requeued, store.FindMessage(delivered.Id));
-        AssertPending([waiting, requeued], store.LoadPending(seeded.Integration.Id, 0, 100));
+        AssertPending([waiting, requeued], store.LoadPending(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), 0, 100));
 
         var again = Write(store, tx => tx.Requeue(failed.Seq));
 
@@ -195,7 +195,7 @@ public abstract partial class StoreComplianceTests
         Assert.Null(failedRequeued.StatusReason);
         Assert.Null(failedRequeued.CompletedUtc);
         Assert.Equal(MessageStatus.Pending, failedRequeued.Status);
-        AssertPending([waiting, requeued, failed with { QueueSeq = again }], store.LoadPending(seeded.Integration.Id, 0, 100));
+        AssertPending([waiting, requeued, failed with { QueueSeq = again }], store.LoadPending(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), 0, 100));
         AssertMessage(elsewhere, store.FindMessage(elsewhere.Id));
     }
 

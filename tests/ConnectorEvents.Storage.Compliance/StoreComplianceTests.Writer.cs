@@ -45,7 +45,7 @@ public abstract partial class StoreComplianceTests
         Assert.Equal(ConcurrentUnits, positions.Select(p => p.QueueSeq).Distinct().Count());
         var stored = store.ListMessages(new MessageQuery(null, seeded.Integration.Id, null, null, ConcurrentUnits * 2));
         Assert.Equal(positions.Select(p => p.Seq).Order(), stored.Select(m => m.Seq).Order());
-        Assert.Equal(ConcurrentUnits, store.LoadPending(seeded.Integration.Id, 0, ConcurrentUnits * 2).Count);
+        Assert.Equal(ConcurrentUnits, store.LoadPending(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), 0, ConcurrentUnits * 2).Count);
     }
 
     [Fact]
@@ -245,7 +245,7 @@ public abstract partial class StoreComplianceTests
         Assert.Equal(integration, reopened.FindIntegration(integration.Id));
         AssertMessage(message with { Seq = seq, QueueSeq = queueSeq }, reopened.FindMessage(message.Id));
         Assert.Single(reopened.ListAttempts(seq));
-        Assert.Equal([integration.Id], reopened.ListIntegrationsWithPending());
+        Assert.Equal([integration.Id], reopened.ListLanesWithPending().Select(l => l.IntegrationId));
         Assert.Equal(queueSeq, reopened.MaxQueueSeq());
     }
 

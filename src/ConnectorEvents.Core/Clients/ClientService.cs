@@ -62,7 +62,12 @@ public sealed class ClientService(
             }
             if (patch.GeneralWebhookUrl is { } generalUrl)
             {
-                updated = updated with { GeneralWebhookUrl = generalUrl.Url };
+                updated = updated with
+                {
+                    GeneralWebhookUrl = generalUrl.Url,
+                    GeneralWebhookDisabledUtc = null,
+                    GeneralWebhookDisabledReason = null,
+                };
             }
             tx.UpdateClient(updated);
             return updated;

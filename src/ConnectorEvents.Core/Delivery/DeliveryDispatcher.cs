@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using ConnectorEvents.Core.General;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,9 +8,11 @@ namespace ConnectorEvents.Core.Delivery;
 
 /// <summary>
 /// Delivers outbox messages. One actor loop owns all scheduling state (no locks); HTTP sends run beside it.
-/// Each integration is a lane: at most one message of a lane is in flight or waiting to retry, which keeps
-/// FIFO per integration. New messages arrive straight from the writer after their commit, so nothing polls.
-/// A lane keeps a bounded window in memory and pages the rest in from storage.
+/// Each integration has a lane per channel (Integration and General Webhooks): at most one message of a lane is in
+/// flight or waiting to retry, which keeps FIFO per lane, and the two channels of an integration never hold each
+/// other up. New messages arrive straight from the writer after their commit, so nothing polls. A lane keeps a
+/// bounded window in memory and pages the rest in from storage. A General lane forms its next message from the
+/// enterprise's event log when its turn comes, so events that arrive meanwhile travel together.
 /// </summary>
 public sealed partial class DeliveryDispatcher : IAsyncDisposable
 {
@@ -22,8 +25,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private readonly ILogger<DeliveryDispatcher> _logger;
 
     private readonly Channel<Signal> _inbox = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Dictionary<Guid, Lane> _lanes = [];
-    private readonly Dictionary<Guid, ClientTarget> _clients = [];
+    private readonly Dictionary<DeliveryLane, Lane> _lanes = [];
+    private readonly Dictionary<(Guid, WebhookChannel), ClientTarget> _clients = [];
     private readonly Dictionary<string, SemaphoreSlim> _endpointSlots = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _globalSlots;
     private readonly PriorityQueue<Lane, DateTimeOffset> _waiting = new();
@@ -62,10 +65,14 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     /// <summary>Picks up what the outbox still holds from an earlier run, then starts delivering.</summary>
     public void Start()
     {
-        foreach (var integrationId in _store.ListIntegrationsWithPending())
+        foreach (var key in _store.ListLanesWithPending())
         {
-            var lane = LaneOf(integrationId);
-            lane.Overflow = true;
+            LaneOf(key).Overflow = true;
+        }
+        var now = _time.GetUtcNow();
+        foreach (var integrationId in _store.ListIntegrationsWithUnformedEvents())
+        {
+            MarkUnformed(LaneOf(new DeliveryLane(integrationId, WebhookChannel.General)), now);
         }
         _inbox.Writer.TryWrite(PumpAll.Instance);
         _loop = Task.Run(RunAsync);
@@ -77,6 +84,15 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         if (messages.Count > 0)
         {
             _inbox.Writer.TryWrite(new Committed(messages));
+        }
+    }
+
+    /// <summary>General events just committed to the log of these integrations' enterprise.</summary>
+    public void EventsArrived(IReadOnlyList<Guid> integrationIds)
+    {
+        if (integrationIds.Count > 0)
+        {
+            _inbox.Writer.TryWrite(new EventsLogged(integrationIds));
         }
     }
 
@@ -117,8 +133,20 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             case Committed committed:
                 foreach (var message in committed.Messages)
                 {
-                    Accept(LaneOf(message.IntegrationId), message);
+                    Accept(LaneOf(new DeliveryLane(message.IntegrationId, message.Channel)), message);
                 }
+                break;
+            case EventsLogged logged:
+                var now = _time.GetUtcNow();
+                foreach (var integrationId in logged.IntegrationIds)
+                {
+                    var lane = LaneOf(new DeliveryLane(integrationId, WebhookChannel.General));
+                    MarkUnformed(lane, now);
+                    Pump(lane);
+                }
+                break;
+            case Formed formed:
+                AfterFormed(formed);
                 break;
             case AttemptDone done:
                 Finish(done);
@@ -127,7 +155,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 AfterRefill(refilled);
                 break;
             case ClientUpdated updated:
-                _clients.Remove(updated.ClientId);
+                _clients.Remove((updated.ClientId, WebhookChannel.Integration));
+                _clients.Remove((updated.ClientId, WebhookChannel.General));
                 foreach (var lane in _lanes.Values.Where(l => l.ClientId == updated.ClientId))
                 {
                     Pump(lane);
@@ -145,14 +174,27 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         }
     }
 
-    private Lane LaneOf(Guid integrationId)
+    private Lane LaneOf(DeliveryLane key)
     {
-        if (!_lanes.TryGetValue(integrationId, out var lane))
+        if (!_lanes.TryGetValue(key, out var lane))
         {
-            lane = new Lane(integrationId);
-            _lanes.Add(integrationId, lane);
+            lane = new Lane(key);
+            _lanes.Add(key, lane);
         }
         return lane;
+    }
+
+    private static void MarkUnformed(Lane lane, DateTimeOffset now)
+    {
+        if (lane.Forming)
+        {
+            lane.ArrivedWhileForming = true;
+        }
+        else if (!lane.Unformed)
+        {
+            lane.Unformed = true;
+            lane.UnformedSinceUtc = now;
+        }
     }
 
     private void Accept(Lane lane, PendingMessage message)
@@ -188,9 +230,13 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             {
                 StartRefill(lane);
             }
+            else if (lane.Unformed && !lane.Refilling)
+            {
+                StartForming(lane);
+            }
             else if (!lane.Refilling)
             {
-                _lanes.Remove(lane.IntegrationId);
+                _lanes.Remove(lane.Key);
             }
             return;
         }
@@ -202,7 +248,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             Wait(lane, due);
             return;
         }
-        var target = TargetOf(message.ClientId, now);
+        var target = TargetOf(message.ClientId, lane.Key.Channel, now);
         if (target.Url is null || target.Disabled)
         {
             return; // parked until the client's URL is set or re-enabled; ClientChanged pumps it again
@@ -271,10 +317,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         else if (result.Gone)
         {
             progress = new MessageProgress(message.Seq, MessageStatus.Failed,
-                "The receiver answered 410 Gone; the client's Integration-Webhook URL is disabled until it is updated.",
+                $"The receiver answered 410 Gone; the client's {ChannelUrl(lane.Key.Channel)} is disabled until it is updated.",
                 attempts, null, now);
             lane.Head = null;
-            DisableEndpoint(message.ClientId, target, now);
+            DisableEndpoint(message.ClientId, lane.Key.Channel, target, now);
         }
         else if (_retry.NextDelay(attempts, result.RetryAfter) is { } delay)
         {
@@ -299,22 +345,87 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         Pump(lane);
     }
 
-    private void DisableEndpoint(Guid clientId, ClientTarget target, DateTimeOffset now)
+    private static string ChannelUrl(WebhookChannel channel) =>
+        channel == WebhookChannel.General ? "General-Webhook URL" : "Integration-Webhook URL";
+
+    private void DisableEndpoint(Guid clientId, WebhookChannel channel, ClientTarget target, DateTimeOffset now)
     {
-        _clients[clientId] = target with { Disabled = true };
+        _clients[(clientId, channel)] = target with { Disabled = true };
         var url = target.Url;
+        const string reason = "The receiver answered 410 Gone.";
         _writer.Post(tx =>
         {
-            if (tx.FindClient(clientId) is { } client && client.IntegrationWebhookUrl == url)
+            if (tx.FindClient(clientId) is not { } client)
             {
-                tx.UpdateClient(client with
-                {
-                    IntegrationWebhookDisabledUtc = now,
-                    IntegrationWebhookDisabledReason = "The receiver answered 410 Gone.",
-                });
+                return;
+            }
+            if (channel == WebhookChannel.Integration && client.IntegrationWebhookUrl == url)
+            {
+                tx.UpdateClient(client with { IntegrationWebhookDisabledUtc = now, IntegrationWebhookDisabledReason = reason });
+            }
+            else if (channel == WebhookChannel.General && client.GeneralWebhookUrl == url)
+            {
+                tx.UpdateClient(client with { GeneralWebhookDisabledUtc = now, GeneralWebhookDisabledReason = reason });
             }
         });
-        LogEndpointDisabled(_logger, clientId);
+        LogEndpointDisabled(_logger, clientId, ChannelUrl(channel));
+    }
+
+    private void StartForming(Lane lane)
+    {
+        var now = _time.GetUtcNow();
+        var window = _options.General.BatchWindow;
+        if (window > TimeSpan.Zero && lane.UnformedSinceUtc + window > now)
+        {
+            Wait(lane, lane.UnformedSinceUtc + window);
+            return;
+        }
+        lane.Busy = true;
+        lane.Forming = true;
+        lane.Unformed = false;
+        lane.ArrivedWhileForming = false;
+        var integrationId = lane.Key.IntegrationId;
+        var capacity = _options.General.MaxEventsPerMessage;
+        _writer.ExecuteAsync(tx => GeneralMessageFormation.Form(tx, integrationId, capacity, now)).ContinueWith(
+            t => _inbox.Writer.TryWrite(new Formed(lane, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException())),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void AfterFormed(Formed formed)
+    {
+        var lane = formed.Lane;
+        lane.Busy = false;
+        lane.Forming = false;
+        if (formed.Result is not { } result)
+        {
+            LogFormingFailed(_logger, formed.Error!, lane.Key.IntegrationId);
+            MarkUnformed(lane, _time.GetUtcNow());
+            Wait(lane, _time.GetUtcNow() + TimeSpan.FromSeconds(1));
+            return;
+        }
+        if (result.ClientId is { } clientId)
+        {
+            lane.ClientId = clientId;
+        }
+        if (result.MoreWaiting || lane.ArrivedWhileForming)
+        {
+            lane.ArrivedWhileForming = false;
+            MarkUnformed(lane, _time.GetUtcNow());
+        }
+        if (result.Parked)
+        {
+            lane.Unformed = true; // ClientChanged pumps the lane again once the URL is set
+            return;
+        }
+        _lanes.TryAdd(lane.Key, lane);
+        if (result.Message is { } message)
+        {
+            Accept(lane, message);
+        }
+        else
+        {
+            Pump(lane);
+        }
     }
 
     private void Wait(Lane lane, DateTimeOffset due)
@@ -361,13 +472,13 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             IReadOnlyList<PendingMessage> loaded;
             try
             {
-                loaded = _store.LoadPending(lane.IntegrationId, after, limit);
+                loaded = _store.LoadPending(lane.Key, after, limit);
             }
 #pragma warning disable CA1031 // storage hiccup: keep the lane marked as overflowing and try again on the next pump
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogRefillFailed(_logger, ex, lane.IntegrationId);
+                LogRefillFailed(_logger, ex, lane.Key.IntegrationId);
                 loaded = [];
                 _inbox.Writer.TryWrite(new Refilled(lane, loaded, Failed: true));
                 return;
@@ -395,24 +506,25 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             Wait(lane, _time.GetUtcNow() + TimeSpan.FromSeconds(1));
             return;
         }
-        _lanes.TryAdd(lane.IntegrationId, lane);
+        _lanes.TryAdd(lane.Key, lane);
         Pump(lane);
     }
 
-    private ClientTarget TargetOf(Guid clientId, DateTimeOffset now)
+    private ClientTarget TargetOf(Guid clientId, WebhookChannel channel, DateTimeOffset now)
     {
-        if (_clients.TryGetValue(clientId, out var cached) && (cached.RefreshAt is null || cached.RefreshAt > now))
+        if (_clients.TryGetValue((clientId, channel), out var cached) && (cached.RefreshAt is null || cached.RefreshAt > now))
         {
             return cached;
         }
         var client = _store.FindClient(clientId);
         var secrets = _store.ListSecrets(clientId).Where(s => s.ExpiresUtc is null || s.ExpiresUtc > now).ToList();
+        var general = channel == WebhookChannel.General;
         var target = new ClientTarget(
-            client?.IntegrationWebhookUrl,
-            client?.IntegrationWebhookDisabledUtc is not null,
+            general ? client?.GeneralWebhookUrl : client?.IntegrationWebhookUrl,
+            (general ? client?.GeneralWebhookDisabledUtc : client?.IntegrationWebhookDisabledUtc) is not null,
             secrets.Select(s => WebhookSigner.KeyOf(s.Secret)).ToArray(),
             secrets.Min(s => s.ExpiresUtc));
-        _clients[clientId] = target;
+        _clients[(clientId, channel)] = target;
         return target;
     }
 
@@ -444,12 +556,15 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Loading pending messages of integration {IntegrationId} failed")]
     private static partial void LogRefillFailed(ILogger logger, Exception exception, Guid integrationId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} answered 410 Gone; its Integration-Webhook URL is disabled")]
-    private static partial void LogEndpointDisabled(ILogger logger, Guid clientId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} answered 410 Gone; its {Url} is disabled")]
+    private static partial void LogEndpointDisabled(ILogger logger, Guid clientId, string url);
 
-    private sealed class Lane(Guid integrationId)
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forming the next General message of integration {IntegrationId} failed; retrying in 1 s")]
+    private static partial void LogFormingFailed(ILogger logger, Exception exception, Guid integrationId);
+
+    private sealed class Lane(DeliveryLane key)
     {
-        public Guid IntegrationId { get; } = integrationId;
+        public DeliveryLane Key { get; } = key;
         public Guid ClientId { get; set; }
         public Queue<PendingMessage> Queue { get; } = new();
 #pragma warning disable CA1051 // a field, so TryDequeue can write it in place
@@ -462,6 +577,11 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         public bool Overflow { get; set; }
         public bool Refilling { get; set; }
         public bool MissedWhileRefilling { get; set; }
+        /// <summary>General lanes: the event log holds events this integration has not yet taken into a message.</summary>
+        public bool Unformed { get; set; }
+        public DateTimeOffset UnformedSinceUtc { get; set; }
+        public bool Forming { get; set; }
+        public bool ArrivedWhileForming { get; set; }
         public long LastQueueSeq { get; set; }
         public int Count => Queue.Count + (Head is null ? 0 : 1);
     }
@@ -474,6 +594,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private sealed record AttemptDone(Lane Lane, PendingMessage Message, ClientTarget Target, AttemptResult Result) : Signal;
     private sealed record Refilled(Lane Lane, IReadOnlyList<PendingMessage> Messages, bool Failed) : Signal;
     private sealed record ClientUpdated(Guid ClientId) : Signal;
+    private sealed record EventsLogged(IReadOnlyList<Guid> IntegrationIds) : Signal;
+    private sealed record Formed(Lane Lane, FormedMessage? Result, Exception? Error) : Signal;
     private sealed record TimerFired : Signal
     {
         public static readonly TimerFired Instance = new();

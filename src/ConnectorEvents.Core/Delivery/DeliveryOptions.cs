@@ -44,7 +44,24 @@ public sealed class DeliveryOptions
     /// <summary>Pending messages of one integration kept in memory; the rest are paged in from storage.</summary>
     public int InMemoryWindowPerIntegration { get; set; } = 64;
 
+    /// <summary>How General events are batched into messages (section <c>Delivery:General</c>).</summary>
+    public GeneralBatchingOptions General { get; set; } = new();
+
     public IReadOnlyList<TimeSpan> EffectiveRetrySchedule => RetrySchedule ?? DefaultRetrySchedule;
+}
+
+/// <summary>Configuration section <c>Delivery:General</c>.</summary>
+public sealed class GeneralBatchingOptions
+{
+    /// <summary>
+    /// How long an idle integration waits after an event before its message is formed, to gather more. Zero (the
+    /// default) adds no wait: a message takes whatever is pending when the integration's turn comes, so events that
+    /// arrive while a message is in flight still travel together in the next one.
+    /// </summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Events in one message; more roll over into the next. The platform says "in the order of hundreds".</summary>
+    public int MaxEventsPerMessage { get; set; } = 250;
 }
 
 public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
@@ -84,6 +101,15 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
         if (options.InMemoryWindowPerIntegration < 1)
         {
             errors.Add("Delivery:InMemoryWindowPerIntegration must be at least 1.");
+        }
+        if (options.General.BatchWindow < TimeSpan.Zero || options.General.BatchWindow > TimeSpan.FromMinutes(1))
+        {
+            errors.Add("Delivery:General:BatchWindow must be between 00:00:00 and 00:01:00.");
+        }
+        if (options.General.MaxEventsPerMessage is < 2 or > 10_000)
+        {
+            // Two at least, so a CustomerAdded always fits beside its CustomerUpdated.
+            errors.Add("Delivery:General:MaxEventsPerMessage must be between 2 and 10000.");
         }
         foreach (var cidr in options.AllowedNetworks ?? [])
         {

@@ -1,6 +1,7 @@
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Messages;
+using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Core.Integrations;
@@ -12,7 +13,7 @@ public sealed record CreateIntegration(
 /// Integration commands. Each accepted one writes the new state and its Integration Webhook to the outbox in one
 /// transaction; a refused one writes nothing.
 /// </summary>
-public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatcher dispatcher, TimeProvider time)
+public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, TimeProvider time)
 {
     public Task<IntegrationRecord> CreateAsync(CreateIntegration command)
     {
@@ -38,8 +39,10 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
             var integration = new IntegrationRecord(
                 id, command.Name ?? client.Name, enterprise.Id, service?.Id, client.Id, Tokens.For(id),
                 command.IsEnabled ? IntegrationState.Enabled : IntegrationState.Disabled, command.IsEnabled,
-                command.Requestor, now, now, null);
+                command.Requestor, now, now, null, EventSubscription.All, EventSubscription.All);
             tx.InsertIntegration(integration);
+            // General events reach an integration from the moment it exists (and is Enabled), not before.
+            tx.SetGeneralCursor(id, tx.LastGeneralEventSeq());
             var data = new IntegrationCreatedData(
                 new EnterpriseRef(enterprise.Id, enterprise.Name),
                 service is null ? null : new ServiceRef(service.Id, service.Name),
@@ -48,7 +51,7 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                 integration.CreatedUtc,
                 command.IsEnabled,
                 Ref(integration));
-            return (integration, Outbox(tx, client, integration, IntegrationActions.Created, data, now));
+            return (null, integration, Outbox(tx, client, integration, IntegrationActions.Created, data, now));
         });
     }
 
@@ -81,18 +84,46 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                     break;
             }
             tx.UpdateIntegration(updated);
+            if (updated.State == IntegrationState.Enabled && current.State != IntegrationState.Enabled)
+            {
+                // What happened while it was not Enabled is not sent.
+                tx.SetGeneralCursor(id, tx.LastGeneralEventSeq());
+            }
             var client = tx.FindClient(updated.ClientId) ?? throw DomainException.NotFound("client", updated.ClientId);
-            return (updated, Outbox(tx, client, updated, transition.Action, data, now));
+            return (current, updated, Outbox(tx, client, updated, transition.Action, data, now));
         });
 
-    private Task<IntegrationRecord> Execute(Func<IWriteTransaction, (IntegrationRecord, PendingMessage?)> work) =>
+    /// <summary>Sets which General discriminators and WebSocket event types the integration receives; null leaves one as it is.</summary>
+    public Task<IntegrationRecord> SubscribeAsync(Guid id, EventSubscription? generalEvents, EventSubscription? webSocketEvents) =>
+        Execute(tx =>
+        {
+            var current = tx.FindIntegration(id) ?? throw DomainException.NotFound("integration", id);
+            if (current.State == IntegrationState.Deleted)
+            {
+                throw new DomainException(DomainErrorKind.Conflict, "Cannot change the subscriptions of an integration that is Deleted.");
+            }
+            var updated = current with
+            {
+                GeneralEvents = generalEvents ?? current.GeneralEvents,
+                WebSocketEvents = webSocketEvents ?? current.WebSocketEvents,
+                UpdatedUtc = Truncate(time.GetUtcNow()),
+            };
+            tx.UpdateIntegration(updated);
+            return (current, updated, null);
+        });
+
+    private Task<IntegrationRecord> Execute(Func<IWriteTransaction, (IntegrationRecord? Before, IntegrationRecord After, PendingMessage? Message)> work) =>
         writer.ExecuteAsync(work, result =>
         {
-            if (result.Item2 is { } message)
+            if (result.Message is { } message)
             {
                 dispatcher.Enqueue([message]);
             }
-        }).ContinueWith(t => t.GetAwaiter().GetResult().Item1, CancellationToken.None,
+            if (result.Before is { } before)
+            {
+                webSockets.IntegrationChanged(before, result.After);
+            }
+        }).ContinueWith(t => t.GetAwaiter().GetResult().After, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>
@@ -112,7 +143,7 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
         var message = new MessageRecord(0, MessageIds.New(), WebhookChannel.Integration, client.Id, integration.Id, action, body,
             send ? MessageStatus.Pending : MessageStatus.Skipped, skipReason, 0, 0, null, now, send ? null : now);
         var (seq, queueSeq) = tx.InsertMessage(message);
-        return send ? new PendingMessage(seq, message.Id, integration.Id, client.Id, queueSeq, 0, null, body) : null;
+        return send ? new PendingMessage(seq, message.Id, WebhookChannel.Integration, integration.Id, client.Id, queueSeq, 0, null, body) : null;
     }
 
     private static IntegrationRef Ref(IntegrationRecord integration) => new(integration.Id, integration.Name);

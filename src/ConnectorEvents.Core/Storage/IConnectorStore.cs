@@ -26,10 +26,16 @@ public interface IConnectorStore : IDisposable
     MessageRecord? FindMessage(string id);
     IReadOnlyList<AttemptRecord> ListAttempts(long messageSeq);
 
-    /// <summary>Pending messages of one integration in delivery order, after a queue position.</summary>
-    IReadOnlyList<PendingMessage> LoadPending(Guid integrationId, long afterQueueSeq, int limit);
+    ClientRecord? FindClientByToken(string clientToken);
+    IntegrationRecord? FindIntegrationByAccessToken(string accessToken);
 
-    IReadOnlyList<Guid> ListIntegrationsWithPending();
+    /// <summary>Pending messages of one lane in delivery order, after a queue position.</summary>
+    IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit);
+
+    IReadOnlyList<DeliveryLane> ListLanesWithPending();
+
+    /// <summary>Enabled integrations whose enterprise's General event log holds events they have not yet taken into a message.</summary>
+    IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents();
 
     long MaxQueueSeq();
 }
@@ -61,6 +67,28 @@ public interface IWriteTransaction : IDisposable
     /// <summary>Records an attempt; its number is assigned here, counting every attempt the message ever had.</summary>
     void RecordAttempt(AttemptRecord attempt);
     void UpdateProgress(MessageProgress progress);
+
+    /// <summary>Appends to the General event log; each event's <c>Seq</c> is assigned here, ascending in list order.</summary>
+    void AppendGeneralEvents(IReadOnlyList<GeneralEventRecord> events);
+
+    /// <summary>Events of one enterprise after a log position, oldest first.</summary>
+    IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit);
+
+    /// <summary>The highest log position ever assigned (0 before the first event), trimmed or not.</summary>
+    long LastGeneralEventSeq();
+
+    /// <summary>The log position up to which the integration has taken events into messages.</summary>
+    long GeneralCursor(Guid integrationId);
+    void SetGeneralCursor(Guid integrationId, long seq);
+
+    /// <summary>Deletes the enterprise's events that every Enabled integration of it has taken; returns how many.</summary>
+    int TrimGeneralEvents(Guid enterpriseId);
+
+    IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey);
+    void InsertIngest(IngestRecord ingest);
+
+    /// <summary>Forgets idempotency keys older than <paramref name="cutoff"/>; returns how many.</summary>
+    int DeleteIngestsBefore(DateTimeOffset cutoff);
 
     /// <summary>Puts a finished message back at the end of the queue: Pending, no attempts counted; returns its new position.</summary>
     long Requeue(long seq);

@@ -17,7 +17,9 @@ public sealed record ClientRecord(
     DateTimeOffset? IntegrationWebhookDisabledUtc,
     string? IntegrationWebhookDisabledReason,
     DateTimeOffset CreatedUtc,
-    ContractVersion ContractVersion);
+    ContractVersion ContractVersion,
+    DateTimeOffset? GeneralWebhookDisabledUtc = null,
+    string? GeneralWebhookDisabledReason = null);
 
 /// <summary>A signing secret; an expiry is set when a newer secret replaces it.</summary>
 public sealed record SigningSecretRecord(Guid ClientId, string Secret, DateTimeOffset CreatedUtc, DateTimeOffset? ExpiresUtc);
@@ -34,7 +36,9 @@ public sealed record IntegrationRecord(
     Requestor? Requestor,
     DateTimeOffset CreatedUtc,
     DateTimeOffset UpdatedUtc,
-    DateTimeOffset? DeletedUtc);
+    DateTimeOffset? DeletedUtc,
+    EventSubscription GeneralEvents,
+    EventSubscription WebSocketEvents);
 
 public enum WebhookChannel
 {
@@ -82,12 +86,25 @@ public sealed record AttemptRecord(
 public sealed record PendingMessage(
     long Seq,
     string Id,
+    WebhookChannel Channel,
     Guid IntegrationId,
     Guid ClientId,
     long QueueSeq,
     int AttemptCount,
     DateTimeOffset? NextAttemptUtc,
     byte[] Body);
+
+/// <summary>One delivery queue: FIFO holds within it, and lanes never wait for each other.</summary>
+public readonly record struct DeliveryLane(Guid IntegrationId, WebhookChannel Channel);
+
+/// <summary>
+/// A General event as a producer reported it, kept in its enterprise's log until every Enabled integration of the
+/// enterprise has taken it into a message. <see cref="Entity"/> is the optional snapshot for the 2021-01 <c>Entities</c> block.
+/// </summary>
+public sealed record GeneralEventRecord(long Seq, Guid EnterpriseId, string Discriminator, Guid EntityId, byte[]? Entity, DateTimeOffset CreatedUtc);
+
+/// <summary>An accepted ingest request, kept so a retry with the same <c>Idempotency-Key</c> gets the same answer.</summary>
+public sealed record IngestRecord(Guid EnterpriseId, string IdempotencyKey, byte[] RequestHash, byte[] Response, DateTimeOffset CreatedUtc);
 
 /// <summary>The state a delivery outcome leaves a message in.</summary>
 public sealed record MessageProgress(

@@ -46,12 +46,16 @@ public sealed record ClientResponse(
     bool IntegrationWebhookEnabled,
     DateTimeOffset? IntegrationWebhookDisabledUtc,
     string? IntegrationWebhookDisabledReason,
+    bool GeneralWebhookEnabled,
+    DateTimeOffset? GeneralWebhookDisabledUtc,
+    string? GeneralWebhookDisabledReason,
     string ContractVersion,
     DateTimeOffset CreatedUtc)
 {
     public static ClientResponse From(ClientRecord c, string? signingSecret = null) => new(
         c.Id, c.Name, c.ClientToken, signingSecret, c.IntegrationWebhookUrl, c.GeneralWebhookUrl,
         c.IntegrationWebhookDisabledUtc is null, c.IntegrationWebhookDisabledUtc, c.IntegrationWebhookDisabledReason,
+        c.GeneralWebhookDisabledUtc is null, c.GeneralWebhookDisabledUtc, c.GeneralWebhookDisabledReason,
         c.ContractVersion.Text, c.CreatedUtc);
 }
 
@@ -68,11 +72,13 @@ public sealed record IntegrationResponse(
     Requestor? Requestor,
     DateTimeOffset CreatedUtc,
     DateTimeOffset UpdatedUtc,
-    DateTimeOffset? DeletedUtc)
+    DateTimeOffset? DeletedUtc,
+    IReadOnlyList<string> GeneralEvents,
+    IReadOnlyList<string> WebSocketEvents)
 {
     public static IntegrationResponse From(IntegrationRecord i) => new(
         i.Id, i.Name, i.State, i.AccessToken, i.EnterpriseId, i.ClientId, i.ServiceId, i.Requestor, i.CreatedUtc, i.UpdatedUtc,
-        i.DeletedUtc);
+        i.DeletedUtc, i.GeneralEvents.Names ?? GeneralDiscriminators.All, i.WebSocketEvents.Names ?? WebSocketEventTypes.All);
 }
 
 public sealed record IntegrationList(IReadOnlyList<IntegrationResponse> Integrations, string? Cursor);

@@ -17,6 +17,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             ApiProblemException p => Details(p.Status, p.Title, p.Message, p.Errors),
             DomainException { Kind: DomainErrorKind.NotFound } d => Details(404, "Not found.", d.Message),
             DomainException { Kind: DomainErrorKind.Conflict } d => Details(409, "The command conflicts with the current state.", d.Message),
+            DomainException { Kind: DomainErrorKind.Unprocessable } d => Details(422, "The request contradicts an earlier one.", d.Message),
             DomainException d => Details(400, "The request is invalid.", d.Message,
                 d.Field is null ? null : new Dictionary<string, string[]> { [d.Field] = [d.Message] }),
             BadHttpRequestException b => Details(b.StatusCode, "The request could not be read.", b.Message),

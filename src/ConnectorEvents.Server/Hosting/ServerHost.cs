@@ -4,6 +4,7 @@ using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Enterprises;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Messages;
+using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Api;
 using ConnectorEvents.Storage.Sqlite;
@@ -82,6 +83,7 @@ public static class ServerHost
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new RetryPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value, Random.Shared));
         services.AddSingleton<DeliveryDispatcher>();
+        services.AddSingleton<WebSocketHub>();
         services.AddSingleton<EnterpriseService>();
         services.AddSingleton<ClientService>();
         services.AddSingleton<IntegrationService>();

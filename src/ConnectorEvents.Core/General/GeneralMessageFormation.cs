@@ -1,0 +1,95 @@
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Messages;
+using ConnectorEvents.Core.Storage;
+
+namespace ConnectorEvents.Core.General;
+
+/// <summary>What one formation produced: the message to send (if any) and whether more events wait behind it.</summary>
+public sealed record FormedMessage(Guid? ClientId, PendingMessage? Message, bool MoreWaiting, bool Parked);
+
+/// <summary>
+/// Turns the events an integration has not yet received into its next General message, inside a write transaction:
+/// the message goes to the outbox and the integration's place in the enterprise's event log moves past what it took,
+/// together, so an event is neither lost nor sent twice by a crash in between.
+/// </summary>
+public static class GeneralMessageFormation
+{
+    public const string EventType = "General";
+    private const int PageSize = 512;
+
+    public static FormedMessage Form(IWriteTransaction tx, Guid integrationId, int capacity, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        var integration = tx.FindIntegration(integrationId);
+        if (integration is null || integration.State != IntegrationState.Enabled)
+        {
+            // Not receiving; enabling moves its cursor to the end of the log.
+            return new FormedMessage(integration?.ClientId, null, MoreWaiting: false, Parked: false);
+        }
+        var client = tx.FindClient(integration.ClientId)!;
+        if (client.GeneralWebhookDisabledUtc is not null)
+        {
+            // The receiver answered 410: events wait in the log until the URL is set again.
+            return new FormedMessage(client.Id, null, MoreWaiting: false, Parked: true);
+        }
+        var cursor = tx.GeneralCursor(integrationId);
+        if (client.GeneralWebhookUrl is null)
+        {
+            // A client without a General-Webhook URL has not asked for General events: like an unsubscribed one.
+            tx.SetGeneralCursor(integrationId, tx.LastGeneralEventSeq());
+            tx.TrimGeneralEvents(integration.EnterpriseId);
+            return new FormedMessage(client.Id, null, MoreWaiting: false, Parked: false);
+        }
+
+        var batch = new GeneralBatch(capacity, integration.GeneralEvents, client.ContractVersion);
+        var taken = cursor;
+        var full = false;
+        while (!full)
+        {
+            var page = tx.LoadGeneralEvents(integration.EnterpriseId, taken, PageSize);
+            foreach (var logged in page)
+            {
+                if (!batch.TryAdd(logged))
+                {
+                    full = true;
+                    break;
+                }
+                taken = logged.Seq;
+            }
+            if (page.Count < PageSize)
+            {
+                break;
+            }
+        }
+        if (taken == cursor)
+        {
+            return new FormedMessage(client.Id, null, MoreWaiting: false, Parked: false);
+        }
+        tx.SetGeneralCursor(integrationId, taken);
+        tx.TrimGeneralEvents(integration.EnterpriseId);
+
+        if (batch.Withheld.Count > 0)
+        {
+            var withheld = new GeneralWebhookMessage(integration.EnterpriseId, integration.Id, batch.Withheld);
+            var names = string.Join(", ", batch.Withheld.Select(e => e.Discriminator).Distinct(StringComparer.Ordinal));
+            var reason = client.ContractVersion.HasGeneralMessage
+                ? $"The client is pinned to contract version {client.ContractVersion}, which has no {names}."
+                : $"The client is pinned to contract version {client.ContractVersion}, which has no General message.";
+            tx.InsertMessage(new MessageRecord(0, MessageIds.New(), WebhookChannel.General, client.Id, integration.Id, EventType,
+                GeneralWebhookWriter.Write(ContractVersion.Latest, withheld)!, MessageStatus.Skipped, reason, 0, 0, null, now, now));
+        }
+        if (batch.Events.Count == 0)
+        {
+            return new FormedMessage(client.Id, null, full, Parked: false);
+        }
+        var message = new GeneralWebhookMessage(integration.EnterpriseId, integration.Id, batch.Events);
+        var body = GeneralWebhookWriter.Write(client.ContractVersion, message, batch.Entities())!;
+        var record = new MessageRecord(0, MessageIds.New(), WebhookChannel.General, client.Id, integration.Id, EventType, body,
+            MessageStatus.Pending, null, 0, 0, null, now, null);
+        var (seq, queueSeq) = tx.InsertMessage(record);
+        return new FormedMessage(client.Id,
+            new PendingMessage(seq, record.Id, WebhookChannel.General, integration.Id, client.Id, queueSeq, 0, null, body),
+            full, Parked: false);
+    }
+}
