@@ -223,6 +223,22 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         return _statements.TrimGeneralEvents.ExecuteNonQuery();
     }
 
+    public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId)
+    {
+        _statements.ListEnabledIntegrationIds.Parameters["$e"].Value = Db(enterpriseId);
+        using var reader = _statements.ListEnabledIntegrationIds.ExecuteReader();
+        var ids = new List<Guid>();
+        while (reader.Read())
+        {
+            ids.Add(Id(reader, 0));
+        }
+        return ids;
+    }
+
+    public void DeleteIngest(Guid enterpriseId, string idempotencyKey) =>
+        Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE enterprise_id = $e AND idempotency_key = $k",
+            ("$e", Db(enterpriseId)), ("$k", idempotencyKey));
+
     public IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey)
     {
         var p = _statements.FindIngest.Parameters;
@@ -319,6 +335,8 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
                     (SELECT MIN(general_cursor) FROM integrations WHERE enterprise_id = $e AND state = 'Enabled'),
                     (SELECT seq FROM sqlite_sequence WHERE name = 'general_events'))
                 """, "$e");
+            ListEnabledIntegrationIds = Prepare(connection,
+                "SELECT id FROM integrations WHERE enterprise_id = $e AND state = 'Enabled'", "$e");
             FindIngest = Prepare(connection, """
                 SELECT enterprise_id, idempotency_key, request_hash, response, created_utc FROM ingest_requests
                 WHERE enterprise_id = $e AND idempotency_key = $k
@@ -345,6 +363,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         public SqliteCommand GeneralCursor { get; }
         public SqliteCommand SetGeneralCursor { get; }
         public SqliteCommand TrimGeneralEvents { get; }
+        public SqliteCommand ListEnabledIntegrationIds { get; }
         public SqliteCommand FindIngest { get; }
         public SqliteCommand InsertIngest { get; }
         public SqliteCommand Savepoint { get; }
@@ -355,7 +374,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         [
             FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, UpdateProgress,
             AppendGeneralEvent, LoadGeneralEvents, LastGeneralEventSeq, GeneralCursor, SetGeneralCursor, TrimGeneralEvents,
-            FindIngest, InsertIngest, Savepoint, Rollback, Release,
+            ListEnabledIntegrationIds, FindIngest, InsertIngest, Savepoint, Rollback, Release,
         ];
 
         public void Enlist(SqliteTransaction tx)

@@ -157,7 +157,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             case ClientUpdated updated:
                 _clients.Remove((updated.ClientId, WebhookChannel.Integration));
                 _clients.Remove((updated.ClientId, WebhookChannel.General));
-                foreach (var lane in _lanes.Values.Where(l => l.ClientId == updated.ClientId))
+                foreach (var lane in _lanes.Values.Where(l => l.ClientId == updated.ClientId).ToList())
                 {
                     Pump(lane);
                 }

@@ -54,12 +54,15 @@ public sealed class GeneralBatch(int capacity, EventSubscription subscription, C
             {
                 _seen.Add(key);
                 _events.Add(generalEvent);
-                KeepSnapshot(generalEvent.Discriminator, logged);
             }
             else if (_withheldSeen.Add(key))
             {
                 _withheld.Add(generalEvent);
             }
+        }
+        if (subscription.Includes(logged.Discriminator) && version.KnowsGeneralDiscriminator(logged.Discriminator))
+        {
+            KeepSnapshot(logged); // also when the event itself was a repeat: its newer snapshot replaces the older
         }
         return true;
     }
@@ -84,9 +87,10 @@ public sealed class GeneralBatch(int capacity, EventSubscription subscription, C
         return new GeneralEntities(serviceOrders, resources);
     }
 
-    private void KeepSnapshot(string discriminator, GeneralEventRecord logged)
+    private void KeepSnapshot(GeneralEventRecord logged)
     {
-        if (!version.HasGeneralEntities || logged.Entity is null || discriminator != logged.Discriminator)
+        var discriminator = logged.Discriminator;
+        if (!version.HasGeneralEntities || logged.Entity is null)
         {
             return;
         }

@@ -84,8 +84,12 @@ public interface IWriteTransaction : IDisposable
     /// <summary>Deletes the enterprise's events that every Enabled integration of it has taken; returns how many.</summary>
     int TrimGeneralEvents(Guid enterpriseId);
 
+    /// <summary>The enterprise's integrations in state Enabled: the ones General events are routed to.</summary>
+    IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId);
+
     IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey);
     void InsertIngest(IngestRecord ingest);
+    void DeleteIngest(Guid enterpriseId, string idempotencyKey);
 
     /// <summary>Forgets idempotency keys older than <paramref name="cutoff"/>; returns how many.</summary>
     int DeleteIngestsBefore(DateTimeOffset cutoff);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Clients;
+using ConnectorEvents.Core.Ingest;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Storage;
 
@@ -81,6 +82,12 @@ public sealed record IntegrationResponse(
         i.DeletedUtc, i.GeneralEvents.Names ?? GeneralDiscriminators.All, i.WebSocketEvents.Names ?? WebSocketEventTypes.All);
 }
 
+/// <summary>
+/// <c>PATCH /api/v1/integrations/{id}</c>: a list sets exactly those (an empty one: none), null restores all,
+/// an absent field is left as it is.
+/// </summary>
+public sealed record SubscriptionRequest(IReadOnlyList<string>? GeneralEvents, IReadOnlyList<string>? WebSocketEvents);
+
 public sealed record IntegrationList(IReadOnlyList<IntegrationResponse> Integrations, string? Cursor);
 
 public sealed record MessageSummary(
@@ -130,4 +137,7 @@ public sealed record HealthResponse(string Status);
 [JsonSerializable(typeof(MessageList))]
 [JsonSerializable(typeof(MessageDetail))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(IngestRequest))]
+[JsonSerializable(typeof(IngestReceipt))]
+[JsonSerializable(typeof(SubscriptionRequest))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

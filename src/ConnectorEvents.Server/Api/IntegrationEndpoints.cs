@@ -1,6 +1,7 @@
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Storage;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using static ConnectorEvents.Server.Api.RequestReading;
 
@@ -44,6 +45,32 @@ public static class IntegrationEndpoints
                 store.FindIntegration(ParseId(id, "integration")) ?? throw ApiProblemException.NotFound("integration", id))))
             .WithName("GetIntegration");
 
+        group.MapPatch("/{id}", async Task<Ok<IntegrationResponse>> (string id, HttpRequest request, IntegrationService integrations) =>
+        {
+            var integrationId = ParseId(id, "integration");
+            using var document = await request.ReadDocumentAsync();
+            EventSubscription? general = null;
+            EventSubscription? webSocket = null;
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                switch (property.Name.ToUpperInvariant())
+                {
+                    case "GENERALEVENTS":
+                        general = ReadSubscription(property.Value, "GeneralEvents", GeneralDiscriminators.All);
+                        break;
+                    case "WEBSOCKETEVENTS":
+                        webSocket = ReadSubscription(property.Value, "WebSocketEvents", WebSocketEventTypes.All);
+                        break;
+                    default:
+                        throw ApiProblemException.Invalid(property.Name, "is not a known field (GeneralEvents, WebSocketEvents).");
+                }
+            }
+            return TypedResults.Ok(IntegrationResponse.From(await integrations.SubscribeAsync(integrationId, general, webSocket)));
+        }).Accepts<SubscriptionRequest>("application/merge-patch+json", "application/json").WithName("UpdateIntegrationSubscriptions")
+            .ProducesProblem(409)
+            .WithDescription("Sets which General discriminators and WebSocket event types the integration receives: a list sets " +
+                "exactly those (an empty one: none), null restores all (the default), an absent field is left as it is.");
+
         MapCommand(group, "/{id}/enable", IntegrationCommand.Enable, "EnableIntegration", "Disabled → Enabled; emits IntegrationEnabled.");
         MapCommand(group, "/{id}/disable", IntegrationCommand.Disable, "DisableIntegration", "Enabled → Disabled; emits IntegrationDisabled.");
         MapCommand(group, "/{id}/cancel", IntegrationCommand.Cancel, "CancelIntegration",
@@ -64,6 +91,29 @@ public static class IntegrationEndpoints
 
     private static async Task<Ok<IntegrationResponse>> Apply(string id, IntegrationCommand command, IntegrationService integrations) =>
         TypedResults.Ok(IntegrationResponse.From(await integrations.ApplyAsync(ParseId(id, "integration"), command)));
+
+    private static EventSubscription ReadSubscription(JsonElement value, string field, IReadOnlyList<string> known)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return EventSubscription.All;
+        }
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw ApiProblemException.Invalid(field, "must be an array of names, or null for all.");
+        }
+        var names = new List<string>();
+        foreach (var item in value.EnumerateArray())
+        {
+            var name = item.ValueKind == JsonValueKind.String ? item.GetString()! : null;
+            if (name is null || !known.Contains(name, StringComparer.Ordinal))
+            {
+                throw ApiProblemException.Invalid(field, $"may hold only {string.Join(", ", known)} (spelled exactly).");
+            }
+            names.Add(name);
+        }
+        return EventSubscription.Only(names);
+    }
 
     private static Requestor? RequestorOf(RequestorInput? input)
     {

@@ -28,7 +28,11 @@ public static class RequestReading
     }
 
     /// <summary>The body as a JSON document, after the checks every write shares: type, size, syntax.</summary>
-    public static async Task<JsonDocument> ReadDocumentAsync(this HttpRequest request)
+    public static async Task<JsonDocument> ReadDocumentAsync(this HttpRequest request) =>
+        (await request.ReadBodyAsync(MaxBodyBytes).ConfigureAwait(false)).Document;
+
+    /// <summary>As <see cref="ReadDocumentAsync(HttpRequest)"/>, with another size limit, also giving the raw bytes.</summary>
+    public static async Task<(JsonDocument Document, ReadOnlyMemory<byte> Raw)> ReadBodyAsync(this HttpRequest request, int maxBytes)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!IsJson(request.ContentType))
@@ -36,18 +40,18 @@ public static class RequestReading
             throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.",
                 "Send the body as JSON with 'Content-Type: application/json'.");
         }
-        if (request.ContentLength > MaxBodyBytes)
+        if (request.ContentLength > maxBytes)
         {
-            throw TooLarge();
+            throw TooLarge(maxBytes);
         }
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
         {
-            if (buffer.Length + read > MaxBodyBytes)
+            if (buffer.Length + read > maxBytes)
             {
-                throw TooLarge();
+                throw TooLarge(maxBytes);
             }
             buffer.Write(chunk, 0, read);
         }
@@ -56,9 +60,10 @@ public static class RequestReading
             throw new ApiProblemException(400, "The request is invalid.", "The body is empty; a JSON object is required.");
         }
         JsonDocument document;
+        var raw = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         try
         {
-            document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 16 });
+            document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException ex)
         {
@@ -70,7 +75,7 @@ public static class RequestReading
             document.Dispose();
             throw new ApiProblemException(400, "The request is invalid.", "The body must be a JSON object.");
         }
-        return document;
+        return (document, raw);
     }
 
     private static bool IsJson(string? contentType)
@@ -84,8 +89,8 @@ public static class RequestReading
             || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static ApiProblemException TooLarge() => new(StatusCodes.Status413PayloadTooLarge, "The body is too large.",
-        $"A request body may hold at most {MaxBodyBytes / 1024} KiB.");
+    private static ApiProblemException TooLarge(int maxBytes) => new(StatusCodes.Status413PayloadTooLarge, "The body is too large.",
+        $"A request body here may hold at most {maxBytes / 1024} KiB.");
 
     /// <summary>Names the field and the reason, not the .NET type behind it.</summary>
     public static ApiProblemException Describe(JsonException ex)

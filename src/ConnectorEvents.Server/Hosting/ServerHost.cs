@@ -2,6 +2,7 @@ using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Enterprises;
+using ConnectorEvents.Core.Ingest;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Messages;
 using ConnectorEvents.Core.Realtime;
@@ -44,6 +45,7 @@ public static class ServerHost
         api.MapClients();
         api.MapIntegrations();
         api.MapMessages();
+        api.MapIngest();
         return app;
     }
 
@@ -63,6 +65,9 @@ public static class ServerHost
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
         services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.Section)).ValidateOnStart();
         services.AddOptions<SecretRotationOptions>().Bind(configuration.GetSection(SecurityOptions.Section));
+        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.Section)).ValidateOnStart()
+            .Validate(o => o.IdempotencyKeyRetention >= TimeSpan.FromMinutes(1) && o.IdempotencyKeyRetention <= TimeSpan.FromDays(30),
+                "Ingest:IdempotencyKeyRetention must be between 00:01:00 and 30.00:00:00.");
         services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
@@ -84,6 +89,8 @@ public static class ServerHost
         services.AddSingleton(sp => new RetryPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value, Random.Shared));
         services.AddSingleton<DeliveryDispatcher>();
         services.AddSingleton<WebSocketHub>();
+        services.AddSingleton<IngestService>();
+        services.AddHostedService<IdempotencyKeySweeper>();
         services.AddSingleton<EnterpriseService>();
         services.AddSingleton<ClientService>();
         services.AddSingleton<IntegrationService>();

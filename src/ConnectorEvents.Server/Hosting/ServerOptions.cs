@@ -20,6 +20,9 @@ public sealed class SecurityOptions
 
     /// <summary>The management API key, sent as <c>Authorization: Bearer …</c>.</summary>
     public string? AdminApiKey { get; set; }
+
+    /// <summary>Keys that may only post events (<c>POST /api/v1/enterprises/{id}/events</c>), one per producer.</summary>
+    public string[]? ProducerApiKeys { get; set; }
 }
 
 public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
@@ -53,6 +56,19 @@ public sealed class SecurityOptionsValidator : IValidateOptions<SecurityOptions>
         if (options.AdminApiKey.Length < 16)
         {
             return ValidateOptionsResult.Fail("Security:AdminApiKey must be at least 16 characters long.");
+        }
+        var producerKeys = options.ProducerApiKeys ?? [];
+        for (var i = 0; i < producerKeys.Length; i++)
+        {
+            // The message names the entry, never its value.
+            if (string.IsNullOrWhiteSpace(producerKeys[i]) || producerKeys[i].Length < 16)
+            {
+                return ValidateOptionsResult.Fail($"Security:ProducerApiKeys:{i} must be at least 16 characters long.");
+            }
+            if (producerKeys[i] == options.AdminApiKey)
+            {
+                return ValidateOptionsResult.Fail($"Security:ProducerApiKeys:{i} must differ from Security:AdminApiKey.");
+            }
         }
         return ValidateOptionsResult.Success;
     }

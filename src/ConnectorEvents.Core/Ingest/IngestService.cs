@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Core.Realtime;
+using ConnectorEvents.Core.Storage;
+using Microsoft.Extensions.Options;
+
+namespace ConnectorEvents.Core.Ingest;
+
+/// <summary>A General event as a producer reports it; <paramref name="Entity"/> is the snapshot for 2021-01 clients.</summary>
+public sealed record IngestedGeneralEvent(string Discriminator, Guid EntityId, byte[]? Entity);
+
+/// <summary>One producer request: what happened in one enterprise, in order.</summary>
+public sealed record IngestBatch(Guid EnterpriseId, IReadOnlyList<IngestedGeneralEvent> GeneralEvents, IReadOnlyList<WebSocketEvent> WebSocketEvents);
+
+/// <summary>The answer to an accepted batch; a retry with the same idempotency key gets this same answer.</summary>
+public sealed record IngestReceipt(Guid EnterpriseId, int GeneralEventCount, int WebSocketEventCount, DateTimeOffset AcceptedUtc);
+
+public sealed record IngestOutcome(IngestReceipt Receipt, bool Replayed);
+
+/// <summary>Configuration section <c>Ingest</c>.</summary>
+public sealed class IngestOptions
+{
+    public const string Section = "Ingest";
+
+    /// <summary>How long an <c>Idempotency-Key</c> is remembered.</summary>
+    public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromHours(24);
+}
+
+/// <summary>
+/// Accepts producers' events. General events go to the enterprise's event log in one group-committed transaction
+/// (with the idempotency key, when given) and are answered only after that commit; then the enterprise's Enabled
+/// integrations are woken to form their messages, and WebSocket events are pushed to the connected sockets.
+/// </summary>
+public sealed class IngestService(
+    GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<IngestOptions> options, TimeProvider time)
+{
+    public const int MaxEventsPerRequest = 1000;
+
+    /// <param name="requestBody">The raw body, so a reused key can be told apart from a true retry.</param>
+    public Task<IngestOutcome> IngestAsync(IngestBatch batch, string? idempotencyKey, ReadOnlySpan<byte> requestBody)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var hash = SHA256.HashData(requestBody);
+        return writer.ExecuteAsync(tx =>
+        {
+            var now = time.GetUtcNow();
+            _ = tx.FindEnterprise(batch.EnterpriseId) ?? throw DomainException.NotFound("enterprise", batch.EnterpriseId);
+            var earlier = idempotencyKey is null ? null : tx.FindIngest(batch.EnterpriseId, idempotencyKey);
+            if (earlier is not null && earlier.CreatedUtc > now - options.Value.IdempotencyKeyRetention)
+            {
+                if (!CryptographicOperations.FixedTimeEquals(earlier.RequestHash, hash))
+                {
+                    throw new DomainException(DomainErrorKind.Unprocessable,
+                        "This Idempotency-Key was already used with a different body; use a new key for a new batch.");
+                }
+                return (new IngestOutcome(JsonSerializer.Deserialize(earlier.Response, IngestJsonContext.Default.IngestReceipt)!, Replayed: true),
+                    (IReadOnlyList<Guid>)[]);
+            }
+            var receipt = new IngestReceipt(batch.EnterpriseId, batch.GeneralEvents.Count, batch.WebSocketEvents.Count, Truncate(now));
+            if (batch.GeneralEvents.Count > 0)
+            {
+                tx.AppendGeneralEvents(batch.GeneralEvents
+                    .Select(e => new GeneralEventRecord(0, batch.EnterpriseId, e.Discriminator, e.EntityId, e.Entity, now)).ToList());
+            }
+            if (idempotencyKey is not null)
+            {
+                if (earlier is not null)
+                {
+                    tx.DeleteIngest(batch.EnterpriseId, idempotencyKey); // expired, not yet swept
+                }
+                tx.InsertIngest(new IngestRecord(batch.EnterpriseId, idempotencyKey, hash,
+                    JsonSerializer.SerializeToUtf8Bytes(receipt, IngestJsonContext.Default.IngestReceipt), now));
+            }
+            var wake = batch.GeneralEvents.Count > 0 ? tx.ListEnabledIntegrationIds(batch.EnterpriseId) : [];
+            return (new IngestOutcome(receipt, Replayed: false), wake);
+        }, result =>
+        {
+            if (result.Item1.Replayed)
+            {
+                return;
+            }
+            dispatcher.EventsArrived(result.Item2);
+            if (batch.WebSocketEvents.Count > 0)
+            {
+                webSockets.Publish(batch.EnterpriseId, batch.WebSocketEvents);
+            }
+        }).ContinueWith(t => t.GetAwaiter().GetResult().Item1, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Forgets idempotency keys past their retention.</summary>
+    public Task<int> ForgetExpiredKeysAsync() =>
+        writer.ExecuteAsync(tx => tx.DeleteIngestsBefore(time.GetUtcNow() - options.Value.IdempotencyKeyRetention));
+
+    private static DateTimeOffset Truncate(DateTimeOffset value) =>
+        new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified, Converters = [typeof(UtcSecondsConverter)])]
+[JsonSerializable(typeof(IngestReceipt))]
+internal sealed partial class IngestJsonContext : JsonSerializerContext;
