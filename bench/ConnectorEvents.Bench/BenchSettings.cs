@@ -9,8 +9,8 @@ public sealed record BenchSettings
     public bool Quick { get; init; }
     public string? OutputPath { get; init; }
 
-    /// <summary>Scenario numbers to run (1–4); the ceiling always runs, since the ratios need it.</summary>
-    public IReadOnlySet<int> Only { get; init; } = new HashSet<int> { 1, 2, 3, 4 };
+    /// <summary>Scenario numbers to run (1–6); the ceiling always runs, since the ratios need it.</summary>
+    public IReadOnlySet<int> Only { get; init; } = new HashSet<int> { 1, 2, 3, 4, 5, 6 };
 
     /// <summary>Integration clients, each with its own sink path <c>/c{i}</c>.</summary>
     public int Clients { get; init; } = 100;
@@ -28,6 +28,12 @@ public sealed record BenchSettings
     public int ApiCallers { get; init; } = 64;
 
     public int LatencyRate { get; init; } = 1_000;
+
+    /// <summary>General scenarios: enterprises, each with one client and one integration.</summary>
+    public int GeneralEnterprises { get; init; } = 10;
+    public int IngestEvents { get; init; } = 200_000;
+    public int IngestBatch { get; init; } = 500;
+    public int IngestCallers { get; init; } = 8;
     public TimeSpan LatencyDuration { get; init; } = TimeSpan.FromSeconds(20);
 
     public static BenchSettings Parse(string[] args)
@@ -56,9 +62,9 @@ public sealed record BenchSettings
                     break;
                 case "--only":
                     only = Value(args, ++i, "--only").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToHashSet();
-                    if (only.Any(n => n is < 1 or > 4))
+                    if (only.Any(n => n is < 1 or > 6))
                     {
-                        throw new ArgumentException("--only takes scenario numbers 1 to 4, e.g. --only 3 or --only 2,3.");
+                        throw new ArgumentException("--only takes scenario numbers 1 to 6, e.g. --only 3 or --only 2,3.");
                     }
                     only.Add(1);
                     break;
@@ -80,6 +86,7 @@ public sealed record BenchSettings
                 CeilingPosts = 10_000,
                 BacklogMessages = 10_000,
                 SustainedCommands = 5_000,
+                IngestEvents = 20_000,
                 LatencyDuration = TimeSpan.FromSeconds(5),
             }
             : settings;

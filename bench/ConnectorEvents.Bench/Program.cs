@@ -34,11 +34,13 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
         // One untimed round at smoke-test sizes, so that run 1 does not pay for JIT compilation of the server's paths.
         Scenarios.Progress("warm-up round (not reported)");
         var warmUp = new Scenarios(settings with { CeilingPosts = 5_000, BacklogMessages = 5_000, SustainedCommands = 5_000,
-            LatencyDuration = TimeSpan.FromSeconds(3) }, sink);
+            LatencyDuration = TimeSpan.FromSeconds(3), IngestEvents = 10_000 }, sink);
         var ignored = new RunResult(0);
         await Measure(0, "warm-up drain", warmUp.DrainAsync, ignored).ConfigureAwait(false);
         await Measure(0, "warm-up sustained", warmUp.SustainedAsync, ignored).ConfigureAwait(false);
         await Measure(0, "warm-up latency", warmUp.LatencyAsync, ignored).ConfigureAwait(false);
+        await Measure(0, "warm-up ingest", warmUp.IngestAsync, ignored).ConfigureAwait(false);
+        await Measure(0, "warm-up General latency", warmUp.GeneralLatencyAsync, ignored).ConfigureAwait(false);
     }
     for (var run = 1; run <= settings.Runs; run++)
     {
@@ -47,6 +49,8 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
         result.Drain = !settings.Only.Contains(2) ? null : await Measure(run, "2. backlog drain", scenarios.DrainAsync, result).ConfigureAwait(false);
         result.Sustained = !settings.Only.Contains(3) ? null : await Measure(run, "3. sustained API commands → deliveries", scenarios.SustainedAsync, result).ConfigureAwait(false);
         result.Latency = !settings.Only.Contains(4) ? null : await Measure(run, "4. latency at a steady rate", scenarios.LatencyAsync, result).ConfigureAwait(false);
+        result.Ingest = !settings.Only.Contains(5) ? null : await Measure(run, "5. durable General ingest", scenarios.IngestAsync, result).ConfigureAwait(false);
+        result.GeneralLatency = !settings.Only.Contains(6) ? null : await Measure(run, "6. latency ingest → General POST", scenarios.GeneralLatencyAsync, result).ConfigureAwait(false);
         runs.Add(result);
     }
 }

@@ -11,6 +11,8 @@ public sealed class RunResult(int number)
     public DrainResult? Drain { get; set; }
     public SustainedResult? Sustained { get; set; }
     public LatencyResult? Latency { get; set; }
+    public IngestResult? Ingest { get; set; }
+    public GeneralLatencyResult? GeneralLatency { get; set; }
     public List<string> Errors { get; } = [];
 
     public double? DrainRatio => Ratio(Drain?.Rate);
@@ -32,6 +34,7 @@ public static class Report
     private const double SustainedTarget = 0.40;
     private const double P50TargetMs = 5;
     private const double P99TargetMs = 50;
+    private const double IngestTarget = 20_000;
 
     public static string Write(BenchSettings settings, MachineInfo machine, IReadOnlyList<RunResult> runs, TimeSpan wallTime)
     {
@@ -82,6 +85,17 @@ public static class Report
         var p99 = Median(runs.Select(r => r.Latency?.FromSend.P99));
         s.AppendLine(($"| 4. Latency command → POST at {settings.LatencyRate:N0}/s, p50 | {Ms(p50)} | — | ≤ {P50TargetMs} ms | {Verdict(p50, v => v <= P50TargetMs)} | | |"));
         s.AppendLine(($"| 4. Latency command → POST at {settings.LatencyRate:N0}/s, p99 | {Ms(p99)} | — | ≤ {P99TargetMs} ms | {Verdict(p99, v => v <= P99TargetMs)} | | |"));
+        var ingest = Median(runs.Select(r => r.Ingest?.Rate));
+        s.AppendLine(($"| 5. Durable General ingest: {settings.IngestEvents:N0} events, batches of {settings.IngestBatch}, {settings.IngestCallers} producers "
+            + $"| {Rate(ingest)} events/s | — | ≥ {IngestTarget:N0}/s | {Verdict(ingest, v => v >= IngestTarget)} "
+            + $"| {Us(Median(runs.Select(r => r.Ingest?.CpuMicrosecondsEach)))} | |"));
+        s.AppendLine(($"| 5. … the same events delivered as General Webhooks | {Rate(Median(runs.Select(r => r.Ingest?.DeliveredRate)))} events/s "
+            + $"({Rate(Median(runs.Select(r => r.Ingest?.EventsPerMessage)))} per message) | — | — | — | | |"));
+        var generalP50 = Median(runs.Select(r => r.GeneralLatency?.FromSend.P50));
+        var generalP99 = Median(runs.Select(r => r.GeneralLatency?.FromSend.P99));
+        s.AppendLine(($"| 6. Latency ingest → General POST at {settings.LatencyRate:N0} events/s, p50 | {Ms(generalP50)} | — | — | — | | |"));
+        s.AppendLine(($"| 6. Latency ingest → General POST at {settings.LatencyRate:N0} events/s, p99 | {Ms(generalP99)} | — | ≤ {P99TargetMs} ms "
+            + $"| {Verdict(generalP99, v => v <= P99TargetMs)} | | |"));
         s.AppendLine();
         s.AppendLine("*CPU per event* is the CPU time of the whole process (server, load generator and sink) over the measured interval, "
             + "divided by the events; *CPU-normalised ratio* = CPU per raw post ÷ CPU per event, i.e. the ratio the scenario would reach "
@@ -126,6 +140,15 @@ public static class Report
             + $"k mod {settings.Integrations:N0}. Each send is stamped with `Stopwatch.GetTimestamp()`; the sink stamps each arrival; "
             + "the n-th webhook of an integration is matched to its n-th accepted command (FIFO per integration, checked by `Action`). "
             + "Latency = arrival − send (and arrival − scheduled time, which also counts the pacer's own lateness)."));
+        s.AppendLine(($"5. **Durable General ingest.** {settings.GeneralEnterprises} enterprises, each with one client (its own sink path) and one "
+            + $"Enabled integration subscribed to everything. {settings.IngestCallers} producers post `POST /api/v1/enterprises/{{id}}/events` "
+            + $"batches of {settings.IngestBatch} `PaymentUpdated` events round-robin over the enterprises, each answered 202 only after its "
+            + "commit (fsync), while delivery runs. Ingest rate = events ÷ (last answer − first post). The sink counts the events in "
+            + "every General message; *delivered* = events ÷ (last event arrived − first post)."));
+        s.AppendLine(($"6. **Latency ingest → General POST.** The same deployment; an open-loop pacer posts one event per request at "
+            + $"{settings.LatencyRate:N0}/s for {settings.LatencyDuration.TotalSeconds:0} s, round-robin over the enterprises; the sink "
+            + "stamps the arrival of each entity id. Latency = arrival of the message carrying the event − the post of the event "
+            + "(two commits in between: the ingest and the message's formation)."));
         s.AppendLine();
 
         s.AppendLine("## All runs");
@@ -176,6 +199,30 @@ public static class Report
                     + $"| {l.FromSend.P99:0.00} | {l.FromSend.Max:0.0} | {l.FromSchedule.P50:0.00} / {l.FromSchedule.P99:0.00} "
                     + $"| {l.PacerLag.P99:0.00} / {l.PacerLag.Max:0.0} |")
                 : ($"| {r.Number} | failed | | | | | | | | | |"));
+        }
+        s.AppendLine();
+        s.AppendLine("### 5. Durable General ingest");
+        s.AppendLine();
+        s.AppendLine("| run | events | requests | failed | ingest seconds | ingested events/s | seconds to last delivery | delivered events/s | messages | events/message | CPU µs/event |");
+        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in runs)
+        {
+            s.AppendLine(r.Ingest is { } g
+                ? ($"| {r.Number} | {g.Events:N0} | {g.Requests:N0} | {g.Failed:N0} | {g.IngestSeconds:0.00} | {g.Rate:N0} | {g.DeliveredSeconds:0.00} "
+                    + $"| {g.DeliveredRate:N0} | {g.Messages:N0} | {g.EventsPerMessage:0.0} | {g.CpuMicrosecondsEach:0.0} |")
+                : ($"| {r.Number} | failed | | | | | | | | | |"));
+        }
+        s.AppendLine();
+        s.AppendLine("### 6. Latency ingest → General POST (milliseconds)");
+        s.AppendLine();
+        s.AppendLine("| run | events | accepted | matched | achieved rate | messages | p50 | p90 | p99 | max |");
+        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in runs)
+        {
+            s.AppendLine(r.GeneralLatency is { } l
+                ? ($"| {r.Number} | {l.Scheduled:N0} | {l.Accepted:N0} | {l.Matched:N0} | {l.AchievedRate:N0}/s | {l.Messages:N0} | {l.FromSend.P50:0.00} "
+                    + $"| {l.FromSend.P90:0.00} | {l.FromSend.P99:0.00} | {l.FromSend.Max:0.0} |")
+                : ($"| {r.Number} | failed | | | | | | | | |"));
         }
         return s.ToString();
     }

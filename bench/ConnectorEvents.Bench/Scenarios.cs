@@ -81,7 +81,7 @@ public readonly struct CpuClock
 }
 
 /// <summary>The four measurements. Each starts a fresh server on a fresh data folder and deletes the folder after.</summary>
-public sealed class Scenarios(BenchSettings settings, WebhookSink sink)
+public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
 {
     private static readonly MediaTypeHeaderValue Json = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
 

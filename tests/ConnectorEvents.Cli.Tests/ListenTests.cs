@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using ConnectorEvents.Contracts;
 using ConnectorEvents.Testing;
 using Xunit;
 
@@ -96,6 +97,41 @@ public sealed class ListenTests
         Assert.DoesNotContain("NOT verified", output, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, output, StringComparison.Ordinal);
         Assert.Contains("Stopped", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("2019-05")]
+    [InlineData("2021-01")]
+    [InlineData("2025-08")]
+    public async Task Listen_receives_and_verifies_every_event_that_trigger_all_sends(string version)
+    {
+        var port = CliRun.FreePort();
+        using var output = new SharedWriter();
+        using var error = new SharedWriter();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var listening = CliApp.RunAsync(["listen", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--secret", Secret],
+            output, error, stop.Token);
+        await WaitUntilAsync(() => output.Text().Contains("Listening on", StringComparison.Ordinal) || listening.IsCompleted, "the listener to start");
+        Assert.False(listening.IsCompleted, error.Text());
+
+        var trigger = await CliRun.RunAsync(["trigger", "all", "--version", version, "--secret", Secret, "--url", $"http://127.0.0.1:{port}/hook"]);
+        var expected = EventCatalog.Webhooks(ContractVersion.Parse(version));
+        int Count(string text, string what) => text.Split(what).Length - 1;
+        await WaitUntilAsync(() => Count(output.Text(), "webhook-id") >= expected.Count, $"{expected.Count} webhooks to be printed");
+        await stop.CancelAsync();
+        await listening.WaitAsync(TimeSpan.FromSeconds(15));
+
+        var text = output.Text();
+        Assert.Equal(0, trigger.ExitCode);
+        Assert.Equal(expected.Count, Count(text, "webhook-id"));
+        Assert.Equal(expected.Count, Count(text, "verified ✓"));
+        Assert.DoesNotContain("NOT verified", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("not an API Events body", text, StringComparison.Ordinal);
+        foreach (var sample in expected)
+        {
+            Assert.Contains(sample.Name, text, StringComparison.Ordinal);
+        }
+        Assert.Contains($"contract {version}", text, StringComparison.Ordinal);
     }
 
     [Fact]

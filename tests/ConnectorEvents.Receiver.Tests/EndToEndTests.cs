@@ -92,4 +92,85 @@ public sealed class EndToEndTests
         Assert.Equal(actions.Length - expected.Length, skipped["Messages"]!.AsArray().Count);
         Assert.Equal(0, receiver.Log.Count(Microsoft.Extensions.Logging.LogLevel.Error));
     }
+
+    [Theory]
+    [InlineData("2019-05")]
+    [InlineData("2019-12")]
+    [InlineData("2021-01")]
+    [InlineData("2022-08")]
+    [InlineData("2025-08")]
+    public async Task Producer_events_reach_the_typed_general_handlers_in_every_version_that_has_a_general_message(string versionText)
+    {
+        var version = ContractVersion.Parse(versionText);
+        await using var server = await RunningServer.StartAsync();
+        var port = ServerProcess.FreePort();
+        var enterprise = await server.PostAsync("/api/v1/enterprises", new { Name = "General Hotel" });
+        var enterpriseId = Guid.Parse((string)enterprise["Id"]!);
+        var client = await server.PostAsync("/api/v1/clients", new
+        {
+            Name = "General Receiver",
+            GeneralWebhookUrl = $"http://127.0.0.1:{port}/webhooks?Token=general-token",
+            ContractVersion = versionText,
+        });
+        var recorder = new Recorder();
+        var messages = new System.Collections.Concurrent.ConcurrentQueue<GeneralMessageReading>();
+        await using var receiver = await ReceiverApp.StartAsync(o =>
+        {
+            o.SigningSecrets.Add((string)client["SigningSecret"]!);
+            o.UrlToken = "general-token";
+            recorder.RegisterAll(o);
+            o.OnGeneralMessage((e, _) =>
+            {
+                messages.Enqueue(e.Data!);
+                return Task.CompletedTask;
+            });
+        }, port);
+        var integrationId = await server.CreateIntegrationAsync(enterpriseId, Guid.Parse((string)client["Id"]!));
+
+        var ids = GeneralDiscriminators.All.ToDictionary(d => d, _ => Guid.NewGuid());
+        var room = new ResourceEntity
+        {
+            Id = ids[GeneralDiscriminators.ResourceUpdated],
+            IsActive = true,
+            Name = "101",
+            State = "Dirty",
+            Descriptions = new Dictionary<string, string> { ["en-US"] = "Double room" },
+            CreatedUtc = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero),
+            UpdatedUtc = new DateTimeOffset(2020, 11, 10, 10, 0, 0, TimeSpan.Zero),
+            Data = new ResourceEntityData("Space", new SpaceResourceData("1", null)),
+        };
+        var events = GeneralDiscriminators.All.Select(d => d == GeneralDiscriminators.ResourceUpdated
+            ? (object)new { Discriminator = d, Value = new { Id = ids[d] }, Entity = room }
+            : new { Discriminator = d, Value = new { Id = ids[d] } }).ToArray();
+        await server.PostAsync($"/api/v1/enterprises/{enterpriseId}/events", new { Events = events }, expectedStatus: 202);
+
+        // CustomerAdded brings its CustomerUpdated, right behind it.
+        var sent = GeneralDiscriminators.All
+            .SelectMany(d => d == GeneralDiscriminators.CustomerAdded
+                ? new[] { (d, ids[d]), (GeneralDiscriminators.CustomerUpdated, ids[d]) }
+                : [(d, ids[d])])
+            .ToArray();
+        var expected = sent.Where(e => version.KnowsGeneralDiscriminator(e.Item1)).ToArray();
+        if (expected.Length > 0)
+        {
+            await recorder.WaitForAsync(expected.Length);
+        }
+        else
+        {
+            await Task.Delay(500, ReceiverApp.Ct);
+        }
+        Assert.Equal(expected.Select(e => e.Item1), recorder.All.Select(s => s.Name));
+        Assert.Equal(expected.Select(e => e.Item2), recorder.All.Select(s => ((GeneralEventData)s.Data).EntityId));
+        Assert.All(recorder.All, s => Assert.True(s.Versions.Contains(version), $"{s.Name} read as {s.Versions}, not {version}"));
+        if (version.HasGeneralEntities)
+        {
+            var message = Assert.Single(messages);
+            Assert.Equal(room.Name, Assert.Single(message.Entities!.Resources!).Name);
+            Assert.Equal(integrationId, message.IntegrationId);
+        }
+        var skipped = await server.GetAsync($"/api/v1/messages?integrationId={integrationId}&status=Skipped");
+        // The events the version cannot carry are not dropped silently: one skipped General message shows them.
+        Assert.Equal(expected.Length == sent.Length ? 0 : 1, skipped["Messages"]!.AsArray().Count(m => (string)m!["Channel"]! == "General"));
+        Assert.Equal(0, receiver.Log.Count(Microsoft.Extensions.Logging.LogLevel.Error));
+    }
 }

@@ -41,6 +41,9 @@ public sealed class WebhookSink : IAsyncDisposable
     /// <summary>Decides the answer; runs for every request. Null answers 200.</summary>
     public Func<HttpContext, ReceivedWebhook, Task>? Respond { get; set; }
 
+    /// <summary>Sees every body as it arrives, before the answer (benchmarks count and stamp events with it).</summary>
+    public Action<byte[]>? Inspect { get; set; }
+
     /// <summary>When false the sink only counts (benchmarks), keeping no bodies.</summary>
     public bool Record { get; set; } = true;
 
@@ -78,6 +81,7 @@ public sealed class WebhookSink : IAsyncDisposable
             Record ? request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()) : new Dictionary<string, string>(),
             Record ? buffer.ToArray() : [],
             Stopwatch.GetTimestamp());
+        Inspect?.Invoke(buffer.ToArray());
         if (Respond is { } respond)
         {
             await respond(context, received).ConfigureAwait(false);
