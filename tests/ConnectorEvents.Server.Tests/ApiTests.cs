@@ -293,9 +293,18 @@ public sealed class ApiTests : IAsyncLifetime
                  {
                      "/api/v1/enterprises", "/api/v1/enterprises/{enterpriseId}/services", "/api/v1/clients/{id}/rotate-secret",
                      "/api/v1/integrations/{id}/regenerate-access-token", "/api/v1/messages/{id}/retry",
+                     "/api/v1/enterprises/{enterpriseId}/events",
                  })
         {
             Assert.Contains(path, paths);
         }
+        // The ingest body is described: an event is a General event or a WebSocket event, as the contract writes them.
+        var ingest = openApi["paths"]!["/api/v1/enterprises/{enterpriseId}/events"]!["post"]!;
+        Assert.NotNull(ingest["requestBody"]);
+        Assert.NotNull(ingest["responses"]!["202"]);
+        Assert.NotNull(ingest["responses"]!["422"]);
+        var schemas = openApi["components"]!["schemas"]!.AsObject();
+        Assert.Contains("IngestEventShape", schemas.Select(p => p.Key));
+        Assert.NotNull(openApi["paths"]!["/api/v1/integrations/{id}"]!["patch"]);
     }
 }
