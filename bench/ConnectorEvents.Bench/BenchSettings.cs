@@ -9,8 +9,8 @@ public sealed record BenchSettings
     public bool Quick { get; init; }
     public string? OutputPath { get; init; }
 
-    /// <summary>Scenario numbers to run (1–6); the ceiling always runs, since the ratios need it.</summary>
-    public IReadOnlySet<int> Only { get; init; } = new HashSet<int> { 1, 2, 3, 4, 5, 6 };
+    /// <summary>Scenario numbers to run (1–7); the ceiling always runs, since the ratios need it.</summary>
+    public IReadOnlySet<int> Only { get; init; } = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7 };
 
     /// <summary>Integration clients, each with its own sink path <c>/c{i}</c>.</summary>
     public int Clients { get; init; } = 100;
@@ -34,6 +34,9 @@ public sealed record BenchSettings
     public int IngestEvents { get; init; } = 200_000;
     public int IngestBatch { get; init; } = 500;
     public int IngestCallers { get; init; } = 8;
+
+    /// <summary>WebSocket scenario: integrations (one socket each) per enterprise; 10 × 10 = 100 sockets.</summary>
+    public int SocketsPerEnterprise { get; init; } = 10;
     public TimeSpan LatencyDuration { get; init; } = TimeSpan.FromSeconds(20);
 
     public static BenchSettings Parse(string[] args)
@@ -62,9 +65,9 @@ public sealed record BenchSettings
                     break;
                 case "--only":
                     only = Value(args, ++i, "--only").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToHashSet();
-                    if (only.Any(n => n is < 1 or > 6))
+                    if (only.Any(n => n is < 1 or > 7))
                     {
-                        throw new ArgumentException("--only takes scenario numbers 1 to 6, e.g. --only 3 or --only 2,3.");
+                        throw new ArgumentException("--only takes scenario numbers 1 to 7, e.g. --only 3 or --only 2,3.");
                     }
                     only.Add(1);
                     break;

@@ -41,6 +41,7 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
         await Measure(0, "warm-up latency", warmUp.LatencyAsync, ignored).ConfigureAwait(false);
         await Measure(0, "warm-up ingest", warmUp.IngestAsync, ignored).ConfigureAwait(false);
         await Measure(0, "warm-up General latency", warmUp.GeneralLatencyAsync, ignored).ConfigureAwait(false);
+        await Measure(0, "warm-up WebSocket latency", warmUp.WebSocketLatencyAsync, ignored).ConfigureAwait(false);
     }
     for (var run = 1; run <= settings.Runs; run++)
     {
@@ -51,6 +52,7 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
         result.Latency = !settings.Only.Contains(4) ? null : await Measure(run, "4. latency at a steady rate", scenarios.LatencyAsync, result).ConfigureAwait(false);
         result.Ingest = !settings.Only.Contains(5) ? null : await Measure(run, "5. durable General ingest", scenarios.IngestAsync, result).ConfigureAwait(false);
         result.GeneralLatency = !settings.Only.Contains(6) ? null : await Measure(run, "6. latency ingest → General POST", scenarios.GeneralLatencyAsync, result).ConfigureAwait(false);
+        result.WebSocketLatency = !settings.Only.Contains(7) ? null : await Measure(run, "7. latency ingest → WebSocket frame", scenarios.WebSocketLatencyAsync, result).ConfigureAwait(false);
         runs.Add(result);
     }
 }

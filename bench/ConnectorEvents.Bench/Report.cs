@@ -13,6 +13,7 @@ public sealed class RunResult(int number)
     public LatencyResult? Latency { get; set; }
     public IngestResult? Ingest { get; set; }
     public GeneralLatencyResult? GeneralLatency { get; set; }
+    public WebSocketLatencyResult? WebSocketLatency { get; set; }
     public List<string> Errors { get; } = [];
 
     public double? DrainRatio => Ratio(Drain?.Rate);
@@ -35,6 +36,7 @@ public static class Report
     private const double P50TargetMs = 5;
     private const double P99TargetMs = 50;
     private const double IngestTarget = 20_000;
+    private const double WebSocketP99TargetMs = 10;
 
     public static string Write(BenchSettings settings, MachineInfo machine, IReadOnlyList<RunResult> runs, TimeSpan wallTime)
     {
@@ -96,6 +98,12 @@ public static class Report
         s.AppendLine(($"| 6. Latency ingest → General POST at {settings.LatencyRate:N0} events/s, p50 | {Ms(generalP50)} | — | — | — | | |"));
         s.AppendLine(($"| 6. Latency ingest → General POST at {settings.LatencyRate:N0} events/s, p99 | {Ms(generalP99)} | — | ≤ {P99TargetMs} ms "
             + $"| {Verdict(generalP99, v => v <= P99TargetMs)} | | |"));
+        var socketP50 = Median(runs.Select(r => r.WebSocketLatency?.FromSend.P50));
+        var socketP99 = Median(runs.Select(r => r.WebSocketLatency?.FromSend.P99));
+        var socketCount = settings.GeneralEnterprises * settings.SocketsPerEnterprise;
+        s.AppendLine(($"| 7. Latency ingest → WebSocket frame at {settings.LatencyRate:N0} events/s, {socketCount} sockets, p50 | {Ms(socketP50)} | — | — | — | | |"));
+        s.AppendLine(($"| 7. Latency ingest → WebSocket frame at {settings.LatencyRate:N0} events/s, {socketCount} sockets, p99 | {Ms(socketP99)} | — "
+            + $"| ≤ {WebSocketP99TargetMs} ms | {Verdict(socketP99, v => v <= WebSocketP99TargetMs)} | | |"));
         s.AppendLine();
         s.AppendLine("*CPU per event* is the CPU time of the whole process (server, load generator and sink) over the measured interval, "
             + "divided by the events; *CPU-normalised ratio* = CPU per raw post ÷ CPU per event, i.e. the ratio the scenario would reach "
@@ -149,6 +157,11 @@ public static class Report
             + $"{settings.LatencyRate:N0}/s for {settings.LatencyDuration.TotalSeconds:0} s, round-robin over the enterprises; the sink "
             + "stamps the arrival of each entity id. Latency = arrival of the message carrying the event − the post of the event "
             + "(two commits in between: the ingest and the message's formation)."));
+        s.AppendLine(($"7. **Latency ingest → WebSocket frame.** {settings.GeneralEnterprises} enterprises with {settings.SocketsPerEnterprise} "
+            + "integrations each, each integration with one `ClientWebSocket` connected to `/ws/connector` (cookie authentication). "
+            + $"An open-loop pacer posts one `Resource` WebSocket event per request at {settings.LatencyRate:N0}/s, round-robin over the "
+            + $"enterprises, so each event goes to {settings.SocketsPerEnterprise} sockets. Latency = frame received − post sent, for every "
+            + "(event, socket) pair; the frame is pushed after the ingest's commit."));
         s.AppendLine();
 
         s.AppendLine("## All runs");
@@ -223,6 +236,18 @@ public static class Report
                 ? ($"| {r.Number} | {l.Scheduled:N0} | {l.Accepted:N0} | {l.Matched:N0} | {l.AchievedRate:N0}/s | {l.Messages:N0} | {l.FromSend.P50:0.00} "
                     + $"| {l.FromSend.P90:0.00} | {l.FromSend.P99:0.00} | {l.FromSend.Max:0.0} |")
                 : ($"| {r.Number} | failed | | | | | | | | |"));
+        }
+        s.AppendLine();
+        s.AppendLine("### 7. Latency ingest → WebSocket frame (milliseconds)");
+        s.AppendLine();
+        s.AppendLine("| run | sockets | events | accepted | frames expected | matched | achieved rate | p50 | p90 | p99 | max |");
+        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in runs)
+        {
+            s.AppendLine(r.WebSocketLatency is { } w
+                ? ($"| {r.Number} | {w.Sockets} | {w.Scheduled:N0} | {w.Accepted:N0} | {w.Expected:N0} | {w.Matched:N0} | {w.AchievedRate:N0}/s "
+                    + $"| {w.FromSend.P50:0.00} | {w.FromSend.P90:0.00} | {w.FromSend.P99:0.00} | {w.FromSend.Max:0.0} |")
+                : ($"| {r.Number} | failed | | | | | | | | | |"));
         }
         return s.ToString();
     }
