@@ -174,16 +174,32 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
     public void AppendGeneralEvents(IReadOnlyList<GeneralEventRecord> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var command = _statements.AppendGeneralEvent;
-        var p = command.Parameters;
-        foreach (var e in events)
+        // Whole chunks through the multi-row statement (one statement step per chunk, rowids ascend in VALUES order),
+        // the rest row by row.
+        var at = 0;
+        for (; at + Statements.AppendChunk <= events.Count; at += Statements.AppendChunk)
         {
-            p["$e"].Value = Db(e.EnterpriseId);
-            p["$d"].Value = e.Discriminator;
-            p["$id"].Value = Db(e.EntityId);
-            p["$entity"].Value = e.Entity is null ? DBNull.Value : e.Entity;
-            p["$created"].Value = Db(e.CreatedUtc);
-            command.ExecuteNonQuery();
+            Bind(_statements.AppendGeneralEvents, events, at, Statements.AppendChunk);
+            _statements.AppendGeneralEvents.ExecuteNonQuery();
+        }
+        for (; at < events.Count; at++)
+        {
+            Bind(_statements.AppendGeneralEvent, events, at, 1);
+            _statements.AppendGeneralEvent.ExecuteNonQuery();
+        }
+    }
+
+    private static void Bind(SqliteCommand command, IReadOnlyList<GeneralEventRecord> events, int from, int count)
+    {
+        var p = command.Parameters;
+        for (var i = 0; i < count; i++)
+        {
+            var e = events[from + i];
+            p[(i * 5) + 0].Value = Db(e.EnterpriseId);
+            p[(i * 5) + 1].Value = e.Discriminator;
+            p[(i * 5) + 2].Value = Db(e.EntityId);
+            p[(i * 5) + 3].Value = e.Entity is null ? DBNull.Value : e.Entity;
+            p[(i * 5) + 4].Value = Db(e.CreatedUtc);
         }
     }
 
@@ -317,10 +333,8 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
                     next_attempt_utc = $next, completed_utc = $completed
                 WHERE seq = $seq
                 """, "$seq", "$status", "$reason", "$attempts", "$next", "$completed");
-            AppendGeneralEvent = Prepare(connection, """
-                INSERT INTO general_events (enterprise_id, discriminator, entity_id, entity, created_utc)
-                VALUES ($e, $d, $id, $entity, $created)
-                """, "$e", "$d", "$id", "$entity", "$created");
+            AppendGeneralEvent = PrepareAppend(connection, 1);
+            AppendGeneralEvents = PrepareAppend(connection, AppendChunk);
             LoadGeneralEvents = Prepare(connection,
                 $"SELECT {GeneralEventColumns} FROM general_events WHERE enterprise_id = $e AND seq > $after ORDER BY seq LIMIT $limit",
                 "$e", "$after", "$limit");
@@ -357,7 +371,10 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         public SqliteCommand InsertMessage { get; }
         public SqliteCommand InsertAttempt { get; }
         public SqliteCommand UpdateProgress { get; }
+        public const int AppendChunk = 50;
+
         public SqliteCommand AppendGeneralEvent { get; }
+        public SqliteCommand AppendGeneralEvents { get; }
         public SqliteCommand LoadGeneralEvents { get; }
         public SqliteCommand LastGeneralEventSeq { get; }
         public SqliteCommand GeneralCursor { get; }
@@ -373,7 +390,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         private IEnumerable<SqliteCommand> All =>
         [
             FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, UpdateProgress,
-            AppendGeneralEvent, LoadGeneralEvents, LastGeneralEventSeq, GeneralCursor, SetGeneralCursor, TrimGeneralEvents,
+            AppendGeneralEvent, AppendGeneralEvents, LoadGeneralEvents, LastGeneralEventSeq, GeneralCursor, SetGeneralCursor, TrimGeneralEvents,
             ListEnabledIntegrationIds, FindIngest, InsertIngest, Savepoint, Rollback, Release,
         ];
 
@@ -387,6 +404,15 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
 
         private static readonly string[] IntegrationParameters =
             ["$id", "$name", "$e", "$s", "$c", "$token", "$state", "$ebc", "$rn", "$re", "$created", "$updated", "$deleted", "$ge", "$we"];
+
+        private static SqliteCommand PrepareAppend(SqliteConnection connection, int rows)
+        {
+            var values = Enumerable.Range(0, rows).Select(i => $"($e{i}, $d{i}, $id{i}, $entity{i}, $created{i})");
+            var names = Enumerable.Range(0, rows).SelectMany(i => new[] { $"$e{i}", $"$d{i}", $"$id{i}", $"$entity{i}", $"$created{i}" });
+            return Prepare(connection,
+                $"INSERT INTO general_events (enterprise_id, discriminator, entity_id, entity, created_utc) VALUES {string.Join(", ", values)}",
+                [.. names]);
+        }
 
         private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
         {

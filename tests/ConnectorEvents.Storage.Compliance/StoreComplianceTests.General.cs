@@ -82,6 +82,27 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
+    public void A_large_append_keeps_list_order_and_every_field_across_the_batched_and_single_row_paths()
+    {
+        var store = NewStore();
+        var enterpriseId = Seed(store).Enterprise.Id;
+        // 123 = two whole chunks of a provider that inserts 50 rows a statement, and a remainder of 23.
+        var events = Enumerable.Range(0, 123).Select(i => NewEvent(enterpriseId,
+            GeneralDiscriminators.All[i % GeneralDiscriminators.All.Count]) with { Entity = i % 3 == 0 ? [(byte)'{', (byte)i, (byte)'}'] : null })
+            .ToArray();
+        Write(store, tx =>
+        {
+            tx.AppendGeneralEvents(events);
+            return true;
+        });
+        var stored = LoadEvents(store, enterpriseId);
+        Assert.Equal(events.Select(e => (e.Discriminator, e.EntityId, e.CreatedUtc)), stored.Select(e => (e.Discriminator, e.EntityId, e.CreatedUtc)));
+        Assert.Equal(events.Select(e => e.Entity is null ? "null" : Convert.ToHexString(e.Entity)),
+            stored.Select(e => e.Entity is null ? "null" : Convert.ToHexString(e.Entity)));
+        Assert.True(stored.Zip(stored.Skip(1)).All(pair => pair.Second.Seq > pair.First.Seq));
+    }
+
+    [Fact]
     public void AppendGeneralEvents_assigns_ascending_seqs_in_list_order_and_LastGeneralEventSeq_follows()
     {
         var store = NewStore();

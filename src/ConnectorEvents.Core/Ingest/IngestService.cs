@@ -60,7 +60,9 @@ public sealed class IngestService(
                     (IReadOnlyList<Guid>)[]);
             }
             var receipt = new IngestReceipt(batch.EnterpriseId, batch.GeneralEvents.Count, batch.WebSocketEvents.Count, Truncate(now));
-            if (batch.GeneralEvents.Count > 0)
+            var wake = batch.GeneralEvents.Count > 0 ? tx.ListEnabledIntegrationIds(batch.EnterpriseId) : [];
+            // With no Enabled integration nobody could ever receive them: enabling one starts it at the end of the log.
+            if (wake.Count > 0)
             {
                 tx.AppendGeneralEvents(batch.GeneralEvents
                     .Select(e => new GeneralEventRecord(0, batch.EnterpriseId, e.Discriminator, e.EntityId, e.Entity, now)).ToList());
@@ -74,7 +76,6 @@ public sealed class IngestService(
                 tx.InsertIngest(new IngestRecord(batch.EnterpriseId, idempotencyKey, hash,
                     JsonSerializer.SerializeToUtf8Bytes(receipt, IngestJsonContext.Default.IngestReceipt), now));
             }
-            var wake = batch.GeneralEvents.Count > 0 ? tx.ListEnabledIntegrationIds(batch.EnterpriseId) : [];
             return (new IngestOutcome(receipt, Replayed: false), wake);
         }, result =>
         {

@@ -89,6 +89,10 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                 // What happened while it was not Enabled is not sent.
                 tx.SetGeneralCursor(id, tx.LastGeneralEventSeq());
             }
+            else if (current.State == IntegrationState.Enabled && updated.State != IntegrationState.Enabled)
+            {
+                tx.TrimGeneralEvents(updated.EnterpriseId); // it no longer holds back the log
+            }
             var client = tx.FindClient(updated.ClientId) ?? throw DomainException.NotFound("client", updated.ClientId);
             return (current, updated, Outbox(tx, client, updated, transition.Action, data, now));
         });
