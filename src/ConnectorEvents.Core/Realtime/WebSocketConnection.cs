@@ -14,21 +14,28 @@ public sealed class WebSocketConnection : IDisposable
     private readonly RealtimeOptions _options;
     private readonly Channel<byte[]> _queue = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
 
-    // Armed when a close is requested: ends a send stuck on a peer that does not read, then the wait for the peer's
-    // close answer, so closing never hangs longer than CloseTimeout.
+    // Armed when a close is requested: when it passes, the connection underneath is aborted, which ends a send stuck
+    // on a peer that does not read (cancelling the send itself does not reliably reach a pending flush) and the wait
+    // for the peer's close answer, so closing never takes longer than CloseTimeout.
     private readonly CancellationTokenSource _closeDeadline;
+    private readonly Action _abortTransport;
     private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Aborting the socket does not end a read pending in the server's stream; cancelling the read does.
+    private readonly CancellationTokenSource _receiveCancel = new();
     private volatile EventSubscription _filter;
     private CloseRequest? _close;
     private int _frames;
     private long _bytes;
 
-    internal WebSocketConnection(WebSocket socket, IntegrationRecord integration, RealtimeOptions options, TimeProvider time)
+    internal WebSocketConnection(WebSocket socket, IntegrationRecord integration, RealtimeOptions options, TimeProvider time, Action? abortTransport)
     {
         _socket = socket;
+        _abortTransport = abortTransport ?? socket.Abort;
         _options = options;
         _filter = integration.WebSocketEvents;
         _closeDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        _closeDeadline.Token.UnsafeRegister(static state => ((WebSocketConnection)state!).AbortTransport(), this);
         IntegrationId = integration.Id;
         EnterpriseId = integration.EnterpriseId;
     }
@@ -59,8 +66,9 @@ public sealed class WebSocketConnection : IDisposable
     /// <summary>Sends until the socket closes; returns once both directions are done (bounded by CloseTimeout after a close).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        using var receiveCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _receiveCancel.Token);
         var sending = SendLoopAsync();
-        await ReceiveLoopAsync(cancellationToken).ConfigureAwait(false);
+        await ReceiveLoopAsync(receiveCancel.Token).ConfigureAwait(false);
         await sending.ConfigureAwait(false);
     }
 
@@ -123,7 +131,7 @@ public sealed class WebSocketConnection : IDisposable
             {
                 while (!IsClosing && reader.TryRead(out var frame))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _closeDeadline.Token).ConfigureAwait(false);
+                    await Bounded(_socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None)).ConfigureAwait(false);
                     Release(frame.Length);
                 }
             }
@@ -147,7 +155,7 @@ public sealed class WebSocketConnection : IDisposable
         {
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                await _socket.CloseOutputAsync(request.Status, request.Reason, _closeDeadline.Token).ConfigureAwait(false);
+                await Bounded(_socket.CloseOutputAsync(request.Status, request.Reason, CancellationToken.None)).ConfigureAwait(false);
             }
             // The peer answers our close; the receive loop sees the answer and ends.
             await _receiveEnded.Task.WaitAsync(_closeDeadline.Token).ConfigureAwait(false);
@@ -159,7 +167,9 @@ public sealed class WebSocketConnection : IDisposable
         {
             if (_socket.State != WebSocketState.Closed)
             {
+                AbortTransport();
                 _socket.Abort();
+                await _receiveCancel.CancelAsync().ConfigureAwait(false);
             }
         }
     }
@@ -201,7 +211,37 @@ public sealed class WebSocketConnection : IDisposable
         }
     }
 
-    public void Dispose() => _closeDeadline.Dispose();
+    /// <summary>
+    /// Waits for a send until the close deadline. A send blocked on a peer that does not read may not end even when
+    /// the connection is aborted, so past the deadline it is left behind (its outcome observed) instead of awaited.
+    /// </summary>
+    private Task Bounded(Task send)
+    {
+        if (send.IsCompleted)
+        {
+            return send;
+        }
+        _ = send.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return send.WaitAsync(_closeDeadline.Token);
+    }
+
+    private void AbortTransport()
+    {
+        try
+        {
+            _abortTransport();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _closeDeadline.Dispose();
+        _receiveCancel.Dispose();
+    }
 
     private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason);
 }

@@ -116,13 +116,16 @@ public sealed partial class WebSocketHub
     /// Adds an accepted socket of <paramref name="integration"/> (read and checked just before), then reads the
     /// integration again: a disable or token change that committed in between found no socket to close, so it is
     /// closed here. Call <see cref="WebSocketConnection.RunAsync"/>, then <see cref="Unregister"/>.
+    /// <paramref name="abortTransport"/> drops the connection underneath (e.g. <c>HttpContext.Abort</c>) when a close
+    /// does not finish in time; without it the socket is aborted.
     /// </summary>
-    public WebSocketConnection Register(WebSocket socket, IntegrationRecord integration, Func<Guid, IntegrationRecord?> findIntegration)
+    public WebSocketConnection Register(
+        WebSocket socket, IntegrationRecord integration, Func<Guid, IntegrationRecord?> findIntegration, Action? abortTransport = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(integration);
         ArgumentNullException.ThrowIfNull(findIntegration);
-        var connection = new WebSocketConnection(socket, integration, _options, _time);
+        var connection = new WebSocketConnection(socket, integration, _options, _time, abortTransport);
         lock (_gate)
         {
             _byEnterprise[integration.EnterpriseId] = _byEnterprise.TryGetValue(integration.EnterpriseId, out var existing)

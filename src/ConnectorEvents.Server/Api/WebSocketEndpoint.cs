@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Storage;
@@ -29,7 +30,7 @@ public static class WebSocketEndpoint
                 $"{Path} only accepts WebSocket connections (GET with 'Connection: Upgrade' and 'Upgrade: websocket').");
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var connection = hub.Register(socket, integration, store.FindIntegration);
+        var connection = hub.Register(socket, integration, store.FindIntegration, context.Abort);
         try
         {
             await connection.RunAsync(context.RequestAborted);
@@ -37,6 +38,11 @@ public static class WebSocketEndpoint
         finally
         {
             hub.Unregister(connection);
+            if (socket.State != WebSocketState.Closed)
+            {
+                // Aborted (a stuck send, a lost peer): drop the connection rather than let the server flush to a peer that does not read.
+                context.Abort();
+            }
         }
     }
 
