@@ -67,9 +67,18 @@ public sealed class WebSocketConnection : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var receiveCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _receiveCancel.Token);
-        var sending = SendLoopAsync();
-        await ReceiveLoopAsync(receiveCancel.Token).ConfigureAwait(false);
-        await sending.ConfigureAwait(false);
+        var receiving = ReceiveLoopAsync(receiveCancel.Token);
+        // The send loop ends only after a close was requested (the receive loop requests one when it ends), and then
+        // within CloseTimeout; by then the receive loop has ended too, except for a read the server does not give
+        // back after an abort, which is left behind rather than holding the connection forever.
+        await SendLoopAsync().ConfigureAwait(false);
+        try
+        {
+            await receiving.WaitAsync(_options.CloseTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 
     /// <summary>
