@@ -1,21 +1,87 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Core.Realtime;
 
-/// <summary>The WebSocket connections of this process, by integration. (Being built: connections, fan-out, closing.)</summary>
-public sealed class WebSocketHub
+/// <summary>
+/// The WebSocket connections of this process, by enterprise. <see cref="Publish"/> and
+/// <see cref="IntegrationChanged"/> run on the writer thread after a commit, so they only queue and flag: no socket
+/// is awaited here, and every connection's memory is bounded by its send buffer.
+/// </summary>
+public sealed partial class WebSocketHub
 {
+    public const string TooSlowReason = "Too slow: the send buffer is full.";
+    public const string AccessTokenRegeneratedReason = "The access token was regenerated.";
+    public const string ShuttingDownReason = "The server is shutting down.";
+
+    private readonly RealtimeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+
+    // Copy-on-write arrays, replaced under _gate, so Publish reads them without taking a lock.
+    private readonly ConcurrentDictionary<Guid, WebSocketConnection[]> _byEnterprise = new();
+    private int _count;
     private int _published;
 
-    public int Published => _published;
+    public WebSocketHub(IOptions<RealtimeOptions> options, TimeProvider time, ILogger<WebSocketHub> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Default options, the system clock and no logging.</summary>
+    public WebSocketHub()
+        : this(Options.Create(new RealtimeOptions()), TimeProvider.System, NullLogger<WebSocketHub>.Instance)
+    {
+    }
+
+    /// <summary>Events handed to <see cref="Publish"/> so far.</summary>
+    public int Published => Volatile.Read(ref _published);
+
+    /// <summary>Sockets registered now.</summary>
+    public int ConnectionCount => Volatile.Read(ref _count);
+
+    /// <summary>Bytes queued for all sockets together.</summary>
+    public long BufferedBytes => _byEnterprise.Values.SelectMany(c => c).Sum(c => c.QueuedBytes);
 
     /// <summary>Pushes committed WebSocket events of an enterprise to the connected sockets that subscribe to them.</summary>
     public void Publish(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        _ = enterpriseId;
-        _published += events.Count;
+        Interlocked.Add(ref _published, events.Count);
+        if (events.Count == 0 || !_byEnterprise.TryGetValue(enterpriseId, out var connections))
+        {
+            return;
+        }
+        // Sockets with the same subscription share one serialized frame; null means nothing of it is subscribed.
+        var frames = new Dictionary<EventSubscription, byte[]?>();
+        foreach (var connection in connections)
+        {
+            if (connection.IsClosing)
+            {
+                continue;
+            }
+            var filter = connection.Filter;
+            if (!frames.TryGetValue(filter, out var frame))
+            {
+                frame = FrameFor(filter, events);
+                frames[filter] = frame;
+            }
+            if (frame is not null && !connection.TryEnqueue(frame))
+            {
+                LogSlowConsumer(_logger, connection.IntegrationId, connection.QueuedFrames, connection.QueuedBytes);
+                CloseConnection(connection, WebSocketCloseStatus.PolicyViolation, TooSlowReason);
+            }
+        }
     }
 
     /// <summary>An integration changed: its sockets close when it left Enabled or its access token changed.</summary>
@@ -23,6 +89,135 @@ public sealed class WebSocketHub
     {
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
-        _published += 0;
+        if (!_byEnterprise.TryGetValue(after.EnterpriseId, out var connections))
+        {
+            return;
+        }
+        var reason = ReasonToClose(before.AccessToken, after);
+        foreach (var connection in connections)
+        {
+            if (connection.IntegrationId != after.Id)
+            {
+                continue;
+            }
+            if (reason is not null)
+            {
+                CloseConnection(connection, WebSocketCloseStatus.PolicyViolation, reason);
+            }
+            else
+            {
+                // Changes commit one at a time on the writer thread, so the latest subscription is always the one set.
+                connection.Filter = after.WebSocketEvents;
+            }
+        }
     }
+
+    /// <summary>
+    /// Adds an accepted socket of <paramref name="integration"/> (read and checked just before), then reads the
+    /// integration again: a disable or token change that committed in between found no socket to close, so it is
+    /// closed here. Call <see cref="WebSocketConnection.RunAsync"/>, then <see cref="Unregister"/>.
+    /// <paramref name="abortTransport"/> drops the connection underneath (e.g. <c>HttpContext.Abort</c>) when a close
+    /// does not finish in time; without it the socket is aborted.
+    /// </summary>
+    public WebSocketConnection Register(
+        WebSocket socket, IntegrationRecord integration, Func<Guid, IntegrationRecord?> findIntegration, Action? abortTransport = null)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(integration);
+        ArgumentNullException.ThrowIfNull(findIntegration);
+        var connection = new WebSocketConnection(socket, integration, _options, _time, abortTransport);
+        lock (_gate)
+        {
+            _byEnterprise[integration.EnterpriseId] = _byEnterprise.TryGetValue(integration.EnterpriseId, out var existing)
+                ? [.. existing, connection]
+                : [connection];
+            _count++;
+        }
+        LogConnected(_logger, integration.Id, integration.EnterpriseId);
+
+        var current = findIntegration(integration.Id);
+        var reason = current is null ? $"The integration is {IntegrationState.Deleted}." : ReasonToClose(integration.AccessToken, current);
+        if (reason is not null)
+        {
+            CloseConnection(connection, WebSocketCloseStatus.PolicyViolation, reason);
+        }
+        else
+        {
+            connection.Filter = current!.WebSocketEvents;
+        }
+        return connection;
+    }
+
+    public void Unregister(WebSocketConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var removed = false;
+        lock (_gate)
+        {
+            if (_byEnterprise.TryGetValue(connection.EnterpriseId, out var existing) && existing.Contains(connection))
+            {
+                var rest = existing.Where(c => c != connection).ToArray();
+                if (rest.Length == 0)
+                {
+                    _byEnterprise.TryRemove(connection.EnterpriseId, out _);
+                }
+                else
+                {
+                    _byEnterprise[connection.EnterpriseId] = rest;
+                }
+                _count--;
+                removed = true;
+            }
+        }
+        if (removed)
+        {
+            LogDisconnected(_logger, connection.IntegrationId, connection.CloseStatus ?? WebSocketCloseStatus.Empty, connection.CloseReason ?? "");
+        }
+        connection.Dispose();
+    }
+
+    /// <summary>Closes every socket with 1001 Going Away, for a graceful stop.</summary>
+    public void CloseAll()
+    {
+        foreach (var connection in _byEnterprise.Values.SelectMany(c => c))
+        {
+            CloseConnection(connection, WebSocketCloseStatus.EndpointUnavailable, ShuttingDownReason);
+        }
+    }
+
+    private void CloseConnection(WebSocketConnection connection, WebSocketCloseStatus status, string reason)
+    {
+        if (connection.Close(status, reason))
+        {
+            LogClosing(_logger, connection.IntegrationId, (int)status, reason);
+        }
+    }
+
+    private static string? ReasonToClose(string accessToken, IntegrationRecord current) =>
+        current.State != IntegrationState.Enabled ? $"The integration is {current.State}."
+        : !string.Equals(current.AccessToken, accessToken, StringComparison.Ordinal) ? AccessTokenRegeneratedReason
+        : null;
+
+    private static byte[]? FrameFor(EventSubscription filter, IReadOnlyList<WebSocketEvent> events)
+    {
+        if (filter.IsAll)
+        {
+            return WebSocketFrameWriter.Write(new WebSocketFrame(events));
+        }
+        var kept = events.Where(e => filter.Includes(e.Type)).ToArray();
+        return kept.Length == 0 ? null : WebSocketFrameWriter.Write(new WebSocketFrame(kept));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "WebSocket of integration {IntegrationId} (enterprise {EnterpriseId}) connected")]
+    private static partial void LogConnected(ILogger logger, Guid integrationId, Guid enterpriseId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closing the WebSocket of integration {IntegrationId} with {Status}: {Reason}")]
+    private static partial void LogClosing(ILogger logger, Guid integrationId, int status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "WebSocket of integration {IntegrationId} disconnected ({Status} {Reason})")]
+    private static partial void LogDisconnected(ILogger logger, Guid integrationId, WebSocketCloseStatus status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "WebSocket of integration {IntegrationId} is too slow: {Frames} frames, {Bytes} bytes waiting; closing it")]
+    private static partial void LogSlowConsumer(ILogger logger, Guid integrationId, int frames, long bytes);
 }

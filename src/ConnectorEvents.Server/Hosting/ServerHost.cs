@@ -37,6 +37,7 @@ public static class ServerHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<AdminAuthentication>();
+        app.UseWebSockets();
         app.MapOpenApi();
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
@@ -46,6 +47,9 @@ public static class ServerHost
         api.MapIntegrations();
         api.MapMessages();
         api.MapIngest();
+        // Outside /api: WebSocket clients authenticate with their own tokens, not the admin key.
+        app.MapConnectorWebSocket();
+        app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<WebSocketHub>().CloseAll());
         return app;
     }
 
@@ -72,6 +76,14 @@ public static class ServerHost
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
         services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
+        services.AddOptions<RealtimeOptions>().Bind(configuration.GetSection(RealtimeOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
+        // UseWebSockets reads these when the pipeline is built, after the settings were checked.
+        services.AddOptions<WebSocketOptions>().Configure<IOptions<RealtimeOptions>>((webSockets, realtime) =>
+        {
+            webSockets.KeepAliveInterval = realtime.Value.KeepAliveInterval;
+            webSockets.KeepAliveTimeout = realtime.Value.KeepAliveTimeout == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : realtime.Value.KeepAliveTimeout;
+        });
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IConnectorStore>(sp =>

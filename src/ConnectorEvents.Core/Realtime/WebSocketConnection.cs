@@ -1,0 +1,256 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using ConnectorEvents.Core.Storage;
+
+namespace ConnectorEvents.Core.Realtime;
+
+/// <summary>
+/// One accepted socket of an integration: a bounded queue of ready frames drained by a single send loop (a WebSocket
+/// allows one send at a time, the close frame included), and a receive loop that discards what the client sends.
+/// </summary>
+public sealed class WebSocketConnection : IDisposable
+{
+    private readonly WebSocket _socket;
+    private readonly RealtimeOptions _options;
+    private readonly Channel<byte[]> _queue = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+
+    // Armed when a close is requested: when it passes, the connection underneath is aborted, which ends a send stuck
+    // on a peer that does not read (cancelling the send itself does not reliably reach a pending flush) and the wait
+    // for the peer's close answer, so closing never takes longer than CloseTimeout.
+    private readonly CancellationTokenSource _closeDeadline;
+    private readonly Action _abortTransport;
+    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Aborting the socket does not end a read pending in the server's stream; cancelling the read does.
+    private readonly CancellationTokenSource _receiveCancel = new();
+    private volatile EventSubscription _filter;
+    private CloseRequest? _close;
+    private int _frames;
+    private long _bytes;
+
+    internal WebSocketConnection(WebSocket socket, IntegrationRecord integration, RealtimeOptions options, TimeProvider time, Action? abortTransport)
+    {
+        _socket = socket;
+        _abortTransport = abortTransport ?? socket.Abort;
+        _options = options;
+        _filter = integration.WebSocketEvents;
+        _closeDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        _closeDeadline.Token.UnsafeRegister(static state => ((WebSocketConnection)state!).AbortTransport(), this);
+        IntegrationId = integration.Id;
+        EnterpriseId = integration.EnterpriseId;
+    }
+
+    public Guid IntegrationId { get; }
+
+    public Guid EnterpriseId { get; }
+
+    /// <summary>Frames queued or being sent.</summary>
+    public int QueuedFrames => Volatile.Read(ref _frames);
+
+    /// <summary>Bytes of the frames queued or being sent.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _bytes);
+
+    public bool IsClosing => Volatile.Read(ref _close) is not null;
+
+    /// <summary>The status the server closes (or closed) with, once a close was requested.</summary>
+    public WebSocketCloseStatus? CloseStatus => Volatile.Read(ref _close)?.Status;
+
+    public string? CloseReason => Volatile.Read(ref _close)?.Reason;
+
+    internal EventSubscription Filter
+    {
+        get => _filter;
+        set => _filter = value;
+    }
+
+    /// <summary>Sends until the socket closes; returns once both directions are done (bounded by CloseTimeout after a close).</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var receiveCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _receiveCancel.Token);
+        var receiving = ReceiveLoopAsync(receiveCancel.Token);
+        // The send loop ends only after a close was requested (the receive loop requests one when it ends), and then
+        // within CloseTimeout; by then the receive loop has ended too, except for a read the server does not give
+        // back after an abort, which is left behind rather than holding the connection forever.
+        await SendLoopAsync().ConfigureAwait(false);
+        try
+        {
+            await receiving.WaitAsync(_options.CloseTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Closes with this status and reason once the frame being sent (if any) has gone; queued frames are dropped.
+    /// The first request wins; returns whether this was it.
+    /// </summary>
+    public bool Close(WebSocketCloseStatus status, string reason)
+    {
+        if (Interlocked.CompareExchange(ref _close, new CloseRequest(status, reason), null) is not null)
+        {
+            return false;
+        }
+        _queue.Writer.TryComplete();
+        try
+        {
+            _closeDeadline.CancelAfter(_options.CloseTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already finished and unregistered.
+        }
+        return true;
+    }
+
+    /// <summary>Queues a frame without waiting; false when it does not fit the bounds (the caller closes the socket).</summary>
+    internal bool TryEnqueue(byte[] frame)
+    {
+        if (IsClosing)
+        {
+            return true;
+        }
+        var frames = Interlocked.Increment(ref _frames);
+        var bytes = Interlocked.Add(ref _bytes, frame.Length);
+        // A single frame larger than the byte bound still goes when nothing else waits, or it could never be sent.
+        if (frames > 1 && (frames > _options.SendBufferFrames || bytes > _options.SendBufferBytes))
+        {
+            Release(frame.Length);
+            return false;
+        }
+        if (!_queue.Writer.TryWrite(frame))
+        {
+            Release(frame.Length);
+        }
+        return true;
+    }
+
+    private void Release(int length)
+    {
+        Interlocked.Decrement(ref _frames);
+        Interlocked.Add(ref _bytes, -length);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (!IsClosing && reader.TryRead(out var frame))
+                {
+                    await Bounded(_socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None)).ConfigureAwait(false);
+                    Release(frame.Length);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+        {
+            // The peer went away, or the close deadline ended a stuck send (which aborts the socket).
+            Close(WebSocketCloseStatus.EndpointUnavailable, "The connection was lost.");
+        }
+        while (reader.TryRead(out var dropped))
+        {
+            Release(dropped.Length);
+        }
+        await CloseSocketAsync().ConfigureAwait(false);
+    }
+
+    private async Task CloseSocketAsync()
+    {
+        var request = Volatile.Read(ref _close)!;
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await Bounded(_socket.CloseOutputAsync(request.Status, request.Reason, CancellationToken.None)).ConfigureAwait(false);
+            }
+            // The peer answers our close; the receive loop sees the answer and ends.
+            await _receiveEnded.Task.WaitAsync(_closeDeadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+        {
+        }
+        finally
+        {
+            if (_socket.State != WebSocketState.Closed)
+            {
+                AbortTransport();
+                _socket.Abort();
+                await _receiveCancel.CancelAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1024];
+        long messageBytes = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    // Answers the peer's close; a no-op when the server started the close.
+                    Close(WebSocketCloseStatus.NormalClosure, "");
+                    return;
+                }
+                messageBytes += result.Count;
+                if (messageBytes > _options.MaxReceiveMessageBytes)
+                {
+                    // Keeps reading (and discarding) so the peer's close answer is still seen.
+                    Close(WebSocketCloseStatus.MessageTooBig, $"Messages to the server are limited to {_options.MaxReceiveMessageBytes} bytes.");
+                }
+                if (result.EndOfMessage)
+                {
+                    messageBytes = 0;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+        {
+            Close(WebSocketCloseStatus.EndpointUnavailable, "The connection was lost.");
+        }
+        finally
+        {
+            _receiveEnded.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Waits for a send until the close deadline. A send blocked on a peer that does not read may not end even when
+    /// the connection is aborted, so past the deadline it is left behind (its outcome observed) instead of awaited.
+    /// </summary>
+    private Task Bounded(Task send)
+    {
+        if (send.IsCompleted)
+        {
+            return send;
+        }
+        _ = send.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return send.WaitAsync(_closeDeadline.Token);
+    }
+
+    private void AbortTransport()
+    {
+        try
+        {
+            _abortTransport();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _closeDeadline.Dispose();
+        _receiveCancel.Dispose();
+    }
+
+    private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason);
+}

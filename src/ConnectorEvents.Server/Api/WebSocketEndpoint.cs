@@ -1,0 +1,75 @@
+using System.Net.WebSockets;
+using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Realtime;
+using ConnectorEvents.Core.Storage;
+
+namespace ConnectorEvents.Server.Api;
+
+/// <summary>
+/// <c>GET /ws/connector</c>: the WebSocket channel of events-websockets.md. The client authenticates with the
+/// cookies <c>ClientToken</c> and <c>AccessToken</c>; every refusal is answered before the upgrade, as problem
+/// details that never repeat a token.
+/// </summary>
+public static class WebSocketEndpoint
+{
+    public const string Path = "/ws/connector";
+
+    public static void MapConnectorWebSocket(this IEndpointRouteBuilder app) =>
+        app.MapGet(Path, ConnectAsync)
+            .WithTags("WebSockets").WithName("ConnectWebSocket")
+            .WithDescription("Upgrades to a WebSocket that receives the integration's events as {\"Events\":[…]} frames. "
+                + "Send 'Cookie: ClientToken=…; AccessToken=…'.")
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403);
+
+    private static async Task ConnectAsync(HttpContext context, IConnectorStore store, WebSocketHub hub)
+    {
+        var integration = Authenticate(context.Request, store);
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            throw new ApiProblemException(StatusCodes.Status400BadRequest, "A WebSocket upgrade is required.",
+                $"{Path} only accepts WebSocket connections (GET with 'Connection: Upgrade' and 'Upgrade: websocket').");
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var connection = hub.Register(socket, integration, store.FindIntegration, context.Abort);
+        try
+        {
+            await connection.RunAsync(context.RequestAborted);
+        }
+        finally
+        {
+            hub.Unregister(connection);
+            if (socket.State != WebSocketState.Closed)
+            {
+                // Aborted (a stuck send, a lost peer): drop the connection rather than let the server flush to a peer that does not read.
+                context.Abort();
+            }
+        }
+    }
+
+    private static IntegrationRecord Authenticate(HttpRequest request, IConnectorStore store)
+    {
+        var clientToken = request.Cookies["ClientToken"];
+        var accessToken = request.Cookies["AccessToken"];
+        if (string.IsNullOrEmpty(clientToken) || string.IsNullOrEmpty(accessToken))
+        {
+            throw Unauthorized("Send both tokens as cookies: 'Cookie: ClientToken=<client token>; AccessToken=<access token>'.");
+        }
+        var client = store.FindClientByToken(clientToken);
+        var integration = store.FindIntegrationByAccessToken(accessToken);
+        // One answer for every mismatch, so a refusal does not tell which of the two tokens is wrong.
+        if (client is null || integration is null || integration.ClientId != client.Id)
+        {
+            throw Unauthorized("The ClientToken and AccessToken do not name an integration of that client.");
+        }
+        // The tokens are right, so saying why is safe: the integration exists but may not receive events now.
+        if (integration.State != IntegrationState.Enabled)
+        {
+            throw new ApiProblemException(StatusCodes.Status403Forbidden, "Forbidden.",
+                $"The integration is {integration.State}; only an Enabled integration can connect.");
+        }
+        return integration;
+    }
+
+    private static ApiProblemException Unauthorized(string detail) =>
+        new(StatusCodes.Status401Unauthorized, "Unauthorized.", detail);
+}
