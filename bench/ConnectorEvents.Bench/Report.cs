@@ -56,7 +56,7 @@ public static class Report
         s.AppendLine(($"- **Machine:** {machine.Cores} cores (`Environment.ProcessorCount`), {machine.Cpu}, {machine.MemoryGiB:0.0} GiB memory"));
         s.AppendLine(($"- **OS / runtime:** {machine.Os}; {machine.Runtime}; {machine.Gc}; Release build"));
         s.AppendLine(($"- **Load average** (1/5/15 min, all processes on the machine): {machine.LoadAverage} at the start, {MachineInfo.ReadLoadAverage()} at the end"));
-        s.AppendLine(($"- **Runs:** {runs.Count}{(settings.Quick ? " (quick: smaller counts, a smoke test only)" : "")}. Each run measures scenarios 1 → 4 once; "
+        s.AppendLine(($"- **Runs:** {runs.Count}{(settings.Quick ? " (quick: smaller counts, a smoke test only)" : "")}. Each run measures scenarios 1 → 7 once; "
             + "figures are the **median of the runs**, and each ratio is the median of the per-run ratios (scenario and ceiling from the same run)."));
         s.AppendLine("- **One process:** the server (Kestrel, management API, dispatcher, SQLite in WAL mode with `synchronous=FULL`), "
             + "the load generator and the webhook sink (a Kestrel app on 127.0.0.1 that only counts) share the machine's cores. "

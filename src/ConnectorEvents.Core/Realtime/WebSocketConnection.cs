@@ -136,7 +136,9 @@ public sealed class WebSocketConnection : IDisposable
         var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            // A close completes the queue but leaves its frames in it, so the loop stops on IsClosing, not on an empty queue
+            // (WaitToReadAsync stays true while frames remain).
+            while (!IsClosing && await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 while (!IsClosing && reader.TryRead(out var frame))
                 {

@@ -29,6 +29,7 @@ public sealed partial class WebSocketHub
     private readonly ConcurrentDictionary<Guid, WebSocketConnection[]> _byEnterprise = new();
     private int _count;
     private int _published;
+    private int _slowClosed;
 
     public WebSocketHub(IOptions<RealtimeOptions> options, TimeProvider time, ILogger<WebSocketHub> logger)
     {
@@ -46,6 +47,9 @@ public sealed partial class WebSocketHub
 
     /// <summary>Events handed to <see cref="Publish"/> so far.</summary>
     public int Published => Volatile.Read(ref _published);
+
+    /// <summary>Sockets closed so far because their send buffer was full.</summary>
+    public int SlowConsumersClosed => Volatile.Read(ref _slowClosed);
 
     /// <summary>Sockets registered now.</summary>
     public int ConnectionCount => Volatile.Read(ref _count);
@@ -79,6 +83,7 @@ public sealed partial class WebSocketHub
             if (frame is not null && !connection.TryEnqueue(frame))
             {
                 LogSlowConsumer(_logger, connection.IntegrationId, connection.QueuedFrames, connection.QueuedBytes);
+                Interlocked.Increment(ref _slowClosed);
                 CloseConnection(connection, WebSocketCloseStatus.PolicyViolation, TooSlowReason);
             }
         }
