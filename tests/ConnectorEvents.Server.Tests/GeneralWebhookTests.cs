@@ -358,6 +358,24 @@ public sealed class GeneralWebhookTests
     }
 
     [Fact]
+    public async Task A_delivered_general_message_can_be_sent_again_with_the_same_body_and_id()
+    {
+        await using var setup = await StartAsync();
+        await IngestAsync(setup.Server, setup.EnterpriseId, General("PaymentUpdated", Guid.NewGuid()), General("CustomerAdded", Customer));
+        await Delivery.WaitUntilAsync(() => setup.General.Count == 1, "the General webhook arrived");
+        var first = setup.General[0];
+        await setup.Server.WaitForMessageAsync(first.MessageId, "Delivered");
+
+        await setup.Server.PostAsync($"/api/v1/messages/{first.MessageId}/retry");
+        await Delivery.WaitUntilAsync(() => setup.General.Count == 2, "the replay arrived");
+        Assert.Equal(first.MessageId, setup.General[1].MessageId);
+        Assert.Equal(first.Body, setup.General[1].Body);
+        Assert.True(StandardWebhooks.IsSignedBy(setup.General[1], setup.Secret));
+        var detail = await setup.Server.WaitForMessageAsync(first.MessageId, "Delivered");
+        Assert.Equal(2, Delivery.AttemptsOf(detail).Length);
+    }
+
+    [Fact]
     public async Task Events_accepted_before_a_restart_are_delivered_after_it()
     {
         var directory = Path.Combine(Path.GetTempPath(), "ce-test-" + Guid.NewGuid().ToString("N"));

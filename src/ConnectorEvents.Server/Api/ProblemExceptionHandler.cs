@@ -35,8 +35,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         {
             httpContext.Response.Headers.RetryAfter = "5";
         }
-        if (details.Status == 401)
+        if (details.Status == 401 && httpContext.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
         {
+            // The API takes bearer keys; the WebSocket endpoint takes cookies, for which no challenge scheme exists.
             httpContext.Response.Headers.WWWAuthenticate = "Bearer";
         }
         httpContext.Response.StatusCode = details.Status!.Value;
