@@ -14,7 +14,8 @@ public sealed class SqliteConnectorStore : IConnectorStore
     private readonly string _connectionString;
     private readonly Lazy<SqliteConnection> _writeConnection;
     private readonly TimeSpan _checkpointInterval;
-    private Timer? _checkpointer;
+    private readonly CancellationTokenSource _stopping = new();
+    private Thread? _checkpointer;
     private int _checkpointing;
     private SqliteWriteTransaction.Statements? _statements;
 
@@ -46,7 +47,13 @@ public sealed class SqliteConnectorStore : IConnectorStore
         // Checkpoints move off the writer: by default SQLite runs one inside the commit that crosses 1,000 log pages,
         // which with batched writes is nearly every commit, and it stalls everybody waiting on that commit.
         Execute(connection, null, "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;");
-        _checkpointer ??= new Timer(_ => Checkpoint(), null, _checkpointInterval, _checkpointInterval);
+        if (_checkpointer is null)
+        {
+            // A thread of its own, not a timer: a checkpoint blocks in fsync, sometimes for hundreds of milliseconds, and on
+            // a pool thread that stalls request handling until the pool injects another thread (about 0.5 s).
+            _checkpointer = new Thread(RunCheckpoints) { IsBackground = true, Name = "ConnectorEvents SQLite checkpointer" };
+            _checkpointer.Start();
+        }
         Execute(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_utc INTEGER NOT NULL);");
         foreach (var (version, sql) in SqliteMigrations.All)
         {
@@ -192,6 +199,14 @@ public sealed class SqliteConnectorStore : IConnectorStore
     /// Copies committed log pages into the database on a connection of its own. PASSIVE never waits for, nor blocks,
     /// the writer or readers; what it cannot copy yet it copies next time.
     /// </summary>
+    private void RunCheckpoints()
+    {
+        while (!_stopping.Token.WaitHandle.WaitOne(_checkpointInterval))
+        {
+            Checkpoint();
+        }
+    }
+
     internal void Checkpoint()
     {
         if (Interlocked.Exchange(ref _checkpointing, 1) == 1)
@@ -215,7 +230,8 @@ public sealed class SqliteConnectorStore : IConnectorStore
 
     public void Dispose()
     {
-        _checkpointer?.Dispose();
+        _stopping.Cancel(); // not disposed: a second Dispose must still find it
+        _checkpointer?.Join(TimeSpan.FromSeconds(5));
         _statements?.Dispose();
         if (_writeConnection.IsValueCreated)
         {
