@@ -436,6 +436,34 @@ public sealed class GeneralWebhookTests
     }
 
     [Fact]
+    public async Task A_batch_of_snapshots_above_the_usual_1_MiB_is_taken_and_one_above_4_MiB_is_refused_with_413()
+    {
+        await using var setup = await StartAsync(version: "2021-01");
+        object Snapshot(string description) => new
+        {
+            Discriminator = "ResourceUpdated",
+            Value = new { Id = Room },
+            Entity = new
+            {
+                Id = Room, IsActive = true, ParentResourceId = (Guid?)null, Name = "101", State = "Dirty",
+                Descriptions = new Dictionary<string, string> { ["en-US"] = description },
+                CreatedUtc = "2020-01-01T00:00:00Z", UpdatedUtc = "2020-11-10T10:00:00Z",
+                Data = new { Discriminator = "Space", Value = new { FloorNumber = "1", LocationNotes = (string?)null } },
+            },
+        };
+        // 1,000 snapshots of about 2 KB: about 2 MiB, above Kestrel's 1 MiB default for other routes.
+        var large = Enumerable.Range(0, 1000).Select(i => Snapshot($"{i:D4} " + new string('x', 1800))).ToArray();
+        await setup.Server.PostAsync($"/api/v1/enterprises/{setup.EnterpriseId}/events", new { Events = large }, expectedStatus: 202);
+        await Delivery.WaitUntilAsync(() => setup.General.Count == 1, "the General webhook arrived");
+        var body = JsonNode.Parse(setup.General[0].Body)!;
+        Assert.StartsWith("0999 ", (string)body["Entities"]!["Resources"]![0]!["Descriptions"]!["en-US"]!, StringComparison.Ordinal);
+
+        var huge = Enumerable.Range(0, 1000).Select(_ => Snapshot(new string('y', 5000))).ToArray();
+        var refused = await setup.Server.PostAsync($"/api/v1/enterprises/{setup.EnterpriseId}/events", new { Events = huge }, expectedStatus: 413);
+        Assert.Equal(413, (int)refused["status"]!);
+    }
+
+    [Fact]
     public async Task Batch_limits_unknown_enterprises_and_keys_are_enforced()
     {
         await using var setup = await StartAsync(new() { ["Security:ProducerApiKeys:0"] = "producer-key-0123456789" });
