@@ -252,6 +252,22 @@ public sealed class GeneralWebhookTests
     }
 
     [Fact]
+    public async Task An_event_behind_a_long_run_of_unsubscribed_ones_still_arrives()
+    {
+        await using var setup = await StartAsync();
+        await setup.Server.SendAsync(HttpMethod.Patch, $"/api/v1/integrations/{setup.IntegrationId}", new { GeneralEvents = new[] { "CustomerUpdated" } });
+        // 6,000 events the integration skips: more than one formation reads (8 pages of 512), so it takes several.
+        for (var request = 0; request < 6; request++)
+        {
+            await IngestAsync(setup.Server, setup.EnterpriseId,
+                Enumerable.Range(0, 1000).Select(_ => General("ResourceUpdated", Guid.NewGuid())).ToArray());
+        }
+        await IngestAsync(setup.Server, setup.EnterpriseId, General("CustomerUpdated", Customer));
+        await Delivery.WaitUntilAsync(() => setup.General.Count == 1, "the subscribed event arrived");
+        Assert.Equal([$"CustomerUpdated:{Customer}"], EventsOf(setup.General[0]));
+    }
+
+    [Fact]
     public async Task Only_enabled_integrations_of_the_enterprise_receive_and_nothing_from_while_they_were_not()
     {
         await using var setup = await StartAsync();

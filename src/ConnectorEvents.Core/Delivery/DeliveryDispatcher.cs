@@ -350,7 +350,11 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
 
     private void DisableEndpoint(Guid clientId, WebhookChannel channel, ClientTarget target, DateTimeOffset now)
     {
-        _clients[(clientId, channel)] = target with { Disabled = true };
+        // Only while the cache still holds the URL that answered 410: a URL set meanwhile is not disabled by the old one.
+        if (_clients.TryGetValue((clientId, channel), out var cached) && cached.Url == target.Url)
+        {
+            _clients[(clientId, channel)] = cached with { Disabled = true };
+        }
         var url = target.Url;
         const string reason = "The receiver answered 410 Gone.";
         _writer.Post(tx =>
@@ -386,9 +390,13 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         lane.ArrivedWhileForming = false;
         var integrationId = lane.Key.IntegrationId;
         var capacity = _options.General.MaxEventsPerMessage;
-        _writer.ExecuteAsync(tx => GeneralMessageFormation.Form(tx, integrationId, capacity, now)).ContinueWith(
-            t => _inbox.Writer.TryWrite(new Formed(lane, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException())),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // The result is signalled from the writer thread right after the commit, so it reaches the inbox before any
+        // message a later unit of the same commit hands over (e.g. a retry of this lane with a later queue position).
+        _writer.ExecuteAsync(tx => GeneralMessageFormation.Form(tx, integrationId, capacity, now),
+                formed => _inbox.Writer.TryWrite(new Formed(lane, formed, null)))
+            .ContinueWith(t => _inbox.Writer.TryWrite(new Formed(lane, null, t.Exception!.GetBaseException())),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
     }
 
     private void AfterFormed(Formed formed)
@@ -422,10 +430,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         {
             Accept(lane, message);
         }
-        else
-        {
-            Pump(lane);
-        }
+        Pump(lane); // Accept may have queued the message without sending it (overflow, refill)
     }
 
     private void Wait(Lane lane, DateTimeOffset due)

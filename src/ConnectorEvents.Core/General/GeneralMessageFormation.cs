@@ -18,6 +18,10 @@ public static class GeneralMessageFormation
     public const string EventType = "General";
     private const int PageSize = 512;
 
+    // Bounds one formation's work on the writer thread when a subscription skips most of a long log; the rest is
+    // taken by the next formation.
+    private const int MaxPagesPerFormation = 8;
+
     public static FormedMessage Form(IWriteTransaction tx, Guid integrationId, int capacity, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(tx);
@@ -45,7 +49,8 @@ public static class GeneralMessageFormation
         var batch = new GeneralBatch(capacity, integration.GeneralEvents, client.ContractVersion);
         var taken = cursor;
         var full = false;
-        while (!full)
+        var exhausted = false;
+        for (var pages = 0; pages < MaxPagesPerFormation && !full && !exhausted; pages++)
         {
             var page = tx.LoadGeneralEvents(integration.EnterpriseId, taken, PageSize);
             foreach (var logged in page)
@@ -57,11 +62,9 @@ public static class GeneralMessageFormation
                 }
                 taken = logged.Seq;
             }
-            if (page.Count < PageSize)
-            {
-                break;
-            }
+            exhausted = page.Count < PageSize;
         }
+        var more = full || !exhausted;
         if (taken == cursor)
         {
             return new FormedMessage(client.Id, null, MoreWaiting: false, Parked: false);
@@ -81,7 +84,7 @@ public static class GeneralMessageFormation
         }
         if (batch.Events.Count == 0)
         {
-            return new FormedMessage(client.Id, null, full, Parked: false);
+            return new FormedMessage(client.Id, null, more, Parked: false);
         }
         var message = new GeneralWebhookMessage(integration.EnterpriseId, integration.Id, batch.Events);
         var body = GeneralWebhookWriter.Write(client.ContractVersion, message, batch.Entities())!;
@@ -90,6 +93,6 @@ public static class GeneralMessageFormation
         var (seq, queueSeq) = tx.InsertMessage(record);
         return new FormedMessage(client.Id,
             new PendingMessage(seq, record.Id, WebhookChannel.General, integration.Id, client.Id, queueSeq, 0, null, body),
-            full, Parked: false);
+            more, Parked: false);
     }
 }
