@@ -45,13 +45,33 @@ public sealed partial class Scenarios
             enterprises[i] = Guid.Parse((string)enterprise["Id"]!);
             await server.CreateIntegrationAsync(enterprises[i], Guid.Parse((string)client["Id"]!)).ConfigureAwait(false);
         }
+        return new GeneralDeployment(server, CreateProducer(server), enterprises);
+    }
+
+    /// <summary>An HTTP client for the ingest API with the admin key, pooled connections, many at once.</summary>
+    private static HttpClient CreateProducer(RunningServer server)
+    {
         var producer = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false, MaxConnectionsPerServer = 512 })
         {
             BaseAddress = server.BaseUri,
             Timeout = TimeSpan.FromSeconds(60),
         };
         producer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunningServer.AdminKey);
-        return new GeneralDeployment(server, producer, enterprises);
+        return producer;
+    }
+
+    /// <summary>Every <c>"Id":"…"</c> GUID in a body, in order (General events and WebSocket frames alike).</summary>
+    private static IEnumerable<Guid> IdsIn(string text)
+    {
+        var from = 0;
+        while ((from = text.IndexOf("\"Id\":\"", from, StringComparison.Ordinal)) >= 0)
+        {
+            from += 6;
+            if (from + 36 <= text.Length && Guid.TryParse(text.AsSpan(from, 36), out var id))
+            {
+                yield return id;
+            }
+        }
     }
 
     private static byte[] IngestBody(IEnumerable<Guid> ids)
@@ -171,15 +191,9 @@ public sealed partial class Scenarios
             sink.Inspect = body =>
             {
                 var at = Stopwatch.GetTimestamp();
-                var text = Encoding.UTF8.GetString(body);
-                var index = 0;
-                while ((index = text.IndexOf("\"Id\":\"", index, StringComparison.Ordinal)) >= 0)
+                foreach (var id in IdsIn(Encoding.UTF8.GetString(body)))
                 {
-                    index += 6;
-                    if (Guid.TryParse(text.AsSpan(index, 36), out var id))
-                    {
-                        arrivals.TryAdd(id, at);
-                    }
+                    arrivals.TryAdd(id, at);
                 }
             };
             foreach (var enterprise in d.Enterprises)

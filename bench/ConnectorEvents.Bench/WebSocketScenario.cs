@@ -48,12 +48,7 @@ public sealed partial class Scenarios
                     receivers.Add(Task.Run(() => ReceiveAsync(socket, index, arrivals, stop.Token)));
                 }
             }
-            using var producer = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false, MaxConnectionsPerServer = 512 })
-            {
-                BaseAddress = server.BaseUri,
-                Timeout = TimeSpan.FromSeconds(60),
-            };
-            producer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", RunningServer.AdminKey);
+            using var producer = CreateProducer(server);
 
             var total = (int)(settings.LatencyRate * settings.LatencyDuration.TotalSeconds);
             var ids = Enumerable.Range(0, total).Select(_ => Guid.NewGuid()).ToArray();
@@ -128,15 +123,9 @@ public sealed partial class Scenarios
                     return;
                 }
                 var at = Stopwatch.GetTimestamp();
-                var text = Encoding.UTF8.GetString(buffer, 0, length);
-                var from = 0;
-                while ((from = text.IndexOf("\"Id\":\"", from, StringComparison.Ordinal)) >= 0)
+                foreach (var id in IdsIn(Encoding.UTF8.GetString(buffer, 0, length)))
                 {
-                    from += 6;
-                    if (Guid.TryParse(text.AsSpan(from, 36), out var id))
-                    {
-                        arrivals.TryAdd((id, index), at);
-                    }
+                    arrivals.TryAdd((id, index), at);
                 }
             }
         }

@@ -105,8 +105,8 @@ public static class Samples
         return GeneralWebhookWriter.Write(version, new GeneralWebhookMessage(GeneralEnterpriseId, GeneralIntegrationId, events), entities)!;
     }
 
-    /// <summary>The reservation of seed 003's example.</summary>
-    private static ReservationEntity Reservation() => new()
+    /// <summary>The reservation of seed 003's example: a snapshot for the 2021-01 <c>Entities.ServiceOrders</c>.</summary>
+    public static ReservationEntity Reservation() => new()
     {
         Id = ReservationId,
         ServiceId = Guid.Parse("bd26d8db-86da-4f96-9efc-e5a4654a4a94"),
@@ -127,8 +127,8 @@ public static class Samples
         CustomerId = Guid.Parse("35d4b117-4e60-44a3-9580-c582117eff98"),
     };
 
-    /// <summary>The resource of seed 003's example.</summary>
-    private static ResourceEntity Resource() => new()
+    /// <summary>The resource of seed 003's example: a snapshot for the 2021-01 <c>Entities.Resources</c>.</summary>
+    public static ResourceEntity Resource() => new()
     {
         Id = ResourceId,
         IsActive = true,

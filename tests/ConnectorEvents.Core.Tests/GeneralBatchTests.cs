@@ -37,37 +37,9 @@ public sealed class GeneralBatchTests
         }
     }
 
-    private static ReservationEntity Reservation(Guid id, string state) => new()
-    {
-        Id = id,
-        ServiceId = Guid.Parse("bd26d8db-86da-4f96-9efc-e5a4654a4a94"),
-        GroupId = Guid.Parse("94843f6f-3be3-481b-a1c7-06458774c3df"),
-        Number = "52",
-        State = state,
-        Origin = "Connector",
-        CreatedUtc = new DateTimeOffset(2016, 2, 20, 14, 58, 2, TimeSpan.Zero),
-        UpdatedUtc = new DateTimeOffset(2016, 2, 20, 14, 58, 2, TimeSpan.Zero),
-        StartUtc = new DateTimeOffset(2016, 2, 20, 13, 0, 0, TimeSpan.Zero),
-        EndUtc = new DateTimeOffset(2016, 2, 22, 11, 0, 0, TimeSpan.Zero),
-        RequestedCategoryId = Guid.Parse("773d5e42-de1e-43a0-9ce6-f940faf2303f"),
-        AssignedResourceLocked = false,
-        RateId = Guid.Parse("ed4b660b-19d0-434b-9360-a4de2ea42eda"),
-        AdultCount = 2,
-        ChildCount = 0,
-        CustomerId = CustomerId,
-    };
+    private static ReservationEntity Reservation(Guid id, string state) => Samples.Reservation() with { Id = id, State = state };
 
-    private static ResourceEntity Resource(Guid id, string state) => new()
-    {
-        Id = id,
-        IsActive = true,
-        Name = "210",
-        State = state,
-        Descriptions = new Dictionary<string, string> { ["en-US"] = "Double room" },
-        CreatedUtc = new DateTimeOffset(2018, 9, 24, 7, 56, 56, TimeSpan.Zero),
-        UpdatedUtc = new DateTimeOffset(2021, 3, 26, 3, 56, 37, TimeSpan.Zero),
-        Data = new ResourceEntityData("Space", new SpaceResourceData("2", "")),
-    };
+    private static ResourceEntity Resource(Guid id, string state) => Samples.Resource() with { Id = id, State = state };
 
     private static byte[] Snapshot(ReservationEntity reservation) =>
         JsonSerializer.SerializeToUtf8Bytes(reservation, ContractsJsonContext.Default.ReservationEntity);

@@ -128,17 +128,7 @@ public sealed class EndToEndTests
         var integrationId = await server.CreateIntegrationAsync(enterpriseId, Guid.Parse((string)client["Id"]!));
 
         var ids = GeneralDiscriminators.All.ToDictionary(d => d, _ => Guid.NewGuid());
-        var room = new ResourceEntity
-        {
-            Id = ids[GeneralDiscriminators.ResourceUpdated],
-            IsActive = true,
-            Name = "101",
-            State = "Dirty",
-            Descriptions = new Dictionary<string, string> { ["en-US"] = "Double room" },
-            CreatedUtc = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero),
-            UpdatedUtc = new DateTimeOffset(2020, 11, 10, 10, 0, 0, TimeSpan.Zero),
-            Data = new ResourceEntityData("Space", new SpaceResourceData("1", null)),
-        };
+        var room = Samples.Resource() with { Id = ids[GeneralDiscriminators.ResourceUpdated] };
         var events = GeneralDiscriminators.All.Select(d => d == GeneralDiscriminators.ResourceUpdated
             ? (object)new { Discriminator = d, Value = new { Id = ids[d] }, Entity = room }
             : new { Discriminator = d, Value = new { Id = ids[d] } }).ToArray();

@@ -57,10 +57,10 @@ public sealed class IngestService(
                     throw new DomainException(DomainErrorKind.Unprocessable,
                         "This Idempotency-Key was already used with a different body; use a new key for a new batch.");
                 }
-                return (new IngestOutcome(JsonSerializer.Deserialize(earlier.Response, IngestJsonContext.Default.IngestReceipt)!, Replayed: true),
-                    (IReadOnlyList<Guid>)[]);
+                return (Outcome: new IngestOutcome(JsonSerializer.Deserialize(earlier.Response, IngestJsonContext.Default.IngestReceipt)!, Replayed: true),
+                    Wake: (IReadOnlyList<Guid>)[]);
             }
-            var receipt = new IngestReceipt(batch.EnterpriseId, batch.GeneralEvents.Count, batch.WebSocketEvents.Count, Truncate(now));
+            var receipt = new IngestReceipt(batch.EnterpriseId, batch.GeneralEvents.Count, batch.WebSocketEvents.Count, Instants.ToWholeSeconds(now));
             var wake = batch.GeneralEvents.Count > 0 ? tx.ListEnabledIntegrationIds(batch.EnterpriseId) : [];
             // With no Enabled integration nobody could ever receive them: enabling one starts it at the end of the log.
             if (wake.Count > 0)
@@ -77,19 +77,19 @@ public sealed class IngestService(
                 tx.InsertIngest(new IngestRecord(batch.EnterpriseId, idempotencyKey, hash,
                     JsonSerializer.SerializeToUtf8Bytes(receipt, IngestJsonContext.Default.IngestReceipt), now));
             }
-            return (new IngestOutcome(receipt, Replayed: false), wake);
+            return (Outcome: new IngestOutcome(receipt, Replayed: false), Wake: wake);
         }, result =>
         {
-            if (result.Item1.Replayed)
+            if (result.Outcome.Replayed)
             {
                 return;
             }
-            dispatcher.EventsArrived(result.Item2);
+            dispatcher.EventsArrived(result.Wake);
             if (batch.WebSocketEvents.Count > 0)
             {
                 webSockets.Publish(batch.EnterpriseId, batch.WebSocketEvents);
             }
-        }).ContinueWith(t => t.GetAwaiter().GetResult().Item1, CancellationToken.None,
+        }).ContinueWith(t => t.GetAwaiter().GetResult().Outcome, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -97,8 +97,6 @@ public sealed class IngestService(
     public Task<int> ForgetExpiredKeysAsync() =>
         writer.ExecuteAsync(tx => tx.DeleteIngestsBefore(time.GetUtcNow() - options.Value.IdempotencyKeyRetention));
 
-    private static DateTimeOffset Truncate(DateTimeOffset value) =>
-        new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified, Converters = [typeof(UtcSecondsConverter)])]

@@ -34,7 +34,7 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                         $"The enterprise '{enterprise.Id}' has no service with the id '{serviceId}'.", "ServiceId");
                 }
             }
-            var now = Truncate(time.GetUtcNow());
+            var now = Instants.ToWholeSeconds(time.GetUtcNow());
             var id = Guid.NewGuid();
             var integration = new IntegrationRecord(
                 id, command.Name ?? client.Name, enterprise.Id, service?.Id, client.Id, Tokens.For(id),
@@ -62,7 +62,7 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
             var transition = IntegrationStateMachine.Apply(current.State, current.EnabledBeforeCancel, command)
                 ?? throw new DomainException(DomainErrorKind.Conflict,
                     $"Cannot {Verb(command)} an integration that is {current.State}; it must be {IntegrationStateMachine.AcceptedFrom(command)}.");
-            var now = Truncate(time.GetUtcNow());
+            var now = Instants.ToWholeSeconds(time.GetUtcNow());
             var updated = current with { State = transition.Next, UpdatedUtc = now };
             IntegrationWebhookData data;
             switch (command)
@@ -110,7 +110,7 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
             {
                 GeneralEvents = generalEvents ?? current.GeneralEvents,
                 WebSocketEvents = webSocketEvents ?? current.WebSocketEvents,
-                UpdatedUtc = Truncate(time.GetUtcNow()),
+                UpdatedUtc = Instants.ToWholeSeconds(time.GetUtcNow()),
             };
             tx.UpdateIntegration(updated);
             return (current, updated, null);
@@ -152,8 +152,6 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
 
     private static IntegrationRef Ref(IntegrationRecord integration) => new(integration.Id, integration.Name);
 
-    private static DateTimeOffset Truncate(DateTimeOffset value) =>
-        new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 
     private static string Verb(IntegrationCommand command) => command switch
     {

@@ -4,7 +4,6 @@ using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Core.Realtime;
@@ -37,12 +36,6 @@ public sealed partial class WebSocketHub
         _options = options.Value;
         _time = time;
         _logger = logger;
-    }
-
-    /// <summary>Default options, the system clock and no logging.</summary>
-    public WebSocketHub()
-        : this(Options.Create(new RealtimeOptions()), TimeProvider.System, NullLogger<WebSocketHub>.Instance)
-    {
     }
 
     /// <summary>Events handed to <see cref="Publish"/> so far.</summary>
