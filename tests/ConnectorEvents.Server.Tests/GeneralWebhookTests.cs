@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Testing;
@@ -474,9 +475,19 @@ public sealed class GeneralWebhookTests
         var body = JsonNode.Parse(setup.General[0].Body)!;
         Assert.StartsWith("0999 ", (string)body["Entities"]!["Resources"]![0]!["Descriptions"]!["en-US"]!, StringComparison.Ordinal);
 
+        // A Content-Length with Expect: 100-continue lets the server refuse before the 5 MiB are sent; a chunked
+        // body would race the server's close and could end in a connection reset instead of the 413.
         var huge = Enumerable.Range(0, 1000).Select(_ => Snapshot(new string('y', 5000))).ToArray();
-        var refused = await setup.Server.PostAsync($"/api/v1/enterprises/{setup.EnterpriseId}/events", new { Events = huge }, expectedStatus: 413);
-        Assert.Equal(413, (int)refused["status"]!);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/enterprises/{setup.EnterpriseId}/events")
+        {
+            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(new { Events = huge })),
+        };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.ExpectContinue = true;
+        using var refused = await setup.Server.Api.SendAsync(request, Delivery.Ct);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        var problem = JsonNode.Parse(await refused.Content.ReadAsStringAsync(Delivery.Ct))!;
+        Assert.Equal(413, (int)problem["status"]!);
     }
 
     [Fact]
