@@ -37,6 +37,8 @@ public sealed class SqliteConnectorStore : IConnectorStore
 
     public string DatabasePath { get; }
 
+    public bool IsShared => false;
+
     /// <summary>The connection every write transaction uses (tests check its pragmas).</summary>
     internal SqliteConnection WriteConnection => _writeConnection.Value;
 

@@ -118,5 +118,19 @@ internal static class SqliteMigrations
             ) WITHOUT ROWID;
             CREATE INDEX ix_ingest_requests_created ON ingest_requests(created_utc);
             """),
+        (4, """
+            -- Delivery partition leases (see DeliveryPartitions): one row per partition, 64 in all.
+            CREATE TABLE partition_leases (
+                partition INTEGER PRIMARY KEY,
+                node_id TEXT,
+                lease_until INTEGER
+            );
+            WITH RECURSIVE p(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM p WHERE n < 63)
+            INSERT INTO partition_leases (partition) SELECT n FROM p;
+            CREATE TABLE nodes (
+                node_id TEXT PRIMARY KEY,
+                seen_utc INTEGER NOT NULL
+            );
+            """),
     ];
 }

@@ -281,6 +281,55 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
     public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
         Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE created_utc < $cutoff", ("$cutoff", Db(cutoff)));
 
+    public void PublishWebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
+    {
+        // One process owns the file and publishes its own events.
+    }
+
+    public int Heartbeat(string nodeId, DateTimeOffset now, DateTimeOffset liveSince)
+    {
+        Execute(_connection, _tx, "INSERT INTO nodes (node_id, seen_utc) VALUES ($n, $now) ON CONFLICT (node_id) DO UPDATE SET seen_utc = $now",
+            ("$n", nodeId), ("$now", Db(now)));
+        using var count = Command(_connection, _tx, "SELECT COUNT(*) FROM nodes WHERE seen_utc >= $since", ("$since", Db(liveSince)));
+        return (int)(long)count.ExecuteScalar()!;
+    }
+
+    public IReadOnlyList<int> RenewPartitions(string nodeId, DateTimeOffset until) =>
+        Partitions("UPDATE partition_leases SET lease_until = $until WHERE node_id = $n RETURNING partition",
+            ("$n", nodeId), ("$until", Db(until)));
+
+    public IReadOnlyList<int> ClaimPartitions(string nodeId, int max, DateTimeOffset now, DateTimeOffset until) =>
+        Partitions("""
+            UPDATE partition_leases SET node_id = $n, lease_until = $until
+            WHERE partition IN (SELECT partition FROM partition_leases WHERE node_id IS NULL OR lease_until < $now ORDER BY partition LIMIT $max)
+            RETURNING partition
+            """, ("$n", nodeId), ("$until", Db(until)), ("$now", Db(now)), ("$max", max));
+
+    public void ReleasePartitions(string nodeId, IReadOnlyList<int> partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        foreach (var partition in partitions)
+        {
+            Execute(_connection, _tx, "UPDATE partition_leases SET node_id = NULL, lease_until = NULL WHERE partition = $p AND node_id = $n",
+                ("$p", partition), ("$n", nodeId));
+        }
+    }
+
+    public void ResetPartitions() => Execute(_connection, _tx, "UPDATE partition_leases SET node_id = NULL, lease_until = NULL");
+
+    private List<int> Partitions(string sql, params (string, object)[] parameters)
+    {
+        using var command = Command(_connection, _tx, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var partitions = new List<int>();
+        while (reader.Read())
+        {
+            partitions.Add(reader.GetInt32(0));
+        }
+        partitions.Sort();
+        return partitions;
+    }
+
     public void Savepoint() => _statements.Savepoint.ExecuteNonQuery();
 
     public void RollbackToSavepoint() => _statements.Rollback.ExecuteNonQuery();

@@ -96,6 +96,18 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>Another process committed messages to these lanes: those this process delivers for are read from storage.</summary>
+    public void MessagesCommittedElsewhere(IReadOnlyList<DeliveryLane> lanes)
+    {
+        if (lanes.Count > 0)
+        {
+            _inbox.Writer.TryWrite(new CommittedElsewhere(lanes));
+        }
+    }
+
+    /// <summary>Signals may have been missed: every lane this process delivers for is checked against storage.</summary>
+    public void Rescan() => _inbox.Writer.TryWrite(RescanAll.Instance);
+
     /// <summary>The client's URL, state or secrets changed.</summary>
     public void ClientChanged(Guid clientId) => _inbox.Writer.TryWrite(new ClientUpdated(clientId));
 
@@ -601,6 +613,11 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private sealed record ClientUpdated(Guid ClientId) : Signal;
     private sealed record EventsLogged(IReadOnlyList<Guid> IntegrationIds) : Signal;
     private sealed record Formed(Lane Lane, FormedMessage? Result, Exception? Error) : Signal;
+    private sealed record CommittedElsewhere(IReadOnlyList<DeliveryLane> Lanes) : Signal;
+    private sealed record RescanAll : Signal
+    {
+        public static readonly RescanAll Instance = new();
+    }
     private sealed record TimerFired : Signal
     {
         public static readonly TimerFired Instance = new();

@@ -110,6 +110,14 @@ public sealed partial class WebSocketHub
         }
     }
 
+    /// <summary>Another process changed the integration: its sockets here follow as with <see cref="IntegrationChanged"/>.</summary>
+    public void IntegrationChangedElsewhere(IntegrationRecord after)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        // TODO(cluster): compare with the token each socket connected with.
+        IntegrationChanged(after, after);
+    }
+
     /// <summary>
     /// Adds an accepted socket of <paramref name="integration"/> (read and checked just before), then reads the
     /// integration again: a disable or token change that committed in between found no socket to close, so it is

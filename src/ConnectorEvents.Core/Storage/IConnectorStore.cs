@@ -1,3 +1,5 @@
+using ConnectorEvents.Contracts;
+
 namespace ConnectorEvents.Core.Storage;
 
 /// <summary>
@@ -6,8 +8,14 @@ namespace ConnectorEvents.Core.Storage;
 /// </summary>
 public interface IConnectorStore : IDisposable
 {
-    /// <summary>Creates or upgrades the schema; safe to run on every start.</summary>
+    /// <summary>Creates or upgrades the schema; safe to run on every start, also by several processes at once.</summary>
     void Migrate();
+
+    /// <summary>
+    /// True when several server processes may share this database (PostgreSQL). False for a file that one process
+    /// owns (SQLite): that process then takes every delivery partition at start, whoever held it before.
+    /// </summary>
+    bool IsShared { get; }
 
     IWriteTransaction BeginWrite();
 
@@ -93,6 +101,30 @@ public interface IWriteTransaction : IDisposable
 
     /// <summary>Forgets idempotency keys older than <paramref name="cutoff"/>; returns how many.</summary>
     int DeleteIngestsBefore(DateTimeOffset cutoff);
+
+    /// <summary>
+    /// Hands committed WebSocket events to the other server processes on the same database, after the commit. A no-op
+    /// where one process owns the database: that process publishes them itself.
+    /// </summary>
+    void PublishWebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events);
+
+    /// <summary>Records that <paramref name="nodeId"/> is alive; returns how many nodes were seen since <paramref name="liveSince"/>, this one included.</summary>
+    int Heartbeat(string nodeId, DateTimeOffset now, DateTimeOffset liveSince);
+
+    /// <summary>Extends to <paramref name="until"/> the partition leases the node still holds; returns those partitions.</summary>
+    IReadOnlyList<int> RenewPartitions(string nodeId, DateTimeOffset until);
+
+    /// <summary>
+    /// Takes up to <paramref name="max"/> partitions that nobody holds or whose lease ended before <paramref name="now"/>,
+    /// lowest first, skipping any another transaction is taking right now; returns them.
+    /// </summary>
+    IReadOnlyList<int> ClaimPartitions(string nodeId, int max, DateTimeOffset now, DateTimeOffset until);
+
+    /// <summary>Gives up the node's leases on <paramref name="partitions"/>, so another node may claim them at once.</summary>
+    void ReleasePartitions(string nodeId, IReadOnlyList<int> partitions);
+
+    /// <summary>Clears every partition lease (a store that one process owns, on its start).</summary>
+    void ResetPartitions();
 
     /// <summary>Puts a finished message back at the end of the queue: Pending, no attempts counted; returns its new position.</summary>
     long Requeue(long seq);
