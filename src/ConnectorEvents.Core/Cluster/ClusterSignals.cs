@@ -25,7 +25,7 @@ public sealed class ClusterSignals(DeliveryDispatcher dispatcher, WebSocketHub h
     {
         if (store.FindIntegration(integrationId) is { } integration)
         {
-            hub.IntegrationChangedElsewhere(integration);
+            hub.IntegrationChanged(integration);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.General;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -13,6 +14,8 @@ namespace ConnectorEvents.Core.Delivery;
 /// other up. New messages arrive straight from the writer after their commit, so nothing polls. A lane keeps a
 /// bounded window in memory and pages the rest in from storage. A General lane forms its next message from the
 /// enterprise's event log when its turn comes, so events that arrive meanwhile travel together.
+/// Lanes are worked only for the partitions this process holds a lease on (<see cref="PartitionLeases"/>): where
+/// several processes share a database, each integration is delivered by one of them at a time.
 /// </summary>
 public sealed partial class DeliveryDispatcher : IAsyncDisposable
 {
@@ -20,6 +23,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private readonly GroupCommitWriter _writer;
     private readonly WebhookSender _sender;
     private readonly RetryPolicy _retry;
+    private readonly PartitionLeases _leases;
     private readonly DeliveryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<DeliveryDispatcher> _logger;
@@ -33,6 +37,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _timer;
     private Task _loop = Task.CompletedTask;
+    private readonly int[] _sendingByPartition = new int[DeliveryPartitions.Count];
     private int _inFlight;
     private int _disposed;
 
@@ -41,6 +46,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         GroupCommitWriter writer,
         WebhookSender sender,
         RetryPolicy retry,
+        PartitionLeases leases,
         IOptions<DeliveryOptions> options,
         TimeProvider time,
         ILogger<DeliveryDispatcher> logger)
@@ -50,6 +56,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         _writer = writer;
         _sender = sender;
         _retry = retry;
+        _leases = leases;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -62,20 +69,52 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     /// <summary>Requests being sent right now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>Picks up what the outbox still holds from an earlier run, then starts delivering.</summary>
+    /// <summary>
+    /// Starts delivering. What storage holds for a partition (from an earlier run, or another process) is picked up
+    /// when this process gains the partition's lease, so start the leases after this.
+    /// </summary>
     public void Start()
     {
-        foreach (var key in _store.ListLanesWithPending())
-        {
-            LaneOf(key).Overflow = true;
-        }
-        var now = _time.GetUtcNow();
-        foreach (var integrationId in _store.ListIntegrationsWithUnformedEvents())
-        {
-            MarkUnformed(LaneOf(new DeliveryLane(integrationId, WebhookChannel.General)), now);
-        }
-        _inbox.Writer.TryWrite(PumpAll.Instance);
+        _leases.Attach(
+            (gained, lost) => _inbox.Writer.TryWrite(new OwnershipChanged(gained, lost)),
+            DrainAsync);
         _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Completes once no send is under way on these partitions and every outcome recorded so far is committed.</summary>
+    private async Task DrainAsync(IReadOnlyList<int> partitions)
+    {
+        while (partitions.Any(p => Volatile.Read(ref _sendingByPartition[p]) > 0))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, _stopping.Token).ConfigureAwait(false);
+        }
+        await _writer.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Reads from storage which lanes of these partitions have work: pending messages or unformed General events.</summary>
+    private void Scan(IReadOnlyList<int> partitions)
+    {
+        var wanted = new bool[DeliveryPartitions.Count];
+        foreach (var p in partitions)
+        {
+            wanted[p] = true;
+        }
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                var lanes = _store.ListLanesWithPending().Where(l => wanted[DeliveryPartitions.Of(l.IntegrationId)]).ToList();
+                var unformed = _store.ListIntegrationsWithUnformedEvents().Where(i => wanted[DeliveryPartitions.Of(i)]).ToList();
+                _inbox.Writer.TryWrite(new Scanned(partitions, lanes, unformed, Failed: false));
+            }
+#pragma warning disable CA1031 // storage hiccup: scanned again after a pause
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogScanFailed(_logger, ex);
+                _inbox.Writer.TryWrite(new Scanned(partitions, [], [], Failed: true));
+            }
+        });
     }
 
     /// <summary>Messages just committed to the outbox.</summary>
@@ -143,14 +182,14 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         switch (signal)
         {
             case Committed committed:
-                foreach (var message in committed.Messages)
+                foreach (var message in committed.Messages.Where(m => _leases.Holds(m.IntegrationId)))
                 {
                     Accept(LaneOf(new DeliveryLane(message.IntegrationId, message.Channel)), message);
                 }
                 break;
             case EventsLogged logged:
                 var now = _time.GetUtcNow();
-                foreach (var integrationId in logged.IntegrationIds)
+                foreach (var integrationId in logged.IntegrationIds.Where(_leases.Holds))
                 {
                     var lane = LaneOf(new DeliveryLane(integrationId, WebhookChannel.General));
                     MarkUnformed(lane, now);
@@ -166,6 +205,33 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             case Refilled refilled:
                 AfterRefill(refilled);
                 break;
+            case OwnershipChanged changed:
+                foreach (var lane in _lanes.Values.Where(l => !_leases.Holds(l.Key.IntegrationId)).ToList())
+                {
+                    Pump(lane); // abandons it
+                }
+                if (changed.Gained.Count > 0)
+                {
+                    Scan(changed.Gained);
+                }
+                break;
+            case Scanned scanned:
+                AfterScan(scanned);
+                break;
+            case CommittedElsewhere elsewhere:
+                foreach (var key in elsewhere.Lanes)
+                {
+                    if (_leases.Holds(key.IntegrationId))
+                    {
+                        var lane = LaneOf(key);
+                        lane.Overflow = true; // storage has it; a refill brings it in order
+                        Pump(lane);
+                    }
+                }
+                break;
+            case RescanAll:
+                Scan(_leases.Held);
+                break;
             case ClientUpdated updated:
                 _clients.Remove((updated.ClientId, WebhookChannel.Integration));
                 _clients.Remove((updated.ClientId, WebhookChannel.General));
@@ -176,12 +242,6 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 break;
             case TimerFired:
                 WakeDueLanes();
-                break;
-            case PumpAll:
-                foreach (var lane in _lanes.Values.ToList())
-                {
-                    Pump(lane);
-                }
                 break;
         }
     }
@@ -232,6 +292,20 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
 
     private void Pump(Lane lane)
     {
+        if (lane.Abandoned)
+        {
+            return;
+        }
+        if (!_leases.Holds(lane.Key.IntegrationId))
+        {
+            // Another process delivers for it now (or will, once this one's lease ends); what is under way finishes.
+            lane.Abandoned = true;
+            if (_lanes.TryGetValue(lane.Key, out var current) && current == lane)
+            {
+                _lanes.Remove(lane.Key);
+            }
+            return;
+        }
         if (lane.Busy)
         {
             return;
@@ -265,7 +339,14 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         {
             return; // parked until the client's URL is set or re-enabled; ClientChanged pumps it again
         }
+        if (!_leases.HoldsFor(lane.Key.IntegrationId, _options.Timeout))
+        {
+            // The lease ends before an attempt could: wait for its renewal rather than risk a send beside the next holder.
+            Wait(lane, now + TimeSpan.FromMilliseconds(200));
+            return;
+        }
         lane.Busy = true;
+        Interlocked.Increment(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]);
         if (!_endpointSlots.TryGetValue(target.Url, out var slot))
         {
             slot = new SemaphoreSlim(_options.MaxConcurrencyPerEndpoint);
@@ -302,6 +383,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
+            Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]);
             return; // shutting down: the message is still pending in storage
         }
 #pragma warning disable CA1031 // an unexpected failure is recorded as an attempt, never lost
@@ -353,6 +435,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             tx.RecordAttempt(attempt);
             tx.UpdateProgress(progress);
         });
+        Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]); // after the outcome is queued
         lane.Busy = false;
         Pump(lane);
     }
@@ -416,6 +499,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         var lane = formed.Lane;
         lane.Busy = false;
         lane.Forming = false;
+        if (lane.Abandoned)
+        {
+            return; // the message formed (if any) is pending in storage for the partition's new holder
+        }
         if (formed.Result is not { } result)
         {
             LogFormingFailed(_logger, formed.Error!, lane.Key.IntegrationId);
@@ -443,6 +530,30 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             Accept(lane, message);
         }
         Pump(lane); // Accept may have queued the message without sending it (overflow, refill)
+    }
+
+    private void AfterScan(Scanned scanned)
+    {
+        if (scanned.Failed)
+        {
+            _ = Task.Delay(TimeSpan.FromSeconds(1), _time, _stopping.Token).ContinueWith(
+                _ => _inbox.Writer.TryWrite(new OwnershipChanged(scanned.Partitions.Where(p => _leases.Held.Contains(p)).ToList(), [])),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            return;
+        }
+        foreach (var key in scanned.Lanes.Where(l => _leases.Holds(l.IntegrationId)))
+        {
+            var lane = LaneOf(key);
+            lane.Overflow = true;
+            Pump(lane);
+        }
+        var now = _time.GetUtcNow();
+        foreach (var integrationId in scanned.Unformed.Where(_leases.Holds))
+        {
+            var lane = LaneOf(new DeliveryLane(integrationId, WebhookChannel.General));
+            MarkUnformed(lane, now);
+            Pump(lane);
+        }
     }
 
     private void Wait(Lane lane, DateTimeOffset due)
@@ -508,6 +619,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     {
         var lane = refilled.Lane;
         lane.Refilling = false;
+        if (lane.Abandoned)
+        {
+            return;
+        }
         foreach (var message in refilled.Messages)
         {
             if (message.QueueSeq > lane.LastQueueSeq)
@@ -573,6 +688,9 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Loading pending messages of integration {IntegrationId} failed")]
     private static partial void LogRefillFailed(ILogger logger, Exception exception, Guid integrationId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading which lanes have work failed; trying again in 1 s")]
+    private static partial void LogScanFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} answered 410 Gone; its {Url} is disabled")]
     private static partial void LogEndpointDisabled(ILogger logger, Guid clientId, string url);
 
@@ -599,6 +717,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         public DateTimeOffset UnformedSinceUtc { get; set; }
         public bool Forming { get; set; }
         public bool ArrivedWhileForming { get; set; }
+        /// <summary>Its partition went to another process: signals still under way for it change nothing.</summary>
+        public bool Abandoned { get; set; }
         public long LastQueueSeq { get; set; }
         public int Count => Queue.Count + (Head is null ? 0 : 1);
     }
@@ -622,8 +742,6 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     {
         public static readonly TimerFired Instance = new();
     }
-    private sealed record PumpAll : Signal
-    {
-        public static readonly PumpAll Instance = new();
-    }
+    private sealed record OwnershipChanged(IReadOnlyList<int> Gained, IReadOnlyList<int> Lost) : Signal;
+    private sealed record Scanned(IReadOnlyList<int> Partitions, IReadOnlyList<DeliveryLane> Lanes, IReadOnlyList<Guid> Unformed, bool Failed) : Signal;
 }

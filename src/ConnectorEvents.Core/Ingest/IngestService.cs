@@ -68,6 +68,10 @@ public sealed class IngestService(
                 tx.AppendGeneralEvents(batch.GeneralEvents
                     .Select(e => new GeneralEventRecord(0, batch.EnterpriseId, e.Discriminator, e.EntityId, e.Entity, now)).ToList());
             }
+            if (batch.WebSocketEvents.Count > 0)
+            {
+                tx.PublishWebSocketEvents(batch.EnterpriseId, batch.WebSocketEvents); // to sockets on other processes
+            }
             if (idempotencyKey is not null)
             {
                 if (earlier is not null)

@@ -123,9 +123,9 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
             {
                 dispatcher.Enqueue([message]);
             }
-            if (result.Before is { } before)
+            if (result.Before is not null)
             {
-                webSockets.IntegrationChanged(before, result.After);
+                webSockets.IntegrationChanged(result.After);
             }
         }).ContinueWith(t => t.GetAwaiter().GetResult().After, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -38,7 +38,11 @@ public sealed class WebSocketConnection : IDisposable
         _closeDeadline.Token.UnsafeRegister(static state => ((WebSocketConnection)state!).AbortTransport(), this);
         IntegrationId = integration.Id;
         EnterpriseId = integration.EnterpriseId;
+        AccessToken = integration.AccessToken;
     }
+
+    /// <summary>The token the socket connected with; a regenerated token closes it.</summary>
+    internal string AccessToken { get; }
 
     public Guid IntegrationId { get; }
 

@@ -82,40 +82,33 @@ public sealed partial class WebSocketHub
         }
     }
 
-    /// <summary>An integration changed: its sockets close when it left Enabled or its access token changed.</summary>
-    public void IntegrationChanged(IntegrationRecord before, IntegrationRecord after)
+    /// <summary>
+    /// An integration changed, in this process or another: its sockets close when it left Enabled or its access token is
+    /// no longer the one they connected with; otherwise they take its current subscription.
+    /// </summary>
+    public void IntegrationChanged(IntegrationRecord current)
     {
-        ArgumentNullException.ThrowIfNull(before);
-        ArgumentNullException.ThrowIfNull(after);
-        if (!_byEnterprise.TryGetValue(after.EnterpriseId, out var connections))
+        ArgumentNullException.ThrowIfNull(current);
+        if (!_byEnterprise.TryGetValue(current.EnterpriseId, out var connections))
         {
             return;
         }
-        var reason = ReasonToClose(before.AccessToken, after);
         foreach (var connection in connections)
         {
-            if (connection.IntegrationId != after.Id)
+            if (connection.IntegrationId != current.Id)
             {
                 continue;
             }
-            if (reason is not null)
+            if (ReasonToClose(connection.AccessToken, current) is { } reason)
             {
                 CloseConnection(connection, WebSocketCloseStatus.PolicyViolation, reason);
             }
             else
             {
-                // Changes commit one at a time on the writer thread, so the latest subscription is always the one set.
-                connection.Filter = after.WebSocketEvents;
+                // Callers pass the integration as it is after the latest commit, so the latest subscription wins.
+                connection.Filter = current.WebSocketEvents;
             }
         }
-    }
-
-    /// <summary>Another process changed the integration: its sockets here follow as with <see cref="IntegrationChanged"/>.</summary>
-    public void IntegrationChangedElsewhere(IntegrationRecord after)
-    {
-        ArgumentNullException.ThrowIfNull(after);
-        // TODO(cluster): compare with the token each socket connected with.
-        IntegrationChanged(after, after);
     }
 
     /// <summary>

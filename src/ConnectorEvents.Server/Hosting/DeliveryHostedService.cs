@@ -1,24 +1,33 @@
+using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Server.Hosting;
 
-/// <summary>Opens storage (migrating it) and starts delivery before the server takes requests; stops both in order.</summary>
+/// <summary>
+/// Opens storage (migrating it), starts delivery and takes partition leases before the server takes requests; on stop,
+/// ends delivery first and hands the leases back last, so no other process starts on a lane while a send here runs.
+/// </summary>
 public sealed class DeliveryHostedService(
-    IConnectorStore store, DeliveryDispatcher dispatcher, GroupCommitWriter writer, IOptions<StorageOptions> storage) : IHostedService
+    IConnectorStore store, DeliveryDispatcher dispatcher, PartitionLeases leases, GroupCommitWriter writer,
+    IOptions<StorageOptions> storage) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetFullPath(storage.Value.DataDirectory));
+        if (storage.Value.Provider == StorageProvider.Sqlite)
+        {
+            Directory.CreateDirectory(Path.GetFullPath(storage.Value.DataDirectory));
+        }
         store.Migrate();
         dispatcher.Start();
-        return Task.CompletedTask;
+        await leases.StartAsync().ConfigureAwait(false);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await dispatcher.DisposeAsync().ConfigureAwait(false);
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        await leases.StopAsync().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -6,6 +6,7 @@ using ConnectorEvents.Core.Ingest;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Messages;
 using ConnectorEvents.Core.Realtime;
+using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Api;
 using ConnectorEvents.Storage.Sqlite;
@@ -66,7 +67,10 @@ public static class ServerHost
 
     private static void AddServices(IServiceCollection services, ConfigurationManager configuration)
     {
-        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section))
+            .PostConfigure(o => o.PostgresConnectionString ??= configuration.GetConnectionString("Postgres")).ValidateOnStart();
+        services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
         services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.Section)).ValidateOnStart();
         services.AddOptions<SecretRotationOptions>().Bind(configuration.GetSection(SecurityOptions.Section));
         services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.Section)).ValidateOnStart()
@@ -99,7 +103,9 @@ public static class ServerHost
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new RetryPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value, Random.Shared));
+        services.AddSingleton<PartitionLeases>();
         services.AddSingleton<DeliveryDispatcher>();
+        services.AddSingleton<ClusterSignals>();
         services.AddSingleton<WebSocketHub>();
         services.AddSingleton<IngestService>();
         services.AddHostedService<IdempotencyKeySweeper>();

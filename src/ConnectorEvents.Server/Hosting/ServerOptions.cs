@@ -7,8 +7,14 @@ public sealed class StorageOptions
 {
     public const string Section = "Storage";
 
+    /// <summary><see cref="StorageProvider.Sqlite"/> (embedded, the default) or <see cref="StorageProvider.Postgres"/>.</summary>
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
+
     /// <summary>Folder of the SQLite database and the generated development admin key.</summary>
     public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>From <c>ConnectionStrings:Postgres</c>; required when <see cref="Provider"/> is Postgres.</summary>
+    public string? PostgresConnectionString { get; set; }
 
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "connector-events.db");
 }
@@ -25,11 +31,27 @@ public sealed class SecurityOptions
     public string[]? ProducerApiKeys { get; set; }
 }
 
+public enum StorageProvider
+{
+    Sqlite,
+    Postgres,
+}
+
 public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (!Enum.IsDefined(options.Provider))
+        {
+            return ValidateOptionsResult.Fail("Storage:Provider must be Sqlite or Postgres.");
+        }
+        if (options.Provider == StorageProvider.Postgres)
+        {
+            return string.IsNullOrWhiteSpace(options.PostgresConnectionString)
+                ? ValidateOptionsResult.Fail("Storage:Provider is Postgres but ConnectionStrings:Postgres is not set.")
+                : ValidateOptionsResult.Success;
+        }
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
         {
             return ValidateOptionsResult.Fail("Storage:DataDirectory must name a folder, e.g. ./data.");
