@@ -39,6 +39,9 @@ public sealed class SqliteConnectorStore : IConnectorStore
 
     public bool IsShared => false;
 
+    // One process and one writer connection: nothing to contend with, so a failure says something real.
+    public bool IsTransient(Exception exception) => false;
+
     /// <summary>The connection every write transaction uses (tests check its pragmas).</summary>
     internal SqliteConnection WriteConnection => _writeConnection.Value;
 
@@ -176,6 +179,14 @@ public sealed class SqliteConnectorStore : IConnectorStore
         SELECT i.id FROM integrations i
         WHERE i.state = 'Enabled' AND EXISTS (SELECT 1 FROM general_events g WHERE g.enterprise_id = i.enterprise_id AND g.seq > i.general_cursor)
         """));
+
+    public IReadOnlyList<PartitionLeaseRecord> ListPartitionLeases() => Read(c => Many(c, null,
+        r => new PartitionLeaseRecord(r.GetInt32(0), Text(r, 1), TimeOrNull(r, 2)),
+        "SELECT partition, node_id, lease_until FROM partition_leases ORDER BY partition"));
+
+    public IReadOnlyList<NodeRecord> ListNodes() => Read(c => Many(c, null,
+        r => new NodeRecord(r.GetString(0), Time(r, 1)),
+        "SELECT node_id, seen_utc FROM nodes ORDER BY node_id"));
 
     public long MaxQueueSeq() => Read(c =>
     {

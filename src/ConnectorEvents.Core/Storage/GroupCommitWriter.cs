@@ -14,6 +14,7 @@ namespace ConnectorEvents.Core.Storage;
 public sealed partial class GroupCommitWriter : IDisposable
 {
     private const int MaxBatch = 1024;
+    private const int MaxTransientAttempts = 3;
 
     private readonly IConnectorStore _store;
     private readonly ILogger<GroupCommitWriter> _logger;
@@ -105,11 +106,58 @@ public sealed partial class GroupCommitWriter : IDisposable
         }
     }
 
+    /// <summary>Runs a unit in a savepoint of its own; a transient failure (a deadlock with another process) runs it again.</summary>
+    private Exception? RunGuarded(IWriteTransaction tx, WriteUnit unit)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            tx.Savepoint();
+            try
+            {
+                unit.Execute(tx);
+                tx.ReleaseSavepoint();
+                return null;
+            }
+#pragma warning disable CA1031 // one unit's failure belongs to its caller, not to the batch
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                tx.RollbackToSavepoint();
+                tx.ReleaseSavepoint();
+                if (!_store.IsTransient(ex))
+                {
+                    return ex;
+                }
+                if (attempt >= MaxTransientAttempts)
+                {
+                    return new StorageUnavailableException("The write kept meeting conflicts with other processes.", ex);
+                }
+                LogTransientRetry(_logger, ex, attempt);
+            }
+        }
+    }
+
     /// <summary>
     /// Runs the batch in one transaction and completes its units. False when a unit without a savepoint failed: the
     /// transaction is then rolled back and nothing is completed, so that the batch can run again with every unit guarded.
     /// </summary>
     private bool TryWriteBatch(List<WriteUnit> batch, bool guardAll)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return TryWriteBatchOnce(batch, guardAll, throwTransient: attempt < MaxTransientAttempts);
+            }
+            catch (TransientCommitFailure failure)
+            {
+                LogTransientRetry(_logger, failure.InnerException!, attempt);
+                guardAll = true;
+            }
+        }
+    }
+
+    private bool TryWriteBatchOnce(List<WriteUnit> batch, bool guardAll, bool throwTransient)
     {
         var done = new List<WriteUnit>(batch.Count);
         List<(WriteUnit Unit, Exception Error)>? refused = null;
@@ -133,20 +181,13 @@ public sealed partial class GroupCommitWriter : IDisposable
                     done.Add(unit);
                     continue;
                 }
-                tx.Savepoint();
-                try
+                if (RunGuarded(tx, unit) is { } error)
                 {
-                    unit.Execute(tx);
-                    tx.ReleaseSavepoint();
-                    done.Add(unit);
+                    (refused ??= []).Add((unit, error));
                 }
-#pragma warning disable CA1031 // one unit's failure belongs to its caller, not to the batch
-                catch (Exception ex)
-#pragma warning restore CA1031
+                else
                 {
-                    tx.RollbackToSavepoint();
-                    tx.ReleaseSavepoint();
-                    (refused ??= []).Add((unit, ex));
+                    done.Add(unit);
                 }
             }
             tx.Commit();
@@ -155,6 +196,10 @@ public sealed partial class GroupCommitWriter : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            if (throwTransient && _store.IsTransient(ex))
+            {
+                throw new TransientCommitFailure(ex); // nothing was completed: the whole batch runs again
+            }
             LogCommitFailed(_logger, ex, batch.Count);
             // Every unit of the batch, not only those that ran: the transaction may fail to begin, or a rollback to a
             // savepoint may throw, before the later units were reached. Refused units keep their own error.
@@ -202,6 +247,9 @@ public sealed partial class GroupCommitWriter : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "A group commit of {Count} writes failed")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "A write met a transient failure (attempt {Attempt}); running it again")]
+    private static partial void LogTransientRetry(ILogger logger, Exception exception, int attempt);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "An after-commit callback failed; its write is committed")]
     private static partial void LogAfterCommitFailed(ILogger logger, Exception exception);
 
@@ -241,6 +289,8 @@ public sealed partial class GroupCommitWriter : IDisposable
         public override void Fail(Exception ex) => Completion.TrySetException(ex);
     }
 }
+
+internal sealed class TransientCommitFailure(Exception inner) : Exception("A transient failure; the batch runs again.", inner);
 
 /// <summary>The database could not take a write (disk full, read-only, gone). Callers answer 503.</summary>
 public sealed class StorageUnavailableException(string message, Exception inner) : Exception(message, inner);

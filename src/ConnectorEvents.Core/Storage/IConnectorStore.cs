@@ -19,6 +19,12 @@ public interface IConnectorStore : IDisposable
 
     IWriteTransaction BeginWrite();
 
+    /// <summary>
+    /// True for a failure that running the same work again may not meet: a deadlock or serialization failure between
+    /// processes sharing the database. The writer then runs the work again.
+    /// </summary>
+    bool IsTransient(Exception exception);
+
     /// <summary>True when the database answers a trivial query.</summary>
     bool Ping();
 
@@ -46,6 +52,12 @@ public interface IConnectorStore : IDisposable
     IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents();
 
     long MaxQueueSeq();
+
+    /// <summary>Every delivery partition with its holder, lowest first.</summary>
+    IReadOnlyList<PartitionLeaseRecord> ListPartitionLeases();
+
+    /// <summary>Every server process that ever recorded a heartbeat here.</summary>
+    IReadOnlyList<NodeRecord> ListNodes();
 }
 
 /// <summary>One open write transaction. Reads inside it see its own writes.</summary>

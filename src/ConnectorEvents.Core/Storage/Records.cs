@@ -119,3 +119,9 @@ public sealed record IntegrationQuery(Guid? EnterpriseId, Guid? ClientId, Integr
 
 /// <summary>Newest first; <see cref="BeforeSeq"/> is the cursor.</summary>
 public sealed record MessageQuery(Guid? ClientId, Guid? IntegrationId, MessageStatus? Status, long? BeforeSeq, int Limit);
+
+/// <summary>Which server process delivers for a partition, and until when its lease runs without renewal.</summary>
+public sealed record PartitionLeaseRecord(int Partition, string? NodeId, DateTimeOffset? LeaseUntilUtc);
+
+/// <summary>A server process as its last heartbeat recorded it.</summary>
+public sealed record NodeRecord(string NodeId, DateTimeOffset SeenUtc);

@@ -121,6 +121,7 @@ public sealed record HealthResponse(string Status);
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     UseStringEnumConverter = true,
     Converters = [typeof(UtcSecondsConverter)])]
+[JsonSerializable(typeof(ClusterStatus))]
 [JsonSerializable(typeof(CreateEnterpriseRequest))]
 [JsonSerializable(typeof(CreateServiceRequest))]
 [JsonSerializable(typeof(CreateClientRequest))]

@@ -47,6 +47,7 @@ public static class ServerHost
         api.MapClients();
         api.MapIntegrations();
         api.MapMessages();
+        api.MapCluster();
         api.MapIngest();
         // Outside /api: WebSocket clients authenticate with their own tokens, not the admin key.
         app.MapConnectorWebSocket();
