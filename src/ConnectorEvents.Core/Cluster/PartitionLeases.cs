@@ -237,11 +237,14 @@ public sealed partial class PartitionLeases : IAsyncDisposable
         await _handBack.ConfigureAwait(false);
         var held = _held.Partitions.Concat(_releasing).Distinct().ToList();
         Publish(Snapshot.None);
-        if (held.Count > 0)
+        var node = NodeId;
+        await _writer.ExecuteAsync(tx =>
         {
-            var node = NodeId;
-            await _writer.ExecuteAsync(tx => { tx.ReleasePartitions(node, held); return true; }).ConfigureAwait(false);
-        }
+            tx.ReleasePartitions(node, held);
+            // Seen long ago: the others count one process fewer at once and claim a full share.
+            tx.Heartbeat(node, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+            return true;
+        }).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
