@@ -14,6 +14,9 @@ public sealed class ConfigurationTests
     [InlineData("Delivery:MaxConcurrency", "0", "Delivery:MaxConcurrency")]
     [InlineData("Security:AdminApiKey", "short", "Security:AdminApiKey")]
     [InlineData("Storage:DataDirectory", " ", "Storage:DataDirectory")]
+    [InlineData("Storage:Provider", "Postgres", "ConnectionStrings:Postgres")]
+    [InlineData("Cluster:LeaseDuration", "00:00:06", "Cluster:LeaseDuration")]
+    [InlineData("Cluster:RenewInterval", "00:00:00.010", "Cluster:RenewInterval")]
     public async Task Invalid_settings_stop_the_start_with_a_message_naming_them(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(
