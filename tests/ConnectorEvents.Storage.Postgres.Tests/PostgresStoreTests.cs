@@ -252,6 +252,41 @@ public sealed class PostgresStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_feed_whose_connection_drops_reconnects_and_asks_for_a_rescan()
+    {
+        var heard = new RecordingTarget();
+        await using var feed = StartFeed("node-b", heard);
+        await feed.Listening.WaitAsync(Bound);
+
+        TerminateOtherConnections();
+        var deadline = DateTime.UtcNow + Bound;
+        while (Volatile.Read(ref heard.Rescans) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The feed did not reconnect within 10 s.");
+            await Task.Delay(20);
+        }
+        var client = Guid.NewGuid();
+        Write(NewStore("node-a"), tx => tx.ExpireSecrets(client, T0));
+
+        await heard.WaitForClientAsync(client);
+    }
+
+    [Fact]
+    public void The_write_connection_is_reopened_after_it_broke()
+    {
+        var store = NewStore("node-a");
+        Write(store, tx => tx.Heartbeat("node-a", T0, T0));
+
+        TerminateOtherConnections();
+        Assert.ThrowsAny<NpgsqlException>(() => Write(store, tx => tx.Heartbeat("node-a", T0, T0)));
+
+        Assert.Equal(1, Write(store, tx => tx.Heartbeat("node-a", T0, T0)));
+    }
+
+    private void TerminateOtherConnections() => Scalar(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+
+    [Fact]
     public void A_malformed_payload_is_refused_by_the_parser()
     {
         Assert.Null(PostgresChangeFeed.Parse("me\nc " + Guid.NewGuid(), "me"));
@@ -307,9 +342,11 @@ public sealed class PostgresStoreTests : IDisposable
             }
         }
 
-        public void MayHaveMissedSignals()
-        {
-        }
+#pragma warning disable CA1051 // read with Volatile by the test
+        public int Rescans;
+#pragma warning restore CA1051
+
+        public void MayHaveMissedSignals() => Interlocked.Increment(ref Rescans);
 
         public async Task WaitForClientAsync(Guid clientId)
         {
