@@ -1,8 +1,13 @@
 using System.Collections.Concurrent;
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Cluster;
+using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Xunit;
 
@@ -249,6 +254,31 @@ public sealed class PostgresStoreTests : IDisposable
         Assert.Equal([marker], heardByA.Clients);
         Assert.Empty(heardByA.Lanes);
         Assert.Empty(heardByA.HeardWebSocketEvents);
+    }
+
+    [Fact]
+    public async Task WebSocket_events_committed_by_one_node_reach_the_hub_of_another_through_the_real_cluster_signals()
+    {
+        var a = NewStore("node-a");
+        var b = NewStore("node-b");
+        using var http = new HttpClient();
+        var delivery = new DeliveryOptions();
+        using var writer = new GroupCommitWriter(b, NullLogger<GroupCommitWriter>.Instance);
+        await using var dispatcher = new DeliveryDispatcher(b, writer, new WebhookSender(http, delivery, TimeProvider.System),
+            new RetryPolicy(delivery, new Random(1)), Options.Create(delivery), TimeProvider.System, NullLogger<DeliveryDispatcher>.Instance);
+        var hub = new WebSocketHub(Options.Create(new RealtimeOptions()), TimeProvider.System, NullLogger<WebSocketHub>.Instance);
+        await using var feed = new PostgresChangeFeed(_connectionString, "node-b", NullLogger<PostgresChangeFeed>.Instance);
+        feed.Start(new ClusterSignals(dispatcher, hub, b));
+        await feed.Listening.WaitAsync(Bound);
+
+        Write(a, tx => tx.PublishWebSocketEvents(Guid.NewGuid(), [new ResourceEvent(Guid.NewGuid(), "Clean"), new DeviceCommandEvent(Guid.NewGuid(), "Pending")]));
+
+        var deadline = DateTime.UtcNow + Bound;
+        while (hub.Published < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The events did not reach the hub within 10 s.");
+            await Task.Delay(20);
+        }
     }
 
     [Fact]
