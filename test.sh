@@ -8,6 +8,30 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
+# The PostgreSQL tests start a throw-away cluster of their own; they only need the server binaries installed.
+has_postgres() {
+  command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ] && return 0
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+if ! has_postgres; then
+  echo "test.sh: installing PostgreSQL for the storage tests (apt-get install postgresql)..."
+  if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+  elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  else
+    as_root=(false)
+  fi
+  if ! { "${as_root[@]}" apt-get update && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends postgresql; } || ! has_postgres; then
+    if [ "${CI:-}" = "true" ]; then
+      echo "test.sh: could not install PostgreSQL; the PostgreSQL storage tests cannot run." >&2
+      exit 1
+    fi
+    echo "test.sh: WARNING: could not install PostgreSQL; the PostgreSQL storage tests will fail." >&2
+  fi
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

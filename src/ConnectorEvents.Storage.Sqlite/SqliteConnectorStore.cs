@@ -59,22 +59,8 @@ public sealed class SqliteConnectorStore : IConnectorStore
             _checkpointer = new Thread(RunCheckpoints) { IsBackground = true, Name = "ConnectorEvents SQLite checkpointer" };
             _checkpointer.Start();
         }
-        Execute(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_utc INTEGER NOT NULL);");
-        foreach (var (version, sql) in SqliteMigrations.All)
-        {
-            using var tx = connection.BeginTransaction();
-            using (var check = Command(connection, tx, "SELECT COUNT(*) FROM schema_migrations WHERE version = $v", ("$v", version)))
-            {
-                if ((long)check.ExecuteScalar()! > 0)
-                {
-                    continue;
-                }
-            }
-            Execute(connection, tx, sql);
-            Execute(connection, tx, "INSERT INTO schema_migrations (version, applied_utc) VALUES ($v, $t)",
-                ("$v", version), ("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-            tx.Commit();
-        }
+        // No lock hook: each version's transaction takes SQLite's write lock, which serializes processes.
+        SchemaMigrator.Migrate(connection, SqliteMigrations.All);
     }
 
     public IWriteTransaction BeginWrite()

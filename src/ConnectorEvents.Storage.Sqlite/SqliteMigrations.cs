@@ -1,11 +1,13 @@
+using ConnectorEvents.Core.Storage;
+
 namespace ConnectorEvents.Storage.Sqlite;
 
 /// <summary>Schema versions, applied in order, each once, each in its own transaction.</summary>
 internal static class SqliteMigrations
 {
-    public static IReadOnlyList<(int Version, string Sql)> All { get; } =
+    public static IReadOnlyList<SchemaMigration> All { get; } =
     [
-        (1, """
+        new(1, """
             CREATE TABLE enterprises (
                 id TEXT PRIMARY KEY,
                 name TEXT NOT NULL,
@@ -86,10 +88,10 @@ internal static class SqliteMigrations
             );
             CREATE INDEX ix_attempts_message ON attempts(message_seq);
             """),
-        (2, """
+        new(2, """
             ALTER TABLE clients ADD COLUMN contract_version TEXT NOT NULL DEFAULT '2025-08';
             """),
-        (3, """
+        new(3, """
             ALTER TABLE clients ADD COLUMN general_webhook_disabled_utc INTEGER;
             ALTER TABLE clients ADD COLUMN general_webhook_disabled_reason TEXT;
             ALTER TABLE integrations ADD COLUMN general_events TEXT;
@@ -118,7 +120,7 @@ internal static class SqliteMigrations
             ) WITHOUT ROWID;
             CREATE INDEX ix_ingest_requests_created ON ingest_requests(created_utc);
             """),
-        (4, """
+        new(4, """
             -- Delivery partition leases (see DeliveryPartitions): one row per partition, 64 in all.
             CREATE TABLE partition_leases (
                 partition INTEGER PRIMARY KEY,

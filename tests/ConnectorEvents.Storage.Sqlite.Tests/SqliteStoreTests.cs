@@ -83,6 +83,26 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_file_of_a_newer_schema_is_refused()
+    {
+        using (var first = new SqliteConnectorStore(DatabasePath))
+        {
+            first.Migrate();
+        }
+        using (var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO schema_migrations (version, applied_utc) VALUES (999, 0)";
+            command.ExecuteNonQuery();
+        }
+
+        using var second = new SqliteConnectorStore(DatabasePath);
+        var error = Assert.Throws<InvalidOperationException>(second.Migrate);
+        Assert.Contains("999", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Two_instances_over_one_file_see_each_others_commits()
     {
         using var writerSide = new SqliteConnectorStore(DatabasePath);

@@ -1,0 +1,177 @@
+using System.Data;
+using ConnectorEvents.Core.Storage;
+using Npgsql;
+using static ConnectorEvents.Storage.Postgres.PostgresRows;
+
+namespace ConnectorEvents.Storage.Postgres;
+
+/// <summary>
+/// The shared provider: one PostgreSQL database that several server processes use at once. Writes use one dedicated
+/// connection that the group-commit writer's thread keeps; reads use pooled ones. Each write transaction announces
+/// what it changed to the other processes (<c>NOTIFY</c>, see <see cref="PostgresChangeFeed"/>).
+/// </summary>
+public sealed class PostgresConnectorStore : IConnectorStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _nodeId;
+    private NpgsqlConnection? _writeConnection;
+
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="nodeId">This process's node id: the sender of its change announcements.</param>
+    public PostgresConnectorStore(string connectionString, string nodeId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        if (nodeId.Contains('\n', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A node id is one line.", nameof(nodeId));
+        }
+        _nodeId = nodeId;
+        // Hot statements get prepared server-side once per connection instead of being planned on every batch.
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64, AutoPrepareMinUsages = 2 };
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+
+    public bool IsShared => true;
+
+    public string NodeId => _nodeId;
+
+    public void Migrate()
+    {
+        using var connection = _dataSource.OpenConnection();
+        SchemaMigrator.Migrate(connection, PostgresMigrations.All, TakeMigrationLock);
+    }
+
+    private static IDisposable TakeMigrationLock(System.Data.Common.DbConnection connection)
+    {
+        var npgsql = (NpgsqlConnection)connection;
+        Execute(npgsql, null, "SELECT pg_advisory_lock(@k)", ("k", PostgresMigrations.MigrationLockKey));
+        return new Unlock(npgsql);
+    }
+
+    private sealed class Unlock(NpgsqlConnection connection) : IDisposable
+    {
+        public void Dispose() => Execute(connection, null, "SELECT pg_advisory_unlock(@k)", ("k", PostgresMigrations.MigrationLockKey));
+    }
+
+    public IWriteTransaction BeginWrite()
+    {
+        // Called from the writer thread only. A connection that broke (server restart, network) is replaced.
+        if (_writeConnection is { State: not ConnectionState.Open })
+        {
+            _writeConnection.Dispose();
+            _writeConnection = null;
+        }
+        _writeConnection ??= _dataSource.OpenConnection();
+        return new PostgresWriteTransaction(_writeConnection, _nodeId);
+    }
+
+    public bool Ping()
+    {
+        try
+        {
+            using var connection = _dataSource.OpenConnection();
+            return Scalar(connection, null, "SELECT 1") is 1;
+        }
+        catch (NpgsqlException)
+        {
+            return false;
+        }
+    }
+
+    public EnterpriseRecord? FindEnterprise(Guid id) => Read(c => PostgresRows.FindEnterprise(c, null, id));
+
+    public IReadOnlyList<EnterpriseRecord> ListEnterprises(int limit, Guid? after) => Read(c => Many(c, null, Enterprise,
+        $"SELECT {EnterpriseColumns} FROM enterprises WHERE (@after::uuid IS NULL OR id > @after) ORDER BY id LIMIT @limit",
+        ("after", Db(after)), ("limit", limit)));
+
+    public IReadOnlyList<ServiceRecord> ListServices(Guid enterpriseId) => Read(c => Many(c, null, Service,
+        $"SELECT {ServiceColumns} FROM services WHERE enterprise_id = @e ORDER BY name COLLATE \"C\", id", ("e", enterpriseId)));
+
+    public ClientRecord? FindClient(Guid id) => Read(c => PostgresRows.FindClient(c, null, id));
+
+    public IReadOnlyList<ClientRecord> ListClients(int limit, Guid? after) => Read(c => Many(c, null, Client,
+        $"SELECT {ClientColumns} FROM clients WHERE (@after::uuid IS NULL OR id > @after) ORDER BY id LIMIT @limit",
+        ("after", Db(after)), ("limit", limit)));
+
+    public IReadOnlyList<SigningSecretRecord> ListSecrets(Guid clientId) => Read(c => Many(c, null,
+        r => new SigningSecretRecord(r.GetGuid(0), r.GetString(1), Time(r, 2), TimeOrNull(r, 3)),
+        "SELECT client_id, secret, created_utc, expires_utc FROM client_secrets WHERE client_id = @c ORDER BY created_utc DESC",
+        ("c", clientId)));
+
+    public IntegrationRecord? FindIntegration(Guid id) => Read(c => PostgresRows.FindIntegration(c, null, id));
+
+    public IReadOnlyList<IntegrationRecord> ListIntegrations(IntegrationQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Read(c => Many(c, null, Integration,
+            $"""
+            SELECT {IntegrationColumns} FROM integrations
+            WHERE (@e::uuid IS NULL OR enterprise_id = @e) AND (@c::uuid IS NULL OR client_id = @c) AND (@s::text IS NULL OR state = @s)
+              AND (@after::uuid IS NULL OR id > @after)
+            ORDER BY id LIMIT @limit
+            """,
+            ("e", Db(query.EnterpriseId)), ("c", Db(query.ClientId)), ("s", Db(query.State?.ToString())),
+            ("after", Db(query.After)), ("limit", query.Limit)));
+    }
+
+    public IReadOnlyList<MessageRecord> ListMessages(MessageQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Read(c => Many(c, null, Message,
+            $"""
+            SELECT {MessageColumns} FROM messages
+            WHERE (@c::uuid IS NULL OR client_id = @c) AND (@i::uuid IS NULL OR integration_id = @i) AND (@s::text IS NULL OR status = @s)
+              AND (@before::bigint IS NULL OR seq < @before)
+            ORDER BY seq DESC LIMIT @limit
+            """,
+            ("c", Db(query.ClientId)), ("i", Db(query.IntegrationId)), ("s", Db(query.Status?.ToString())),
+            ("before", query.BeforeSeq is { } b ? b : DBNull.Value), ("limit", query.Limit)));
+    }
+
+    public MessageRecord? FindMessage(string id) => Read(c => PostgresRows.FindMessage(c, null, id));
+
+    public IReadOnlyList<AttemptRecord> ListAttempts(long messageSeq) => Read(c => Many(c, null,
+        r => new AttemptRecord(r.GetInt64(0), r.GetInt32(1), Time(r, 2), r.GetDouble(3), r.GetString(4),
+            r.IsDBNull(5) ? null : r.GetInt32(5), Text(r, 6), Text(r, 7), Text(r, 8)),
+        """
+        SELECT message_seq, attempt_number, started_utc, duration_ms, url, status_code, error_kind, error, response_body
+        FROM attempts WHERE message_seq = @m ORDER BY id
+        """, ("m", messageSeq)));
+
+    public ClientRecord? FindClientByToken(string clientToken) => Read(c => One(c, null, Client,
+        $"SELECT {ClientColumns} FROM clients WHERE client_token = @t", ("t", clientToken)));
+
+    public IntegrationRecord? FindIntegrationByAccessToken(string accessToken) => Read(c => One(c, null, Integration,
+        $"SELECT {IntegrationColumns} FROM integrations WHERE access_token = @t", ("t", accessToken)));
+
+    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) => Read(c => Many(c, null, Pending,
+        $"""
+        SELECT {PendingColumns} FROM messages
+        WHERE integration_id = @i AND channel = @ch AND status = 'Pending' AND queue_seq > @after ORDER BY queue_seq LIMIT @limit
+        """, ("i", lane.IntegrationId), ("ch", lane.Channel.ToString()), ("after", afterQueueSeq), ("limit", limit)));
+
+    public IReadOnlyList<DeliveryLane> ListLanesWithPending() => Read(c => Many(c, null,
+        r => new DeliveryLane(r.GetGuid(0), Enum.Parse<WebhookChannel>(r.GetString(1))),
+        "SELECT DISTINCT integration_id, channel FROM messages WHERE status = 'Pending'"));
+
+    public IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents() => Read(c => Many(c, null, r => r.GetGuid(0),
+        """
+        SELECT i.id FROM integrations i
+        WHERE i.state = 'Enabled' AND EXISTS (SELECT 1 FROM general_events g WHERE g.enterprise_id = i.enterprise_id AND g.seq > i.general_cursor)
+        """));
+
+    public long MaxQueueSeq() => Read(c => (long)Scalar(c, null, "SELECT COALESCE(MAX(queue_seq), 0) FROM messages")!);
+
+    private T Read<T>(Func<NpgsqlConnection, T> query)
+    {
+        using var connection = _dataSource.OpenConnection();
+        return query(connection);
+    }
+
+    public void Dispose()
+    {
+        _writeConnection?.Dispose();
+        _writeConnection = null;
+        _dataSource.Dispose();
+    }
+}

@@ -1,0 +1,131 @@
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Storage;
+using Npgsql;
+
+namespace ConnectorEvents.Storage.Postgres;
+
+/// <summary>Column lists and row readers shared by the read side and the write transaction.</summary>
+internal static class PostgresRows
+{
+    public const string EnterpriseColumns = "id, name, created_utc";
+    public const string ServiceColumns = "id, enterprise_id, name, created_utc";
+    public const string ClientColumns =
+        "id, name, client_token, integration_webhook_url, general_webhook_url, integration_webhook_disabled_utc, " +
+        "integration_webhook_disabled_reason, created_utc, contract_version, general_webhook_disabled_utc, general_webhook_disabled_reason";
+    public const string IntegrationColumns =
+        "id, name, enterprise_id, service_id, client_id, access_token, state, enabled_before_cancel, requestor_name, " +
+        "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events";
+    public const string MessageColumns =
+        "seq, id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq, attempt_count, " +
+        "next_attempt_utc, created_utc, completed_utc";
+    public const string GeneralEventColumns = "seq, enterprise_id, discriminator, entity_id, entity, created_utc";
+    public const string PendingColumns = "seq, id, channel, integration_id, client_id, queue_seq, attempt_count, next_attempt_utc, body";
+
+    public static EnterpriseRecord Enterprise(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), Time(r, 2));
+
+    public static ServiceRecord Service(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetGuid(1), r.GetString(2), Time(r, 3));
+
+    public static ClientRecord Client(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetString(1), r.GetString(2), Text(r, 3), Text(r, 4), TimeOrNull(r, 5), Text(r, 6), Time(r, 7),
+        ContractVersion.Parse(r.GetString(8)), TimeOrNull(r, 9), Text(r, 10));
+
+    public static IntegrationRecord Integration(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetString(1), r.GetGuid(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetGuid(4), r.GetString(5),
+        Enum.Parse<IntegrationState>(r.GetString(6)), r.GetBoolean(7),
+        r.IsDBNull(8) ? null : new Requestor(r.GetString(8), r.GetString(9)),
+        Time(r, 10), Time(r, 11), TimeOrNull(r, 12),
+        EventSubscription.FromStorage(Text(r, 13)), EventSubscription.FromStorage(Text(r, 14)));
+
+    public static GeneralEventRecord GeneralEvent(NpgsqlDataReader r) => new(
+        r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetGuid(3), r.IsDBNull(4) ? null : r.GetFieldValue<byte[]>(4), Time(r, 5));
+
+    public static PendingMessage Pending(NpgsqlDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), r.GetGuid(3), r.GetGuid(4), r.GetInt64(5),
+        r.GetInt32(6), TimeOrNull(r, 7), r.GetFieldValue<byte[]>(8));
+
+    public static MessageRecord Message(NpgsqlDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), r.GetGuid(3), r.GetGuid(4), r.GetString(5),
+        r.GetFieldValue<byte[]>(6), Enum.Parse<MessageStatus>(r.GetString(7)), Text(r, 8), r.GetInt64(9), r.GetInt32(10),
+        TimeOrNull(r, 11), Time(r, 12), TimeOrNull(r, 13));
+
+    public static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    public static DateTimeOffset Time(NpgsqlDataReader r, int i) => r.GetFieldValue<DateTimeOffset>(i);
+
+    public static DateTimeOffset? TimeOrNull(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : Time(r, i);
+
+    public static object Db(Guid? value) => value is { } v ? v : DBNull.Value;
+
+    public static object Db(string? value) => value is null ? DBNull.Value : value;
+
+    /// <summary>UTC and cut to milliseconds: the precision the SQLite provider keeps, so both give back the same instants.</summary>
+    public static DateTimeOffset Db(DateTimeOffset value) => DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds());
+
+    public static object Db(DateTimeOffset? value) => value is { } v ? Db(v) : DBNull.Value;
+
+    public static object Db(int? value) => value is { } v ? v : DBNull.Value;
+
+    public static object Db(byte[]? value) => value is null ? DBNull.Value : value;
+
+    public static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+#pragma warning disable CA2100 // the SQL is this provider's own text; values always go in as parameters
+        var command = new NpgsqlCommand(sql, connection, tx);
+#pragma warning restore CA2100
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command;
+    }
+
+    public static T? One<T>(NpgsqlConnection connection, NpgsqlTransaction? tx, Func<NpgsqlDataReader, T> map, string sql,
+        params (string Name, object Value)[] parameters) where T : class
+    {
+        using var command = Command(connection, tx, sql, parameters);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? map(reader) : null;
+    }
+
+    public static List<T> Many<T>(NpgsqlConnection connection, NpgsqlTransaction? tx, Func<NpgsqlDataReader, T> map, string sql,
+        params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, tx, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var list = new List<T>();
+        while (reader.Read())
+        {
+            list.Add(map(reader));
+        }
+        return list;
+    }
+
+    public static int Execute(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, tx, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    public static object? Scalar(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, tx, sql, parameters);
+        return command.ExecuteScalar();
+    }
+
+    /// <param name="lockRow">In a write transaction: <c>FOR UPDATE</c>, so state changes of one row serialize across processes.</param>
+    public static ClientRecord? FindClient(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id, bool lockRow = false) =>
+        One(c, tx, Client, $"SELECT {ClientColumns} FROM clients WHERE id = @id{(lockRow ? " FOR UPDATE" : "")}", ("id", id));
+
+    public static IntegrationRecord? FindIntegration(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id, bool lockRow = false) =>
+        One(c, tx, Integration, $"SELECT {IntegrationColumns} FROM integrations WHERE id = @id{(lockRow ? " FOR UPDATE" : "")}", ("id", id));
+
+    public static EnterpriseRecord? FindEnterprise(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id) =>
+        One(c, tx, Enterprise, $"SELECT {EnterpriseColumns} FROM enterprises WHERE id = @id", ("id", id));
+
+    public static ServiceRecord? FindService(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id) =>
+        One(c, tx, Service, $"SELECT {ServiceColumns} FROM services WHERE id = @id", ("id", id));
+
+    public static MessageRecord? FindMessage(NpgsqlConnection c, NpgsqlTransaction? tx, string id) =>
+        One(c, tx, Message, $"SELECT {MessageColumns} FROM messages WHERE id = @id", ("id", id));
+}

@@ -1,0 +1,353 @@
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Storage;
+using Npgsql;
+using NpgsqlTypes;
+using static ConnectorEvents.Storage.Postgres.PostgresRows;
+
+namespace ConnectorEvents.Storage.Postgres;
+
+internal sealed class PostgresWriteTransaction : IWriteTransaction
+{
+    private const string SavepointName = "unit";
+
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _tx;
+    private readonly ChangeAnnouncements _announcements;
+
+    public PostgresWriteTransaction(NpgsqlConnection connection, string nodeId)
+    {
+        _connection = connection;
+        _announcements = new ChangeAnnouncements(nodeId);
+        _tx = connection.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
+    }
+
+    public EnterpriseRecord? FindEnterprise(Guid id) => PostgresRows.FindEnterprise(_connection, _tx, id);
+
+    public ServiceRecord? FindService(Guid id) => PostgresRows.FindService(_connection, _tx, id);
+
+    // FOR UPDATE: a state change reads, decides and writes; the row lock makes another process's change of the same
+    // client or integration wait for this commit and then read the result, instead of deciding on a stale row.
+    public ClientRecord? FindClient(Guid id) => PostgresRows.FindClient(_connection, _tx, id, lockRow: true);
+
+    public IntegrationRecord? FindIntegration(Guid id) => PostgresRows.FindIntegration(_connection, _tx, id, lockRow: true);
+
+    public MessageRecord? FindMessage(string id) => PostgresRows.FindMessage(_connection, _tx, id);
+
+    public void InsertEnterprise(EnterpriseRecord enterprise)
+    {
+        ArgumentNullException.ThrowIfNull(enterprise);
+        Execute(_connection, _tx, "INSERT INTO enterprises (id, name, created_utc) VALUES (@id, @name, @created)",
+            ("id", enterprise.Id), ("name", enterprise.Name), ("created", Db(enterprise.CreatedUtc)));
+    }
+
+    public void InsertService(ServiceRecord service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        Execute(_connection, _tx, "INSERT INTO services (id, enterprise_id, name, created_utc) VALUES (@id, @e, @name, @created)",
+            ("id", service.Id), ("e", service.EnterpriseId), ("name", service.Name), ("created", Db(service.CreatedUtc)));
+    }
+
+    public void InsertClient(ClientRecord client) => WriteClient(client,
+        $"INSERT INTO clients ({ClientColumns}) VALUES (@id, @name, @token, @iurl, @gurl, @disabled, @reason, @created, @version, @gdisabled, @greason)");
+
+    public void UpdateClient(ClientRecord client)
+    {
+        WriteClient(client, """
+            UPDATE clients SET name = @name, client_token = @token, integration_webhook_url = @iurl, general_webhook_url = @gurl,
+                integration_webhook_disabled_utc = @disabled, integration_webhook_disabled_reason = @reason, created_utc = @created,
+                contract_version = @version, general_webhook_disabled_utc = @gdisabled, general_webhook_disabled_reason = @greason
+            WHERE id = @id
+            """);
+        _announcements.Add($"c {client.Id}");
+    }
+
+    private void WriteClient(ClientRecord client, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        Execute(_connection, _tx, sql,
+            ("id", client.Id), ("name", client.Name), ("token", client.ClientToken), ("iurl", Db(client.IntegrationWebhookUrl)),
+            ("gurl", Db(client.GeneralWebhookUrl)), ("disabled", Db(client.IntegrationWebhookDisabledUtc)),
+            ("reason", Db(client.IntegrationWebhookDisabledReason)), ("created", Db(client.CreatedUtc)),
+            ("version", client.ContractVersion.Text), ("gdisabled", Db(client.GeneralWebhookDisabledUtc)),
+            ("greason", Db(client.GeneralWebhookDisabledReason)));
+    }
+
+    public void InsertSecret(SigningSecretRecord secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        Execute(_connection, _tx, "INSERT INTO client_secrets (client_id, secret, created_utc, expires_utc) VALUES (@c, @s, @created, @expires)",
+            ("c", secret.ClientId), ("s", secret.Secret), ("created", Db(secret.CreatedUtc)), ("expires", Db(secret.ExpiresUtc)));
+        _announcements.Add($"c {secret.ClientId}");
+    }
+
+    public void ExpireSecrets(Guid clientId, DateTimeOffset expiresUtc)
+    {
+        Execute(_connection, _tx, "UPDATE client_secrets SET expires_utc = @expires WHERE client_id = @c AND expires_utc IS NULL",
+            ("c", clientId), ("expires", Db(expiresUtc)));
+        _announcements.Add($"c {clientId}");
+    }
+
+    public void InsertIntegration(IntegrationRecord integration) => WriteIntegration(integration,
+        $"INSERT INTO integrations ({IntegrationColumns}) VALUES (@id, @name, @e, @s, @c, @token, @state, @ebc, @rn, @re, @created, @updated, @deleted, @ge, @we)");
+
+    public void UpdateIntegration(IntegrationRecord integration)
+    {
+        WriteIntegration(integration, """
+            UPDATE integrations SET name = @name, enterprise_id = @e, service_id = @s, client_id = @c, access_token = @token,
+                state = @state, enabled_before_cancel = @ebc, requestor_name = @rn, requestor_email = @re, created_utc = @created,
+                updated_utc = @updated, deleted_utc = @deleted, general_events = @ge, websocket_events = @we
+            WHERE id = @id
+            """);
+        _announcements.Add($"i {integration.Id}");
+    }
+
+    private void WriteIntegration(IntegrationRecord i, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(i);
+        Execute(_connection, _tx, sql,
+            ("id", i.Id), ("name", i.Name), ("e", i.EnterpriseId), ("s", Db(i.ServiceId)), ("c", i.ClientId),
+            ("token", i.AccessToken), ("state", i.State.ToString()), ("ebc", i.EnabledBeforeCancel),
+            ("rn", Db(i.Requestor?.Name)), ("re", Db(i.Requestor?.Email)), ("created", Db(i.CreatedUtc)),
+            ("updated", Db(i.UpdatedUtc)), ("deleted", Db(i.DeletedUtc)), ("ge", Db(i.GeneralEvents.ToStorage())),
+            ("we", Db(i.WebSocketEvents.ToStorage())));
+    }
+
+    public (long Seq, long QueueSeq) InsertMessage(MessageRecord message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        // The integration's row lock first: two processes inserting into one integration then take queue positions in
+        // the order they commit, so the dispatcher never sees a lower position appear behind one it already passed.
+        using var command = Command(_connection, _tx, """
+            SELECT 1 FROM integrations WHERE id = @integration FOR UPDATE;
+            INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
+                attempt_count, next_attempt_utc, created_utc, completed_utc)
+            VALUES (@id, @channel, @client, @integration, @type, @body, @status, @reason, nextval('message_queue_seq'), 0, NULL,
+                @created, @completed)
+            RETURNING seq, queue_seq
+            """,
+            ("id", message.Id), ("channel", message.Channel.ToString()), ("client", message.ClientId),
+            ("integration", message.IntegrationId), ("type", message.EventType), ("body", message.Body),
+            ("status", message.Status.ToString()), ("reason", Db(message.StatusReason)), ("created", Db(message.CreatedUtc)),
+            ("completed", Db(message.CompletedUtc)));
+        using var reader = command.ExecuteReader();
+        reader.NextResult();
+        reader.Read();
+        var result = (reader.GetInt64(0), reader.GetInt64(1));
+        if (message.Status == MessageStatus.Pending)
+        {
+            _announcements.Add(LaneItem(message.IntegrationId, message.Channel));
+        }
+        return result;
+    }
+
+    private static string LaneItem(Guid integrationId, WebhookChannel channel) =>
+        $"m {integrationId} {(channel == WebhookChannel.Integration ? 'I' : 'G')}";
+
+    public void RecordAttempt(AttemptRecord attempt)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        Execute(_connection, _tx, """
+            INSERT INTO attempts (message_seq, attempt_number, started_utc, duration_ms, url, status_code, error_kind, error, response_body)
+            VALUES (@m, (SELECT COUNT(*) + 1 FROM attempts WHERE message_seq = @m), @started, @duration, @url, @code, @kind, @error, @body)
+            """,
+            ("m", attempt.MessageSeq), ("started", Db(attempt.StartedUtc)), ("duration", attempt.DurationMs), ("url", attempt.Url),
+            ("code", Db(attempt.StatusCode)), ("kind", Db(attempt.ErrorKind)), ("error", Db(attempt.Error)),
+            ("body", Db(attempt.ResponseBody)));
+    }
+
+    public void UpdateProgress(MessageProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        Execute(_connection, _tx, """
+            UPDATE messages SET status = @status, status_reason = @reason, attempt_count = @attempts,
+                next_attempt_utc = @next, completed_utc = @completed
+            WHERE seq = @seq
+            """,
+            ("seq", progress.Seq), ("status", progress.Status.ToString()), ("reason", Db(progress.StatusReason)),
+            ("attempts", progress.AttemptCount), ("next", Db(progress.NextAttemptUtc)), ("completed", Db(progress.CompletedUtc)));
+    }
+
+    public long Requeue(long seq)
+    {
+        // The integration's row lock first, as in InsertMessage: queue positions of one integration in commit order.
+        using var command = Command(_connection, _tx, """
+            SELECT 1 FROM integrations WHERE id = (SELECT integration_id FROM messages WHERE seq = @seq) FOR UPDATE;
+            UPDATE messages SET status = 'Pending', status_reason = NULL, attempt_count = 0, next_attempt_utc = NULL,
+                completed_utc = NULL, queue_seq = nextval('message_queue_seq')
+            WHERE seq = @seq RETURNING queue_seq, integration_id, channel
+            """, ("seq", seq));
+        using var reader = command.ExecuteReader();
+        reader.NextResult();
+        if (!reader.Read())
+        {
+            throw new InvalidOperationException($"No message with seq {seq}.");
+        }
+        var queueSeq = reader.GetInt64(0);
+        _announcements.Add(LaneItem(reader.GetGuid(1), Enum.Parse<WebhookChannel>(reader.GetString(2))));
+        return queueSeq;
+    }
+
+    public void AppendGeneralEvents(IReadOnlyList<GeneralEventRecord> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return;
+        }
+        var enterprises = events.Select(e => e.EnterpriseId).Distinct().Order().ToArray();
+        // The enterprises' row locks first (in one order, so two writers cannot deadlock): appends to one enterprise then
+        // take log positions in commit order, and a reader that has seen position N never later finds one below N.
+        Execute(_connection, _tx, "SELECT 1 FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR UPDATE", ("ids", enterprises));
+        using (var insert = Command(_connection, _tx, """
+            INSERT INTO general_events (enterprise_id, discriminator, entity_id, entity, created_utc)
+            SELECT e, d, id, entity, created FROM unnest(@e, @d, @id, @entity, @created) WITH ORDINALITY AS t(e, d, id, entity, created, n)
+            ORDER BY n
+            """))
+        {
+            insert.Parameters.Add(new NpgsqlParameter<Guid[]>("e", [.. events.Select(e => e.EnterpriseId)]));
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("d", [.. events.Select(e => e.Discriminator)]));
+            insert.Parameters.Add(new NpgsqlParameter<Guid[]>("id", [.. events.Select(e => e.EntityId)]));
+            insert.Parameters.Add(new NpgsqlParameter("entity", NpgsqlDbType.Array | NpgsqlDbType.Bytea)
+            {
+                Value = events.Select(e => e.Entity).ToArray(),
+            });
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", [.. events.Select(e => Db(e.CreatedUtc))]));
+            insert.ExecuteNonQuery();
+        }
+        foreach (var integrationId in Many(_connection, _tx, r => r.GetGuid(0),
+            "SELECT id FROM integrations WHERE enterprise_id = ANY(@ids) AND state = 'Enabled' ORDER BY id", ("ids", enterprises)))
+        {
+            _announcements.Add($"g {integrationId}");
+        }
+    }
+
+    public IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit) => Many(_connection, _tx, GeneralEvent,
+        $"SELECT {GeneralEventColumns} FROM general_events WHERE enterprise_id = @e AND seq > @after ORDER BY seq LIMIT @limit",
+        ("e", enterpriseId), ("after", afterSeq), ("limit", limit));
+
+    // The sequence itself: it remembers the highest position ever handed out, also after the log was trimmed empty.
+    public long LastGeneralEventSeq() =>
+        (long)Scalar(_connection, _tx, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM general_event_seq")!;
+
+    public long GeneralCursor(Guid integrationId) =>
+        Scalar(_connection, _tx, "SELECT general_cursor FROM integrations WHERE id = @id", ("id", integrationId)) is long cursor ? cursor : 0;
+
+    public void SetGeneralCursor(Guid integrationId, long seq) =>
+        Execute(_connection, _tx, "UPDATE integrations SET general_cursor = @seq WHERE id = @id", ("id", integrationId), ("seq", seq));
+
+    // What no Enabled integration still needs: below the lowest cursor, or everything when none is Enabled
+    // (enabling one moves its cursor to the end of the log).
+    public int TrimGeneralEvents(Guid enterpriseId) => Execute(_connection, _tx, """
+        DELETE FROM general_events WHERE enterprise_id = @e AND seq <= COALESCE(
+            (SELECT MIN(general_cursor) FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'),
+            9223372036854775807)
+        """, ("e", enterpriseId));
+
+    public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId) => Many(_connection, _tx, r => r.GetGuid(0),
+        "SELECT id FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'", ("e", enterpriseId));
+
+    public IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey) => One(_connection, _tx,
+        r => new IngestRecord(r.GetGuid(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetFieldValue<byte[]>(3), Time(r, 4)),
+        """
+        SELECT enterprise_id, idempotency_key, request_hash, response, created_utc FROM ingest_requests
+        WHERE enterprise_id = @e AND idempotency_key = @k
+        """, ("e", enterpriseId), ("k", idempotencyKey));
+
+    public void InsertIngest(IngestRecord ingest)
+    {
+        ArgumentNullException.ThrowIfNull(ingest);
+        Execute(_connection, _tx, """
+            INSERT INTO ingest_requests (enterprise_id, idempotency_key, request_hash, response, created_utc)
+            VALUES (@e, @k, @h, @r, @created)
+            """, ("e", ingest.EnterpriseId), ("k", ingest.IdempotencyKey), ("h", ingest.RequestHash), ("r", ingest.Response),
+            ("created", Db(ingest.CreatedUtc)));
+    }
+
+    public void DeleteIngest(Guid enterpriseId, string idempotencyKey) =>
+        Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE enterprise_id = @e AND idempotency_key = @k",
+            ("e", enterpriseId), ("k", idempotencyKey));
+
+    public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
+        Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE created_utc < @cutoff", ("cutoff", Db(cutoff)));
+
+    public void PublishWebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        _announcements.AddWebSocketEvents(enterpriseId, events);
+    }
+
+    public int Heartbeat(string nodeId, DateTimeOffset now, DateTimeOffset liveSince)
+    {
+        Execute(_connection, _tx, "INSERT INTO nodes (node_id, seen_utc) VALUES (@n, @now) ON CONFLICT (node_id) DO UPDATE SET seen_utc = EXCLUDED.seen_utc",
+            ("n", nodeId), ("now", Db(now)));
+        return (int)(long)Scalar(_connection, _tx, "SELECT COUNT(*) FROM nodes WHERE seen_utc >= @since", ("since", Db(liveSince)))!;
+    }
+
+    public IReadOnlyList<int> RenewPartitions(string nodeId, DateTimeOffset until) =>
+        Partitions("UPDATE partition_leases SET lease_until = @until WHERE node_id = @n RETURNING partition",
+            ("n", nodeId), ("until", Db(until)));
+
+    // SKIP LOCKED: processes claiming at once each take different free partitions instead of queueing on the same rows.
+    public IReadOnlyList<int> ClaimPartitions(string nodeId, int max, DateTimeOffset now, DateTimeOffset until) =>
+        Partitions("""
+            UPDATE partition_leases SET node_id = @n, lease_until = @until
+            WHERE partition IN (
+                SELECT partition FROM partition_leases WHERE node_id IS NULL OR lease_until < @now
+                ORDER BY partition LIMIT @max FOR UPDATE SKIP LOCKED)
+            RETURNING partition
+            """, ("n", nodeId), ("until", Db(until)), ("now", Db(now)), ("max", max));
+
+    public void ReleasePartitions(string nodeId, IReadOnlyList<int> partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        Execute(_connection, _tx, "UPDATE partition_leases SET node_id = NULL, lease_until = NULL WHERE partition = ANY(@p) AND node_id = @n",
+            ("p", partitions.ToArray()), ("n", nodeId));
+    }
+
+    public void ResetPartitions() => Execute(_connection, _tx, "UPDATE partition_leases SET node_id = NULL, lease_until = NULL");
+
+    private List<int> Partitions(string sql, params (string, object)[] parameters)
+    {
+        var partitions = Many(_connection, _tx, r => r.GetInt32(0), sql, parameters);
+        partitions.Sort();
+        return partitions;
+    }
+
+    public void Savepoint()
+    {
+        _tx.Save(SavepointName);
+        _announcements.Mark();
+    }
+
+    public void RollbackToSavepoint()
+    {
+        _tx.Rollback(SavepointName);
+        _announcements.RollBackToMark();
+    }
+
+    public void ReleaseSavepoint()
+    {
+        _tx.Release(SavepointName);
+        _announcements.ReleaseMark();
+    }
+
+    public void Commit()
+    {
+        // NOTIFY inside the transaction: PostgreSQL delivers it only if the commit succeeds, and together with it.
+        var payloads = _announcements.Payloads();
+        if (payloads.Count > 0)
+        {
+            using var batch = new NpgsqlBatch(_connection, _tx);
+            foreach (var payload in payloads)
+            {
+                var notify = new NpgsqlBatchCommand($"SELECT pg_notify('{ChangeAnnouncements.Channel}', $1)");
+                notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
+                batch.BatchCommands.Add(notify);
+            }
+            batch.ExecuteNonQuery();
+        }
+        _tx.Commit();
+    }
+
+    public void Dispose() => _tx.Dispose();
+}
