@@ -33,6 +33,24 @@ public sealed class PostgresConnectorStore : IConnectorStore
 
     public bool IsShared => true;
 
+    /// <summary>Why <paramref name="connectionString"/> cannot be used, or null; never repeats any part of it (it may hold a password).</summary>
+    public static string? CheckConnectionString(string? connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return "Storage:Provider is Postgres but ConnectionStrings:Postgres is not set.";
+        }
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            return string.IsNullOrWhiteSpace(builder.Host) ? "ConnectionStrings:Postgres names no Host." : null;
+        }
+        catch (ArgumentException)
+        {
+            return "ConnectionStrings:Postgres is not a PostgreSQL connection string (Key=Value pairs separated by ';', e.g. Host=…;Database=…;Username=…).";
+        }
+    }
+
     public string NodeId => _nodeId;
 
     public void Migrate()
@@ -161,6 +179,19 @@ public sealed class PostgresConnectorStore : IConnectorStore
         """));
 
     public long MaxQueueSeq() => Read(c => (long)Scalar(c, null, "SELECT COALESCE(MAX(queue_seq), 0) FROM messages")!);
+
+    public IReadOnlyList<PartitionLeaseRecord> ListPartitionLeases() => Read(c => Many(c, null,
+        r => new PartitionLeaseRecord(r.GetInt32(0), Text(r, 1), TimeOrNull(r, 2)),
+        "SELECT partition, node_id, lease_until FROM partition_leases ORDER BY partition"));
+
+    public IReadOnlyList<NodeRecord> ListNodes() => Read(c => Many(c, null,
+        r => new NodeRecord(r.GetString(0), Time(r, 1)),
+        "SELECT node_id, seen_utc FROM nodes ORDER BY node_id"));
+
+    // Only failures after which the server rolled the transaction back for sure: a lost connection may have lost the
+    // answer to a commit that happened, and running that work again would apply it twice.
+    public bool IsTransient(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
 
     private T Read<T>(Func<NpgsqlConnection, T> query)
     {

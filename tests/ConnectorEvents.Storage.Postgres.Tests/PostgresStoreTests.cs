@@ -264,8 +264,10 @@ public sealed class PostgresStoreTests : IDisposable
         using var http = new HttpClient();
         var delivery = new DeliveryOptions();
         using var writer = new GroupCommitWriter(b, NullLogger<GroupCommitWriter>.Instance);
+        await using var leases = new PartitionLeases(b, writer, Options.Create(new ClusterOptions { NodeId = "node-b" }), Options.Create(delivery),
+            TimeProvider.System, NullLogger<PartitionLeases>.Instance);
         await using var dispatcher = new DeliveryDispatcher(b, writer, new WebhookSender(http, delivery, TimeProvider.System),
-            new RetryPolicy(delivery, new Random(1)), Options.Create(delivery), TimeProvider.System, NullLogger<DeliveryDispatcher>.Instance);
+            new RetryPolicy(delivery, new Random(1)), leases, Options.Create(delivery), TimeProvider.System, NullLogger<DeliveryDispatcher>.Instance);
         var hub = new WebSocketHub(Options.Create(new RealtimeOptions()), TimeProvider.System, NullLogger<WebSocketHub>.Instance);
         await using var feed = new PostgresChangeFeed(_connectionString, "node-b", NullLogger<PostgresChangeFeed>.Instance);
         feed.Start(new ClusterSignals(dispatcher, hub, b));

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using ConnectorEvents.Core.Delivery;
 using Microsoft.Extensions.Options;
 
@@ -8,8 +9,12 @@ public sealed class ClusterOptions
 {
     public const string Section = "Cluster";
 
-    /// <summary>This process's name in the lease table; by default the host name, the process id and a random suffix.</summary>
+    /// <summary>This process's name in the lease table; by default <see cref="NewNodeId"/>.</summary>
     public string? NodeId { get; set; }
+
+    /// <summary>The host name, the process id and a random suffix: unique even for a restart that reuses a process id.</summary>
+    public static string NewNodeId() =>
+        $"{Environment.MachineName}-{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 
     /// <summary>
     /// How long a partition lease lasts without renewal. When a process dies, the others take its partitions over after

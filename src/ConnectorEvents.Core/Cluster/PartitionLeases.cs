@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -46,7 +45,7 @@ public sealed partial class PartitionLeases : IAsyncDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
-        NodeId = _options.NodeId ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        NodeId = _options.NodeId ?? ClusterOptions.NewNodeId();
     }
 
     public string NodeId { get; }

@@ -9,6 +9,7 @@ using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Api;
+using ConnectorEvents.Storage.Postgres;
 using ConnectorEvents.Storage.Sqlite;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -91,9 +92,14 @@ public static class ServerHost
         });
 
         services.TryAddSingleton(TimeProvider.System);
+        services.PostConfigure<ClusterOptions>(o => o.NodeId ??= ClusterOptions.NewNodeId());
         services.AddSingleton<IConnectorStore>(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            if (storage.Provider == StorageProvider.Postgres)
+            {
+                return new PostgresConnectorStore(storage.PostgresConnectionString!, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId!);
+            }
             Directory.CreateDirectory(Path.GetFullPath(storage.DataDirectory));
             return new SqliteConnectorStore(storage.DatabasePath);
         });
@@ -115,6 +121,13 @@ public static class ServerHost
         services.AddSingleton<IntegrationService>();
         services.AddSingleton<MessageService>();
         services.AddHostedService<DeliveryHostedService>();
+        if (configuration.GetValue<StorageProvider?>($"{StorageOptions.Section}:Provider") == StorageProvider.Postgres)
+        {
+            // After delivery has started (hosted services start in order and stop in reverse).
+            services.AddSingleton(sp => new PostgresChangeFeed(sp.GetRequiredService<IOptions<StorageOptions>>().Value.PostgresConnectionString!,
+                sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId!, sp.GetRequiredService<ILogger<PostgresChangeFeed>>()));
+            services.AddHostedService<ChangeFeedHostedService>();
+        }
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();

@@ -1,3 +1,4 @@
+using ConnectorEvents.Storage.Postgres;
 using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Server.Hosting;
@@ -48,8 +49,8 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         }
         if (options.Provider == StorageProvider.Postgres)
         {
-            return string.IsNullOrWhiteSpace(options.PostgresConnectionString)
-                ? ValidateOptionsResult.Fail("Storage:Provider is Postgres but ConnectionStrings:Postgres is not set.")
+            return PostgresConnectorStore.CheckConnectionString(options.PostgresConnectionString) is { } problem
+                ? ValidateOptionsResult.Fail(problem)
                 : ValidateOptionsResult.Success;
         }
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
