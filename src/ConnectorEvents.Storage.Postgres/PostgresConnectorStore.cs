@@ -188,10 +188,14 @@ public sealed class PostgresConnectorStore : IConnectorStore
         r => new NodeRecord(r.GetString(0), Time(r, 1)),
         "SELECT node_id, seen_utc FROM nodes ORDER BY node_id"));
 
-    // Only failures after which the server rolled the transaction back for sure: a lost connection may have lost the
-    // answer to a commit that happened, and running that work again would apply it twice.
+    // Only failures that undid the work for sure: a row another process holds (NOWAIT), a deadlock, a serialization
+    // failure. Not a lost connection: it may have lost the answer to a commit that happened, and running that work
+    // again would apply it twice.
     public bool IsTransient(Exception exception) =>
-        exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+        exception is PostgresException
+        {
+            SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
+        };
 
     private T Read<T>(Func<NpgsqlConnection, T> query)
     {

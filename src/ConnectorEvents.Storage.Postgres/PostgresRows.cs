@@ -113,12 +113,12 @@ internal static class PostgresRows
         return command.ExecuteScalar();
     }
 
-    /// <param name="lockRow">In a write transaction: <c>FOR UPDATE</c>, so state changes of one row serialize across processes.</param>
+    /// <param name="lockRow">In a write transaction: <c>FOR UPDATE NOWAIT</c>, so state changes of one row serialize across processes.</param>
     public static ClientRecord? FindClient(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id, bool lockRow = false) =>
-        One(c, tx, Client, $"SELECT {ClientColumns} FROM clients WHERE id = @id{(lockRow ? " FOR UPDATE" : "")}", ("id", id));
+        One(c, tx, Client, $"SELECT {ClientColumns} FROM clients WHERE id = @id{(lockRow ? " FOR UPDATE NOWAIT" : "")}", ("id", id));
 
     public static IntegrationRecord? FindIntegration(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id, bool lockRow = false) =>
-        One(c, tx, Integration, $"SELECT {IntegrationColumns} FROM integrations WHERE id = @id{(lockRow ? " FOR UPDATE" : "")}", ("id", id));
+        One(c, tx, Integration, $"SELECT {IntegrationColumns} FROM integrations WHERE id = @id{(lockRow ? " FOR UPDATE NOWAIT" : "")}", ("id", id));
 
     public static EnterpriseRecord? FindEnterprise(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id) =>
         One(c, tx, Enterprise, $"SELECT {EnterpriseColumns} FROM enterprises WHERE id = @id", ("id", id));

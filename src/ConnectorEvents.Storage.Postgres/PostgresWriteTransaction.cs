@@ -25,8 +25,9 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
 
     public ServiceRecord? FindService(Guid id) => PostgresRows.FindService(_connection, _tx, id);
 
-    // FOR UPDATE: a state change reads, decides and writes; the row lock makes another process's change of the same
-    // client or integration wait for this commit and then read the result, instead of deciding on a stale row.
+    // FOR UPDATE: a state change reads, decides and writes; the row lock keeps another process from deciding on a stale
+    // row. NOWAIT everywhere: a group transaction already holds rows of earlier units, so waiting here could deadlock
+    // with another process's group; instead the unit fails at once (55P03) and the writer runs it in a later transaction.
     public ClientRecord? FindClient(Guid id) => PostgresRows.FindClient(_connection, _tx, id, lockRow: true);
 
     public IntegrationRecord? FindIntegration(Guid id) => PostgresRows.FindIntegration(_connection, _tx, id, lockRow: true);
@@ -118,7 +119,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         // The integration's row lock first: two processes inserting into one integration then take queue positions in
         // the order they commit, so the dispatcher never sees a lower position appear behind one it already passed.
         using var command = Command(_connection, _tx, """
-            SELECT 1 FROM integrations WHERE id = @integration FOR UPDATE;
+            SELECT 1 FROM integrations WHERE id = @integration FOR UPDATE NOWAIT;
             INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
                 attempt_count, next_attempt_utc, created_utc, completed_utc)
             VALUES (@id, @channel, @client, @integration, @type, @body, @status, @reason, nextval('message_queue_seq'), 0, NULL,
@@ -171,7 +172,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     {
         // The integration's row lock first, as in InsertMessage: queue positions of one integration in commit order.
         using var command = Command(_connection, _tx, """
-            SELECT 1 FROM integrations WHERE id = (SELECT integration_id FROM messages WHERE seq = @seq) FOR UPDATE;
+            SELECT 1 FROM integrations WHERE id = (SELECT integration_id FROM messages WHERE seq = @seq) FOR UPDATE NOWAIT;
             UPDATE messages SET status = 'Pending', status_reason = NULL, attempt_count = 0, next_attempt_utc = NULL,
                 completed_utc = NULL, queue_seq = nextval('message_queue_seq')
             WHERE seq = @seq RETURNING queue_seq, integration_id, channel
@@ -197,7 +198,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         var enterprises = events.Select(e => e.EnterpriseId).Distinct().Order().ToArray();
         // The enterprises' row locks first (in one order, so two writers cannot deadlock): appends to one enterprise then
         // take log positions in commit order, and a reader that has seen position N never later finds one below N.
-        Execute(_connection, _tx, "SELECT 1 FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR UPDATE", ("ids", enterprises));
+        Execute(_connection, _tx, "SELECT 1 FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR UPDATE NOWAIT", ("ids", enterprises));
         using (var insert = Command(_connection, _tx, """
             INSERT INTO general_events (enterprise_id, discriminator, entity_id, entity, created_utc)
             SELECT e, d, id, entity, created FROM unnest(@e, @d, @id, @entity, @created) WITH ORDINALITY AS t(e, d, id, entity, created, n)
@@ -226,8 +227,13 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         ("e", enterpriseId), ("after", afterSeq), ("limit", limit));
 
     // The sequence itself: it remembers the highest position ever handed out, also after the log was trimmed empty.
-    public long LastGeneralEventSeq() =>
-        (long)Scalar(_connection, _tx, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM general_event_seq")!;
+    // An append holds the enterprise row FOR UPDATE until it commits; waiting for a share lock on it first means that
+    // no position of this enterprise handed out before this read is still uncommitted.
+    public long LastGeneralEventSeq(Guid enterpriseId)
+    {
+        Execute(_connection, _tx, "SELECT 1 FROM enterprises WHERE id = @e FOR SHARE NOWAIT", ("e", enterpriseId));
+        return (long)Scalar(_connection, _tx, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM general_event_seq")!;
+    }
 
     public long GeneralCursor(Guid integrationId) =>
         Scalar(_connection, _tx, "SELECT general_cursor FROM integrations WHERE id = @id", ("id", integrationId)) is long cursor ? cursor : 0;

@@ -218,7 +218,8 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         return events;
     }
 
-    public long LastGeneralEventSeq() => (long)_statements.LastGeneralEventSeq.ExecuteScalar()!;
+    // One process, one writer: no append can be under way beside this transaction.
+    public long LastGeneralEventSeq(Guid enterpriseId) => (long)_statements.LastGeneralEventSeq.ExecuteScalar()!;
 
     public long GeneralCursor(Guid integrationId)
     {

@@ -16,7 +16,7 @@ public abstract partial class StoreComplianceTests
     private static List<GeneralEventRecord> Append(IConnectorStore store, params GeneralEventRecord[] events) =>
         Write(store, tx =>
         {
-            var before = tx.LastGeneralEventSeq();
+            var before = tx.LastGeneralEventSeq(Guid.Empty);
             tx.AppendGeneralEvents(events);
             var stored = new List<GeneralEventRecord>();
             foreach (var enterpriseId in events.Select(e => e.EnterpriseId).Distinct())
@@ -108,7 +108,7 @@ public abstract partial class StoreComplianceTests
         var store = NewStore();
         var seeded = Seed(store);
         var enterpriseId = seeded.Enterprise.Id;
-        Assert.Equal(0, Read(store, tx => tx.LastGeneralEventSeq()));
+        Assert.Equal(0, Read(store, tx => tx.LastGeneralEventSeq(Guid.Empty)));
 
         GeneralEventRecord[] first =
         [
@@ -119,7 +119,7 @@ public abstract partial class StoreComplianceTests
         var last = Write(store, tx =>
         {
             tx.AppendGeneralEvents(first);
-            return tx.LastGeneralEventSeq(); // inside the transaction it already counts its own appends
+            return tx.LastGeneralEventSeq(Guid.Empty); // inside the transaction it already counts its own appends
         });
         var stored = LoadEvents(store, enterpriseId);
         Assert.Equal(first.Select(e => e.EntityId), stored.Select(e => e.EntityId)); // list order
@@ -127,16 +127,16 @@ public abstract partial class StoreComplianceTests
         Assert.True(stored[1].Seq > stored[0].Seq && stored[2].Seq > stored[1].Seq,
             $"seqs {stored[0].Seq}, {stored[1].Seq}, {stored[2].Seq}");
         Assert.Equal(stored[2].Seq, last);
-        Assert.Equal(last, Read(store, tx => tx.LastGeneralEventSeq()));
+        Assert.Equal(last, Read(store, tx => tx.LastGeneralEventSeq(Guid.Empty)));
 
         var second = Append(store,
             NewEvent(enterpriseId, GeneralDiscriminators.PaymentUpdated),
             NewEvent(enterpriseId, GeneralDiscriminators.MessageAdded));
         Assert.True(second[0].Seq > last && second[1].Seq > second[0].Seq);
-        Assert.Equal(second[1].Seq, Read(store, tx => tx.LastGeneralEventSeq()));
+        Assert.Equal(second[1].Seq, Read(store, tx => tx.LastGeneralEventSeq(Guid.Empty)));
 
         Write(store, tx => tx.AppendGeneralEvents([]));
-        Assert.Equal(second[1].Seq, Read(store, tx => tx.LastGeneralEventSeq()));
+        Assert.Equal(second[1].Seq, Read(store, tx => tx.LastGeneralEventSeq(Guid.Empty)));
     }
 
     [Fact]
@@ -238,11 +238,11 @@ public abstract partial class StoreComplianceTests
         });
         Assert.Equal(3, trimmed);
         Assert.Empty(LoadEvents(store, enterpriseId));
-        Assert.Equal(last, Read(store, tx => tx.LastGeneralEventSeq()));
+        Assert.Equal(last, Read(store, tx => tx.LastGeneralEventSeq(Guid.Empty)));
 
         var next = Assert.Single(Append(store, NewEvent(enterpriseId, GeneralDiscriminators.ResourceUpdated)));
         Assert.True(next.Seq > last, $"seq {next.Seq} after the trimmed {last}");
-        Assert.Equal(next.Seq, Read(store, tx => tx.LastGeneralEventSeq()));
+        Assert.Equal(next.Seq, Read(store, tx => tx.LastGeneralEventSeq(Guid.Empty)));
 
         Assert.Equal(1, Write(store, tx =>
         {
@@ -253,7 +253,7 @@ public abstract partial class StoreComplianceTests
 
         var reopened = Own(ReopenStore());
         reopened.Migrate();
-        Assert.Equal(next.Seq, Read(reopened, tx => tx.LastGeneralEventSeq()));
+        Assert.Equal(next.Seq, Read(reopened, tx => tx.LastGeneralEventSeq(Guid.Empty)));
         var afterReopen = Assert.Single(Append(reopened, NewEvent(enterpriseId, GeneralDiscriminators.ResourceUpdated)));
         Assert.True(afterReopen.Seq > next.Seq, $"seq {afterReopen.Seq} after the trimmed {next.Seq}");
     }
@@ -648,7 +648,7 @@ public abstract partial class StoreComplianceTests
         reopened.Migrate();
 
         AssertEvents(events, LoadEvents(reopened, enterprise.Id));
-        Assert.Equal(events[1].Seq, Read(reopened, tx => tx.LastGeneralEventSeq()));
+        Assert.Equal(events[1].Seq, Read(reopened, tx => tx.LastGeneralEventSeq(Guid.Empty)));
         Assert.Equal(events[0].Seq, Read(reopened, tx => tx.GeneralCursor(integration.Id)));
         Assert.Equal([integration.Id], Read(reopened, tx => tx.ListEnabledIntegrationIds(enterprise.Id)));
         Assert.Equal([integration.Id], reopened.ListIntegrationsWithUnformedEvents());

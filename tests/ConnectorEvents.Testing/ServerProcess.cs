@@ -11,6 +11,7 @@ namespace ConnectorEvents.Testing;
 public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly Queue<string> _recent = new();
 
     private ServerProcess(Process process, Uri baseUri)
     {
@@ -21,6 +22,34 @@ public sealed class ServerProcess : IAsyncDisposable
     public Uri BaseUri { get; }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The last 200 lines the process wrote (its log), for a failing test to show.</summary>
+    public string RecentOutput
+    {
+        get
+        {
+            lock (_recent)
+            {
+                return string.Join('\n', _recent);
+            }
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_recent)
+        {
+            _recent.Enqueue(line);
+            if (_recent.Count > 200)
+            {
+                _recent.Dequeue();
+            }
+        }
+    }
 
     public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, IDictionary<string, string>? settings = null)
     {
@@ -43,11 +72,11 @@ public sealed class ServerProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
         var process = Process.Start(start) ?? throw new InvalidOperationException("The server process did not start.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        process.OutputDataReceived += (_, e) => server.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
         await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         return server;
     }

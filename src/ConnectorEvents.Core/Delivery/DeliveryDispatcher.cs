@@ -202,6 +202,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             case AttemptDone done:
                 Finish(done);
                 break;
+            case OutcomeCommitted committedOutcome:
+                committedOutcome.Lane.OutcomesUncommitted--;
+                Pump(committedOutcome.Lane); // an idle lane may go now
+                break;
             case Refilled refilled:
                 AfterRefill(refilled);
                 break;
@@ -280,6 +284,14 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             lane.MissedWhileRefilling = true;
             return;
         }
+        if (_store.IsShared)
+        {
+            // Another process may have committed an earlier message of this lane whose signal is still on its way;
+            // storage, read in queue order, is the only source that cannot put this one first.
+            lane.Overflow = true;
+            Pump(lane);
+            return;
+        }
         if (lane.Overflow || lane.Count >= _options.InMemoryWindowPerIntegration)
         {
             lane.Overflow = true; // storage has it; a refill brings it in order
@@ -320,8 +332,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             {
                 StartForming(lane);
             }
-            else if (!lane.Refilling)
+            else if (!lane.Refilling && lane.OutcomesUncommitted == 0)
             {
+                // Not before its outcomes are committed: until then storage still calls them Pending, and a lane made
+                // afresh (say, for a message another process committed) would page them in and send them again.
                 _lanes.Remove(lane.Key);
             }
             return;
@@ -430,11 +444,12 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         }
         var attempt = new AttemptRecord(message.Seq, attempts, result.StartedUtc, result.DurationMs, result.Url,
             result.StatusCode, result.ErrorKind, result.Error, result.ResponseBody);
+        lane.OutcomesUncommitted++;
         _writer.Post(tx =>
         {
             tx.RecordAttempt(attempt);
             tx.UpdateProgress(progress);
-        });
+        }, () => _inbox.Writer.TryWrite(new OutcomeCommitted(lane)));
         Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]); // after the outcome is queued
         lane.Busy = false;
         Pump(lane);
@@ -720,6 +735,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         /// <summary>Its partition went to another process: signals still under way for it change nothing.</summary>
         public bool Abandoned { get; set; }
         public long LastQueueSeq { get; set; }
+        /// <summary>Outcomes posted to the writer and not yet committed.</summary>
+        public int OutcomesUncommitted { get; set; }
         public int Count => Queue.Count + (Head is null ? 0 : 1);
     }
 
@@ -733,6 +750,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private sealed record ClientUpdated(Guid ClientId) : Signal;
     private sealed record EventsLogged(IReadOnlyList<Guid> IntegrationIds) : Signal;
     private sealed record Formed(Lane Lane, FormedMessage? Result, Exception? Error) : Signal;
+    private sealed record OutcomeCommitted(Lane Lane) : Signal;
     private sealed record CommittedElsewhere(IReadOnlyList<DeliveryLane> Lanes) : Signal;
     private sealed record RescanAll : Signal
     {

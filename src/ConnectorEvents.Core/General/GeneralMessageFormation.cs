@@ -41,7 +41,7 @@ public static class GeneralMessageFormation
         if (client.GeneralWebhookUrl is null)
         {
             // A client without a General-Webhook URL has not asked for General events: like an unsubscribed one.
-            tx.SetGeneralCursor(integrationId, tx.LastGeneralEventSeq());
+            tx.SetGeneralCursor(integrationId, tx.LastGeneralEventSeq(integration.EnterpriseId));
             tx.TrimGeneralEvents(integration.EnterpriseId);
             return new FormedMessage(client.Id, null, MoreWaiting: false, Parked: false);
         }

@@ -42,7 +42,7 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                 command.Requestor, now, now, null, EventSubscription.All, EventSubscription.All);
             tx.InsertIntegration(integration);
             // General events reach an integration from the moment it exists (and is Enabled), not before.
-            tx.SetGeneralCursor(id, tx.LastGeneralEventSeq());
+            tx.SetGeneralCursor(id, tx.LastGeneralEventSeq(enterprise.Id));
             var data = new IntegrationCreatedData(
                 new EnterpriseRef(enterprise.Id, enterprise.Name),
                 service is null ? null : new ServiceRef(service.Id, service.Name),
@@ -87,7 +87,7 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
             if (updated.State == IntegrationState.Enabled && current.State != IntegrationState.Enabled)
             {
                 // What happened while it was not Enabled is not sent.
-                tx.SetGeneralCursor(id, tx.LastGeneralEventSeq());
+                tx.SetGeneralCursor(id, tx.LastGeneralEventSeq(updated.EnterpriseId));
             }
             else if (current.State == IntegrationState.Enabled && updated.State != IntegrationState.Enabled)
             {

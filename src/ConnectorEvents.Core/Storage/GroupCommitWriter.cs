@@ -15,6 +15,7 @@ public sealed partial class GroupCommitWriter : IDisposable
 {
     private const int MaxBatch = 1024;
     private const int MaxTransientAttempts = 3;
+    private const int MaxDeferrals = 500;
 
     private readonly IConnectorStore _store;
     private readonly ILogger<GroupCommitWriter> _logger;
@@ -59,8 +60,8 @@ public sealed partial class GroupCommitWriter : IDisposable
     /// happened and is never refused, so it runs without a savepoint of its own: SAVEPOINT, RELEASE and the sub-journal
     /// copy of every page it touches were about a fifth of the time a delivery outcome takes to run (its commit aside).
     /// </summary>
-    public void Post(Action<IWriteTransaction> work) =>
-        _ = Enqueue<bool>(tx => { work(tx); return true; }, null, guarded: false).ContinueWith(
+    public void Post(Action<IWriteTransaction> work, Action? afterCommit = null) =>
+        _ = Enqueue<bool>(tx => { work(tx); return true; }, afterCommit is null ? null : _ => afterCommit(), guarded: false).ContinueWith(
             t => LogBackgroundWriteFailed(_logger, t.Exception!.GetBaseException()),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
@@ -106,34 +107,23 @@ public sealed partial class GroupCommitWriter : IDisposable
         }
     }
 
-    /// <summary>Runs a unit in a savepoint of its own; a transient failure (a deadlock with another process) runs it again.</summary>
-    private Exception? RunGuarded(IWriteTransaction tx, WriteUnit unit)
+    /// <summary>Runs a unit in a savepoint of its own; returns its failure, if any, with its writes undone.</summary>
+    private static Exception? RunGuarded(IWriteTransaction tx, WriteUnit unit)
     {
-        for (var attempt = 1; ; attempt++)
+        tx.Savepoint();
+        try
         {
-            tx.Savepoint();
-            try
-            {
-                unit.Execute(tx);
-                tx.ReleaseSavepoint();
-                return null;
-            }
+            unit.Execute(tx);
+            tx.ReleaseSavepoint();
+            return null;
+        }
 #pragma warning disable CA1031 // one unit's failure belongs to its caller, not to the batch
-            catch (Exception ex)
+        catch (Exception ex)
 #pragma warning restore CA1031
-            {
-                tx.RollbackToSavepoint();
-                tx.ReleaseSavepoint();
-                if (!_store.IsTransient(ex))
-                {
-                    return ex;
-                }
-                if (attempt >= MaxTransientAttempts)
-                {
-                    return new StorageUnavailableException("The write kept meeting conflicts with other processes.", ex);
-                }
-                LogTransientRetry(_logger, ex, attempt);
-            }
+        {
+            tx.RollbackToSavepoint();
+            tx.ReleaseSavepoint();
+            return ex;
         }
     }
 
@@ -161,6 +151,7 @@ public sealed partial class GroupCommitWriter : IDisposable
     {
         var done = new List<WriteUnit>(batch.Count);
         List<(WriteUnit Unit, Exception Error)>? refused = null;
+        List<WriteUnit>? deferred = null;
         try
         {
             using var tx = _store.BeginWrite();
@@ -183,7 +174,18 @@ public sealed partial class GroupCommitWriter : IDisposable
                 }
                 if (RunGuarded(tx, unit) is { } error)
                 {
-                    (refused ??= []).Add((unit, error));
+                    if (_store.IsTransient(error) && unit.Deferrals < MaxDeferrals)
+                    {
+                        // A row another process is writing right now: try again in a later transaction rather than wait
+                        // for it inside this one, which holds rows of its own (two such waits would deadlock).
+                        (deferred ??= []).Add(unit);
+                    }
+                    else
+                    {
+                        (refused ??= []).Add((unit, _store.IsTransient(error)
+                            ? new StorageUnavailableException("The write kept meeting other processes' writes.", error)
+                            : error));
+                    }
                 }
                 else
                 {
@@ -226,6 +228,13 @@ public sealed partial class GroupCommitWriter : IDisposable
             }
         }
         FailRefused(refused);
+        foreach (var unit in deferred ?? [])
+        {
+            unit.Deferrals++;
+            _ = Task.Delay(TimeSpan.FromMilliseconds(Math.Min(unit.Deferrals, 20))).ContinueWith(
+                _ => { if (!_queue.Writer.TryWrite(unit)) { unit.Fail(new ObjectDisposedException(nameof(GroupCommitWriter))); } },
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         return true;
     }
 
@@ -260,6 +269,9 @@ public sealed partial class GroupCommitWriter : IDisposable
     {
         /// <summary>Runs inside a savepoint of its own, so that its failure undoes only its own writes.</summary>
         public bool Guarded { get; } = guarded;
+
+        /// <summary>Times it was put off to a later transaction because another process held a row it needed.</summary>
+        public int Deferrals { get; set; }
 
         public abstract void Execute(IWriteTransaction tx);
         public abstract void Complete();

@@ -94,8 +94,11 @@ public interface IWriteTransaction : IDisposable
     /// <summary>Events of one enterprise after a log position, oldest first.</summary>
     IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit);
 
-    /// <summary>The highest log position ever assigned (0 before the first event), trimmed or not.</summary>
-    long LastGeneralEventSeq();
+    /// <summary>
+    /// The highest log position ever assigned (0 before the first event), trimmed or not, once every append to the
+    /// enterprise's log still under way (in another process) has committed: a cursor set to it misses nothing.
+    /// </summary>
+    long LastGeneralEventSeq(Guid enterpriseId);
 
     /// <summary>The log position up to which the integration has taken events into messages.</summary>
     long GeneralCursor(Guid integrationId);
