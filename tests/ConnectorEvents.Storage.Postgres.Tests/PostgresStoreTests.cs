@@ -107,10 +107,23 @@ public sealed class PostgresStoreTests : IDisposable
         {
             for (var i = 0; i < PerWriter; i += 3)
             {
-                Write(store, tx => tx.AppendGeneralEvents(
-                [
-                    .. Enumerable.Range(0, 3).Select(_ => new GeneralEventRecord(0, enterprise.Id, discriminator, Guid.NewGuid(), null, T0)),
-                ]));
+                // The other writer's transaction may hold the enterprise row: the append then fails at once as transient
+                // (NOWAIT) and, as the group-commit writer does, runs again in a new transaction.
+                while (true)
+                {
+                    try
+                    {
+                        Write(store, tx => tx.AppendGeneralEvents(
+                        [
+                            .. Enumerable.Range(0, 3).Select(_ => new GeneralEventRecord(0, enterprise.Id, discriminator, Guid.NewGuid(), null, T0)),
+                        ]));
+                        break;
+                    }
+                    catch (PostgresException ex) when (store.IsTransient(ex))
+                    {
+                        Thread.Sleep(1);
+                    }
+                }
             }
         }
 
@@ -134,6 +147,32 @@ public sealed class PostgresStoreTests : IDisposable
         Assert.Equal(PerWriter, seen.Count(e => e.Discriminator == "A"));
         using var check = reader.BeginWrite();
         Assert.Equal(seen.Select(e => e.Seq), check.LoadGeneralEvents(enterprise.Id, 0, 10_000).Select(e => e.Seq));
+    }
+
+    [Fact]
+    public async Task A_write_meeting_a_row_another_process_holds_runs_again_in_a_later_transaction_instead_of_waiting()
+    {
+        var a = NewStore("a");
+        var b = NewStore("b");
+        var enterprise = new EnterpriseRecord(Guid.NewGuid(), "Sample Chain Hotel", T0);
+        Write(a, tx => tx.InsertEnterprise(enterprise));
+        GeneralEventRecord Event(string discriminator) => new(0, enterprise.Id, discriminator, Guid.NewGuid(), null, T0);
+
+        using var writerB = new GroupCommitWriter(b, NullLogger<GroupCommitWriter>.Instance);
+        Task<int> appendedByB;
+        using (var held = a.BeginWrite())
+        {
+            held.AppendGeneralEvents([Event("A")]); // holds the enterprise row until it commits
+            appendedByB = writerB.ExecuteAsync(tx => { tx.AppendGeneralEvents([Event("B")]); return 1; });
+            await Task.Delay(300);
+            Assert.False(appendedByB.IsCompleted);
+            // B's writer did not block on the row: its other work still commits meanwhile.
+            await writerB.ExecuteAsync(tx => tx.Heartbeat("b", T0, T0)).WaitAsync(Bound);
+            held.Commit();
+        }
+        Assert.Equal(1, await appendedByB.WaitAsync(Bound));
+        using var check = a.BeginWrite();
+        Assert.Equal(["A", "B"], check.LoadGeneralEvents(enterprise.Id, 0, 10).Select(e => e.Discriminator));
     }
 
     [Fact]
