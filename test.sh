@@ -37,16 +37,24 @@ trap 'rm -f "$log"' EXIT
 set +e
 dotnet test ConnectorEvents.slnx -c Release "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# The end-to-end server tests once more with every in-process server on PostgreSQL (the cluster tests already are).
+CONNECTOR_EVENTS_TEST_STORAGE=Postgres dotnet test --project tests/ConnectorEvents.Server.Tests -c Release --no-build "$@" \
+  -- --filter-not-class '*ClusterTests' 2>&1 | tee -a "$log"
+status_pg=${PIPESTATUS[0]}
 set -e
 
-# One closing line in the plain form CI reads: "N passed, N failed, N skipped".
-passed=$(grep -E '^\s+succeeded: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-failed=$(grep -E '^\s+failed: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-skipped=$(grep -E '^\s+skipped: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+# One closing line in the plain form CI reads: "N passed, N failed, N skipped" (both runs added up).
+sum() { grep -E "^\s+$1: [0-9]+" "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
+passed=$(sum succeeded)
+failed=$(sum failed)
+skipped=$(sum skipped)
 echo
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$status" -ne 0 ]; then
   exit "$status"
+fi
+if [ "$status_pg" -ne 0 ]; then
+  exit "$status_pg"
 fi
 if [ "${passed}" = "0" ]; then
   echo "test.sh: no test ran." >&2

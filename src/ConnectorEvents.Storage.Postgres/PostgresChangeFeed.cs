@@ -22,6 +22,7 @@ public sealed partial class PostgresChangeFeed : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
+    private int _disposed;
 
     /// <param name="nodeId">This process's node id: announcements it sent itself are skipped.</param>
     public PostgresChangeFeed(string connectionString, string nodeId, ILogger<PostgresChangeFeed> logger)
@@ -170,6 +171,11 @@ public sealed partial class PostgresChangeFeed : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Twice is fine: the host stops it, then the container disposes it.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {

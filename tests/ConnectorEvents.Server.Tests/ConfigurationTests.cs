@@ -25,6 +25,27 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task A_bad_or_unreachable_postgres_connection_string_stops_the_start_without_showing_it()
+    {
+        const string Password = "pw-must-never-show-0123";
+        var bad = await Assert.ThrowsAsync<OptionsValidationException>(() => RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Postgres",
+            ["ConnectionStrings:Postgres"] = $"Host=127.0.0.1;Password={Password};NoSuchKeyword=1",
+        }));
+        Assert.Contains("ConnectionStrings:Postgres", bad.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, bad.Message, StringComparison.Ordinal);
+
+        // Nothing listens on a fresh free port: the start fails, and neither the error nor its causes carry the password.
+        var unreachable = await Assert.ThrowsAnyAsync<Exception>(() => RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Postgres",
+            ["ConnectionStrings:Postgres"] = $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Username=x;Password={Password};Timeout=3",
+        }));
+        Assert.DoesNotContain(Password, unreachable.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_admin_key_outside_development_stops_the_start()
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(

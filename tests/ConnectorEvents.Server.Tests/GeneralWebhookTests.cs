@@ -419,7 +419,10 @@ public sealed class GeneralWebhookTests
         }
         finally
         {
-            Directory.Delete(directory, recursive: true);
+            if (Directory.Exists(directory)) // none on PostgreSQL
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 

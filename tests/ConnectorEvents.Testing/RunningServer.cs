@@ -30,6 +30,15 @@ public sealed class RunningServer : IAsyncDisposable
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
     }
 
+    /// <summary>
+    /// <c>CONNECTOR_EVENTS_TEST_STORAGE=Postgres</c> runs every in-process server of the tests on PostgreSQL (test.sh runs
+    /// the end-to-end tests once per provider); unset, SQLite.
+    /// </summary>
+    public static string StorageUnderTest { get; } =
+        Environment.GetEnvironmentVariable("CONNECTOR_EVENTS_TEST_STORAGE") is { Length: > 0 } storage ? storage : "Sqlite";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Databases = new(StringComparer.Ordinal);
+
     public Uri BaseUri { get; }
 
     public string DataDirectory { get; }
@@ -55,6 +64,12 @@ public sealed class RunningServer : IAsyncDisposable
             ["Security:AdminApiKey"] = AdminKey,
             ["Delivery:AllowedNetworks:0"] = "127.0.0.0/8",
         };
+        if (StorageUnderTest == "Postgres" && settings?.ContainsKey("Storage:Provider") != true)
+        {
+            // One database per data folder, so a test that restarts the server on its folder finds its data again.
+            config["Storage:Provider"] = "Postgres";
+            config["ConnectionStrings:Postgres"] = Databases.GetOrAdd(dataDirectory, _ => PostgresServer.CreateDatabase());
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             config[key] = value;

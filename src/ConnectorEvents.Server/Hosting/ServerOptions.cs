@@ -47,12 +47,6 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         {
             return ValidateOptionsResult.Fail("Storage:Provider must be Sqlite or Postgres.");
         }
-        if (options.Provider == StorageProvider.Postgres)
-        {
-            return PostgresConnectorStore.CheckConnectionString(options.PostgresConnectionString) is { } problem
-                ? ValidateOptionsResult.Fail(problem)
-                : ValidateOptionsResult.Success;
-        }
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
         {
             return ValidateOptionsResult.Fail("Storage:DataDirectory must name a folder, e.g. ./data.");
@@ -60,6 +54,10 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         if (options.DataDirectory.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
         {
             return ValidateOptionsResult.Fail("Storage:DataDirectory contains characters a path cannot hold.");
+        }
+        if (options.Provider == StorageProvider.Postgres && PostgresConnectorStore.CheckConnectionString(options.PostgresConnectionString) is { } problem)
+        {
+            return ValidateOptionsResult.Fail(problem);
         }
         return ValidateOptionsResult.Success;
     }
