@@ -2,6 +2,19 @@ using System.Globalization;
 
 namespace ConnectorEvents.Bench;
 
+/// <summary>A storage configuration the scenarios run on.</summary>
+public enum StorageKind
+{
+    /// <summary>The in-process server on an embedded SQLite file.</summary>
+    Sqlite,
+
+    /// <summary>The in-process server on a fresh PostgreSQL database.</summary>
+    Postgres,
+
+    /// <summary>The in-process server and a second server process on one fresh PostgreSQL database.</summary>
+    Postgres2,
+}
+
 /// <summary>Command-line settings and the sizes of each scenario.</summary>
 public sealed record BenchSettings
 {
@@ -11,6 +24,27 @@ public sealed record BenchSettings
 
     /// <summary>Scenario numbers to run (1–7); the ceiling always runs, since the ratios need it.</summary>
     public IReadOnlySet<int> Only { get; init; } = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7 };
+
+    /// <summary>The storage configurations measured, in this order within each run.</summary>
+    public IReadOnlyList<StorageKind> Storages { get; init; } = [StorageKind.Sqlite, StorageKind.Postgres, StorageKind.Postgres2];
+
+    public static string Name(StorageKind storage) => storage switch
+    {
+        StorageKind.Postgres => "postgres",
+        StorageKind.Postgres2 => "postgres2",
+        _ => "sqlite",
+    };
+
+    /// <summary>
+    /// The sizes for <paramref name="storage"/>: the PostgreSQL configurations use a smaller backlog, fewer sustained commands
+    /// and fewer ingested events, so that the whole default bench stays within about 25 minutes on a 2-core machine.
+    /// </summary>
+    public BenchSettings For(StorageKind storage) => storage == StorageKind.Sqlite ? this : this with
+    {
+        BacklogMessages = Math.Min(BacklogMessages, 30_000),
+        SustainedCommands = Math.Min(SustainedCommands, 20_000),
+        IngestEvents = Math.Min(IngestEvents, 100_000),
+    };
 
     /// <summary>Integration clients, each with its own sink path <c>/c{i}</c>.</summary>
     public int Clients { get; init; } = 100;
@@ -46,6 +80,7 @@ public sealed record BenchSettings
         var quick = false;
         string? output = null;
         HashSet<int>? only = null;
+        List<StorageKind>? storages = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -71,6 +106,27 @@ public sealed record BenchSettings
                     }
                     only.Add(1);
                     break;
+                case "--storage":
+                    storages = [];
+                    foreach (var name in Value(args, ++i, "--storage").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        var kind = name.ToUpperInvariant() switch
+                        {
+                            "SQLITE" => StorageKind.Sqlite,
+                            "POSTGRES" => StorageKind.Postgres,
+                            "POSTGRES2" => StorageKind.Postgres2,
+                            _ => throw new ArgumentException($"--storage takes sqlite, postgres and postgres2, e.g. --storage sqlite,postgres2; not '{name}'."),
+                        };
+                        if (!storages.Contains(kind))
+                        {
+                            storages.Add(kind);
+                        }
+                    }
+                    if (storages.Count == 0)
+                    {
+                        throw new ArgumentException("--storage needs at least one of sqlite, postgres, postgres2.");
+                    }
+                    break;
                 case "-h" or "--help":
                     throw new ArgumentException("");
                 default:
@@ -81,6 +137,10 @@ public sealed record BenchSettings
         if (only is not null)
         {
             settings = settings with { Only = only };
+        }
+        if (storages is not null)
+        {
+            settings = settings with { Storages = storages };
         }
         return quick
             ? settings with
@@ -99,5 +159,5 @@ public sealed record BenchSettings
         index < args.Length ? args[index] : throw new ArgumentException($"{name} needs a value.");
 
     public const string Usage =
-        "Usage: dotnet run -c Release --project bench/ConnectorEvents.Bench -- [--runs N] [--quick] [--only 2,3] [--out docs/benchmarks.md]";
+        "Usage: dotnet run -c Release --project bench/ConnectorEvents.Bench -- [--runs N] [--quick] [--only 2,3] [--storage sqlite,postgres,postgres2] [--out docs/benchmarks.md]";
 }

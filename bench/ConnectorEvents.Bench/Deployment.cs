@@ -22,27 +22,38 @@ public sealed class Deployment : IAsyncDisposable
 {
     private readonly string[] _enablePaths;
     private readonly string[] _disablePaths;
+    private int _next;
 
-    private Deployment(RunningServer server, Guid[] clientIds, Guid[] integrationIds, bool[] enabled)
+    private Deployment(ServerSet servers, Guid[] clientIds, Guid[] integrationIds, bool[] enabled)
     {
-        Server = server;
+        Servers = servers;
+        Server = servers.Primary;
         ClientIds = clientIds;
         IntegrationIds = integrationIds;
         Enabled = enabled;
         _enablePaths = integrationIds.Select(id => $"/api/v1/integrations/{id}/enable").ToArray();
         _disablePaths = integrationIds.Select(id => $"/api/v1/integrations/{id}/disable").ToArray();
-        Api = CreateApiClient(server.BaseUri);
+        Apis = servers.BaseUris.Select(CreateApiClient).ToArray();
     }
 
+    public ServerSet Servers { get; }
+
+    /// <summary>The in-process server (the one whose internals are read).</summary>
     public RunningServer Server { get; }
-    public HttpClient Api { get; }
+
+    /// <summary>One API client per server process; commands alternate over them.</summary>
+    public HttpClient[] Apis { get; }
     public Guid[] ClientIds { get; }
     public Guid[] IntegrationIds { get; }
 
     /// <summary>The state each integration is in after the commands sent so far.</summary>
     public bool[] Enabled { get; }
 
+    /// <summary>The in-process server's group-commit writer.</summary>
     public GroupCommitWriter Writer => Server.Services.GetRequiredService<GroupCommitWriter>();
+
+    /// <summary>The writer counters cover every write only with one server process.</summary>
+    public bool WriterCoversAll => Servers.Secondary is null;
 
     public static string ClientUrl(WebhookSink sink, int client)
     {
@@ -51,14 +62,15 @@ public sealed class Deployment : IAsyncDisposable
     }
 
     /// <summary>Default delivery settings, loopback opened for the in-process sink.</summary>
-    public static Task<RunningServer> StartServerAsync(string dataDirectory) =>
-        RunningServer.StartAsync(new Dictionary<string, string?>(), dataDirectory: dataDirectory);
+    public static Task<ServerSet> StartServerAsync(StorageKind storage, string dataDirectory) =>
+        ServerSet.StartAsync(storage, dataDirectory);
 
-    /// <summary>Starts a server on <paramref name="dataDirectory"/> and creates the clients and integrations.</summary>
-    public static async Task<Deployment> CreateAsync(BenchSettings settings, WebhookSink sink, string dataDirectory)
+    /// <summary>Starts the servers on <paramref name="dataDirectory"/> and creates the clients and integrations.</summary>
+    public static async Task<Deployment> CreateAsync(BenchSettings settings, WebhookSink sink, StorageKind storage, string dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var server = await StartServerAsync(dataDirectory).ConfigureAwait(false);
+        var servers = await StartServerAsync(storage, dataDirectory).ConfigureAwait(false);
+        var server = servers.Primary;
         var clientIds = new Guid[settings.Clients];
         var integrationIds = new Guid[settings.Integrations];
         await Parallel.ForEachAsync(Enumerable.Range(0, settings.Clients), new ParallelOptions { MaxDegreeOfParallelism = 16 },
@@ -72,18 +84,18 @@ public sealed class Deployment : IAsyncDisposable
                         await server.CreateIntegrationAsync(enterpriseId, clientId).ConfigureAwait(false);
                 }
             }).ConfigureAwait(false);
-        return new Deployment(server, clientIds, integrationIds, Enumerable.Repeat(true, integrationIds.Length).ToArray());
+        return new Deployment(servers, clientIds, integrationIds, Enumerable.Repeat(true, integrationIds.Length).ToArray());
     }
 
     /// <summary>A server started afresh on the data folder of an earlier one, with the same clients and integrations.</summary>
     public static async Task<Deployment> ReopenAsync(Deployment earlier, string dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(earlier);
-        var server = await StartServerAsync(dataDirectory).ConfigureAwait(false);
-        return new Deployment(server, earlier.ClientIds, earlier.IntegrationIds, (bool[])earlier.Enabled.Clone());
+        var servers = await StartServerAsync(earlier.Servers.Storage, dataDirectory).ConfigureAwait(false);
+        return new Deployment(servers, earlier.ClientIds, earlier.IntegrationIds, (bool[])earlier.Enabled.Clone());
     }
 
-    private static HttpClient CreateApiClient(Uri baseUri)
+    public static HttpClient CreateApiClient(Uri baseUri)
     {
         var client = new HttpClient(new SocketsHttpHandler
         {
@@ -108,7 +120,8 @@ public sealed class Deployment : IAsyncDisposable
     /// <summary>Sends one command; true when the server accepted it.</summary>
     public async Task<bool> SendAsync(string path)
     {
-        using var response = await Api.PostAsync(path, null).ConfigureAwait(false);
+        var api = Apis[(int)((uint)Interlocked.Increment(ref _next) % (uint)Apis.Length)];
+        using var response = await api.PostAsync(path, null).ConfigureAwait(false);
         return response.IsSuccessStatusCode;
     }
 
@@ -175,8 +188,11 @@ public sealed class Deployment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Api.Dispose();
-        await Server.DisposeAsync().ConfigureAwait(false);
+        foreach (var api in Apis)
+        {
+            api.Dispose();
+        }
+        await Servers.DisposeAsync().ConfigureAwait(false);
     }
 }
 

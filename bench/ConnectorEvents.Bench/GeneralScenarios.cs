@@ -24,18 +24,26 @@ public sealed partial class Scenarios
 {
     private static readonly byte[] DiscriminatorKey = Encoding.UTF8.GetBytes("\"Discriminator\"");
 
-    private sealed record GeneralDeployment(RunningServer Server, HttpClient Producer, Guid[] Enterprises) : IAsyncDisposable
+    /// <summary>The servers and one ingest client per server process.</summary>
+    private sealed record GeneralDeployment(ServerSet Servers, HttpClient[] Producers, Guid[] Enterprises) : IAsyncDisposable
     {
+        /// <summary>The producer for request <paramref name="n"/>: each enterprise's requests alternate over the processes.</summary>
+        public HttpClient Producer(int n) => Producers[(n / Enterprises.Length) % Producers.Length];
+
         public async ValueTask DisposeAsync()
         {
-            Producer.Dispose();
-            await Server.DisposeAsync().ConfigureAwait(false);
+            foreach (var producer in Producers)
+            {
+                producer.Dispose();
+            }
+            await Servers.DisposeAsync().ConfigureAwait(false);
         }
     }
 
     private async Task<GeneralDeployment> CreateGeneralAsync(string directory)
     {
-        var server = await Deployment.StartServerAsync(directory).ConfigureAwait(false);
+        var servers = await Deployment.StartServerAsync(storage, directory).ConfigureAwait(false);
+        var server = servers.Primary;
         var enterprises = new Guid[settings.GeneralEnterprises];
         for (var i = 0; i < enterprises.Length; i++)
         {
@@ -45,15 +53,15 @@ public sealed partial class Scenarios
             enterprises[i] = Guid.Parse((string)enterprise["Id"]!);
             await server.CreateIntegrationAsync(enterprises[i], Guid.Parse((string)client["Id"]!)).ConfigureAwait(false);
         }
-        return new GeneralDeployment(server, CreateProducer(server), enterprises);
+        return new GeneralDeployment(servers, servers.BaseUris.Select(CreateProducer).ToArray(), enterprises);
     }
 
     /// <summary>An HTTP client for the ingest API with the admin key, pooled connections, many at once.</summary>
-    private static HttpClient CreateProducer(RunningServer server)
+    private static HttpClient CreateProducer(Uri baseUri)
     {
         var producer = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false, MaxConnectionsPerServer = 512 })
         {
-            BaseAddress = server.BaseUri,
+            BaseAddress = baseUri,
             Timeout = TimeSpan.FromSeconds(60),
         };
         producer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunningServer.AdminKey);
@@ -129,7 +137,7 @@ public sealed partial class Scenarios
             // Warm-up: one batch per enterprise, delivered.
             foreach (var enterprise in d.Enterprises)
             {
-                await PostEventsAsync(d.Producer, enterprise, bodies[0]).ConfigureAwait(false);
+                await PostEventsAsync(d.Producers[0], enterprise, bodies[0]).ConfigureAwait(false);
             }
             await WaitForSinkAsync(d.Enterprises.Length * (long)Math.Ceiling(settings.IngestBatch / 250.0), "warm-up General messages")
                 .ConfigureAwait(false);
@@ -145,7 +153,7 @@ public sealed partial class Scenarios
                 int n;
                 while ((n = Interlocked.Increment(ref issued)) < requests)
                 {
-                    if (!await PostEventsAsync(d.Producer, d.Enterprises[n % d.Enterprises.Length], bodies[n % bodies.Length]).ConfigureAwait(false))
+                    if (!await PostEventsAsync(d.Producer(n), d.Enterprises[n % d.Enterprises.Length], bodies[n % bodies.Length]).ConfigureAwait(false))
                     {
                         Interlocked.Increment(ref failed);
                     }
@@ -169,7 +177,7 @@ public sealed partial class Scenarios
         finally
         {
             sink.Inspect = null;
-            DeleteDirectory(directory);
+            await DeleteDirectoryAsync(directory).ConfigureAwait(false);
         }
     }
 
@@ -198,7 +206,7 @@ public sealed partial class Scenarios
             };
             foreach (var enterprise in d.Enterprises)
             {
-                await PostEventsAsync(d.Producer, enterprise, IngestBody([Guid.NewGuid()])).ConfigureAwait(false);
+                await PostEventsAsync(d.Producers[0], enterprise, IngestBody([Guid.NewGuid()])).ConfigureAwait(false);
             }
             await WaitForSinkAsync(d.Enterprises.Length, "warm-up General messages").ConfigureAwait(false);
             arrivals.Clear();
@@ -214,7 +222,7 @@ public sealed partial class Scenarios
             async Task SendAsync(int k)
             {
                 sent[k] = Stopwatch.GetTimestamp();
-                ok[k] = await PostEventsAsync(d.Producer, d.Enterprises[k % d.Enterprises.Length], bodies[k]).ConfigureAwait(false);
+                ok[k] = await PostEventsAsync(d.Producer(k), d.Enterprises[k % d.Enterprises.Length], bodies[k]).ConfigureAwait(false);
             }
             await Pace(total, settings.LatencyRate, k => answers[k] = SendAsync(k)).ConfigureAwait(false);
             await Task.WhenAll(answers).ConfigureAwait(false);
@@ -238,7 +246,7 @@ public sealed partial class Scenarios
         finally
         {
             sink.Inspect = null;
-            DeleteDirectory(directory);
+            await DeleteDirectoryAsync(directory).ConfigureAwait(false);
         }
     }
 

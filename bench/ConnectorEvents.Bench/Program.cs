@@ -22,42 +22,60 @@ Console.Error.WriteLine("warning: a Debug build; figures are only meaningful wit
 #endif
 
 var machine = MachineInfo.Collect();
-Scenarios.Progress($"ConnectorEvents bench: {settings.Runs} run(s){(settings.Quick ? ", quick" : "")}; {machine.Summary}");
+if (settings.Storages.Any(s => s != StorageKind.Sqlite))
+{
+    // The bench measures PostgreSQL with real durability; the tests' throw-away cluster runs with fsync=off.
+    PostgresServer.Durable = true;
+}
+Scenarios.Progress($"ConnectorEvents bench: {settings.Runs} run(s){(settings.Quick ? ", quick" : "")}; "
+    + $"storage {string.Join(", ", settings.Storages.Select(BenchSettings.Name))}; {machine.Summary}");
 var total = Stopwatch.StartNew();
-var runs = new List<RunResult>();
+var results = settings.Storages.Select(s => new StorageRuns(s, settings.For(s), [])).ToList();
 await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
 {
     sink.Record = false;
-    var scenarios = new Scenarios(settings, sink);
+    var ceilingScenarios = new Scenarios(settings, sink);
     if (!settings.Quick)
     {
-        // One untimed round at smoke-test sizes, so that run 1 does not pay for JIT compilation of the server's paths.
-        Scenarios.Progress("warm-up round (not reported)");
-        var warmUp = new Scenarios(settings with { CeilingPosts = 5_000, BacklogMessages = 5_000, SustainedCommands = 5_000,
-            LatencyDuration = TimeSpan.FromSeconds(3), IngestEvents = 10_000 }, sink);
-        var ignored = new RunResult(0);
-        await Measure(0, "warm-up drain", warmUp.DrainAsync, ignored).ConfigureAwait(false);
-        await Measure(0, "warm-up sustained", warmUp.SustainedAsync, ignored).ConfigureAwait(false);
-        await Measure(0, "warm-up latency", warmUp.LatencyAsync, ignored).ConfigureAwait(false);
-        await Measure(0, "warm-up ingest", warmUp.IngestAsync, ignored).ConfigureAwait(false);
-        await Measure(0, "warm-up General latency", warmUp.GeneralLatencyAsync, ignored).ConfigureAwait(false);
-        await Measure(0, "warm-up WebSocket latency", warmUp.WebSocketLatencyAsync, ignored).ConfigureAwait(false);
+        // One untimed round per configuration at smoke-test sizes, so that run 1 does not pay for JIT compilation of the server's paths.
+        foreach (var set in results)
+        {
+            var name = BenchSettings.Name(set.Storage);
+            Scenarios.Progress($"warm-up round on {name} (not reported)");
+            var warmUp = new Scenarios(settings with { CeilingPosts = 5_000, BacklogMessages = 5_000, SustainedCommands = 5_000,
+                LatencyDuration = TimeSpan.FromSeconds(3), IngestEvents = 10_000 }, sink, set.Storage);
+            var ignored = new RunResult(0);
+            await Measure(0, $"{name}: warm-up drain", warmUp.DrainAsync, ignored).ConfigureAwait(false);
+            await Measure(0, $"{name}: warm-up sustained", warmUp.SustainedAsync, ignored).ConfigureAwait(false);
+            await Measure(0, $"{name}: warm-up latency", warmUp.LatencyAsync, ignored).ConfigureAwait(false);
+            await Measure(0, $"{name}: warm-up ingest", warmUp.IngestAsync, ignored).ConfigureAwait(false);
+            await Measure(0, $"{name}: warm-up General latency", warmUp.GeneralLatencyAsync, ignored).ConfigureAwait(false);
+            await Measure(0, $"{name}: warm-up WebSocket latency", warmUp.WebSocketLatencyAsync, ignored).ConfigureAwait(false);
+        }
     }
     for (var run = 1; run <= settings.Runs; run++)
     {
-        var result = new RunResult(run);
-        result.Ceiling = await Measure(run, "1. ceiling (raw HttpClient → sink)", scenarios.CeilingAsync, result).ConfigureAwait(false);
-        result.Drain = !settings.Only.Contains(2) ? null : await Measure(run, "2. backlog drain", scenarios.DrainAsync, result).ConfigureAwait(false);
-        result.Sustained = !settings.Only.Contains(3) ? null : await Measure(run, "3. sustained API commands → deliveries", scenarios.SustainedAsync, result).ConfigureAwait(false);
-        result.Latency = !settings.Only.Contains(4) ? null : await Measure(run, "4. latency at a steady rate", scenarios.LatencyAsync, result).ConfigureAwait(false);
-        result.Ingest = !settings.Only.Contains(5) ? null : await Measure(run, "5. durable General ingest", scenarios.IngestAsync, result).ConfigureAwait(false);
-        result.GeneralLatency = !settings.Only.Contains(6) ? null : await Measure(run, "6. latency ingest → General POST", scenarios.GeneralLatencyAsync, result).ConfigureAwait(false);
-        result.WebSocketLatency = !settings.Only.Contains(7) ? null : await Measure(run, "7. latency ingest → WebSocket frame", scenarios.WebSocketLatencyAsync, result).ConfigureAwait(false);
-        runs.Add(result);
+        // The ceiling once per run; every configuration's ratios of this run use it.
+        var ceilingRun = new RunResult(run);
+        var ceiling = await Measure(run, "1. ceiling (raw HttpClient → sink)", ceilingScenarios.CeilingAsync, ceilingRun).ConfigureAwait(false);
+        foreach (var set in results)
+        {
+            var name = BenchSettings.Name(set.Storage);
+            var scenarios = new Scenarios(set.Settings, sink, set.Storage);
+            var result = new RunResult(run) { Ceiling = ceiling };
+            result.Errors.AddRange(ceilingRun.Errors);
+            result.Drain = !settings.Only.Contains(2) ? null : await Measure(run, $"{name}: 2. backlog drain", scenarios.DrainAsync, result).ConfigureAwait(false);
+            result.Sustained = !settings.Only.Contains(3) ? null : await Measure(run, $"{name}: 3. sustained API commands → deliveries", scenarios.SustainedAsync, result).ConfigureAwait(false);
+            result.Latency = !settings.Only.Contains(4) ? null : await Measure(run, $"{name}: 4. latency at a steady rate", scenarios.LatencyAsync, result).ConfigureAwait(false);
+            result.Ingest = !settings.Only.Contains(5) ? null : await Measure(run, $"{name}: 5. durable General ingest", scenarios.IngestAsync, result).ConfigureAwait(false);
+            result.GeneralLatency = !settings.Only.Contains(6) ? null : await Measure(run, $"{name}: 6. latency ingest → General POST", scenarios.GeneralLatencyAsync, result).ConfigureAwait(false);
+            result.WebSocketLatency = !settings.Only.Contains(7) ? null : await Measure(run, $"{name}: 7. latency ingest → WebSocket frame", scenarios.WebSocketLatencyAsync, result).ConfigureAwait(false);
+            set.Runs.Add(result);
+        }
     }
 }
 
-var report = Report.Write(settings, machine, runs, total.Elapsed);
+var report = Report.Write(settings, machine, results, total.Elapsed);
 Console.WriteLine(report);
 if (settings.OutputPath is { } path)
 {
@@ -67,7 +85,7 @@ if (settings.OutputPath is { } path)
     Scenarios.Progress($"wrote {full}");
 }
 Scenarios.Progress($"done in {total.Elapsed:mm\\:ss}");
-return runs.Any(r => r.Errors.Count > 0) ? 1 : 0;
+return results.Any(set => set.Runs.Any(r => r.Errors.Count > 0)) ? 1 : 0;
 
 static async Task<T?> Measure<T>(int run, string name, Func<Task<T>> scenario, RunResult result) where T : class
 {

@@ -28,6 +28,15 @@ public sealed class RunResult(int number)
     private double? Ratio(double? rate) => rate is { } r && Ceiling is { } c ? r / c.Rate : null;
 }
 
+/// <summary>The runs of one storage configuration, with the sizes it used.</summary>
+public sealed record StorageRuns(StorageKind Storage, BenchSettings Settings, List<RunResult> Runs)
+{
+    public string Name => BenchSettings.Name(Storage);
+
+    /// <summary>CPU figures cover the whole work only when everything but PostgreSQL runs in this process.</summary>
+    public bool CpuMeaningful => Storage != StorageKind.Postgres2;
+}
+
 /// <summary>The Markdown report: header, summary against the targets, method, every run.</summary>
 public static class Report
 {
@@ -38,89 +47,122 @@ public static class Report
     private const double IngestTarget = 20_000;
     private const double WebSocketP99TargetMs = 10;
 
-    public static string Write(BenchSettings settings, MachineInfo machine, IReadOnlyList<RunResult> runs, TimeSpan wallTime)
+    public static string Write(BenchSettings settings, MachineInfo machine, IReadOnlyList<StorageRuns> sets, TimeSpan wallTime)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(machine);
-        ArgumentNullException.ThrowIfNull(runs);
+        ArgumentNullException.ThrowIfNull(sets);
         var s = new StringBuilder();
+        var storageNames = string.Join(',', sets.Select(x => x.Name));
         var command = "dotnet run -c Release --project bench/ConnectorEvents.Bench --"
             + (settings.Quick ? " --quick" : "") + $" --runs {settings.Runs}"
+            + (storageNames == "sqlite,postgres,postgres2" ? "" : $" --storage {storageNames}")
             + (settings.OutputPath is null ? "" : $" --out {settings.OutputPath.Replace('\\', '/')}");
+        var runCount = sets.Count == 0 ? 0 : sets.Max(x => x.Runs.Count);
 
         s.AppendLine("# Benchmarks");
         s.AppendLine();
         s.AppendLine(($"Produced by `{command}`; re-run it to refresh this file (it is written whole)."));
         s.AppendLine();
-        s.AppendLine(($"- **Date:** {machine.Date:yyyy-MM-dd HH:mm} UTC; wall time {wallTime:mm\\:ss}"));
+        s.AppendLine(($"- **Date:** {machine.Date:yyyy-MM-dd HH:mm} UTC; wall time {wallTime:hh\\:mm\\:ss}"));
         s.AppendLine(($"- **Machine:** {machine.Cores} cores (`Environment.ProcessorCount`), {machine.Cpu}, {machine.MemoryGiB:0.0} GiB memory"));
         s.AppendLine(($"- **OS / runtime:** {machine.Os}; {machine.Runtime}; {machine.Gc}; Release build"));
         s.AppendLine(($"- **Load average** (1/5/15 min, all processes on the machine): {machine.LoadAverage} at the start, {MachineInfo.ReadLoadAverage()} at the end"));
-        s.AppendLine(($"- **Runs:** {runs.Count}{(settings.Quick ? " (quick: smaller counts, a smoke test only)" : "")}. Each run measures scenarios 1 → 7 once; "
-            + "figures are the **median of the runs**, and each ratio is the median of the per-run ratios (scenario and ceiling from the same run)."));
-        s.AppendLine("- **One process:** the server (Kestrel, management API, dispatcher, SQLite in WAL mode with `synchronous=FULL`), "
+        s.AppendLine(($"- **Runs:** {runCount}{(settings.Quick ? " (quick: smaller counts, a smoke test only)" : "")}. Each run measures the ceiling once, "
+            + "then scenarios 2 → 7 on each storage configuration in turn; figures are the **median of the runs**, and each ratio is the median of "
+            + "the per-run ratios (scenario and ceiling from the same run)."));
+        s.AppendLine("- **One process:** the server (Kestrel, management API, dispatcher, storage), "
             + "the load generator and the webhook sink (a Kestrel app on 127.0.0.1 that only counts) share the machine's cores. "
             + "The ceiling is measured the same way, in the same process against the same sink, so the ratios compare like with like. "
             + "Other work on the machine (builds, tests) adds noise; trust ratios within a run more than absolute figures.");
         s.AppendLine(($"- **Shape:** {settings.Clients} integration clients (sink path `/c{{i}}?Token=…` each), "
             + $"{settings.IntegrationsPerClient} integrations per client = {settings.Integrations:N0} delivery lanes; default delivery settings "
-            + "(512 requests in flight at most, 32 per endpoint URL, 64 messages per lane in memory). Every data folder is a fresh temp folder, deleted after."));
+            + "(512 requests in flight at most, 32 per endpoint URL, 64 messages per lane in memory). Every data folder is a fresh temp folder, "
+            + "and every PostgreSQL database a fresh one, deleted after."));
+        s.AppendLine();
+        s.AppendLine("### Storage configurations");
+        s.AppendLine();
+        foreach (var set in sets)
+        {
+            s.AppendLine($"- **{set.Name}:** {Describe(set)}");
+        }
         s.AppendLine();
 
         s.AppendLine("## Summary");
         s.AppendLine();
-        s.AppendLine("| scenario | median | ratio to ceiling | target | result | CPU per event | CPU-normalised ratio |");
-        s.AppendLine("|---|---:|---:|---|---|---:|---:|");
-        var ceiling = Median(runs.Select(r => r.Ceiling?.Rate));
-        s.AppendLine(($"| 1. Ceiling: raw `HttpClient` POST → sink, {settings.CeilingConcurrency} loops | {Rate(ceiling)} posts/s | 100 % | — | — "
-            + $"| {Us(Median(runs.Select(r => r.Ceiling?.CpuMicrosecondsEach)))} | 100 % |"));
-        var drainRatio = Median(runs.Select(r => r.DrainRatio));
-        s.AppendLine(($"| 2. Backlog drain: {settings.BacklogMessages:N0} stored messages → delivered | {Rate(Median(runs.Select(r => r.Drain?.Rate)))} deliveries/s "
-            + $"| {Pct(drainRatio)} | ≥ {DrainTarget:P0} | {Verdict(drainRatio, v => v >= DrainTarget)} "
-            + $"| {Us(Median(runs.Select(r => r.Drain?.CpuMicrosecondsEach)))} | {Pct(Median(runs.Select(r => r.DrainCpuRatio)))} |"));
-        var sustainedRatio = Median(runs.Select(r => r.SustainedRatio));
-        s.AppendLine(($"| 3. Sustained: {settings.SustainedCommands:N0} API commands ({settings.ApiCallers} callers) → delivered | "
-            + $"{Rate(Median(runs.Select(r => r.Sustained?.Rate)))} deliveries/s | {Pct(sustainedRatio)} | ≥ {SustainedTarget:P0} "
-            + $"| {Verdict(sustainedRatio, v => v >= SustainedTarget)} "
-            + $"| {Us(Median(runs.Select(r => r.Sustained?.CpuMicrosecondsEach)))} | {Pct(Median(runs.Select(r => r.SustainedCpuRatio)))} |"));
-        var p50 = Median(runs.Select(r => r.Latency?.FromSend.P50));
-        var p99 = Median(runs.Select(r => r.Latency?.FromSend.P99));
-        s.AppendLine(($"| 4. Latency command → POST at {settings.LatencyRate:N0}/s, p50 | {Ms(p50)} | — | ≤ {P50TargetMs} ms | {Verdict(p50, v => v <= P50TargetMs)} | | |"));
-        s.AppendLine(($"| 4. Latency command → POST at {settings.LatencyRate:N0}/s, p99 | {Ms(p99)} | — | ≤ {P99TargetMs} ms | {Verdict(p99, v => v <= P99TargetMs)} | | |"));
-        var ingest = Median(runs.Select(r => r.Ingest?.Rate));
-        s.AppendLine(($"| 5. Durable General ingest: {settings.IngestEvents:N0} events, batches of {settings.IngestBatch}, {settings.IngestCallers} producers "
-            + $"| {Rate(ingest)} events/s | — | ≥ {IngestTarget:N0}/s | {Verdict(ingest, v => v >= IngestTarget)} "
-            + $"| {Us(Median(runs.Select(r => r.Ingest?.CpuMicrosecondsEach)))} | |"));
-        s.AppendLine(($"| 5. … the same events delivered as General Webhooks | {Rate(Median(runs.Select(r => r.Ingest?.DeliveredRate)))} events/s "
-            + $"({Rate(Median(runs.Select(r => r.Ingest?.EventsPerMessage)))} per message) | — | — | — | | |"));
-        var generalP50 = Median(runs.Select(r => r.GeneralLatency?.FromSend.P50));
-        var generalP99 = Median(runs.Select(r => r.GeneralLatency?.FromSend.P99));
-        s.AppendLine(($"| 6. Latency ingest → General POST at {settings.LatencyRate:N0} events/s, p50 | {Ms(generalP50)} | — | — | — | | |"));
-        s.AppendLine(($"| 6. Latency ingest → General POST at {settings.LatencyRate:N0} events/s, p99 | {Ms(generalP99)} | — | ≤ {P99TargetMs} ms "
-            + $"| {Verdict(generalP99, v => v <= P99TargetMs)} | | |"));
-        var socketP50 = Median(runs.Select(r => r.WebSocketLatency?.FromSend.P50));
-        var socketP99 = Median(runs.Select(r => r.WebSocketLatency?.FromSend.P99));
-        var socketCount = settings.GeneralEnterprises * settings.SocketsPerEnterprise;
-        s.AppendLine(($"| 7. Latency ingest → WebSocket frame at {settings.LatencyRate:N0} events/s, {socketCount} sockets, p50 | {Ms(socketP50)} | — | — | — | | |"));
-        s.AppendLine(($"| 7. Latency ingest → WebSocket frame at {settings.LatencyRate:N0} events/s, {socketCount} sockets, p99 | {Ms(socketP99)} | — "
-            + $"| ≤ {WebSocketP99TargetMs} ms | {Verdict(socketP99, v => v <= WebSocketP99TargetMs)} | | |"));
+        s.AppendLine("Each cell: the median; for throughput, the ratio to the same run's ceiling; then the verdict against the target.");
         s.AppendLine();
-        s.AppendLine("*CPU per event* is the CPU time of the whole process (server, load generator and sink) over the measured interval, "
+        s.AppendLine("| scenario | target | " + string.Join(" | ", sets.Select(x => x.Name)) + " |");
+        s.AppendLine("|---|---|" + string.Concat(sets.Select(_ => "---:|")));
+        void Row(string scenario, string target, Func<StorageRuns, string> cell) =>
+            s.AppendLine($"| {scenario} | {target} | " + string.Join(" | ", sets.Select(cell)) + " |");
+        string Throughput(StorageRuns x, Func<RunResult, double?> rate, Func<RunResult, double?> ratio, string unit, double target)
+        {
+            var r = Median(x.Runs.Select(ratio));
+            return $"{Rate(Median(x.Runs.Select(rate)))} {unit} · {Pct(r)} · {Verdict(r, v => v >= target)}";
+        }
+        string Latency(StorageRuns x, Func<RunResult, double?> value, double? target)
+        {
+            var v = Median(x.Runs.Select(value));
+            return target is { } t ? $"{Ms(v)} · {Verdict(v, m => m <= t)}" : Ms(v);
+        }
+        Row($"1. Ceiling: raw `HttpClient` POST → sink, {settings.CeilingConcurrency} loops", "—",
+            x => $"{Rate(Median(x.Runs.Select(r => r.Ceiling?.Rate)))} posts/s · 100 %");
+        Row("sizes: backlog / sustained commands / ingested events", "—",
+            x => $"{x.Settings.BacklogMessages:N0} / {x.Settings.SustainedCommands:N0} / {x.Settings.IngestEvents:N0}");
+        Row("2. Backlog drain: stored messages → delivered", $"≥ {DrainTarget:P0}",
+            x => Throughput(x, r => r.Drain?.Rate, r => r.DrainRatio, "deliveries/s", DrainTarget));
+        Row($"3. Sustained: API commands ({settings.ApiCallers} callers) → delivered", $"≥ {SustainedTarget:P0}",
+            x => Throughput(x, r => r.Sustained?.Rate, r => r.SustainedRatio, "deliveries/s", SustainedTarget));
+        Row($"4. Latency command → POST at {settings.LatencyRate:N0}/s, p50", $"≤ {P50TargetMs} ms", x => Latency(x, r => r.Latency?.FromSend.P50, P50TargetMs));
+        Row($"4. Latency command → POST at {settings.LatencyRate:N0}/s, p99", $"≤ {P99TargetMs} ms", x => Latency(x, r => r.Latency?.FromSend.P99, P99TargetMs));
+        Row($"5. Durable General ingest: batches of {settings.IngestBatch}, {settings.IngestCallers} producers", $"≥ {IngestTarget:N0}/s", x =>
+        {
+            var v = Median(x.Runs.Select(r => r.Ingest?.Rate));
+            return $"{Rate(v)} events/s · {Verdict(v, e => e >= IngestTarget)}";
+        });
+        Row("5. … the same events delivered as General Webhooks", "—",
+            x => $"{Rate(Median(x.Runs.Select(r => r.Ingest?.DeliveredRate)))} events/s ({Rate(Median(x.Runs.Select(r => r.Ingest?.EventsPerMessage)))} per message)");
+        Row($"6. Latency ingest → General POST at {settings.LatencyRate:N0} events/s, p50", "—", x => Latency(x, r => r.GeneralLatency?.FromSend.P50, null));
+        Row($"6. Latency ingest → General POST at {settings.LatencyRate:N0} events/s, p99", $"≤ {P99TargetMs} ms", x => Latency(x, r => r.GeneralLatency?.FromSend.P99, P99TargetMs));
+        var socketCount = settings.GeneralEnterprises * settings.SocketsPerEnterprise;
+        Row($"7. Latency ingest → WebSocket frame at {settings.LatencyRate:N0} events/s, {socketCount} sockets, p50", "—", x => Latency(x, r => r.WebSocketLatency?.FromSend.P50, null));
+        Row($"7. Latency ingest → WebSocket frame at {settings.LatencyRate:N0} events/s, {socketCount} sockets, p99", $"≤ {WebSocketP99TargetMs} ms",
+            x => Latency(x, r => r.WebSocketLatency?.FromSend.P99, WebSocketP99TargetMs));
+        s.AppendLine();
+        s.AppendLine("### CPU per event");
+        s.AppendLine();
+        s.AppendLine("| scenario | " + string.Join(" | ", sets.Select(x => x.Name)) + " |");
+        s.AppendLine("|---|" + string.Concat(sets.Select(_ => "---:|")));
+        void CpuRow(string scenario, Func<RunResult, double?> each, Func<RunResult, double?>? ratio) =>
+            s.AppendLine($"| {scenario} | " + string.Join(" | ", sets.Select(x => !x.CpuMeaningful ? "n/a"
+                : Us(Median(x.Runs.Select(each))) + (ratio is null ? "" : $" · {Pct(Median(x.Runs.Select(ratio)))}"))) + " |");
+        CpuRow("1. Ceiling, per raw post", r => r.Ceiling?.CpuMicrosecondsEach, null);
+        CpuRow("2. Backlog drain, per delivery · CPU-normalised ratio", r => r.Drain?.CpuMicrosecondsEach, r => r.DrainCpuRatio);
+        CpuRow("3. Sustained, per event · CPU-normalised ratio", r => r.Sustained?.CpuMicrosecondsEach, r => r.SustainedCpuRatio);
+        CpuRow("5. Durable ingest, per event", r => r.Ingest?.CpuMicrosecondsEach, null);
+        s.AppendLine();
+        s.AppendLine("*CPU per event* is the CPU time of the bench process (server, load generator and sink) over the measured interval, "
             + "divided by the events; *CPU-normalised ratio* = CPU per raw post ÷ CPU per event, i.e. the ratio the scenario would reach "
             + "if it had all the CPU the ceiling had. It is steadier than the wall-clock ratio when other work shares the machine. "
             + "A sustained event costs two HTTP exchanges (the API command and the webhook) plus two durable writes, against one "
-            + "exchange per raw post, so its CPU-normalised ratio cannot exceed about 50 %.");
+            + "exchange per raw post, so its CPU-normalised ratio cannot exceed about 50 %. For the PostgreSQL configurations the "
+            + "database's own CPU (its processes on the same machine) is not counted, so their CPU figures are lower bounds; with two "
+            + "server processes half of the server work is in the other process, so no CPU figure is given (n/a).");
         s.AppendLine();
-        var errors = runs.SelectMany(r => r.Errors.Select(e => $"run {r.Number}: {e}")).ToList();
-        if (errors.Count > 0)
+        foreach (var set in sets)
         {
-            s.AppendLine("**Failures:**");
-            s.AppendLine();
-            foreach (var error in errors)
+            var errors = set.Runs.SelectMany(r => r.Errors.Select(e => $"run {r.Number}: {e}")).ToList();
+            if (errors.Count > 0)
             {
-                s.AppendLine($"- {error.ReplaceLineEndings(" ")}");
+                s.AppendLine($"**Failures ({set.Name}):**");
+                s.AppendLine();
+                foreach (var error in errors)
+                {
+                    s.AppendLine($"- {error.ReplaceLineEndings(" ")}");
+                }
+                s.AppendLine();
             }
-            s.AppendLine();
         }
 
         s.AppendLine("## Method");
@@ -164,20 +206,60 @@ public static class Report
             + "(event, socket) pair; the frame is pushed after the ingest's commit."));
         s.AppendLine();
 
+        s.AppendLine("With two server processes (postgres2) the API commands and ingest requests alternate over the two processes (for the "
+            + "General and WebSocket scenarios each enterprise's requests alternate), each enterprise's sockets are split over both, and "
+            + "the 64 delivery partitions are split between them (measuring starts once `GET /api/v1/cluster` shows every partition held, "
+            + "by both processes); so a command accepted by one process is often delivered by the other. The group-commit counters are "
+            + "those of the in-process server only, so they are given as n/a for postgres2.");
+        s.AppendLine();
         s.AppendLine("## All runs");
         s.AppendLine();
-        s.AppendLine("### 1. Ceiling");
-        s.AppendLine();
-        s.AppendLine("| run | posts | failed | concurrency | seconds | posts/s | CPU µs/post |");
-        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in runs)
+        var withCeiling = true;
+        foreach (var set in sets)
         {
-            s.AppendLine(r.Ceiling is { } c
-                ? ($"| {r.Number} | {c.Posts:N0} | {c.Failed:N0} | {c.Concurrency} | {c.Seconds:0.00} | {c.Rate:N0} | {c.CpuMicrosecondsEach:0} |")
-                : ($"| {r.Number} | failed | | | | | |"));
+            s.AppendLine($"### {set.Name}");
+            s.AppendLine();
+            WriteRuns(s, set.Runs, withCeiling, set.CpuMeaningful);
+            s.AppendLine();
+            withCeiling = false;
         }
-        s.AppendLine();
-        s.AppendLine("### 2. Backlog drain");
+        return s.ToString().TrimEnd() + Environment.NewLine;
+    }
+
+    private static string Describe(StorageRuns set)
+    {
+        var sizes = set.Storage == StorageKind.Sqlite ? ""
+            : $" Smaller sizes than SQLite, to keep the whole bench within about 25 minutes: a backlog of {set.Settings.BacklogMessages:N0}, "
+                + $"{set.Settings.SustainedCommands:N0} sustained commands, {set.Settings.IngestEvents:N0} ingested events.";
+        var postgres = $"{ServerSet.PostgresVersion ?? "PostgreSQL"} (Debian package) on the same machine, a throw-away cluster with "
+            + "`fsync=on`, `synchronous_commit=on`, a fresh database per scenario run; the server uses `Storage:Provider=Postgres`.";
+        return set.Storage switch
+        {
+            StorageKind.Postgres => "the server in the bench process on " + postgres + sizes,
+            StorageKind.Postgres2 => "two server processes on one database: the server in the bench process plus a second one as its own OS process "
+                + "(the same Release build, `dotnet ConnectorEvents.Server.dll`) on the same machine; " + postgres + sizes,
+            _ => "the server in the bench process on SQLite (WAL mode, `synchronous=FULL`), one file in a fresh data folder per scenario run.",
+        };
+    }
+
+    private static void WriteRuns(StringBuilder s, IReadOnlyList<RunResult> runs, bool withCeiling, bool cpu)
+    {
+        string Cpu(double value) => cpu ? value.ToString("0.0", CultureInfo.InvariantCulture) : "n/a";
+        if (withCeiling)
+        {
+            s.AppendLine("#### 1. Ceiling");
+            s.AppendLine();
+            s.AppendLine("| run | posts | failed | concurrency | seconds | posts/s | CPU µs/post |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in runs)
+            {
+                s.AppendLine(r.Ceiling is { } c
+                    ? ($"| {r.Number} | {c.Posts:N0} | {c.Failed:N0} | {c.Concurrency} | {c.Seconds:0.00} | {c.Rate:N0} | {c.CpuMicrosecondsEach:0} |")
+                    : ($"| {r.Number} | failed | | | | | |"));
+            }
+            s.AppendLine();
+        }
+        s.AppendLine("#### 2. Backlog drain");
         s.AppendLine();
         s.AppendLine("| run | backlog | build (API commands/s) | server B start | drain seconds | deliveries/s | ratio | CPU µs/delivery | writer commits | units/commit | raced the 410 |");
         s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -185,11 +267,11 @@ public static class Report
         {
             s.AppendLine(r.Drain is { } d
                 ? ($"| {r.Number} | {d.Backlog:N0} | {d.BuildSeconds:0.0} s ({d.CommandsAccepted / d.BuildSeconds:N0}/s) | {d.StartSeconds * 1000:N0} ms "
-                    + $"| {d.Seconds:0.00} | {d.Rate:N0} | {Pct(r.DrainRatio)} | {d.CpuMicrosecondsEach:0} | {d.Writer.Commits:N0} | {d.Writer.UnitsPerCommit:0.0} | {d.Extra} |")
+                    + $"| {d.Seconds:0.00} | {d.Rate:N0} | {Pct(r.DrainRatio)} | {Cpu(d.CpuMicrosecondsEach)} | {Commits(d.Writer)} | {PerCommit(d.Writer)} | {d.Extra} |")
                 : ($"| {r.Number} | failed | | | | | | | | | |"));
         }
         s.AppendLine();
-        s.AppendLine("### 3. Sustained API commands → deliveries");
+        s.AppendLine("#### 3. Sustained API commands → deliveries");
         s.AppendLine();
         s.AppendLine("| run | accepted | failed | API commands/s | seconds to last delivery | deliveries/s | ratio | CPU µs/event | writer commits | writer units | units/commit |");
         s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -197,11 +279,11 @@ public static class Report
         {
             s.AppendLine(r.Sustained is { } u
                 ? ($"| {r.Number} | {u.Accepted:N0} | {u.Failed:N0} | {u.ApiRate:N0} | {u.Seconds:0.00} | {u.Rate:N0} | {Pct(r.SustainedRatio)} "
-                    + $"| {u.CpuMicrosecondsEach:0} | {u.Writer.Commits:N0} | {u.Writer.Units:N0} | {u.Writer.UnitsPerCommit:0.0} |")
+                    + $"| {Cpu(u.CpuMicrosecondsEach)} | {Commits(u.Writer)} | {Units(u.Writer)} | {PerCommit(u.Writer)} |")
                 : ($"| {r.Number} | failed | | | | | | | | | |"));
         }
         s.AppendLine();
-        s.AppendLine("### 4. Latency at a steady rate (milliseconds)");
+        s.AppendLine("#### 4. Latency at a steady rate (milliseconds)");
         s.AppendLine();
         s.AppendLine("| run | commands | accepted | matched | achieved rate | p50 | p90 | p99 | max | p50 / p99 from schedule | pacer lateness p99 / max |");
         s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -214,7 +296,7 @@ public static class Report
                 : ($"| {r.Number} | failed | | | | | | | | | |"));
         }
         s.AppendLine();
-        s.AppendLine("### 5. Durable General ingest");
+        s.AppendLine("#### 5. Durable General ingest");
         s.AppendLine();
         s.AppendLine("| run | events | requests | failed | ingest seconds | ingested events/s | seconds to last delivery | delivered events/s | messages | events/message | CPU µs/event |");
         s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -222,11 +304,11 @@ public static class Report
         {
             s.AppendLine(r.Ingest is { } g
                 ? ($"| {r.Number} | {g.Events:N0} | {g.Requests:N0} | {g.Failed:N0} | {g.IngestSeconds:0.00} | {g.Rate:N0} | {g.DeliveredSeconds:0.00} "
-                    + $"| {g.DeliveredRate:N0} | {g.Messages:N0} | {g.EventsPerMessage:0.0} | {g.CpuMicrosecondsEach:0.0} |")
+                    + $"| {g.DeliveredRate:N0} | {g.Messages:N0} | {g.EventsPerMessage:0.0} | {Cpu(g.CpuMicrosecondsEach)} |")
                 : ($"| {r.Number} | failed | | | | | | | | | |"));
         }
         s.AppendLine();
-        s.AppendLine("### 6. Latency ingest → General POST (milliseconds)");
+        s.AppendLine("#### 6. Latency ingest → General POST (milliseconds)");
         s.AppendLine();
         s.AppendLine("| run | events | accepted | matched | achieved rate | messages | p50 | p90 | p99 | max |");
         s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -238,7 +320,7 @@ public static class Report
                 : ($"| {r.Number} | failed | | | | | | | | |"));
         }
         s.AppendLine();
-        s.AppendLine("### 7. Latency ingest → WebSocket frame (milliseconds)");
+        s.AppendLine("#### 7. Latency ingest → WebSocket frame (milliseconds)");
         s.AppendLine();
         s.AppendLine("| run | sockets | events | accepted | frames expected | matched | achieved rate | p50 | p90 | p99 | max |");
         s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -249,8 +331,14 @@ public static class Report
                     + $"| {w.FromSend.P50:0.00} | {w.FromSend.P90:0.00} | {w.FromSend.P99:0.00} | {w.FromSend.Max:0.0} |")
                 : ($"| {r.Number} | failed | | | | | | | | | |"));
         }
-        return s.ToString();
+
     }
+
+    private static string Commits(WriterDelta? d) => d is null ? "n/a" : d.Commits.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Units(WriterDelta? d) => d is null ? "n/a" : d.Units.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string PerCommit(WriterDelta? d) => d is null ? "n/a" : d.UnitsPerCommit.ToString("0.0", CultureInfo.InvariantCulture);
 
     private static double? Median(IEnumerable<double?> values)
     {

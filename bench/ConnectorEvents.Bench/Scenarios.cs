@@ -23,14 +23,14 @@ public sealed record WriterDelta(long Commits, long Units)
 }
 
 public sealed record DrainResult(
-    int Backlog, int CommandsAccepted, double BuildSeconds, double StartSeconds, double Seconds, long Extra, WriterDelta Writer,
+    int Backlog, int CommandsAccepted, double BuildSeconds, double StartSeconds, double Seconds, long Extra, WriterDelta? Writer,
     double CpuSeconds)
 {
     public double Rate => Backlog / Seconds;
     public double CpuMicrosecondsEach => CpuSeconds * 1e6 / Backlog;
 }
 
-public sealed record SustainedResult(int Accepted, int Failed, double ApiSeconds, double Seconds, WriterDelta Writer, double CpuSeconds)
+public sealed record SustainedResult(int Accepted, int Failed, double ApiSeconds, double Seconds, WriterDelta? Writer, double CpuSeconds)
 {
     public double CpuMicrosecondsEach => CpuSeconds * 1e6 / Accepted;
     public double Rate => Accepted / Seconds;
@@ -80,8 +80,11 @@ public readonly struct CpuClock
     }
 }
 
-/// <summary>The four measurements. Each starts a fresh server on a fresh data folder and deletes the folder after.</summary>
-public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
+/// <summary>
+/// The measurements on one storage configuration. Each starts fresh servers on a fresh data folder (and, for PostgreSQL, a
+/// fresh database) and deletes both after. With two server processes the writer counters (in-process only) are not reported.
+/// </summary>
+public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, StorageKind storage = StorageKind.Sqlite)
 {
     private static readonly MediaTypeHeaderValue Json = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
 
@@ -179,7 +182,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
             sink.Respond = null;
             sink.Record = false;
             sink.Clear();
-            Deployment a = await Deployment.CreateAsync(settings, sink, directory).ConfigureAwait(false);
+            Deployment a = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
             int accepted;
             long extra;
             double buildSeconds;
@@ -214,7 +217,9 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
                 await a.DisposeAsync().ConfigureAwait(false);
             }
 
-            var backlog = ReopenEndpoints(Path.Combine(directory, "connector-events.db"));
+            var backlog = ServerSet.ConnectionStringFor(directory) is { } postgres
+                ? await ReopenEndpointsAsync(postgres).ConfigureAwait(false)
+                : ReopenEndpoints(Path.Combine(directory, "connector-events.db"));
             Progress($"  server A stopped with {backlog:N0} pending messages; starting server B");
             sink.Respond = null;
             sink.Clear();
@@ -227,7 +232,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
                 var done = await WaitForSinkAsync(backlog, "backlog deliveries").ConfigureAwait(false);
                 var cpuSeconds = cpu.Seconds;
                 await b.Writer.FlushAsync().ConfigureAwait(false);
-                var writer = WriterDelta.Between((0, 0), b.Writer.Counters);
+                var writer = b.WriterCoversAll ? WriterDelta.Between((0, 0), b.Writer.Counters) : null;
                 return new DrainResult((int)backlog, accepted, buildSeconds, Clock.Seconds(started, ready),
                     Clock.Seconds(started, done), extra, writer, cpuSeconds);
             }
@@ -238,7 +243,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
         }
         finally
         {
-            DeleteDirectory(directory);
+            await DeleteDirectoryAsync(directory).ConfigureAwait(false);
         }
     }
 
@@ -278,6 +283,21 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
         return (long)count.ExecuteScalar()!;
     }
 
+    /// <summary><see cref="ReopenEndpoints"/> on a PostgreSQL database.</summary>
+    private static async Task<long> ReopenEndpointsAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using (var update = connection.CreateCommand())
+        {
+            update.CommandText = "UPDATE clients SET integration_webhook_disabled_utc = NULL, integration_webhook_disabled_reason = NULL";
+            await update.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        await using var count = connection.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM messages WHERE status = 'Pending'";
+        return (long)(await count.ExecuteScalarAsync().ConfigureAwait(false))!;
+    }
+
     // ---- 3. Sustained commands → deliveries --------------------------------------------------------------------
 
     public Task<SustainedResult> SustainedAsync() => WithDeploymentAsync(async d =>
@@ -293,7 +313,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
         var done = await WaitForSinkAsync(tally.Accepted, "deliveries").ConfigureAwait(false);
         var cpuSeconds = cpu.Seconds;
         await d.Writer.FlushAsync().ConfigureAwait(false);
-        var writer = WriterDelta.Between(before, d.Writer.Counters);
+        var writer = d.WriterCoversAll ? WriterDelta.Between(before, d.Writer.Counters) : null;
         return new SustainedResult(tally.Accepted, tally.Failed, tally.Seconds, Clock.Seconds(tally.FirstSendTimestamp, done), writer, cpuSeconds);
     });
 
@@ -406,7 +426,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
             sink.Respond = null;
             sink.Record = false;
             sink.Clear();
-            var d = await Deployment.CreateAsync(settings, sink, directory).ConfigureAwait(false);
+            var d = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
             try
             {
                 return await scenario(d).ConfigureAwait(false);
@@ -420,7 +440,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
         }
         finally
         {
-            DeleteDirectory(directory);
+            await DeleteDirectoryAsync(directory).ConfigureAwait(false);
         }
     }
 
@@ -458,8 +478,9 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink)
 
     private static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "ce-bench-" + Guid.NewGuid().ToString("N"));
 
-    private static void DeleteDirectory(string directory)
+    private static async Task DeleteDirectoryAsync(string directory)
     {
+        await ServerSet.DropDatabaseAsync(directory).ConfigureAwait(false);
         SqliteConnection.ClearAllPools();
         try
         {

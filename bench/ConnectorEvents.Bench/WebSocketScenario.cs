@@ -25,8 +25,9 @@ public sealed partial class Scenarios
         using var stop = new CancellationTokenSource();
         try
         {
-            var server = await Deployment.StartServerAsync(directory).ConfigureAwait(false);
-            await using var _ = server.ConfigureAwait(false);
+            var servers = await Deployment.StartServerAsync(storage, directory).ConfigureAwait(false);
+            await using var _ = servers.ConfigureAwait(false);
+            var server = servers.Primary;
             var enterprises = new Guid[settings.GeneralEnterprises];
             var arrivals = new ConcurrentDictionary<(Guid, int), long>();
             var receivers = new List<Task>();
@@ -41,14 +42,16 @@ public sealed partial class Scenarios
                         new { EnterpriseId = enterprises[e], ClientId = (string)client["Id"]! }).ConfigureAwait(false);
                     var socket = new ClientWebSocket();
                     socket.Options.SetRequestHeader("Cookie", $"ClientToken={client["ClientToken"]}; AccessToken={integration["AccessToken"]}");
-                    await socket.ConnectAsync(new Uri(new Uri(server.BaseUri.ToString().Replace("http", "ws", StringComparison.Ordinal)), "/ws/connector"),
+                    // With two processes, each enterprise's sockets alternate over them.
+                    var socketBase = servers.BaseUris[sockets.Count % servers.BaseUris.Length];
+                    await socket.ConnectAsync(new Uri(new Uri(socketBase.ToString().Replace("http", "ws", StringComparison.Ordinal)), "/ws/connector"),
                         stop.Token).ConfigureAwait(false);
                     var index = sockets.Count;
                     sockets.Add(socket);
                     receivers.Add(Task.Run(() => ReceiveAsync(socket, index, arrivals, stop.Token)));
                 }
             }
-            using var producer = CreateProducer(server);
+            var producers = servers.BaseUris.Select(CreateProducer).ToArray();
 
             var total = (int)(settings.LatencyRate * settings.LatencyDuration.TotalSeconds);
             var ids = Enumerable.Range(0, total).Select(_ => Guid.NewGuid()).ToArray();
@@ -60,7 +63,8 @@ public sealed partial class Scenarios
             async Task SendAsync(int k)
             {
                 sent[k] = Stopwatch.GetTimestamp();
-                ok[k] = await PostEventsAsync(producer, enterprises[k % enterprises.Length], bodies[k]).ConfigureAwait(false);
+                ok[k] = await PostEventsAsync(producers[(k / enterprises.Length) % producers.Length], enterprises[k % enterprises.Length], bodies[k])
+                    .ConfigureAwait(false);
             }
             await Pace(total, settings.LatencyRate, k => answers[k] = SendAsync(k)).ConfigureAwait(false);
             await Task.WhenAll(answers).ConfigureAwait(false);
@@ -91,6 +95,10 @@ public sealed partial class Scenarios
                 socket.Abort();
             }
             await Task.WhenAll(receivers).ConfigureAwait(false);
+            foreach (var producer in producers)
+            {
+                producer.Dispose();
+            }
             return new WebSocketLatencyResult(sockets.Count, total, accepted, expected, latencies.Count, achieved, Percentiles.Of(latencies));
         }
         finally
@@ -99,7 +107,7 @@ public sealed partial class Scenarios
             {
                 socket.Dispose();
             }
-            DeleteDirectory(directory);
+            await DeleteDirectoryAsync(directory).ConfigureAwait(false);
         }
     }
 

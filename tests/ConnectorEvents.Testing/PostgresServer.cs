@@ -15,6 +15,15 @@ public static class PostgresServer
 {
     public const string EnvironmentVariable = "CONNECTOR_EVENTS_TEST_POSTGRES";
 
+    /// <summary><c>CONNECTOR_EVENTS_TEST_POSTGRES_DURABLE=1</c> starts the cluster with <c>fsync=on</c> (as <see cref="Durable"/>).</summary>
+    public const string DurableEnvironmentVariable = "CONNECTOR_EVENTS_TEST_POSTGRES_DURABLE";
+
+    /// <summary>
+    /// Start the cluster with real durability (<c>fsync=on</c>, <c>synchronous_commit=on</c>), as the bench needs; the tests'
+    /// default is <c>fsync=off</c> for speed. Set before the first <see cref="CreateDatabaseAsync"/>; later changes have no effect.
+    /// </summary>
+    public static bool Durable { get; set; } = Environment.GetEnvironmentVariable(DurableEnvironmentVariable) is "1" or "true";
+
     private static readonly Lazy<string> AdminConnectionString = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>A new, empty database; returns its connection string.</summary>
@@ -59,7 +68,7 @@ public static class PostgresServer
         var port = FreePort();
         Run(Path.Combine(bin, "pg_ctl"), asRoot, "-w", "-D", data, "-l", Path.Combine(folder, "log"), "-o",
             string.Create(CultureInfo.InvariantCulture,
-                $"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=on -c max_connections=300"),
+                $"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync={(Durable ? "on" : "off")} -c synchronous_commit=on -c max_connections=300"),
             "start");
         return new NpgsqlConnectionStringBuilder
         {

@@ -117,6 +117,32 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>SIGTERM and wait for a graceful shutdown (leases released); SIGKILL if it takes longer than <paramref name="timeout"/>.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        { UseShellExecute = false }))
+        {
+            if (kill is not null)
+            {
+                await kill.WaitForExitAsync().ConfigureAwait(false);
+            }
+        }
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+        }
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
