@@ -210,7 +210,8 @@ public static class Report
             + "General and WebSocket scenarios each enterprise's requests alternate), each enterprise's sockets are split over both, and "
             + "the 64 delivery partitions are split between them (measuring starts once `GET /api/v1/cluster` shows every partition held, "
             + "by both processes); so a command accepted by one process is often delivered by the other. The group-commit counters are "
-            + "those of the in-process server only, so they are given as n/a for postgres2.");
+            + "those of the in-process server only, so they are given as n/a for postgres2. In the drain, server B's start includes "
+            + "starting both processes and waiting until they hold all partitions; deliveries already run during that wait.");
         s.AppendLine();
         s.AppendLine("## All runs");
         s.AppendLine();
