@@ -28,7 +28,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     // FOR UPDATE: a state change reads, decides and writes; the row lock keeps another process from deciding on a stale
     // row. NOWAIT everywhere: a group transaction already holds rows of earlier units, so waiting here could deadlock
     // with another process's group; instead the unit fails at once (55P03) and the writer runs it in a later transaction.
-    public ClientRecord? FindClient(Guid id) => PostgresRows.FindClient(_connection, _tx, id, lockRow: true);
+    public ClientRecord? FindClient(Guid id, bool forUpdate = false) => PostgresRows.FindClient(_connection, _tx, id, lockRow: forUpdate);
 
     public IntegrationRecord? FindIntegration(Guid id) => PostgresRows.FindIntegration(_connection, _tx, id, lockRow: true);
 

@@ -24,7 +24,8 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
 
     public ServiceRecord? FindService(Guid id) => SqliteRows.FindService(_connection, _tx, id);
 
-    public ClientRecord? FindClient(Guid id) => FindOne(_statements.FindClient, Client, id);
+    // One writer: nothing to lock against.
+    public ClientRecord? FindClient(Guid id, bool forUpdate = false) => FindOne(_statements.FindClient, Client, id);
 
     public IntegrationRecord? FindIntegration(Guid id) => FindOne(_statements.FindIntegration, Integration, id);
 

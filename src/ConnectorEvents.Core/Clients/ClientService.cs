@@ -44,7 +44,7 @@ public sealed class ClientService(
     public Task<ClientRecord> UpdateAsync(Guid id, ClientPatch patch) =>
         writer.ExecuteAsync(tx =>
         {
-            var client = tx.FindClient(id) ?? throw DomainException.NotFound("client", id);
+            var client = tx.FindClient(id, forUpdate: true) ?? throw DomainException.NotFound("client", id);
             var updated = client with
             {
                 Name = patch.Name ?? client.Name,
@@ -77,7 +77,7 @@ public sealed class ClientService(
     public Task<RotatedSecret> RotateSecretAsync(Guid id) =>
         writer.ExecuteAsync(tx =>
         {
-            _ = tx.FindClient(id) ?? throw DomainException.NotFound("client", id);
+            _ = tx.FindClient(id, forUpdate: true) ?? throw DomainException.NotFound("client", id);
             var now = time.GetUtcNow();
             var expires = now + rotation.Value.SecretRotationOverlap;
             tx.ExpireSecrets(id, expires);

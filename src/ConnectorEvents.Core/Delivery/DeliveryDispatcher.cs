@@ -469,7 +469,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         const string reason = "The receiver answered 410 Gone.";
         _writer.Post(tx =>
         {
-            if (tx.FindClient(clientId) is not { } client)
+            if (tx.FindClient(clientId, forUpdate: true) is not { } client)
             {
                 return;
             }

@@ -65,7 +65,12 @@ public interface IWriteTransaction : IDisposable
 {
     EnterpriseRecord? FindEnterprise(Guid id);
     ServiceRecord? FindService(Guid id);
-    ClientRecord? FindClient(Guid id);
+    /// <param name="forUpdate">
+    /// Set by a read-modify-write of the client: where processes share the database, the row is then locked until the
+    /// commit. Plain reads (an integration command reading the client's URL and version) leave it unlocked, so commands
+    /// for one client's integrations in several processes never wait for each other.
+    /// </param>
+    ClientRecord? FindClient(Guid id, bool forUpdate = false);
     IntegrationRecord? FindIntegration(Guid id);
     MessageRecord? FindMessage(string id);
 
