@@ -49,8 +49,8 @@ public sealed record BenchSettings
         // commands/s on this machine: the steady-rate latency is measured at a load it can carry.
         StorageKind.Postgres or StorageKind.Postgres2 => this with
         {
-            BacklogMessages = Math.Min(BacklogMessages, 30_000),
-            SustainedCommands = Math.Min(SustainedCommands, 20_000),
+            BacklogMessages = Math.Min(BacklogMessages, 10_000),
+            SustainedCommands = Math.Min(SustainedCommands, 10_000),
             IngestEvents = Math.Min(IngestEvents, 100_000),
             LatencyRate = Math.Min(LatencyRate, 250),
         },
