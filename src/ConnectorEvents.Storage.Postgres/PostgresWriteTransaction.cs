@@ -26,8 +26,8 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
 
     public ServiceRecord? FindService(Guid id) => PostgresRows.FindService(_connection, _tx, id);
 
-    // FOR UPDATE: a state change reads, decides and writes; the row lock keeps another process from deciding on a stale
-    // row. NOWAIT everywhere: a group transaction already holds rows of earlier units, so waiting here could deadlock
+    // FOR UPDATE (a client only when asked): a state change reads, decides and writes; the row lock keeps another
+    // process from deciding on a stale row. NOWAIT everywhere: a group transaction already holds rows of earlier units, so waiting here could deadlock
     // with another process's group; instead the unit fails at once (55P03) and the writer runs it in a later transaction.
     public ClientRecord? FindClient(Guid id, bool forUpdate = false) => PostgresRows.FindClient(_connection, _tx, id, lockRow: forUpdate);
 
