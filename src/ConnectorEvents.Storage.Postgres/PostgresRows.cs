@@ -68,20 +68,8 @@ internal static class PostgresRows
 
     public static object Db(byte[]? value) => value is null ? DBNull.Value : value;
 
-    /// <summary>
-    /// Savepoint commands the writer thread's transaction still owes: they ride in front of its next statement, so a
-    /// unit's SAVEPOINT and RELEASE cost no round trips of their own (see <see cref="PostgresWriteTransaction"/>).
-    /// </summary>
-    [ThreadStatic]
-    internal static string? OwedByTransaction;
-
     public static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, params (string Name, object Value)[] parameters)
     {
-        if (tx is not null && OwedByTransaction is { } owed)
-        {
-            sql = owed + sql;
-            OwedByTransaction = null;
-        }
 #pragma warning disable CA2100 // the SQL is this provider's own text; values always go in as parameters
         var command = new NpgsqlCommand(sql, connection, tx);
 #pragma warning restore CA2100

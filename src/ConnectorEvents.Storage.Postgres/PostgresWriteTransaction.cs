@@ -19,7 +19,6 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         _connection = connection;
         _announcements = new ChangeAnnouncements(nodeId);
         _tx = connection.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
-        Owed = null;
     }
 
     public EnterpriseRecord? FindEnterprise(Guid id) => PostgresRows.FindEnterprise(_connection, _tx, id);
@@ -320,49 +319,26 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         return partitions;
     }
 
-    // A round trip costs more than most statements here, and a guarded unit used to spend two on its SAVEPOINT and
-    // RELEASE alone. They are owed instead and sent in front of the unit's first statement (a RELEASE in front of the
-    // next unit's); a savepoint that no statement followed is dropped unsent.
-    private const string SavepointSql = $"SAVEPOINT {SavepointName};";
-    private const string ReleaseSql = $"RELEASE SAVEPOINT {SavepointName};";
-
-    private static string? Owed
-    {
-        get => PostgresRows.OwedByTransaction;
-        set => PostgresRows.OwedByTransaction = string.IsNullOrEmpty(value) ? null : value;
-    }
-
-    private static bool SavepointUnsent => Owed is { } owed && owed.EndsWith(SavepointSql, StringComparison.Ordinal)
-        && !owed.EndsWith(ReleaseSql, StringComparison.Ordinal);
-
     public void Savepoint()
     {
-        Owed += SavepointSql;
+        _tx.Save(SavepointName);
         _announcements.Mark();
     }
 
     public void RollbackToSavepoint()
     {
-        if (SavepointUnsent)
-        {
-            Owed = Owed![..^SavepointSql.Length]; // nothing ran after it
-        }
-        else
-        {
-            Execute(_connection, _tx, $"ROLLBACK TO SAVEPOINT {SavepointName}");
-        }
+        _tx.Rollback(SavepointName);
         _announcements.RollBackToMark();
     }
 
     public void ReleaseSavepoint()
     {
-        Owed = SavepointUnsent ? Owed![..^SavepointSql.Length] : Owed + ReleaseSql;
+        _tx.Release(SavepointName);
         _announcements.ReleaseMark();
     }
 
     public void Commit()
     {
-        Owed = null; // the commit ends every savepoint
         // NOTIFY inside the transaction: PostgreSQL delivers it only if the commit succeeds, and together with it.
         var payloads = _announcements.Payloads();
         if (payloads.Count > 0)
@@ -379,9 +355,5 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         _tx.Commit();
     }
 
-    public void Dispose()
-    {
-        Owed = null;
-        _tx.Dispose();
-    }
+    public void Dispose() => _tx.Dispose();
 }
