@@ -14,20 +14,24 @@ namespace ConnectorEvents.Storage.Compliance;
 /// </summary>
 public abstract partial class StoreComplianceTests
 {
-    private static PartitionLeases NewLeases(IConnectorStore store, GroupCommitWriter writer, TimeProvider time, string nodeId) =>
-        new(store, writer,
-            Options.Create(new ClusterOptions { NodeId = nodeId, RenewInterval = TimeSpan.FromSeconds(1), LeaseDuration = TimeSpan.FromSeconds(10) }),
-            Options.Create(new DeliveryOptions { Timeout = TimeSpan.FromSeconds(5) }),
-            time, NullLogger<PartitionLeases>.Instance);
-
-    [Fact]
-    public async Task Two_nodes_split_the_partitions_and_the_survivor_takes_over_once_the_other_stops_renewing()
+    /// <summary>A migrated store with its writer and a fake clock, and a way to start a node on them.</summary>
+    private (IConnectorStore Store, FakeTimeProvider Time, Func<string, PartitionLeases> Node) NewCluster()
     {
         var store = NewStore();
         var writer = NewWriter(store);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var a = NewLeases(store, writer, time, "node-a");
-        await using var b = NewLeases(store, writer, time, "node-b");
+        return (store, time, nodeId => new PartitionLeases(store, writer,
+            Options.Create(new ClusterOptions { NodeId = nodeId, RenewInterval = TimeSpan.FromSeconds(1), LeaseDuration = TimeSpan.FromSeconds(10) }),
+            Options.Create(new DeliveryOptions { Timeout = TimeSpan.FromSeconds(5) }),
+            time, NullLogger<PartitionLeases>.Instance));
+    }
+
+    [Fact]
+    public async Task Two_nodes_split_the_partitions_and_the_survivor_takes_over_once_the_other_stops_renewing()
+    {
+        var (store, time, node) = NewCluster();
+        await using var a = node("node-a");
+        await using var b = node("node-b");
 
         await a.RoundAsync();
         Assert.Equal(DeliveryPartitions.Count, a.Held.Count);
@@ -71,11 +75,9 @@ public abstract partial class StoreComplianceTests
     [Fact]
     public async Task A_node_that_stops_hands_its_partitions_back_at_once()
     {
-        var store = NewStore();
-        var writer = NewWriter(store);
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var a = NewLeases(store, writer, time, "node-a");
-        await using var b = NewLeases(store, writer, time, "node-b");
+        var (store, time, node) = NewCluster();
+        await using var a = node("node-a");
+        await using var b = node("node-b");
         await a.RoundAsync();
         await a.StopAsync();
         Assert.Empty(a.Held);
@@ -86,12 +88,10 @@ public abstract partial class StoreComplianceTests
     [Fact]
     public async Task Starting_takes_every_partition_when_alone_and_on_a_store_one_process_owns_even_from_a_dead_holder()
     {
-        var store = NewStore();
-        var writer = NewWriter(store);
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (store, time, node) = NewCluster();
         // A holder that died without handing back, its leases still running.
         Write(store, tx => tx.ClaimPartitions("dead", DeliveryPartitions.Count, time.GetUtcNow(), time.GetUtcNow().AddMinutes(5)));
-        await using var leases = NewLeases(store, writer, time, "fresh");
+        await using var leases = node("fresh");
         await leases.StartAsync();
         Assert.Equal(store.IsShared ? 0 : DeliveryPartitions.Count, leases.Held.Count);
         if (!store.IsShared)
