@@ -44,6 +44,26 @@ public sealed class WebhookSignerTests
         Assert.StartsWith("v1,", parts[0], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(24, 20)]
+    [InlineData(32, 523)]
+    [InlineData(64, 4096)]
+    [InlineData(65, 1)]
+    [InlineData(200, 70_000)]
+    public void Agrees_with_the_platform_hmac_for_keys_shorter_and_longer_than_a_block(int keyLength, int bodyLength)
+    {
+        var random = new Random(keyLength * 7919 + bodyLength);
+        var key = new byte[keyLength];
+        var body = new byte[bodyLength];
+        random.NextBytes(key);
+        random.NextBytes(body);
+        var expected = "v1," + Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(
+            key, (byte[])[.. Encoding.UTF8.GetBytes("msg_ü1.-42."), .. body]));
+
+        Assert.Equal(expected, WebhookSigner.Sign([key], "msg_ü1", -42, body));
+    }
+
     [Fact]
     public void No_keys_give_an_empty_header()
     {

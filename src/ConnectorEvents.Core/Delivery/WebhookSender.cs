@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -45,6 +46,10 @@ public sealed class WebhookSender(HttpClient http, DeliveryOptions options, Time
         (typeof(WebhookSender).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
             .Split('+')[0] ?? "0.0.0");
 
+    private const int ParsedUrlsKept = 50_000;
+
+    private readonly ConcurrentDictionary<string, (Uri Url, string Redacted)> _parsed = new(StringComparer.Ordinal);
+
     private static readonly MediaTypeHeaderValue JsonContentType = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
 
     public async Task<AttemptResult> SendAsync(
@@ -52,16 +57,19 @@ public sealed class WebhookSender(HttpClient http, DeliveryOptions options, Time
     {
         ArgumentNullException.ThrowIfNull(body);
         var started = time.GetUtcNow();
-        var clock = Stopwatch.StartNew();
-        var target = new Uri(url);
+        var clock = Stopwatch.GetTimestamp();
+        var (first, redacted) = Parse(url);
+        var target = first;
+        // One token source: the time-out's, which a stop also cancels (cheaper than a linked pair on every send).
         using var timeout = new CancellationTokenSource(options.Timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        using var stopping = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout);
         var timestamp = started.ToUnixTimeSeconds();
         var signature = WebhookSigner.Sign(keys, messageId, timestamp, body);
         var timestampText = timestamp.ToString(CultureInfo.InvariantCulture);
 
         AttemptResult Result(int? status, string? kind, string? error, string? responseBody = null, TimeSpan? retryAfter = null) =>
-            new(started, clock.Elapsed.TotalMilliseconds, Redact(target), status, kind, error, responseBody, retryAfter);
+            new(started, Stopwatch.GetElapsedTime(clock).TotalMilliseconds,
+                ReferenceEquals(target, first) ? redacted : Redact(target), status, kind, error, responseBody, retryAfter);
 
         try
         {
@@ -74,7 +82,7 @@ public sealed class WebhookSender(HttpClient http, DeliveryOptions options, Time
                 request.Headers.TryAddWithoutValidation("webhook-signature", signature);
                 request.Content = new ByteArrayContent(body) { Headers = { ContentType = JsonContentType } };
 
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token)
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token)
                     .ConfigureAwait(false);
                 var status = (int)response.StatusCode;
                 if (status is 307 or 308)
@@ -96,7 +104,7 @@ public sealed class WebhookSender(HttpClient http, DeliveryOptions options, Time
                     target = next;
                     continue;
                 }
-                var text = await ReadStartAsync(response, linked.Token).ConfigureAwait(false);
+                var text = await ReadStartAsync(response, timeout.Token).ConfigureAwait(false);
                 return Result(status, null, null, text, RetryAfterOf(response));
             }
         }
@@ -122,6 +130,21 @@ public sealed class WebhookSender(HttpClient http, DeliveryOptions options, Time
         {
             return Result(null, AttemptErrors.ConnectionFailed, $"{ex.GetType().Name} ({target.Host}:{target.Port}).");
         }
+    }
+
+    /// <summary>A URL parsed once, with its redacted form: clients keep their URL for long, and parsing costs on every send.</summary>
+    private (Uri Url, string Redacted) Parse(string url)
+    {
+        if (_parsed.TryGetValue(url, out var known))
+        {
+            return known;
+        }
+        if (_parsed.Count >= ParsedUrlsKept)
+        {
+            _parsed.Clear(); // URLs replaced over a long run; the live ones come back on their next send
+        }
+        var uri = new Uri(url);
+        return _parsed[url] = (uri, Redact(uri));
     }
 
     /// <summary>The first KiB of the body; a body slower than the time-out keeps what came.</summary>
