@@ -14,6 +14,16 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     private readonly NpgsqlTransaction _tx;
     private readonly ChangeAnnouncements _announcements;
 
+    // Writes whose answer nobody reads wait here and go out in one round trip with the next statement that needs an
+    // answer, at the end of their unit, or at the commit: a delivery outcome (an attempt and a status) then costs one
+    // round trip instead of four.
+    private readonly List<NpgsqlBatchCommand> _deferred = [];
+
+    // Where the current unit's SAVEPOINT sits in _deferred while unsent, else -1; and how many of its writes wait.
+    private int _savepointAt = -1;
+    private int _unitWrites;
+    private bool _inUnit;
+
     public PostgresWriteTransaction(NpgsqlConnection connection, string nodeId)
     {
         _connection = connection;
@@ -21,30 +31,30 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         _tx = connection.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
     }
 
-    public EnterpriseRecord? FindEnterprise(Guid id) => PostgresRows.FindEnterprise(_connection, _tx, id);
+    public EnterpriseRecord? FindEnterprise(Guid id) => PostgresRows.FindEnterprise(Sent, _tx, id);
 
-    public ServiceRecord? FindService(Guid id) => PostgresRows.FindService(_connection, _tx, id);
+    public ServiceRecord? FindService(Guid id) => PostgresRows.FindService(Sent, _tx, id);
 
     // FOR UPDATE (a client only when asked): a state change reads, decides and writes; the row lock keeps another
     // process from deciding on a stale row. NOWAIT everywhere: a group transaction already holds rows of earlier units, so waiting here could deadlock
     // with another process's group; instead the unit fails at once (55P03) and the writer runs it in a later transaction.
-    public ClientRecord? FindClient(Guid id, bool forUpdate = false) => PostgresRows.FindClient(_connection, _tx, id, lockRow: forUpdate);
+    public ClientRecord? FindClient(Guid id, bool forUpdate = false) => PostgresRows.FindClient(Sent, _tx, id, lockRow: forUpdate);
 
-    public IntegrationRecord? FindIntegration(Guid id) => PostgresRows.FindIntegration(_connection, _tx, id, lockRow: true);
+    public IntegrationRecord? FindIntegration(Guid id) => PostgresRows.FindIntegration(Sent, _tx, id, lockRow: true);
 
-    public MessageRecord? FindMessage(string id) => PostgresRows.FindMessage(_connection, _tx, id);
+    public MessageRecord? FindMessage(string id) => PostgresRows.FindMessage(Sent, _tx, id);
 
     public void InsertEnterprise(EnterpriseRecord enterprise)
     {
         ArgumentNullException.ThrowIfNull(enterprise);
-        Execute(_connection, _tx, "INSERT INTO enterprises (id, name, created_utc) VALUES (@id, @name, @created)",
+        Execute(Sent, _tx, "INSERT INTO enterprises (id, name, created_utc) VALUES (@id, @name, @created)",
             ("id", enterprise.Id), ("name", enterprise.Name), ("created", Db(enterprise.CreatedUtc)));
     }
 
     public void InsertService(ServiceRecord service)
     {
         ArgumentNullException.ThrowIfNull(service);
-        Execute(_connection, _tx, "INSERT INTO services (id, enterprise_id, name, created_utc) VALUES (@id, @e, @name, @created)",
+        Execute(Sent, _tx, "INSERT INTO services (id, enterprise_id, name, created_utc) VALUES (@id, @e, @name, @created)",
             ("id", service.Id), ("e", service.EnterpriseId), ("name", service.Name), ("created", Db(service.CreatedUtc)));
     }
 
@@ -65,7 +75,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     private void WriteClient(ClientRecord client, string sql)
     {
         ArgumentNullException.ThrowIfNull(client);
-        Execute(_connection, _tx, sql,
+        Execute(Sent, _tx, sql,
             ("id", client.Id), ("name", client.Name), ("token", client.ClientToken), ("iurl", Db(client.IntegrationWebhookUrl)),
             ("gurl", Db(client.GeneralWebhookUrl)), ("disabled", Db(client.IntegrationWebhookDisabledUtc)),
             ("reason", Db(client.IntegrationWebhookDisabledReason)), ("created", Db(client.CreatedUtc)),
@@ -76,14 +86,14 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     public void InsertSecret(SigningSecretRecord secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        Execute(_connection, _tx, "INSERT INTO client_secrets (client_id, secret, created_utc, expires_utc) VALUES (@c, @s, @created, @expires)",
+        Execute(Sent, _tx, "INSERT INTO client_secrets (client_id, secret, created_utc, expires_utc) VALUES (@c, @s, @created, @expires)",
             ("c", secret.ClientId), ("s", secret.Secret), ("created", Db(secret.CreatedUtc)), ("expires", Db(secret.ExpiresUtc)));
         _announcements.Add($"c {secret.ClientId}");
     }
 
     public void ExpireSecrets(Guid clientId, DateTimeOffset expiresUtc)
     {
-        Execute(_connection, _tx, "UPDATE client_secrets SET expires_utc = @expires WHERE client_id = @c AND expires_utc IS NULL",
+        Execute(Sent, _tx, "UPDATE client_secrets SET expires_utc = @expires WHERE client_id = @c AND expires_utc IS NULL",
             ("c", clientId), ("expires", Db(expiresUtc)));
         _announcements.Add($"c {clientId}");
     }
@@ -105,7 +115,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     private void WriteIntegration(IntegrationRecord i, string sql)
     {
         ArgumentNullException.ThrowIfNull(i);
-        Execute(_connection, _tx, sql,
+        Defer(sql,
             ("id", i.Id), ("name", i.Name), ("e", i.EnterpriseId), ("s", Db(i.ServiceId)), ("c", i.ClientId),
             ("token", i.AccessToken), ("state", i.State.ToString()), ("ebc", i.EnabledBeforeCancel),
             ("rn", Db(i.Requestor?.Name)), ("re", Db(i.Requestor?.Email)), ("created", Db(i.CreatedUtc)),
@@ -118,7 +128,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         ArgumentNullException.ThrowIfNull(message);
         // The integration's row lock first: two processes inserting into one integration then take queue positions in
         // the order they commit, so the dispatcher never sees a lower position appear behind one it already passed.
-        using var command = Command(_connection, _tx, """
+        using var command = Command(Sent, _tx, """
             SELECT 1 FROM integrations WHERE id = @integration FOR UPDATE NOWAIT;
             INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
                 attempt_count, next_attempt_utc, created_utc, completed_utc)
@@ -147,7 +157,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     public void RecordAttempt(AttemptRecord attempt)
     {
         ArgumentNullException.ThrowIfNull(attempt);
-        Execute(_connection, _tx, """
+        Defer("""
             INSERT INTO attempts (message_seq, attempt_number, started_utc, duration_ms, url, status_code, error_kind, error, response_body)
             VALUES (@m, (SELECT COUNT(*) + 1 FROM attempts WHERE message_seq = @m), @started, @duration, @url, @code, @kind, @error, @body)
             """,
@@ -159,7 +169,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     public void UpdateProgress(MessageProgress progress)
     {
         ArgumentNullException.ThrowIfNull(progress);
-        Execute(_connection, _tx, """
+        Defer("""
             UPDATE messages SET status = @status, status_reason = @reason, attempt_count = @attempts,
                 next_attempt_utc = @next, completed_utc = @completed
             WHERE seq = @seq
@@ -171,7 +181,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     public long Requeue(long seq)
     {
         // The integration's row lock first, as in InsertMessage: queue positions of one integration in commit order.
-        using var command = Command(_connection, _tx, """
+        using var command = Command(Sent, _tx, """
             SELECT 1 FROM integrations WHERE id = (SELECT integration_id FROM messages WHERE seq = @seq) FOR UPDATE NOWAIT;
             UPDATE messages SET status = 'Pending', status_reason = NULL, attempt_count = 0, next_attempt_utc = NULL,
                 completed_utc = NULL, queue_seq = nextval('message_queue_seq')
@@ -198,8 +208,8 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         var enterprises = events.Select(e => e.EnterpriseId).Distinct().Order().ToArray();
         // The enterprises' row locks first (in one order, so two writers cannot deadlock): appends to one enterprise then
         // take log positions in commit order, and a reader that has seen position N never later finds one below N.
-        Execute(_connection, _tx, "SELECT 1 FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR UPDATE NOWAIT", ("ids", enterprises));
-        using (var insert = Command(_connection, _tx, """
+        Execute(Sent, _tx, "SELECT 1 FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR UPDATE NOWAIT", ("ids", enterprises));
+        using (var insert = Command(Sent, _tx, """
             INSERT INTO general_events (enterprise_id, discriminator, entity_id, entity, created_utc)
             SELECT e, d, id, entity, created FROM unnest(@e, @d, @id, @entity, @created) WITH ORDINALITY AS t(e, d, id, entity, created, n)
             ORDER BY n
@@ -215,14 +225,14 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
             insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", [.. events.Select(e => Db(e.CreatedUtc))]));
             insert.ExecuteNonQuery();
         }
-        foreach (var integrationId in Many(_connection, _tx, r => r.GetGuid(0),
+        foreach (var integrationId in Many(Sent, _tx, r => r.GetGuid(0),
             "SELECT id FROM integrations WHERE enterprise_id = ANY(@ids) AND state = 'Enabled' ORDER BY id", ("ids", enterprises)))
         {
             _announcements.Add($"g {integrationId}");
         }
     }
 
-    public IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit) => Many(_connection, _tx, GeneralEvent,
+    public IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit) => Many(Sent, _tx, GeneralEvent,
         $"SELECT {GeneralEventColumns} FROM general_events WHERE enterprise_id = @e AND seq > @after ORDER BY seq LIMIT @limit",
         ("e", enterpriseId), ("after", afterSeq), ("limit", limit));
 
@@ -231,28 +241,28 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     // no position of this enterprise handed out before this read is still uncommitted.
     public long LastGeneralEventSeq(Guid enterpriseId)
     {
-        Execute(_connection, _tx, "SELECT 1 FROM enterprises WHERE id = @e FOR SHARE NOWAIT", ("e", enterpriseId));
-        return (long)Scalar(_connection, _tx, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM general_event_seq")!;
+        Execute(Sent, _tx, "SELECT 1 FROM enterprises WHERE id = @e FOR SHARE NOWAIT", ("e", enterpriseId));
+        return (long)Scalar(Sent, _tx, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM general_event_seq")!;
     }
 
     public long GeneralCursor(Guid integrationId) =>
-        Scalar(_connection, _tx, "SELECT general_cursor FROM integrations WHERE id = @id", ("id", integrationId)) is long cursor ? cursor : 0;
+        Scalar(Sent, _tx, "SELECT general_cursor FROM integrations WHERE id = @id", ("id", integrationId)) is long cursor ? cursor : 0;
 
     public void SetGeneralCursor(Guid integrationId, long seq) =>
-        Execute(_connection, _tx, "UPDATE integrations SET general_cursor = @seq WHERE id = @id", ("id", integrationId), ("seq", seq));
+        Defer("UPDATE integrations SET general_cursor = @seq WHERE id = @id", ("id", integrationId), ("seq", seq));
 
     // What no Enabled integration still needs: below the lowest cursor, or everything when none is Enabled
     // (enabling one moves its cursor to the end of the log).
-    public int TrimGeneralEvents(Guid enterpriseId) => Execute(_connection, _tx, """
+    public int TrimGeneralEvents(Guid enterpriseId) => Execute(Sent, _tx, """
         DELETE FROM general_events WHERE enterprise_id = @e AND seq <= COALESCE(
             (SELECT MIN(general_cursor) FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'),
             9223372036854775807)
         """, ("e", enterpriseId));
 
-    public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId) => Many(_connection, _tx, r => r.GetGuid(0),
+    public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId) => Many(Sent, _tx, r => r.GetGuid(0),
         "SELECT id FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'", ("e", enterpriseId));
 
-    public IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey) => One(_connection, _tx,
+    public IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey) => One(Sent, _tx,
         r => new IngestRecord(r.GetGuid(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetFieldValue<byte[]>(3), Time(r, 4)),
         """
         SELECT enterprise_id, idempotency_key, request_hash, response, created_utc FROM ingest_requests
@@ -262,7 +272,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     public void InsertIngest(IngestRecord ingest)
     {
         ArgumentNullException.ThrowIfNull(ingest);
-        Execute(_connection, _tx, """
+        Execute(Sent, _tx, """
             INSERT INTO ingest_requests (enterprise_id, idempotency_key, request_hash, response, created_utc)
             VALUES (@e, @k, @h, @r, @created)
             """, ("e", ingest.EnterpriseId), ("k", ingest.IdempotencyKey), ("h", ingest.RequestHash), ("r", ingest.Response),
@@ -270,11 +280,11 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     }
 
     public void DeleteIngest(Guid enterpriseId, string idempotencyKey) =>
-        Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE enterprise_id = @e AND idempotency_key = @k",
+        Execute(Sent, _tx, "DELETE FROM ingest_requests WHERE enterprise_id = @e AND idempotency_key = @k",
             ("e", enterpriseId), ("k", idempotencyKey));
 
     public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
-        Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE created_utc < @cutoff", ("cutoff", Db(cutoff)));
+        Execute(Sent, _tx, "DELETE FROM ingest_requests WHERE created_utc < @cutoff", ("cutoff", Db(cutoff)));
 
     public void PublishWebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
     {
@@ -284,9 +294,9 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
 
     public int Heartbeat(string nodeId, DateTimeOffset now, DateTimeOffset liveSince)
     {
-        Execute(_connection, _tx, "INSERT INTO nodes (node_id, seen_utc) VALUES (@n, @now) ON CONFLICT (node_id) DO UPDATE SET seen_utc = EXCLUDED.seen_utc",
+        Execute(Sent, _tx, "INSERT INTO nodes (node_id, seen_utc) VALUES (@n, @now) ON CONFLICT (node_id) DO UPDATE SET seen_utc = EXCLUDED.seen_utc",
             ("n", nodeId), ("now", Db(now)));
-        return (int)(long)Scalar(_connection, _tx, "SELECT COUNT(*) FROM nodes WHERE seen_utc >= @since", ("since", Db(liveSince)))!;
+        return (int)(long)Scalar(Sent, _tx, "SELECT COUNT(*) FROM nodes WHERE seen_utc >= @since", ("since", Db(liveSince)))!;
     }
 
     public IReadOnlyList<int> RenewPartitions(string nodeId, DateTimeOffset until) =>
@@ -306,52 +316,123 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     public void ReleasePartitions(string nodeId, IReadOnlyList<int> partitions)
     {
         ArgumentNullException.ThrowIfNull(partitions);
-        Execute(_connection, _tx, "UPDATE partition_leases SET node_id = NULL, lease_until = NULL WHERE partition = ANY(@p) AND node_id = @n",
+        Execute(Sent, _tx, "UPDATE partition_leases SET node_id = NULL, lease_until = NULL WHERE partition = ANY(@p) AND node_id = @n",
             ("p", partitions.ToArray()), ("n", nodeId));
     }
 
-    public void ResetPartitions() => Execute(_connection, _tx, "UPDATE partition_leases SET node_id = NULL, lease_until = NULL");
+    public void ResetPartitions() => Execute(Sent, _tx, "UPDATE partition_leases SET node_id = NULL, lease_until = NULL");
 
     private List<int> Partitions(string sql, params (string, object)[] parameters)
     {
-        var partitions = Many(_connection, _tx, r => r.GetInt32(0), sql, parameters);
+        var partitions = Many(Sent, _tx, r => r.GetInt32(0), sql, parameters);
         partitions.Sort();
         return partitions;
     }
 
+    /// <summary>The connection, once every deferred statement is sent: a statement whose answer is read comes after them.</summary>
+    private NpgsqlConnection Sent
+    {
+        get
+        {
+            Flush();
+            return _connection;
+        }
+    }
+
+    private void Defer(string sql, params (string Name, object Value)[] parameters)
+    {
+#pragma warning disable CA2100 // the SQL is this provider's own text; values always go in as parameters
+        var command = new NpgsqlBatchCommand(sql);
+#pragma warning restore CA2100
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        _deferred.Add(command);
+        _unitWrites++;
+    }
+
+    public void Flush()
+    {
+        if (_deferred.Count == 0)
+        {
+            return;
+        }
+        using var batch = new NpgsqlBatch(_connection, _tx);
+        foreach (var command in _deferred)
+        {
+            batch.BatchCommands.Add(command);
+        }
+        // Cleared first: after a failure nothing of it is sent again (what ran is undone by the rollback that follows).
+        _deferred.Clear();
+        _savepointAt = -1;
+        _unitWrites = 0;
+        batch.ExecuteNonQuery();
+    }
+
     public void Savepoint()
     {
-        _tx.Save(SavepointName);
+        Defer($"SAVEPOINT {SavepointName}");
+        _savepointAt = _deferred.Count - 1;
+        _unitWrites = 0;
+        _inUnit = true;
         _announcements.Mark();
     }
 
     public void RollbackToSavepoint()
     {
-        _tx.Rollback(SavepointName);
+        if (_savepointAt >= 0)
+        {
+            // The unit never reached the server: dropping its statements undoes it.
+            _deferred.RemoveRange(_savepointAt, _deferred.Count - _savepointAt);
+        }
+        else
+        {
+            _deferred.Clear(); // the unit's unsent writes: everything older went out with or before its savepoint
+            Defer($"ROLLBACK TO SAVEPOINT {SavepointName}");
+            Defer($"RELEASE SAVEPOINT {SavepointName}");
+        }
+        _savepointAt = -1;
+        _unitWrites = 0;
+        _inUnit = false;
         _announcements.RollBackToMark();
     }
 
     public void ReleaseSavepoint()
     {
-        _tx.Release(SavepointName);
+        if (!_inUnit)
+        {
+            return; // the rollback closed it
+        }
+        _inUnit = false;
+        if (_savepointAt >= 0 && _unitWrites == 0)
+        {
+            _deferred.RemoveAt(_savepointAt); // a unit that wrote nothing needs no savepoint
+        }
+        else
+        {
+            var unsentWrites = _unitWrites > 0;
+            Defer($"RELEASE SAVEPOINT {SavepointName}");
+            if (unsentWrites)
+            {
+                Flush(); // now, so that a failing write fails this unit and not the next one
+            }
+        }
+        _savepointAt = -1;
+        _unitWrites = 0;
         _announcements.ReleaseMark();
     }
 
     public void Commit()
     {
         // NOTIFY inside the transaction: PostgreSQL delivers it only if the commit succeeds, and together with it.
-        var payloads = _announcements.Payloads();
-        if (payloads.Count > 0)
+        foreach (var payload in _announcements.Payloads())
         {
-            using var batch = new NpgsqlBatch(_connection, _tx);
-            foreach (var payload in payloads)
-            {
-                var notify = new NpgsqlBatchCommand($"SELECT pg_notify('{ChangeAnnouncements.Channel}', $1)");
-                notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
-                batch.BatchCommands.Add(notify);
-            }
-            batch.ExecuteNonQuery();
+            var notify = new NpgsqlBatchCommand($"SELECT pg_notify('{ChangeAnnouncements.Channel}', $1)");
+            notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
+            _deferred.Add(notify);
         }
+        Flush();
         _tx.Commit();
     }
 

@@ -332,6 +332,11 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         return partitions;
     }
 
+    public void Flush()
+    {
+        // Every statement runs when called: an in-process library has no round trips to save.
+    }
+
     public void Savepoint() => _statements.Savepoint.ExecuteNonQuery();
 
     public void RollbackToSavepoint() => _statements.Rollback.ExecuteNonQuery();

@@ -78,6 +78,11 @@ public sealed class RunningServer : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();
+            if (Environment.GetEnvironmentVariable("CONNECTOR_EVENTS_TEST_LOGS") is { Length: > 0 } level)
+            {
+                // Diagnosing a test or a benchmark: the server's log at this level and above, on the console.
+                builder.Logging.AddSimpleConsole().SetMinimumLevel(Enum.Parse<LogLevel>(level, ignoreCase: true));
+            }
             if (time is not null)
             {
                 builder.Services.AddSingleton(time);

@@ -128,6 +128,25 @@ public sealed partial class GroupCommitWriter : IDisposable
     }
 
     /// <summary>
+    /// Runs unguarded work, or sends its held-back statements (a run of unguarded units goes out in one round trip). False
+    /// on a failure: its partial writes cannot be undone alone, so the transaction is rolled back and the batch runs guarded.
+    /// </summary>
+    private static bool TryRun(IWriteTransaction tx, Action<IWriteTransaction> work)
+    {
+        try
+        {
+            work(tx);
+            return true;
+        }
+#pragma warning disable CA1031 // any failure: the batch runs again with every unit guarded
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Runs the batch in one transaction and completes its units. False when a unit without a savepoint failed: the
     /// transaction is then rolled back and nothing is completed, so that the batch can run again with every unit guarded.
     /// </summary>
@@ -155,23 +174,24 @@ public sealed partial class GroupCommitWriter : IDisposable
         try
         {
             using var tx = _store.BeginWrite();
+            var unguardedUnsent = false;
             foreach (var unit in batch)
             {
                 if (!unit.Guarded && !guardAll)
                 {
-                    try
-                    {
-                        unit.Execute(tx);
-                    }
-#pragma warning disable CA1031 // its partial writes cannot be undone alone: roll back (dispose) and run the batch guarded
-                    catch (Exception)
-#pragma warning restore CA1031
+                    if (!TryRun(tx, unit.Execute))
                     {
                         return false;
                     }
                     done.Add(unit);
+                    unguardedUnsent = true;
                     continue;
                 }
+                if (unguardedUnsent && !TryRun(tx, static tx => tx.Flush()))
+                {
+                    return false;
+                }
+                unguardedUnsent = false;
                 if (RunGuarded(tx, unit) is { } error)
                 {
                     if (_store.IsTransient(error) && unit.Deferrals < MaxDeferrals)
@@ -191,6 +211,10 @@ public sealed partial class GroupCommitWriter : IDisposable
                 {
                     done.Add(unit);
                 }
+            }
+            if (unguardedUnsent && !TryRun(tx, static tx => tx.Flush()))
+            {
+                return false;
             }
             tx.Commit();
         }

@@ -149,6 +149,12 @@ public interface IWriteTransaction : IDisposable
     /// <summary>Puts a finished message back at the end of the queue: Pending, no attempts counted; returns its new position.</summary>
     long Requeue(long seq);
 
+    /// <summary>
+    /// Sends statements the provider held back to send together; a failure among them surfaces here. Reads, savepoint
+    /// releases and the commit send them too.
+    /// </summary>
+    void Flush();
+
     void Savepoint();
     void RollbackToSavepoint();
     void ReleaseSavepoint();
