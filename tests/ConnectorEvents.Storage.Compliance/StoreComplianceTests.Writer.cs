@@ -111,6 +111,54 @@ public abstract partial class StoreComplianceTests
         Assert.Equal(3, units - unitsBefore);     // holding, first, last
     }
 
+    // A provider may hold writes back to send them together (PostgreSQL does); a write that fails only once sent must
+    // still fail its own unit, guarded or posted, and no other.
+    [Fact]
+    public async Task A_write_that_fails_when_sent_fails_only_its_own_unit()
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        var seeded = Seed(store);
+        var duplicate = seeded.Integration with { Name = "Same id again" };
+        var good = NewIntegration(seeded.Enterprise.Id, seeded.Client.Id);
+        var posted = NewIntegration(seeded.Enterprise.Id, seeded.Client.Id);
+        var renamed = seeded.Integration with { Name = "Renamed" };
+        var postedDuplicateCommitted = false;
+        var postedCommitted = new TaskCompletionSource();
+        using var release = new ManualResetEventSlim();
+        var (_, unitsBefore) = writer.Counters;
+
+        Task held;
+        Task<bool> failing, first, last;
+        try
+        {
+            held = await HoldWriterAsync(writer, release);
+            first = writer.ExecuteAsync(tx => { tx.InsertIntegration(good); return true; });
+            failing = writer.ExecuteAsync(tx => { tx.UpdateIntegration(renamed); tx.InsertIntegration(duplicate); return true; });
+            writer.Post(tx => tx.InsertIntegration(duplicate), () => postedDuplicateCommitted = true);
+            writer.Post(tx => tx.InsertIntegration(posted), postedCommitted.SetResult);
+            last = writer.ExecuteAsync(tx => tx.FindIntegration(good.Id) is not null);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await held;
+        Assert.True(await first);
+        await Assert.ThrowsAnyAsync<Exception>(() => failing);
+        Assert.True(await last); // it saw the first unit's write, sent or held back
+        await postedCommitted.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await writer.FlushAsync();
+
+        Assert.False(postedDuplicateCommitted);
+        Assert.Equal(seeded.Integration.Name, store.FindIntegration(seeded.Integration.Id)!.Name); // its rename went with it
+        Assert.NotNull(store.FindIntegration(good.Id));
+        Assert.NotNull(store.FindIntegration(posted.Id));
+        var (_, units) = writer.Counters;
+        Assert.Equal(5, units - unitsBefore); // holding, first, posted, last, the flush
+    }
+
     [Fact]
     public async Task After_commit_callbacks_run_once_the_write_is_readable_and_before_the_caller_resumes()
     {
