@@ -8,6 +8,9 @@ public sealed class RunResult(int number)
 {
     public int Number { get; } = number;
     public CeilingResult? Ceiling { get; set; }
+
+    /// <summary>The server's sender in the ceiling's loops, with no storage: the bound on any drain.</summary>
+    public CeilingResult? SenderAlone { get; set; }
     public DrainResult? Drain { get; set; }
     public SustainedResult? Sustained { get; set; }
     public LatencyResult? Latency { get; set; }
@@ -16,6 +19,7 @@ public sealed class RunResult(int number)
     public WebSocketLatencyResult? WebSocketLatency { get; set; }
     public List<string> Errors { get; } = [];
 
+    public double? SenderAloneRatio => Ratio(SenderAlone?.Rate);
     public double? DrainRatio => Ratio(Drain?.Rate);
     public double? SustainedRatio => Ratio(Sustained?.Rate);
 
@@ -108,6 +112,8 @@ public static class Report
         }
         Row($"1. Ceiling: raw `HttpClient` POST → sink, {settings.CeilingConcurrency} loops", "—",
             x => $"{Rate(Median(x.Runs.Select(r => r.Ceiling?.Rate)))} posts/s · 100 %");
+        Row("1b. The sender alone: signed POSTs with the delivery headers and time-out, no storage, same loops", "—",
+            x => $"{Rate(Median(x.Runs.Select(r => r.SenderAlone?.Rate)))} posts/s · {Pct(Median(x.Runs.Select(r => r.SenderAloneRatio)))}");
         Row("sizes: backlog / sustained commands / ingested events / steady rate of 4, 6, 7 (per s)", "—",
             x => $"{x.Settings.BacklogMessages:N0} / {x.Settings.SustainedCommands:N0} / {x.Settings.IngestEvents:N0} / {x.Settings.LatencyRate:N0}");
         Row("2. Backlog drain: stored messages → delivered", $"≥ {DrainTarget:P0}",
@@ -138,6 +144,8 @@ public static class Report
             s.AppendLine($"| {scenario} | " + string.Join(" | ", sets.Select(x => !x.CpuMeaningful ? "n/a"
                 : Us(Median(x.Runs.Select(each))) + (ratio is null ? "" : $" · {Pct(Median(x.Runs.Select(ratio)))}"))) + " |");
         CpuRow("1. Ceiling, per raw post", r => r.Ceiling?.CpuMicrosecondsEach, null);
+        CpuRow("1b. The sender alone, per signed post · CPU-normalised ratio", r => r.SenderAlone?.CpuMicrosecondsEach,
+            r => r.SenderAlone is { } a && r.Ceiling is { } c ? c.CpuMicrosecondsEach / a.CpuMicrosecondsEach : null);
         CpuRow("2. Backlog drain, per delivery · CPU-normalised ratio", r => r.Drain?.CpuMicrosecondsEach, r => r.DrainCpuRatio);
         CpuRow("3. Sustained, per event · CPU-normalised ratio", r => r.Sustained?.CpuMicrosecondsEach, r => r.SustainedCpuRatio);
         CpuRow("5. Durable ingest, per event", r => r.Ingest?.CpuMicrosecondsEach, null);
@@ -171,6 +179,10 @@ public static class Report
             + $"connections), POST a realistic `IntegrationCreated` body ({Scenarios.SampleBody().Length} bytes) with only a `Content-Type` header "
             + $"to the sink's client paths, {settings.CeilingPosts:N0} posts after a warm-up → posts/s. This is what the sender could do "
             + "if storing, signing and bookkeeping cost nothing."));
+        s.AppendLine(("1b. **The sender alone.** The same loops, URLs and body through the server's own `WebhookSender`: a fresh "
+            + "`webhook-id`, `webhook-timestamp` and Standard Webhooks signature per post, `User-Agent`, the delivery time-out, the "
+            + "SSRF check at connect time and the first KiB of each answer read; no storage, queue or dispatcher. What it reaches is "
+            + "the most any backlog drain can reach."));
         s.AppendLine(($"2. **Backlog drain.** Server A creates the clients and integrations; then every receiver answers `410 Gone`, "
             + "which disables each client's Integration-Webhook URL after one message, so further messages stay `Pending` and unattempted. "
             + $"{settings.ApiCallers} API callers then issue {settings.BacklogMessages:N0} enable/disable commands (the backlog). "
@@ -258,6 +270,17 @@ public static class Report
                 s.AppendLine(r.Ceiling is { } c
                     ? ($"| {r.Number} | {c.Posts:N0} | {c.Failed:N0} | {c.Concurrency} | {c.Seconds:0.00} | {c.Rate:N0} | {c.CpuMicrosecondsEach:0} |")
                     : ($"| {r.Number} | failed | | | | | |"));
+            }
+            s.AppendLine();
+            s.AppendLine("#### 1b. The sender alone");
+            s.AppendLine();
+            s.AppendLine("| run | posts | failed | concurrency | seconds | posts/s | ratio | CPU µs/post |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in runs)
+            {
+                s.AppendLine(r.SenderAlone is { } c
+                    ? ($"| {r.Number} | {c.Posts:N0} | {c.Failed:N0} | {c.Concurrency} | {c.Seconds:0.00} | {c.Rate:N0} | {Pct(r.SenderAloneRatio)} | {c.CpuMicrosecondsEach:0} |")
+                    : ($"| {r.Number} | failed | | | | | | |"));
             }
             s.AppendLine();
         }
