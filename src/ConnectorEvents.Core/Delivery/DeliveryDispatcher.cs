@@ -31,14 +31,16 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private readonly Channel<Signal> _inbox = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<DeliveryLane, Lane> _lanes = [];
     private readonly Dictionary<(Guid, WebhookChannel), ClientTarget> _clients = [];
-    private readonly Dictionary<string, SemaphoreSlim> _endpointSlots = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _globalSlots;
+    // Sends under way per endpoint URL, and in all: counted on the dispatcher's own thread, so a send that must wait for a
+    // slot waits in a queue here instead of on a semaphore (a contended async wait costs a cancellation registration).
+    private readonly Dictionary<string, Endpoint> _endpoints = new(StringComparer.Ordinal);
+    private readonly Queue<Send> _waitingForSlot = new();
     private readonly PriorityQueue<Lane, DateTimeOffset> _waiting = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _timer;
     private Task _loop = Task.CompletedTask;
     private readonly int[] _sendingByPartition = new int[DeliveryPartitions.Count];
-    private int _inFlight;
+    private int _sending;
     private int _disposed;
 
     public DeliveryDispatcher(
@@ -60,14 +62,13 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _globalSlots = new SemaphoreSlim(_options.MaxConcurrency);
         _timer = time.CreateTimer(_ => _inbox.Writer.TryWrite(TimerFired.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public bool IsRunning => !_loop.IsCompleted;
 
     /// <summary>Requests being sent right now.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
+    public int InFlight => Volatile.Read(ref _sending);
 
     /// <summary>
     /// Starts delivering. What storage holds for a partition (from an earlier run, or another process) is picked up
@@ -361,39 +362,61 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         }
         lane.Busy = true;
         Interlocked.Increment(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]);
-        if (!_endpointSlots.TryGetValue(target.Url, out var slot))
-        {
-            slot = new SemaphoreSlim(_options.MaxConcurrencyPerEndpoint);
-            _endpointSlots.Add(target.Url, slot);
-        }
-        _ = SendAsync(lane, message, target, slot);
+        StartOrQueue(new Send(lane, message, target));
     }
 
-    private async Task SendAsync(Lane lane, PendingMessage message, ClientTarget target, SemaphoreSlim endpointSlot)
+    /// <summary>Starts the send if its endpoint and the whole process have a slot free; else it waits in line.</summary>
+    private void StartOrQueue(Send send)
+    {
+        if (!_endpoints.TryGetValue(send.Target.Url!, out var endpoint))
+        {
+            endpoint = new Endpoint();
+            _endpoints.Add(send.Target.Url!, endpoint);
+        }
+        if (endpoint.Sending >= _options.MaxConcurrencyPerEndpoint)
+        {
+            endpoint.Waiting.Enqueue(send); // a slow endpoint's sends wait behind it, not in everyone's line
+            return;
+        }
+        if (_sending >= _options.MaxConcurrency)
+        {
+            _waitingForSlot.Enqueue(send);
+            return;
+        }
+        endpoint.Sending++;
+        Volatile.Write(ref _sending, _sending + 1);
+        _ = SendAsync(send.Lane, send.Message, send.Target);
+    }
+
+    /// <summary>A send to <paramref name="url"/> ended: its slots go to whoever waits for them.</summary>
+    private void ReleaseSlots(string url)
+    {
+        Volatile.Write(ref _sending, _sending - 1);
+        var endpoint = _endpoints[url];
+        endpoint.Sending--;
+        if (endpoint.Waiting.TryDequeue(out var next))
+        {
+            StartOrQueue(next);
+        }
+        while (_sending < _options.MaxConcurrency && _waitingForSlot.TryDequeue(out next))
+        {
+            StartOrQueue(next);
+        }
+        if (endpoint.Sending == 0 && endpoint.Waiting.Count == 0)
+        {
+            _endpoints.Remove(url);
+        }
+    }
+
+    private async Task SendAsync(Lane lane, PendingMessage message, ClientTarget target)
     {
         AttemptResult? result = null;
         try
         {
-            await endpointSlot.WaitAsync(_stopping.Token).ConfigureAwait(false);
-            try
-            {
-                await _globalSlots.WaitAsync(_stopping.Token).ConfigureAwait(false);
-                Interlocked.Increment(ref _inFlight);
-                try
-                {
-                    result = await _sender.SendAsync(target.Url!, message.Id, message.Body, target.Keys, _stopping.Token)
-                        .ConfigureAwait(false);
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _inFlight);
-                    _globalSlots.Release();
-                }
-            }
-            finally
-            {
-                endpointSlot.Release();
-            }
+            // Off the dispatcher's thread: signing and writing the request are the send's own work.
+            await Task.Yield();
+            result = await _sender.SendAsync(target.Url!, message.Id, message.Body, target.Keys, _stopping.Token)
+                .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -414,6 +437,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private void Finish(AttemptDone done)
     {
         var (lane, message, target, result) = done;
+        ReleaseSlots(target.Url!);
         var attempts = message.AttemptCount + 1;
         var now = _time.GetUtcNow();
         MessageProgress progress;
@@ -742,6 +766,14 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
 
     /// <summary>Where and how a client's messages go; refreshed when a secret in use expires.</summary>
     private sealed record ClientTarget(string? Url, bool Disabled, byte[][] Keys, DateTimeOffset? RefreshAt);
+
+    private sealed record Send(Lane Lane, PendingMessage Message, ClientTarget Target);
+
+    private sealed class Endpoint
+    {
+        public int Sending;
+        public Queue<Send> Waiting { get; } = new();
+    }
 
     private abstract record Signal;
     private sealed record Committed(IReadOnlyList<PendingMessage> Messages) : Signal;
