@@ -150,6 +150,10 @@ public sealed class WebhookSender(HttpClient http, DeliveryOptions options, Time
     /// <summary>The first KiB of the body; a body slower than the time-out keeps what came.</summary>
     private static async Task<string?> ReadStartAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        if (response.Content.Headers.ContentLength == 0)
+        {
+            return null; // most receivers answer with no body: nothing to read
+        }
         var buffer = new byte[ResponseBodyLimit];
         var filled = 0;
         try
