@@ -14,7 +14,13 @@ public sealed record IngestResult(int Events, int Requests, int Failed, double I
     public double CpuMicrosecondsEach => CpuSeconds * 1e6 / Events;
 }
 
-public sealed record GeneralLatencyResult(int Scheduled, int Accepted, int Matched, double AchievedRate, long Messages, Percentiles FromSend);
+/// <summary>Ingest → General POST latency at one offered rate, with the events and messages delivered per second.</summary>
+public sealed record GeneralLatencyResult(
+    int Rate, int Scheduled, int Accepted, int Matched, double AchievedRate, long Messages, double DeliveredSeconds, Percentiles FromSend)
+{
+    public double EventsPerSecond => Matched / DeliveredSeconds;
+    public double MessagesPerSecond => Messages / DeliveredSeconds;
+}
 
 /// <summary>
 /// The General Webhook scenarios: <see cref="BenchSettings.GeneralEnterprises"/> enterprises, each with one client
@@ -184,10 +190,11 @@ public sealed partial class Scenarios
     // ---- 6. Latency ingest → General POST --------------------------------------------------------------------
 
     /// <summary>
-    /// An open-loop pacer posts one General event (a fresh entity id) every 1/rate s, round-robin over the enterprises; the
-    /// sink stamps the arrival of each id. Latency = arrival of the message holding the event − the post of the event.
+    /// At each of <see cref="BenchSettings.LatencyRates"/> in turn, on one deployment: an open-loop pacer posts one General
+    /// event (a fresh entity id) every 1/rate s, round-robin over the enterprises; the sink stamps the arrival of each id.
+    /// Latency = arrival of the message holding the event − the post of the event.
     /// </summary>
-    public async Task<GeneralLatencyResult> GeneralLatencyAsync()
+    public async Task<IReadOnlyList<GeneralLatencyResult>> GeneralLatencyAsync()
     {
         var directory = NewDataDirectory();
         try
@@ -209,39 +216,13 @@ public sealed partial class Scenarios
                 await PostEventsAsync(d.Producers[0], enterprise, IngestBody([Guid.NewGuid()])).ConfigureAwait(false);
             }
             await WaitForSinkAsync(d.Enterprises.Length, "warm-up General messages").ConfigureAwait(false);
-            arrivals.Clear();
-            var messagesBefore = sink.Count;
-
-            var total = (int)(settings.LatencyRate * settings.LatencyDuration.TotalSeconds);
-            var ids = Enumerable.Range(0, total).Select(_ => Guid.NewGuid()).ToArray();
-            var bodies = ids.Select(id => IngestBody([id])).ToArray();
-            var sent = new long[total];
-            var ok = new bool[total];
-            var answers = new Task[total];
-            Progress($"  {total:N0} events at {settings.LatencyRate:N0}/s, one per request");
-            async Task SendAsync(int k)
+            var results = new List<GeneralLatencyResult>();
+            foreach (var rate in settings.LatencyRates)
             {
-                sent[k] = Stopwatch.GetTimestamp();
-                ok[k] = await PostEventsAsync(d.Producer(k), d.Enterprises[k % d.Enterprises.Length], bodies[k]).ConfigureAwait(false);
+                arrivals.Clear();
+                results.Add(await GeneralLatencyAtAsync(d, rate, arrivals).ConfigureAwait(false));
             }
-            await Pace(total, settings.LatencyRate, k => answers[k] = SendAsync(k)).ConfigureAwait(false);
-            await Task.WhenAll(answers).ConfigureAwait(false);
-            var accepted = ok.Count(x => x);
-            var deadline = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
-            while (arrivals.Count < accepted && Stopwatch.GetTimestamp() < deadline)
-            {
-                await Task.Delay(5).ConfigureAwait(false);
-            }
-            var latencies = new List<double>(total);
-            for (var k = 0; k < total; k++)
-            {
-                if (ok[k] && arrivals.TryGetValue(ids[k], out var at))
-                {
-                    latencies.Add(Clock.Milliseconds(sent[k], at));
-                }
-            }
-            var achieved = (total - 1) / Clock.Seconds(sent.Min(), sent.Max());
-            return new GeneralLatencyResult(total, accepted, latencies.Count, achieved, sink.Count - messagesBefore, Percentiles.Of(latencies));
+            return results;
         }
         finally
         {
@@ -250,8 +231,50 @@ public sealed partial class Scenarios
         }
     }
 
-    /// <summary>Calls <paramref name="send"/> for k = 0 … total−1 at start + k/rate on a dedicated thread; a late tick never shifts the schedule.</summary>
-    private static Task Pace(int total, int rate, Action<int> send)
+    private async Task<GeneralLatencyResult> GeneralLatencyAtAsync(GeneralDeployment d, int rate, ConcurrentDictionary<Guid, long> arrivals)
+    {
+        var messagesBefore = sink.Count;
+        var total = settings.LatencyEventsAt(rate);
+        var ids = Enumerable.Range(0, total).Select(_ => Guid.NewGuid()).ToArray();
+        var bodies = ids.Select(id => IngestBody([id])).ToArray();
+        var sent = new long[total];
+        var ok = new bool[total];
+        var answers = new Task[total];
+        Progress($"  {total:N0} events at {rate:N0}/s, one per request");
+        async Task SendAsync(int k)
+        {
+            sent[k] = Stopwatch.GetTimestamp();
+            ok[k] = await PostEventsAsync(d.Producer(k), d.Enterprises[k % d.Enterprises.Length], bodies[k]).ConfigureAwait(false);
+        }
+        await Pace(total, rate, (k, _) => answers[k] = SendAsync(k)).ConfigureAwait(false);
+        await Task.WhenAll(answers).ConfigureAwait(false);
+        var accepted = ok.Count(x => x);
+        var deadline = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
+        while (arrivals.Count < accepted && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+        var latencies = new List<double>(total);
+        var last = sent.Max();
+        for (var k = 0; k < total; k++)
+        {
+            if (ok[k] && arrivals.TryGetValue(ids[k], out var at))
+            {
+                latencies.Add(Clock.Milliseconds(sent[k], at));
+                last = Math.Max(last, at);
+            }
+        }
+        var first = sent.Min();
+        var achieved = (total - 1) / Clock.Seconds(first, sent.Max());
+        return new GeneralLatencyResult(rate, total, accepted, latencies.Count, achieved, sink.Count - messagesBefore,
+            Clock.Seconds(first, last), Percentiles.Of(latencies));
+    }
+
+    /// <summary>
+    /// Calls <paramref name="send"/> with k and its due timestamp for k = 0 … total−1 at start + k/rate on a dedicated thread;
+    /// a late tick never shifts the schedule: everything due goes out at once.
+    /// </summary>
+    private static Task Pace(int total, int rate, Action<int, long> send)
     {
         var interval = Stopwatch.Frequency / (double)rate;
         var pacer = new Thread(() =>
@@ -260,9 +283,10 @@ public sealed partial class Scenarios
             for (var k = 0; k < total;)
             {
                 var now = Stopwatch.GetTimestamp();
-                while (k < total && start + (long)(k * interval) <= now)
+                long due;
+                while (k < total && (due = start + (long)(k * interval)) <= now)
                 {
-                    send(k);
+                    send(k, due);
                     k++;
                 }
                 Thread.Sleep(1);

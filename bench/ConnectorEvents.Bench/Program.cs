@@ -43,7 +43,7 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
             var name = BenchSettings.Name(set.Storage);
             Scenarios.Progress($"warm-up round on {name} (not reported)");
             var warmUp = new Scenarios(settings with { CeilingPosts = 5_000, BacklogMessages = 5_000, SustainedCommands = 5_000,
-                LatencyDuration = TimeSpan.FromSeconds(3), IngestEvents = 10_000 }, sink, set.Storage);
+                LatencyDuration = TimeSpan.FromSeconds(2), LatencyEventsMax = 2_000, IngestEvents = 10_000 }, sink, set.Storage);
             var ignored = new RunResult(0);
             await Measure(0, $"{name}: warm-up drain", warmUp.DrainAsync, ignored).ConfigureAwait(false);
             await Measure(0, $"{name}: warm-up sustained", warmUp.SustainedAsync, ignored).ConfigureAwait(false);
@@ -67,16 +67,28 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
             result.Errors.AddRange(ceilingRun.Errors);
             result.Drain = !settings.Only.Contains(2) ? null : await Measure(run, $"{name}: 2. backlog drain", scenarios.DrainAsync, result).ConfigureAwait(false);
             result.Sustained = !settings.Only.Contains(3) ? null : await Measure(run, $"{name}: 3. sustained API commands → deliveries", scenarios.SustainedAsync, result).ConfigureAwait(false);
-            result.Latency = !settings.Only.Contains(4) ? null : await Measure(run, $"{name}: 4. latency at a steady rate", scenarios.LatencyAsync, result).ConfigureAwait(false);
+            result.Latencies = !settings.Only.Contains(4) ? null : await Measure(run, $"{name}: 4. latency at offered loads", scenarios.LatencyAsync, result).ConfigureAwait(false);
             result.Ingest = !settings.Only.Contains(5) ? null : await Measure(run, $"{name}: 5. durable General ingest", scenarios.IngestAsync, result).ConfigureAwait(false);
-            result.GeneralLatency = !settings.Only.Contains(6) ? null : await Measure(run, $"{name}: 6. latency ingest → General POST", scenarios.GeneralLatencyAsync, result).ConfigureAwait(false);
+            result.GeneralLatencies = !settings.Only.Contains(6) ? null : await Measure(run, $"{name}: 6. latency ingest → General POST at offered loads", scenarios.GeneralLatencyAsync, result).ConfigureAwait(false);
             result.WebSocketLatency = !settings.Only.Contains(7) ? null : await Measure(run, $"{name}: 7. latency ingest → WebSocket frame", scenarios.WebSocketLatencyAsync, result).ConfigureAwait(false);
+            // Both copy or write a SQLite file: the embedded default only.
+            var sqliteOnly = set.Storage == StorageKind.Sqlite;
+            result.Isolation = !(sqliteOnly && settings.Only.Contains(9)) ? null : await Measure(run, $"{name}: 9. isolation", scenarios.IsolationAsync, result).ConfigureAwait(false);
+            result.LargeBacklog = !(sqliteOnly && settings.Only.Contains(10)) ? null : await Measure(run, $"{name}: 10. large backlog", scenarios.LargeBacklogAsync, result).ConfigureAwait(false);
             set.Runs.Add(result);
         }
     }
 }
 
-var report = Report.Write(settings, machine, results, total.Elapsed);
+IReadOnlyList<(string Path, string Caption)> charts = [];
+if (settings.OutputPath is { } output)
+{
+    // Beside the report, in a folder named after it: docs/benchmarks.md → docs/benchmarks/*.png.
+    var folderName = Path.GetFileNameWithoutExtension(output);
+    var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, folderName);
+    charts = Charts.Write(folder, settings, results).Select(c => ($"{folderName}/{c.File}", c.Caption)).ToList();
+}
+var report = Report.Write(settings, machine, results, total.Elapsed, charts);
 Console.WriteLine(report);
 if (settings.OutputPath is { } path)
 {

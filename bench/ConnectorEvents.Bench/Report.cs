@@ -13,15 +13,22 @@ public sealed class RunResult(int number)
     public CeilingResult? SenderAlone { get; set; }
     public DrainResult? Drain { get; set; }
     public SustainedResult? Sustained { get; set; }
-    public LatencyResult? Latency { get; set; }
+    public IReadOnlyList<LatencyResult>? Latencies { get; set; }
     public IngestResult? Ingest { get; set; }
-    public GeneralLatencyResult? GeneralLatency { get; set; }
+    public IReadOnlyList<GeneralLatencyResult>? GeneralLatencies { get; set; }
+    public IsolationResult? Isolation { get; set; }
+    public LargeBacklogResult? LargeBacklog { get; set; }
     public WebSocketLatencyResult? WebSocketLatency { get; set; }
     public List<string> Errors { get; } = [];
 
     public double? SenderAloneRatio => Ratio(SenderAlone?.Rate);
     public double? DrainRatio => Ratio(Drain?.Rate);
     public double? SustainedRatio => Ratio(Sustained?.Rate);
+    public double? LargeBacklogRatio => Ratio(LargeBacklog?.Rate);
+
+    public LatencyResult? LatencyAt(int rate) => Latencies?.FirstOrDefault(l => l.Rate == rate);
+
+    public GeneralLatencyResult? GeneralLatencyAt(int rate) => GeneralLatencies?.FirstOrDefault(l => l.Rate == rate);
 
     /// <summary>CPU per raw post ÷ CPU per event: the ratio the scenario would reach with the ceiling's CPU to itself.</summary>
     public double? DrainCpuRatio => CpuRatio(Drain?.CpuMicrosecondsEach);
@@ -51,8 +58,14 @@ public static class Report
     private const double IngestTarget = 20_000;
     private const double WebSocketP99TargetMs = 10;
 
-    public static string Write(BenchSettings settings, MachineInfo machine, IReadOnlyList<StorageRuns> sets, TimeSpan wallTime)
+    /// <summary>The offered load the latency targets are read at (issue 2: "at a steady 1,000 events/s").</summary>
+    private const int TargetRate = 1_000;
+
+    /// <param name="charts">PNG files beside the report (paths relative to it) with their captions.</param>
+    public static string Write(BenchSettings settings, MachineInfo machine, IReadOnlyList<StorageRuns> sets, TimeSpan wallTime,
+        IReadOnlyList<(string Path, string Caption)> charts)
     {
+        ArgumentNullException.ThrowIfNull(charts);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(sets);
@@ -60,7 +73,7 @@ public static class Report
         var storageNames = string.Join(',', sets.Select(x => x.Name));
         var command = "dotnet run -c Release --project bench/ConnectorEvents.Bench --"
             + (settings.Quick ? " --quick" : "") + $" --runs {settings.Runs}"
-            + (storageNames == "sqlite,postgres,postgres2" ? "" : $" --storage {storageNames}")
+            + (storageNames == "sqlite,postgres" ? "" : $" --storage {storageNames}")
             + (settings.OutputPath is null ? "" : $" --out {settings.OutputPath.Replace('\\', '/')}");
         var runCount = sets.Count == 0 ? 0 : sets.Max(x => x.Runs.Count);
 
@@ -73,7 +86,7 @@ public static class Report
         s.AppendLine(($"- **OS / runtime:** {machine.Os}; {machine.Runtime}; {machine.Gc}; Release build"));
         s.AppendLine(($"- **Load average** (1/5/15 min, all processes on the machine): {machine.LoadAverage} at the start, {MachineInfo.ReadLoadAverage()} at the end"));
         s.AppendLine(($"- **Runs:** {runCount}{(settings.Quick ? " (quick: smaller counts, a smoke test only)" : "")}. Each run measures the ceiling once, "
-            + "then scenarios 2 → 7 on each storage configuration in turn; figures are the **median of the runs**, and each ratio is the median of "
+            + "then scenarios 2 → 7 on each storage configuration in turn, then 9 and 10 on sqlite; figures are the **median of the runs**, and each ratio is the median of "
             + "the per-run ratios (scenario and ceiling from the same run)."));
         s.AppendLine("- **One process:** the server (Kestrel, management API, dispatcher, storage), "
             + "the load generator and the webhook sink (a Kestrel app on 127.0.0.1 that only counts) share the machine's cores. "
@@ -114,14 +127,14 @@ public static class Report
             x => $"{Rate(Median(x.Runs.Select(r => r.Ceiling?.Rate)))} posts/s · 100 %");
         Row("1b. The sender alone: signed POSTs with the delivery headers and time-out, no storage, same loops", "—",
             x => $"{Rate(Median(x.Runs.Select(r => r.SenderAlone?.Rate)))} posts/s · {Pct(Median(x.Runs.Select(r => r.SenderAloneRatio)))}");
-        Row("sizes: backlog / sustained commands / ingested events / steady rate of 4, 6, 7 (per s)", "—",
+        Row("sizes: backlog / sustained commands / ingested events / steady rate of 7 (per s)", "—",
             x => $"{x.Settings.BacklogMessages:N0} / {x.Settings.SustainedCommands:N0} / {x.Settings.IngestEvents:N0} / {x.Settings.LatencyRate:N0}");
         Row("2. Backlog drain: stored messages → delivered", $"≥ {DrainTarget:P0}",
             x => Throughput(x, r => r.Drain?.Rate, r => r.DrainRatio, "deliveries/s", DrainTarget));
         Row($"3. Sustained: API commands ({settings.ApiCallers} callers) → delivered", $"≥ {SustainedTarget:P0}",
             x => Throughput(x, r => r.Sustained?.Rate, r => r.SustainedRatio, "deliveries/s", SustainedTarget));
-        Row("4. Latency command → POST at the steady rate, p50", $"≤ {P50TargetMs} ms", x => Latency(x, r => r.Latency?.FromSend.P50, P50TargetMs));
-        Row("4. Latency command → POST at the steady rate, p99", $"≤ {P99TargetMs} ms", x => Latency(x, r => r.Latency?.FromSend.P99, P99TargetMs));
+        Row($"4. Latency command → POST at {TargetRate:N0}/s, p50", $"≤ {P50TargetMs} ms", x => Latency(x, r => r.LatencyAt(TargetRate)?.FromSend.P50, P50TargetMs));
+        Row($"4. Latency command → POST at {TargetRate:N0}/s, p99", $"≤ {P99TargetMs} ms", x => Latency(x, r => r.LatencyAt(TargetRate)?.FromSend.P99, P99TargetMs));
         Row($"5. Durable General ingest: batches of {settings.IngestBatch}, {settings.IngestCallers} producers", $"≥ {IngestTarget:N0}/s", x =>
         {
             var v = Median(x.Runs.Select(r => r.Ingest?.Rate));
@@ -129,12 +142,44 @@ public static class Report
         });
         Row("5. … the same events delivered as General Webhooks", "—",
             x => $"{Rate(Median(x.Runs.Select(r => r.Ingest?.DeliveredRate)))} events/s ({Rate(Median(x.Runs.Select(r => r.Ingest?.EventsPerMessage)))} per message)");
-        Row("6. Latency ingest → General POST at the steady rate, p50", "—", x => Latency(x, r => r.GeneralLatency?.FromSend.P50, null));
-        Row("6. Latency ingest → General POST at the steady rate, p99", $"≤ {P99TargetMs} ms", x => Latency(x, r => r.GeneralLatency?.FromSend.P99, P99TargetMs));
+        Row($"6. Latency ingest → General POST at {TargetRate:N0}/s, p50", "—", x => Latency(x, r => r.GeneralLatencyAt(TargetRate)?.FromSend.P50, null));
+        Row($"6. Latency ingest → General POST at {TargetRate:N0}/s, p99", $"≤ {P99TargetMs} ms", x => Latency(x, r => r.GeneralLatencyAt(TargetRate)?.FromSend.P99, P99TargetMs));
         var socketCount = settings.GeneralEnterprises * settings.SocketsPerEnterprise;
         Row($"7. Latency ingest → WebSocket frame at the steady rate, {socketCount} sockets, p50", "—", x => Latency(x, r => r.WebSocketLatency?.FromSend.P50, null));
         Row($"7. Latency ingest → WebSocket frame at the steady rate, {socketCount} sockets, p99", $"≤ {WebSocketP99TargetMs} ms",
             x => Latency(x, r => r.WebSocketLatency?.FromSend.P99, WebSocketP99TargetMs));
+        Row($"9. Isolation: {settings.FaultyClients} of {settings.Clients} clients' endpoints hang past the time-out → healthy clients' drain rate vs all healthy", "—",
+            x => x.Storage != StorageKind.Sqlite ? "—" : Pct(Median(x.Runs.Select(r => r.Isolation?.HangingRatio))));
+        Row($"9. Isolation: the same {settings.FaultyClients} answer 500 → healthy clients' drain rate vs all healthy", "—",
+            x => x.Storage != StorageKind.Sqlite ? "—" : Pct(Median(x.Runs.Select(r => r.Isolation?.FailingRatio))));
+        Row($"10. Backlog of {settings.LargeBacklog:N0} pending messages: drain (server as its own process)", "—",
+            x => x.Storage != StorageKind.Sqlite ? "—"
+                : $"{Rate(Median(x.Runs.Select(r => r.LargeBacklog?.Rate)))} deliveries/s · {Pct(Median(x.Runs.Select(r => r.LargeBacklogRatio)))}");
+        Row("10. … the server's peak resident memory (RSS) during that drain", "—",
+            x => x.Storage != StorageKind.Sqlite ? "—" : $"{Rate(Median(x.Runs.Select(r => r.LargeBacklog?.PeakRssMiB)))} MiB");
+        s.AppendLine();
+        s.AppendLine("### Latency at offered loads (medians of the runs, milliseconds)");
+        s.AppendLine();
+        s.AppendLine("Each load runs on one deployment after the previous one's events were all delivered. A load above what the "
+            + "configuration can carry (its achieved delivery rate stays below the offered one) measures queueing, not latency.");
+        s.AppendLine();
+        s.AppendLine("| storage | offered load | 4. commands delivered/s | 4. p50 | p90 | p99 | max | 6. events delivered/s | messages/s | 6. p50 | p90 | p99 | max |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var set in sets)
+        {
+            foreach (var rate in settings.LatencyRates)
+            {
+                string I(Func<LatencyResult, double> f) => Median(set.Runs.Select(r => r.LatencyAt(rate) is { } l ? f(l) : (double?)null)) is { } v
+                    ? v.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+                string G(Func<GeneralLatencyResult, double> f) => Median(set.Runs.Select(r => r.GeneralLatencyAt(rate) is { } l ? f(l) : (double?)null)) is { } v
+                    ? v.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+                string IRate(Func<LatencyResult, double> f) => Rate(Median(set.Runs.Select(r => r.LatencyAt(rate) is { } l ? f(l) : (double?)null)));
+                string GRate(Func<GeneralLatencyResult, double> f) => Rate(Median(set.Runs.Select(r => r.GeneralLatencyAt(rate) is { } l ? f(l) : (double?)null)));
+                s.AppendLine($"| {set.Name} | {rate:N0}/s | {IRate(l => l.DeliveredRate)} | {I(l => l.FromSend.P50)} | {I(l => l.FromSend.P90)} "
+                    + $"| {I(l => l.FromSend.P99)} | {I(l => l.FromSend.Max)} | {GRate(l => l.EventsPerSecond)} | {GRate(l => l.MessagesPerSecond)} "
+                    + $"| {G(l => l.FromSend.P50)} | {G(l => l.FromSend.P90)} | {G(l => l.FromSend.P99)} | {G(l => l.FromSend.Max)} |");
+            }
+        }
         s.AppendLine();
         s.AppendLine("### CPU per event");
         s.AppendLine();
@@ -173,6 +218,17 @@ public static class Report
             }
         }
 
+        if (charts.Count > 0)
+        {
+            s.AppendLine("## Charts");
+            s.AppendLine();
+            foreach (var (path, caption) in charts)
+            {
+                s.AppendLine($"![{caption}]({path})");
+                s.AppendLine();
+            }
+        }
+
         s.AppendLine("## Method");
         s.AppendLine();
         s.AppendLine(($"1. **Ceiling.** {settings.CeilingConcurrency} concurrent loops, one `HttpClient` (`SocketsHttpHandler`, pooled keep-alive "
@@ -197,25 +253,41 @@ public static class Report
             + "(state change + outbox message in one transaction, fsync) before it is answered. Timed from the first command to the sink's "
             + "last delivery → delivered webhooks/s. The group-commit counters show how many writes (commands and delivery outcomes) "
             + "shared one transaction."));
-        s.AppendLine(($"4. **Latency.** After the same warm-up, an open-loop pacer thread sends command k at start + k/{settings.LatencyRate:N0} s "
-            + $"for {settings.LatencyDuration.TotalSeconds:0} s, never waiting for answers (no coordinated omission), to integration "
+        var loads = string.Join(", ", settings.LatencyRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture))) + " per second";
+        s.AppendLine(($"4. **Latency.** After the same warm-up, at each offered load in turn ({loads}) an open-loop pacer thread sends "
+            + $"command k at start + k/rate s for {settings.LatencyDuration.TotalSeconds:0} s or {settings.LatencyEventsMax:N0} commands, "
+            + "whichever comes first, never waiting for answers (no coordinated omission), to integration "
             + $"k mod {settings.Integrations:N0}. Each send is stamped with `Stopwatch.GetTimestamp()`; the sink stamps each arrival; "
             + "the n-th webhook of an integration is matched to its n-th accepted command (FIFO per integration, checked by `Action`). "
-            + "Latency = arrival − send (and arrival − scheduled time, which also counts the pacer's own lateness)."));
+            + "Latency = arrival − send (and arrival − scheduled time, which also counts the pacer's own lateness); *delivered/s* = "
+            + "accepted commands ÷ (last arrival − first send)."));
         s.AppendLine(($"5. **Durable General ingest.** {settings.GeneralEnterprises} enterprises, each with one client (its own sink path) and one "
             + $"Enabled integration subscribed to everything. {settings.IngestCallers} producers post `POST /api/v1/enterprises/{{id}}/events` "
             + $"batches of {settings.IngestBatch} `PaymentUpdated` events round-robin over the enterprises, each answered 202 only after its "
             + "commit (fsync), while delivery runs. Ingest rate = events ÷ (last answer − first post). The sink counts the events in "
             + "every General message; *delivered* = events ÷ (last event arrived − first post)."));
-        s.AppendLine(($"6. **Latency ingest → General POST.** The same deployment; an open-loop pacer posts one event per request at "
-            + $"{settings.LatencyRate:N0}/s for {settings.LatencyDuration.TotalSeconds:0} s, round-robin over the enterprises; the sink "
-            + "stamps the arrival of each entity id. Latency = arrival of the message carrying the event − the post of the event "
-            + "(two commits in between: the ingest and the message's formation)."));
+        s.AppendLine(($"6. **Latency ingest → General POST.** The same deployment shape; at each offered load in turn ({loads}) an "
+            + $"open-loop pacer posts one event per request for {settings.LatencyDuration.TotalSeconds:0} s or {settings.LatencyEventsMax:N0} "
+            + "events, round-robin over the enterprises; the sink stamps the arrival of each entity id. Latency = arrival of the message "
+            + "carrying the event − the post of the event (two commits in between: the ingest and the message's formation). "
+            + "*Events/s* and *messages/s* = what arrived ÷ (last arrival − first post)."));
         s.AppendLine(($"7. **Latency ingest → WebSocket frame.** {settings.GeneralEnterprises} enterprises with {settings.SocketsPerEnterprise} "
             + "integrations each, each integration with one `ClientWebSocket` connected to `/ws/connector` (cookie authentication). "
             + $"An open-loop pacer posts one `Resource` WebSocket event per request at {settings.LatencyRate:N0}/s, round-robin over the "
             + $"enterprises, so each event goes to {settings.SocketsPerEnterprise} sockets. Latency = frame received − post sent, for every "
             + "(event, socket) pair; the frame is pushed after the ingest's commit."));
+        s.AppendLine(($"9. **Isolation** (sqlite). A backlog of {settings.IsolationBacklog:N0} messages is built as in 2 and drained three "
+            + $"times, each from a copy of the same stopped data folder: all receivers healthy; the endpoints of {settings.FaultyClients} of the "
+            + $"{settings.Clients} clients hanging for 30 s (past the 5 s delivery time-out) on every request; the same endpoints answering "
+            + "500. Each drain is timed from server B's start until every message of the healthy clients was answered; ratio = all-healthy "
+            + "time ÷ faulty time (100 % = the faulty endpoints cost the healthy ones nothing). The faulty clients' messages stay pending "
+            + "and are retried on the default schedule."));
+        s.AppendLine(($"10. **Large backlog** (sqlite). Server A creates the clients and integrations and stops; then {settings.LargeBacklog:N0} "
+            + "pending Integration Webhooks (the 523-byte body, round-robin over the 1,000 lanes) are written into its SQLite file through "
+            + "the server's own store (the same statements, 50,000 per transaction). The server then starts as its own OS process "
+            + "(`dotnet ConnectorEvents.Server.dll`, Production settings) on that folder; timed from its start until the sink has "
+            + "answered every message → deliveries/s and the ratio to the ceiling. Peak RSS = the process's `VmHWM` from "
+            + "`/proc/{pid}/status` at the end, start-up included; the dispatcher holds at most 64 messages per lane in memory."));
         s.AppendLine();
 
         s.AppendLine("With two server processes (postgres2) the API commands and ingest requests alternate over the two processes (for the "
@@ -308,17 +380,23 @@ public static class Report
                 : ($"| {r.Number} | failed | | | | | | | | | |"));
         }
         s.AppendLine();
-        s.AppendLine("#### 4. Latency at a steady rate (milliseconds)");
+        s.AppendLine("#### 4. Latency command → POST at each offered load (milliseconds)");
         s.AppendLine();
-        s.AppendLine("| run | commands | accepted | matched | achieved rate | p50 | p90 | p99 | max | p50 / p99 from schedule | pacer lateness p99 / max |");
-        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        s.AppendLine("| run | offered | commands | accepted | matched | achieved rate | delivered/s | p50 | p90 | p99 | max | p50 / p99 from schedule | pacer lateness p99 / max |");
+        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in runs)
         {
-            s.AppendLine(r.Latency is { } l
-                ? ($"| {r.Number} | {l.Scheduled:N0} | {l.Accepted:N0} | {l.Matched:N0} | {l.AchievedRate:N0}/s | {l.FromSend.P50:0.00} | {l.FromSend.P90:0.00} "
-                    + $"| {l.FromSend.P99:0.00} | {l.FromSend.Max:0.0} | {l.FromSchedule.P50:0.00} / {l.FromSchedule.P99:0.00} "
-                    + $"| {l.PacerLag.P99:0.00} / {l.PacerLag.Max:0.0} |")
-                : ($"| {r.Number} | failed | | | | | | | | | |"));
+            if (r.Latencies is null)
+            {
+                s.AppendLine($"| {r.Number} | failed | | | | | | | | | | | |");
+                continue;
+            }
+            foreach (var l in r.Latencies)
+            {
+                s.AppendLine($"| {r.Number} | {l.Rate:N0}/s | {l.Scheduled:N0} | {l.Accepted:N0} | {l.Matched:N0} | {l.AchievedRate:N0}/s | {l.DeliveredRate:N0} "
+                    + $"| {l.FromSend.P50:0.00} | {l.FromSend.P90:0.00} | {l.FromSend.P99:0.00} | {l.FromSend.Max:0.0} "
+                    + $"| {l.FromSchedule.P50:0.00} / {l.FromSchedule.P99:0.00} | {l.PacerLag.P99:0.00} / {l.PacerLag.Max:0.0} |");
+            }
         }
         s.AppendLine();
         s.AppendLine("#### 5. Durable General ingest");
@@ -333,16 +411,22 @@ public static class Report
                 : ($"| {r.Number} | failed | | | | | | | | | |"));
         }
         s.AppendLine();
-        s.AppendLine("#### 6. Latency ingest → General POST (milliseconds)");
+        s.AppendLine("#### 6. Latency ingest → General POST at each offered load (milliseconds)");
         s.AppendLine();
-        s.AppendLine("| run | events | accepted | matched | achieved rate | messages | p50 | p90 | p99 | max |");
-        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        s.AppendLine("| run | offered | events | accepted | matched | achieved rate | events/s delivered | messages | messages/s | p50 | p90 | p99 | max |");
+        s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in runs)
         {
-            s.AppendLine(r.GeneralLatency is { } l
-                ? ($"| {r.Number} | {l.Scheduled:N0} | {l.Accepted:N0} | {l.Matched:N0} | {l.AchievedRate:N0}/s | {l.Messages:N0} | {l.FromSend.P50:0.00} "
-                    + $"| {l.FromSend.P90:0.00} | {l.FromSend.P99:0.00} | {l.FromSend.Max:0.0} |")
-                : ($"| {r.Number} | failed | | | | | | | | |"));
+            if (r.GeneralLatencies is null)
+            {
+                s.AppendLine($"| {r.Number} | failed | | | | | | | | | | | |");
+                continue;
+            }
+            foreach (var l in r.GeneralLatencies)
+            {
+                s.AppendLine($"| {r.Number} | {l.Rate:N0}/s | {l.Scheduled:N0} | {l.Accepted:N0} | {l.Matched:N0} | {l.AchievedRate:N0}/s | {l.EventsPerSecond:N0} "
+                    + $"| {l.Messages:N0} | {l.MessagesPerSecond:N0} | {l.FromSend.P50:0.00} | {l.FromSend.P90:0.00} | {l.FromSend.P99:0.00} | {l.FromSend.Max:0.0} |");
+            }
         }
         s.AppendLine();
         s.AppendLine("#### 7. Latency ingest → WebSocket frame (milliseconds)");
@@ -356,7 +440,37 @@ public static class Report
                     + $"| {w.FromSend.P50:0.00} | {w.FromSend.P90:0.00} | {w.FromSend.P99:0.00} | {w.FromSend.Max:0.0} |")
                 : ($"| {r.Number} | failed | | | | | | | | | |"));
         }
-
+        if (runs.Any(r => r.Isolation is not null))
+        {
+            s.AppendLine();
+            s.AppendLine("#### 9. Isolation");
+            s.AppendLine();
+            s.AppendLine("| run | backlog | healthy clients' messages | all healthy: seconds (deliveries/s) | hanging: seconds (healthy deliveries/s) | ratio | requests to hanging endpoints | 500: seconds (healthy deliveries/s) | ratio | requests answered 500 |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in runs)
+            {
+                s.AppendLine(r.Isolation is { } i
+                    ? ($"| {r.Number} | {i.Backlog:N0} | {i.Healthy:N0} | {i.AllHealthy.Seconds:0.00} ({i.AllHealthy.Rate(i.Healthy):N0}) "
+                        + $"| {i.Hanging.Seconds:0.00} ({i.Hanging.Rate(i.Healthy):N0}) | {Pct(i.HangingRatio)} | {i.Hanging.FaultyRequests:N0} "
+                        + $"| {i.Failing.Seconds:0.00} ({i.Failing.Rate(i.Healthy):N0}) | {Pct(i.FailingRatio)} | {i.Failing.FaultyRequests:N0} |")
+                    : ($"| {r.Number} | failed | | | | | | | | |"));
+            }
+        }
+        if (runs.Any(r => r.LargeBacklog is not null))
+        {
+            s.AppendLine();
+            s.AppendLine("#### 10. Large backlog");
+            s.AppendLine();
+            s.AppendLine("| run | backlog | written in | server ready after | drain seconds | deliveries/s | ratio | RSS when ready | peak RSS |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in runs)
+            {
+                s.AppendLine(r.LargeBacklog is { } b
+                    ? ($"| {r.Number} | {b.Backlog:N0} | {b.WriteSeconds:0.0} s | {b.StartSeconds * 1000:N0} ms | {b.Seconds:0.00} | {b.Rate:N0} "
+                        + $"| {Pct(r.LargeBacklogRatio)} | {b.IdleRssMiB:N0} MiB | {b.PeakRssMiB:N0} MiB |")
+                    : ($"| {r.Number} | failed | | | | | | | |"));
+            }
+        }
     }
 
     private static string Commits(WriterDelta? d) => d is null ? "n/a" : d.Commits.ToString("N0", CultureInfo.InvariantCulture);
@@ -365,7 +479,7 @@ public static class Report
 
     private static string PerCommit(WriterDelta? d) => d is null ? "n/a" : d.UnitsPerCommit.ToString("0.0", CultureInfo.InvariantCulture);
 
-    private static double? Median(IEnumerable<double?> values)
+    internal static double? Median(IEnumerable<double?> values)
     {
         var sorted = values.Where(v => v is not null).Select(v => v!.Value).Order().ToList();
         if (sorted.Count == 0)

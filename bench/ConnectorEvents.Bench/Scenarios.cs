@@ -37,8 +37,9 @@ public sealed record SustainedResult(int Accepted, int Failed, double ApiSeconds
     public double ApiRate => Accepted / ApiSeconds;
 }
 
+/// <summary>Command → POST latency at one offered rate.</summary>
 public sealed record LatencyResult(
-    int Scheduled, int Accepted, int Failed, int Matched, double AchievedRate,
+    int Rate, int Scheduled, int Accepted, int Failed, int Matched, double AchievedRate, double DeliveredRate,
     Percentiles FromSend, Percentiles FromSchedule, Percentiles PacerLag);
 
 /// <summary>p50/p90/p99/max in milliseconds.</summary>
@@ -179,62 +180,22 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
         var directory = NewDataDirectory();
         try
         {
-            sink.Respond = null;
-            sink.Record = false;
-            sink.Clear();
-            Deployment a = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
-            int accepted;
-            long extra;
-            double buildSeconds;
-            try
-            {
-                await WaitForSinkAsync(settings.Integrations, "IntegrationCreated deliveries").ConfigureAwait(false);
-
-                // Every receiver goes away with 410 Gone: the first message of each client disables its URL.
-                sink.Respond = Gone;
-                sink.Clear();
-                await Parallel.ForEachAsync(Enumerable.Range(0, settings.Clients), async (c, _) =>
-                {
-                    var index = c * settings.IntegrationsPerClient;
-                    if (await a.SendAsync(a.TogglePath(index)).ConfigureAwait(false))
-                    {
-                        a.Enabled[index] = !a.Enabled[index];
-                    }
-                }).ConfigureAwait(false);
-                await WaitForSinkAsync(settings.Clients, "410 answers").ConfigureAwait(false);
-                await WaitUntilClientsDisabledAsync(a).ConfigureAwait(false);
-
-                Progress($"  building a backlog of {settings.BacklogMessages:N0} messages over the API");
-                var tally = await a.ToggleAsync(settings.BacklogMessages, settings.ApiCallers,
-                    done => Progress($"    {done:N0} commands")).ConfigureAwait(false);
-                accepted = tally.Accepted;
-                buildSeconds = tally.Seconds;
-                await a.Writer.FlushAsync().ConfigureAwait(false);
-                extra = sink.Count - settings.Clients; // messages that raced the 410 and were given up; not in the backlog
-            }
-            finally
-            {
-                await a.DisposeAsync().ConfigureAwait(false);
-            }
-
-            var backlog = ServerSet.ConnectionStringFor(directory) is { } postgres
-                ? await ReopenEndpointsAsync(postgres).ConfigureAwait(false)
-                : ReopenEndpoints(Path.Combine(directory, "connector-events.db"));
-            Progress($"  server A stopped with {backlog:N0} pending messages; starting server B");
+            var built = await BuildBacklogAsync(directory, settings.BacklogMessages).ConfigureAwait(false);
+            Progress($"  server A stopped with {built.Backlog:N0} pending messages; starting server B");
             sink.Respond = null;
             sink.Clear();
             var cpu = CpuClock.Start();
             var started = Stopwatch.GetTimestamp();
-            var b = await Deployment.ReopenAsync(a, directory).ConfigureAwait(false);
+            var b = await Deployment.ReopenAsync(built.Stopped, directory).ConfigureAwait(false);
             try
             {
                 var ready = Stopwatch.GetTimestamp();
-                var done = await WaitForSinkAsync(backlog, "backlog deliveries").ConfigureAwait(false);
+                var done = await WaitForSinkAsync(built.Backlog, "backlog deliveries").ConfigureAwait(false);
                 var cpuSeconds = cpu.Seconds;
                 await b.Writer.FlushAsync().ConfigureAwait(false);
                 var writer = b.WriterCoversAll ? WriterDelta.Between((0, 0), b.Writer.Counters) : null;
-                return new DrainResult((int)backlog, accepted, buildSeconds, Clock.Seconds(started, ready),
-                    Clock.Seconds(started, done), extra, writer, cpuSeconds);
+                return new DrainResult((int)built.Backlog, built.Accepted, built.BuildSeconds, Clock.Seconds(started, ready),
+                    Clock.Seconds(started, done), built.Extra, writer, cpuSeconds);
             }
             finally
             {
@@ -245,6 +206,51 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
         {
             await DeleteDirectoryAsync(directory).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A backlog left in a data folder by a stopped server A, its receivers back.</summary>
+    private sealed record BuiltBacklog(Deployment Stopped, long Backlog, int Accepted, double BuildSeconds, long Extra);
+
+    /// <summary>Server A's part of the drain: <paramref name="messages"/> commands whose webhooks stay pending, then A stops.</summary>
+    private async Task<BuiltBacklog> BuildBacklogAsync(string directory, int messages)
+    {
+        sink.Respond = null;
+        sink.Record = false;
+        sink.Clear();
+        var a = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
+        CommandTally tally;
+        long extra;
+        try
+        {
+            await WaitForSinkAsync(settings.Integrations, "IntegrationCreated deliveries").ConfigureAwait(false);
+
+            // Every receiver goes away with 410 Gone: the first message of each client disables its URL.
+            sink.Respond = Gone;
+            sink.Clear();
+            await Parallel.ForEachAsync(Enumerable.Range(0, settings.Clients), async (c, _) =>
+            {
+                var index = c * settings.IntegrationsPerClient;
+                if (await a.SendAsync(a.TogglePath(index)).ConfigureAwait(false))
+                {
+                    a.Enabled[index] = !a.Enabled[index];
+                }
+            }).ConfigureAwait(false);
+            await WaitForSinkAsync(settings.Clients, "410 answers").ConfigureAwait(false);
+            await WaitUntilClientsDisabledAsync(a).ConfigureAwait(false);
+
+            Progress($"  building a backlog of {messages:N0} messages over the API");
+            tally = await a.ToggleAsync(messages, settings.ApiCallers, done => Progress($"    {done:N0} commands")).ConfigureAwait(false);
+            await a.Writer.FlushAsync().ConfigureAwait(false);
+            extra = sink.Count - settings.Clients; // messages that raced the 410 and were given up; not in the backlog
+        }
+        finally
+        {
+            await a.DisposeAsync().ConfigureAwait(false);
+        }
+        var backlog = ServerSet.ConnectionStringFor(directory) is { } postgres
+            ? await ReopenEndpointsAsync(postgres).ConfigureAwait(false)
+            : ReopenEndpoints(Path.Combine(directory, "connector-events.db"));
+        return new BuiltBacklog(a, backlog, tally.Accepted, tally.Seconds, extra);
     }
 
     private static async Task WaitUntilClientsDisabledAsync(Deployment deployment)
@@ -326,26 +332,39 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
         await WaitForSinkAsync(settings.Integrations + warm, "warm-up deliveries").ConfigureAwait(false);
     }
 
-    // ---- 4. Latency at a steady rate ---------------------------------------------------------------------------
+    // ---- 4. Latency at steady rates ----------------------------------------------------------------------------
 
     /// <summary>
-    /// An open-loop pacer sends command k at start + k/rate, whatever the answers to earlier ones do, to integration
-    /// k mod N (so each integration gets one command every N/rate seconds, alternately disable and enable). The sink
-    /// stamps each arrival; the k-th webhook of an integration belongs to its k-th accepted command (FIFO per integration).
+    /// At each of <see cref="BenchSettings.LatencyRates"/> in turn, on one deployment: an open-loop pacer sends command k at
+    /// start + k/rate, whatever the answers to earlier ones do, to integration k mod N (each integration alternately disabled
+    /// and enabled). The sink stamps each arrival; the n-th webhook of an integration belongs to its n-th accepted command
+    /// (FIFO per integration). Every webhook of one rate is delivered before the next rate starts.
     /// </summary>
-    public Task<LatencyResult> LatencyAsync() => WithDeploymentAsync(async d =>
+    public Task<IReadOnlyList<LatencyResult>> LatencyAsync() => WithDeploymentAsync(async d =>
     {
         await WarmUpAsync(d).ConfigureAwait(false);
+        // Commands each integration was sent so far: all start Enabled, so an even count means "disable next".
+        var sentTo = new int[d.IntegrationIds.Length];
+        var results = new List<LatencyResult>();
+        foreach (var rate in settings.LatencyRates)
+        {
+            results.Add(await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false));
+        }
+        return (IReadOnlyList<LatencyResult>)results;
+    });
+
+    private async Task<LatencyResult> LatencyAtAsync(Deployment d, int rate, int[] sentTo)
+    {
         sink.Clear();
         sink.Record = true;
-        var total = (int)(settings.LatencyRate * settings.LatencyDuration.TotalSeconds);
+        var total = settings.LatencyEventsAt(rate);
         var integrations = d.IntegrationIds.Length;
         var due = new long[total];
         var sent = new long[total];
         var ok = new bool[total];
+        var enables = new bool[total];
         var answers = new Task[total];
-        var interval = Stopwatch.Frequency / (double)settings.LatencyRate;
-        Progress($"  {total:N0} commands at {settings.LatencyRate:N0}/s for {settings.LatencyDuration.TotalSeconds:0} s");
+        Progress($"  {total:N0} commands at {rate:N0}/s");
 
         async Task SendAsync(int k, string path)
         {
@@ -353,30 +372,16 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             ok[k] = await d.SendAsync(path).ConfigureAwait(false);
         }
 
-        var pacer = new Thread(() =>
+        await Pace(total, rate, (k, dueAt) =>
         {
-            var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
-            for (var k = 0; k < total;)
-            {
-                var now = Stopwatch.GetTimestamp();
-                // Everything due by now goes out now; a late tick never delays the schedule.
-                while (k < total && start + (long)(k * interval) <= now)
-                {
-                    due[k] = start + (long)(k * interval);
-                    var index = k % integrations;
-                    var enable = (k / integrations) % 2 == 1; // all start Enabled: disable, enable, disable, ...
-                    answers[k] = SendAsync(k, d.CommandPath(index, enable));
-                    k++;
-                }
-                Thread.Sleep(1);
-            }
-        })
-        { IsBackground = true, Name = "bench pacer" };
-        pacer.Start();
-        await Task.Run(pacer.Join).ConfigureAwait(false);
+            due[k] = dueAt;
+            var index = k % integrations;
+            enables[k] = sentTo[index]++ % 2 == 1;
+            answers[k] = SendAsync(k, d.CommandPath(index, enables[k]));
+        }).ConfigureAwait(false);
         await Task.WhenAll(answers).ConfigureAwait(false);
         var accepted = ok.Count(x => x);
-        await WaitForSinkAsync(accepted, "deliveries").ConfigureAwait(false);
+        var lastArrival = await WaitForSinkAsync(accepted, "deliveries").ConfigureAwait(false);
         sink.Record = false;
 
         // Arrivals per integration in arrival order.
@@ -403,17 +408,18 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             {
                 continue;
             }
-            var expected = (k / integrations) % 2 == 1 ? IntegrationActions.Enabled : IntegrationActions.Disabled;
+            var expected = enables[k] ? IntegrationActions.Enabled : IntegrationActions.Disabled;
             if (arrivals[k % integrations].TryDequeue(out var arrival) && arrival.Action == expected)
             {
                 fromSend.Add(Clock.Milliseconds(sent[k], arrival.At));
                 fromSchedule.Add(Clock.Milliseconds(due[k], arrival.At));
             }
         }
-        var achieved = (total - 1) / Clock.Seconds(sent.Min(), sent.Max());
-        return new LatencyResult(total, accepted, total - accepted, fromSend.Count, achieved,
+        var first = sent.Min();
+        var achieved = (total - 1) / Clock.Seconds(first, sent.Max());
+        return new LatencyResult(rate, total, accepted, total - accepted, fromSend.Count, achieved, accepted / Clock.Seconds(first, lastArrival),
             Percentiles.Of(fromSend), Percentiles.Of(fromSchedule), Percentiles.Of(lag));
-    });
+    }
 
     // ---- helpers -----------------------------------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ public sealed partial class Scenarios
                 ok[k] = await PostEventsAsync(producers[(k / enterprises.Length) % producers.Length], enterprises[k % enterprises.Length], bodies[k])
                     .ConfigureAwait(false);
             }
-            await Pace(total, settings.LatencyRate, k => answers[k] = SendAsync(k)).ConfigureAwait(false);
+            await Pace(total, settings.LatencyRate, (k, _) => answers[k] = SendAsync(k)).ConfigureAwait(false);
             await Task.WhenAll(answers).ConfigureAwait(false);
             var accepted = ok.Count(x => x);
             var expected = (long)accepted * settings.SocketsPerEnterprise;

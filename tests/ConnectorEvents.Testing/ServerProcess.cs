@@ -23,6 +23,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The OS process id (the bench reads its memory from <c>/proc</c>).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The last 200 lines the process wrote (its log), for a failing test to show.</summary>
     public string RecentOutput
     {

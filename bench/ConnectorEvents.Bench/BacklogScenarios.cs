@@ -1,0 +1,264 @@
+using System.Diagnostics;
+using System.Globalization;
+using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Messages;
+using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Storage.Sqlite;
+using ConnectorEvents.Testing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Data.Sqlite;
+
+namespace ConnectorEvents.Bench;
+
+/// <summary>One drain of scenario 9: how long the healthy clients' messages took while the others misbehaved.</summary>
+public sealed record IsolationDrain(string Fault, double Seconds, long FaultyRequests)
+{
+    /// <summary>Healthy deliveries per second.</summary>
+    public double Rate(long healthy) => healthy / Seconds;
+}
+
+public sealed record IsolationResult(int Backlog, long Healthy, int FaultyClients, IsolationDrain AllHealthy, IsolationDrain Hanging, IsolationDrain Failing)
+{
+    public double HangingRatio => AllHealthy.Seconds / Hanging.Seconds;
+    public double FailingRatio => AllHealthy.Seconds / Failing.Seconds;
+}
+
+/// <param name="PeakRssMiB">The server process's peak resident memory (<c>VmHWM</c>), start-up and drain included.</param>
+/// <param name="IdleRssMiB">Its resident memory just after it answered ready (lanes loading, deliveries starting).</param>
+public sealed record LargeBacklogResult(long Backlog, double WriteSeconds, double StartSeconds, double Seconds, double PeakRssMiB, double IdleRssMiB)
+{
+    public double Rate => Backlog / Seconds;
+}
+
+public sealed partial class Scenarios
+{
+    // ---- 9. Isolation ----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// One backlog (as in scenario 2, <see cref="BenchSettings.IsolationBacklog"/> messages) is drained three times from
+    /// copies of the same stopped data folder: every receiver healthy; <see cref="BenchSettings.FaultyClients"/> of the
+    /// clients hanging past the delivery time-out; the same clients answering 500. Each drain is timed from server B's
+    /// start until the last message of the healthy clients was answered; ratio = all-healthy time ÷ faulty time.
+    /// </summary>
+    public async Task<IsolationResult> IsolationAsync()
+    {
+        if (storage != StorageKind.Sqlite)
+        {
+            throw new InvalidOperationException("Scenario 9 copies a stopped SQLite data folder; it runs on sqlite only.");
+        }
+        var directory = NewDataDirectory();
+        try
+        {
+            var built = await BuildBacklogAsync(directory, settings.IsolationBacklog).ConfigureAwait(false);
+            SqliteConnection.ClearAllPools();
+            var faulty = Enumerable.Range(0, settings.FaultyClients).Select(c => $"/c{c}").ToHashSet(StringComparer.Ordinal);
+            var (allHealthy, healthy) = await IsolationDrainAsync(built, directory, "none", faulty, null).ConfigureAwait(false);
+            Progress($"  {healthy:N0} of {built.Backlog:N0} messages belong to healthy clients");
+            var (hanging, _) = await IsolationDrainAsync(built, directory, "hang", faulty, healthy).ConfigureAwait(false);
+            var (failing, _) = await IsolationDrainAsync(built, directory, "500", faulty, healthy).ConfigureAwait(false);
+            return new IsolationResult((int)built.Backlog, healthy, faulty.Count, allHealthy, hanging, failing);
+        }
+        finally
+        {
+            await DeleteDirectoryAsync(directory).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Drains a copy of the stopped data folder with the <paramref name="faulty"/> paths hanging ("hang"), failing ("500")
+    /// or healthy ("none"); waits for <paramref name="healthyExpected"/> healthy answers, or (when null) for the whole backlog.
+    /// </summary>
+    private async Task<(IsolationDrain Drain, long Healthy)> IsolationDrainAsync(
+        BuiltBacklog built, string directory, string fault, HashSet<string> faulty, long? healthyExpected)
+    {
+        var copy = NewDataDirectory();
+        try
+        {
+            CopyDirectory(directory, copy);
+            long healthy = 0;
+            long faultyRequests = 0;
+            long lastHealthy = 0;
+            var hang = TimeSpan.FromSeconds(30);
+            sink.Clear();
+            sink.Respond = async (context, webhook) =>
+            {
+                if (!faulty.Contains(webhook.Path))
+                {
+                    Interlocked.Increment(ref healthy);
+                    InterlockedMax(ref lastHealthy, Stopwatch.GetTimestamp());
+                    return;
+                }
+                Interlocked.Increment(ref faultyRequests);
+                if (fault == "hang")
+                {
+                    // Past the delivery time-out (5 s): the server gives up first and aborts the request.
+                    try
+                    {
+                        await Task.Delay(hang, context.RequestAborted).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }
+                else if (fault == "500")
+                {
+                    context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                }
+            };
+            Progress($"  drain with {faulty.Count} clients' endpoints: {fault}");
+            var started = Stopwatch.GetTimestamp();
+            var b = await Deployment.ReopenAsync(built.Stopped, copy).ConfigureAwait(false);
+            try
+            {
+                if (healthyExpected is { } expected)
+                {
+                    await WaitForAsync(() => Interlocked.Read(ref healthy), expected, "healthy deliveries").ConfigureAwait(false);
+                }
+                else
+                {
+                    await WaitForSinkAsync(built.Backlog, "backlog deliveries").ConfigureAwait(false);
+                }
+                // Until the healthy clients' last answer: in the all-healthy drain the other clients' messages may finish later.
+                var seconds = Clock.Seconds(started, Interlocked.Read(ref lastHealthy));
+                return (new IsolationDrain(fault, seconds, Interlocked.Read(ref faultyRequests)), Interlocked.Read(ref healthy));
+            }
+            finally
+            {
+                sink.Respond = null;
+                await b.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await DeleteDirectoryAsync(copy).ConfigureAwait(false);
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long seen;
+        while (value > (seen = Interlocked.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+    }
+
+    /// <summary>Waits until <paramref name="read"/> reaches <paramref name="count"/>; fails when it stops moving for 30 s.</summary>
+    private static async Task WaitForAsync(Func<long> read, long count, string what)
+    {
+        var last = read();
+        var lastChange = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var seen = read();
+            var now = Stopwatch.GetTimestamp();
+            if (seen >= count)
+            {
+                return;
+            }
+            if (seen != last)
+            {
+                (last, lastChange) = (seen, now);
+            }
+            else if (Clock.Seconds(lastChange, now) > 30)
+            {
+                throw new TimeoutException($"Waiting for {count:N0} {what}: stuck at {seen:N0}.");
+            }
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+    }
+
+    // ---- 10. A large backlog ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// <see cref="BenchSettings.LargeBacklog"/> pending messages over the 1,000 lanes, written straight into the SQLite file
+    /// through the store (the statements the server uses, 50,000 per transaction) after server A created the clients and
+    /// integrations. The server then starts as its own OS process on that folder; timed from its start until the sink has
+    /// answered every message; its peak resident memory is read from <c>/proc</c>.
+    /// </summary>
+    public async Task<LargeBacklogResult> LargeBacklogAsync()
+    {
+        if (storage != StorageKind.Sqlite)
+        {
+            throw new InvalidOperationException("Scenario 10 writes the backlog into a SQLite file; it runs on sqlite only.");
+        }
+        var directory = NewDataDirectory();
+        try
+        {
+            sink.Respond = null;
+            sink.Record = false;
+            sink.Clear();
+            var a = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
+            try
+            {
+                await WaitForSinkAsync(settings.Integrations, "IntegrationCreated deliveries").ConfigureAwait(false);
+            }
+            finally
+            {
+                await a.DisposeAsync().ConfigureAwait(false);
+            }
+            SqliteConnection.ClearAllPools();
+            Progress($"  writing {settings.LargeBacklog:N0} pending messages into the store");
+            var writing = Stopwatch.GetTimestamp();
+            WriteBacklog(Path.Combine(directory, "connector-events.db"), a, settings.LargeBacklog, settings.IntegrationsPerClient);
+            var writeSeconds = Clock.Seconds(writing, Stopwatch.GetTimestamp());
+            SqliteConnection.ClearAllPools();
+
+            sink.Clear();
+            var started = Stopwatch.GetTimestamp();
+            await using var server = await ServerProcess.StartAsync(directory, ServerProcess.FreePort()).ConfigureAwait(false);
+            var ready = Stopwatch.GetTimestamp();
+            var idleRss = ReadStatusMiB(server.ProcessId, "VmRSS");
+            var done = await WaitForSinkAsync(settings.LargeBacklog, "backlog deliveries").ConfigureAwait(false);
+            var peak = ReadStatusMiB(server.ProcessId, "VmHWM");
+            await server.StopAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+            return new LargeBacklogResult(settings.LargeBacklog, writeSeconds, Clock.Seconds(started, ready), Clock.Seconds(started, done), peak, idleRss);
+        }
+        finally
+        {
+            await DeleteDirectoryAsync(directory).ConfigureAwait(false);
+        }
+    }
+
+    private static void WriteBacklog(string databasePath, Deployment deployment, int messages, int integrationsPerClient)
+    {
+        var body = SampleBody();
+        var now = DateTimeOffset.UtcNow;
+        using var store = new SqliteConnectorStore(databasePath);
+        const int PerTransaction = 50_000;
+        for (var written = 0; written < messages;)
+        {
+            using var transaction = store.BeginWrite();
+            for (var n = 0; n < PerTransaction && written < messages; n++, written++)
+            {
+                var lane = written % deployment.IntegrationIds.Length;
+                transaction.InsertMessage(new MessageRecord(0, MessageIds.New(), WebhookChannel.Integration,
+                    deployment.ClientIds[lane / integrationsPerClient], deployment.IntegrationIds[lane], IntegrationActions.Created, body,
+                    MessageStatus.Pending, null, 0, 0, null, now, null));
+            }
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>A <c>/proc/{pid}/status</c> memory line (kB) in MiB.</summary>
+    private static double ReadStatusMiB(int processId, string key)
+    {
+        foreach (var line in File.ReadLines($"/proc/{processId}/status"))
+        {
+            if (line.StartsWith(key + ":", StringComparison.Ordinal))
+            {
+                var kb = long.Parse(line[(key.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                return kb / 1024.0;
+            }
+        }
+        throw new InvalidOperationException($"/proc/{processId}/status has no {key} line.");
+    }
+}
