@@ -80,6 +80,8 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
     }
 }
 
+await Scenarios.DeleteLargeBacklogTemplateAsync().ConfigureAwait(false);
+
 IReadOnlyList<(string Path, string Caption)> charts = [];
 if (settings.OutputPath is { } output)
 {

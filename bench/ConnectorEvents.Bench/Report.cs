@@ -284,7 +284,8 @@ public static class Report
             + "and are retried on the default schedule."));
         s.AppendLine(($"10. **Large backlog** (sqlite). Server A creates the clients and integrations and stops; then {settings.LargeBacklog:N0} "
             + "pending Integration Webhooks (the 523-byte body, round-robin over the 1,000 lanes) are written into its SQLite file through "
-            + "the server's own store (the same statements, 50,000 per transaction). The server then starts as its own OS process "
+            + "the server's own store (the same statements, 50,000 per transaction), once per bench; each run starts from a copy of "
+            + "that folder. The server then starts as its own OS process "
             + "(`dotnet ConnectorEvents.Server.dll`, Production settings) on that folder; timed from its start until the sink has "
             + "answered every message → deliveries/s and the ratio to the ceiling. Peak RSS = the process's `VmHWM` from "
             + "`/proc/{pid}/status` at the end, start-up included; the dispatcher holds at most 64 messages per lane in memory."));
