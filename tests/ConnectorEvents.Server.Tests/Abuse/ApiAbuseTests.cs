@@ -24,11 +24,12 @@ public sealed class ApiAbuseTests : IAsyncLifetime
     private readonly List<string> _secrets = [RunningServer.AdminKey, ProducerKey];
     private int _requests;
     private int _cases;
+    private long _mostStreamed;
 
     public async ValueTask InitializeAsync()
     {
         _server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Security:ProducerApiKeys:0"] = ProducerKey });
-        _http = new HttpClient { BaseAddress = _server.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient { BaseAddress = _server.BaseUri, Timeout = TimeSpan.FromSeconds(10) };
     }
 
     public async ValueTask DisposeAsync()
@@ -77,13 +78,19 @@ public sealed class ApiAbuseTests : IAsyncLifetime
             }
         }
 
+        await AbuseUnlistedPathsAsync(ids);
         await AssertStillDeliversAsync();
         clock.Stop();
-        var summary = $"Abuse: {routes.Count} routes, {_cases} cases, {_requests} requests, {clock.Elapsed.TotalSeconds:F1} s on {RunningServer.StorageUnderTest}.";
+        var summary = $"Abuse: {routes.Count} routes, {_cases} cases, {_requests} requests, {clock.Elapsed.TotalSeconds:F1} s on {RunningServer.StorageUnderTest}; "
+            + $"at most {_mostStreamed / 1024 / 1024} MiB of a 1 GiB streamed body were sent before its 413.";
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         Console.WriteLine(summary);
         Assert.True(_failures.Count == 0, $"{_failures.Count} of {_cases} cases failed:\n" + string.Join("\n", _failures));
         Assert.InRange(_requests, 500, 5000);
+        if (RunningServer.StorageUnderTest == "Sqlite")
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), summary);
+        }
     }
 
     private async Task<(AbuseIds Ids, Dictionary<string, string> Tokens)> SeedAsync()
@@ -170,6 +177,11 @@ public sealed class ApiAbuseTests : IAsyncLifetime
             {
                 Expect(route, $"method {other}", await SendAsync(new HttpMethod(other), path, null), 405);
             }
+        }
+
+        if (route.OperationId == "IngestEvents")
+        {
+            await AbuseIngestHeadersAsync(route, path, validBody!);
         }
 
         if (rules is not null)
@@ -273,17 +285,16 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         var head = $"{route.Method} {path} HTTP/1.1\r\nAuthorization: Bearer {RunningServer.AdminKey}\r\nContent-Type: application/json";
         foreach (var chunked in new[] { false, true })
         {
-            var over = await RawHttp.SendAsync(_server.BaseUri, head, Padded(limit + 1), chunked, TestContext.Current.CancellationToken);
-            _requests++;
+            var over = await RawAsync(ct => RawHttp.SendAsync(_server.BaseUri, head, Padded(limit + 1), chunked, ct));
             Expect(route, chunked ? "chunked body 1 byte over the limit" : "body 1 byte over the limit",
                 new Answer(over.Status, over.ContentType, over.Body), 413);
         }
         var planned = 1024L * 1024 * 1024;
         Count();
-        var streamed = await RawHttp.StreamAsync(_server.BaseUri, head, planned, TestContext.Current.CancellationToken);
-        _requests++;
+        var streamed = await RawAsync(ct => RawHttp.StreamAsync(_server.BaseUri, head, planned, ct));
         Expect(route, "a 1 GiB streamed body", new Answer(streamed.Status, streamed.ContentType, streamed.Body), 413);
         // Loopback and socket buffers hold a few MiB; a server reading the whole body would answer only after the 1 GiB.
+        _mostStreamed = Math.Max(_mostStreamed, streamed.BytesSentBeforeAnswer);
         if (streamed.BytesSentBeforeAnswer > limit + 32L * 1024 * 1024)
         {
             Fail(route, "a 1 GiB streamed body", new Answer(streamed.Status, streamed.ContentType, streamed.Body),
@@ -298,10 +309,63 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         Expect(route, "10,000 nested objects", await SendAsync(method, path, Json(Encoding.UTF8.GetBytes(objects))), 400);
     }
 
+    /// <summary>The ingest route's own inputs: the Idempotency-Key header, and a producer key with a bad body.</summary>
+    private async Task AbuseIngestHeadersAsync(DiscoveredRoute route, string path, string validBody)
+    {
+        var keys = new (string Case, string[] Values)[]
+        {
+            ("empty", [""]),
+            ("256 characters", [new string('k', 256)]),
+            ("10 KB", [new string('k', 10 * 1024)]),
+            ("a space", ["batch 1"]),
+            ("a control character", ["batch\u0001"]),
+            ("two values", ["batch-1", "batch-2"]),
+            ("a DEL character", ["batch-\u007f"]),
+        };
+        foreach (var (@case, values) in keys)
+        {
+            var content = Json(Encoding.UTF8.GetBytes(validBody));
+            Expect(route, "Idempotency-Key: " + @case, await SendAsync(HttpMethod.Post, path, content, extra: r =>
+            {
+                foreach (var value in values)
+                {
+                    r.Headers.TryAddWithoutValidation("Idempotency-Key", value);
+                }
+            }), 400);
+        }
+        foreach (var (@case, body) in AbuseCases.MalformedBodies(validBody).Take(6))
+        {
+            Expect(route, "producer key, body: " + @case, await SendAsync(HttpMethod.Post, path, Json(body), "Bearer " + ProducerKey), 400);
+        }
+        var unknown = JsonNode.Parse(validBody)!.AsObject();
+        unknown["Colour"] = "red";
+        Expect(route, "producer key, an unknown field", await SendAsync(HttpMethod.Post, path, Json(unknown), "Bearer " + ProducerKey), 400);
+        // Over 1,000 events, each small: the count limit, not the size limit, refuses it.
+        var many = new JsonObject { ["Events"] = new JsonArray(Enumerable.Range(0, 1001).Select(_ => (JsonNode?)JsonNode.Parse("{\"Type\":\"Resource\",\"Id\":\"5ee074b1-6c86-48e8-915f-c7aa4702086f\",\"State\":\"Dirty\"}")).ToArray()) };
+        Expect(route, "1,001 events", await SendAsync(HttpMethod.Post, path, Json(many)), 400);
+    }
+
+    /// <summary>Paths no route matches, with and without the key.</summary>
+    private async Task AbuseUnlistedPathsAsync(AbuseIds ids)
+    {
+        var route = new DiscoveredRoute("ANY", "(unlisted paths)", "", [], [], []);
+        foreach (var path in new[] { "/api/v1/nope", "/api/v2/enterprises", $"/api/v1/enterprises/{ids.EnterpriseId}/nope", "/api/v1/clients/a/b/c/d", "/nope" })
+        {
+            Expect(route, $"GET {path} with the admin key", await SendAsync(HttpMethod.Get, path, null), 404);
+            if (path.StartsWith("/api/", StringComparison.Ordinal))
+            {
+                Expect(route, $"GET {path} without a key", await SendAsync(HttpMethod.Get, path, null, auth: null), 401);
+            }
+        }
+        foreach (var method in new[] { "OPTIONS", "TRACE", "PROPFIND" })
+        {
+            Expect(route, $"{method} /api/v1/enterprises", await SendAsync(new HttpMethod(method), "/api/v1/enterprises", null), 405);
+        }
+    }
+
     private async Task AbuseWebSocketAsync(DiscoveredRoute route, AbuseIds ids, Dictionary<string, string> tokens)
     {
         _ = ids;
-        var ct = TestContext.Current.CancellationToken;
         const string upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
         var cases = new (string Case, string Headers, int Status)[]
         {
@@ -326,14 +390,12 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         };
         foreach (var (@case, headers, status) in cases)
         {
-            var answer = await RawHttp.SendAsync(_server.BaseUri, $"GET {route.Template} HTTP/1.1\r\n{headers}", ct: ct);
-            _requests++;
+            var answer = await RawAsync(ct => RawHttp.SendAsync(_server.BaseUri, $"GET {route.Template} HTTP/1.1\r\n{headers}", ct: ct));
             Expect(route, "ws: " + @case, new Answer(answer.Status, answer.ContentType, answer.Body), status);
         }
         foreach (var query in new[] { "?ClientToken=x&AccessToken=y", "?access_token=" + RunningServer.AdminKey })
         {
-            var answer = await RawHttp.SendAsync(_server.BaseUri, $"GET {route.Template}{query} HTTP/1.1\r\n{upgrade}", ct: ct);
-            _requests++;
+            var answer = await RawAsync(ct => RawHttp.SendAsync(_server.BaseUri, $"GET {route.Template}{query} HTTP/1.1\r\n{upgrade}", ct: ct));
             Expect(route, "ws: tokens in the query " + Cut(query, 20), new Answer(answer.Status, answer.ContentType, answer.Body), 401);
         }
         foreach (var method in new[] { "POST", "PUT", "DELETE" })
@@ -353,13 +415,15 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         Assert.Contains(sink.Received, w => w.BodyText.Contains("\"IntegrationDisabled\"", StringComparison.Ordinal));
     }
 
-    private async Task<Answer> SendAsync(HttpMethod method, string path, HttpContent? content, string? auth = "Bearer " + RunningServer.AdminKey)
+    private async Task<Answer> SendAsync(HttpMethod method, string path, HttpContent? content, string? auth = "Bearer " + RunningServer.AdminKey,
+        Action<HttpRequestMessage>? extra = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
         if (!string.IsNullOrEmpty(auth))
         {
             request.Headers.TryAddWithoutValidation("Authorization", auth);
         }
+        extra?.Invoke(request);
         _requests++;
         try
         {
@@ -372,9 +436,33 @@ public sealed class ApiAbuseTests : IAsyncLifetime
             // A reset or a closed connection is an answer too, and a wrong one: status 0 names it in the failure list.
             return new Answer(0, "", $"(no answer: {ex.Message} {ex.InnerException?.Message})");
         }
+        catch (TaskCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            return new Answer(0, "", "(no answer within 10 s: the server hangs on this request)");
+        }
     }
 
     private void Count() => _cases++;
+
+    /// <summary>A raw exchange, bounded in time; a hang or a broken connection becomes status 0 in the failure list.</summary>
+    private async Task<RawAnswer> RawAsync(Func<CancellationToken, Task<RawAnswer>> send)
+    {
+        _requests++;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(15));
+        try
+        {
+            return await send(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            return new RawAnswer(0, "", "(no answer within 15 s: the server hangs on this request)", 0);
+        }
+        catch (IOException ex)
+        {
+            return new RawAnswer(0, "", $"(the connection failed: {ex.Message})", 0);
+        }
+    }
 
     /// <summary>A 4xx of the given status(es), as problem details with a matching status, a title and a detail, and no secret.</summary>
     private void Expect(DiscoveredRoute route, string @case, Answer answer, params int[] statuses)
