@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConnectorEvents.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace ConnectorEvents.Server.Tests.Abuse;
@@ -38,7 +40,7 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private sealed record Answer(int Status, string ContentType, string Body);
+    private sealed record Answer(int Status, string ContentType, string Body, string Headers = "");
 
     [Fact]
     public async Task Every_route_refuses_abuse_with_problem_details_and_the_server_keeps_delivering()
@@ -117,6 +119,12 @@ public sealed class ApiAbuseTests : IAsyncLifetime
             ["DisabledAccessToken"] = (string)disabled["AccessToken"]!,
         };
         _secrets.AddRange(tokens.Values);
+        // On PostgreSQL, the database password must not surface in any error either.
+        var connection = _server.Services.GetService<IConfiguration>()?["ConnectionStrings:Postgres"];
+        if (connection is not null && new Npgsql.NpgsqlConnectionStringBuilder(connection).Password is { Length: >= 4 } password)
+        {
+            _secrets.Add(password);
+        }
         return (new AbuseIds(enterpriseId, clientId, integrationId, messageId), tokens);
     }
 
@@ -192,6 +200,11 @@ public sealed class ApiAbuseTests : IAsyncLifetime
 
     private async Task AbuseBodyAsync(DiscoveredRoute route, HttpMethod method, string path, BodyRules rules, string validBody, AbuseIds ids)
     {
+        if (route.BodyFields.Count == 0)
+        {
+            // Without fields from the schema, the wrong-type cases below would pass by testing nothing.
+            _failures.Add($"{route} | OpenAPI describes no field of its body");
+        }
         foreach (var (@case, body) in AbuseCases.MalformedBodies(validBody))
         {
             Expect(route, "body: " + @case, await SendAsync(method, path, Json(body)), 400);
@@ -270,6 +283,9 @@ public sealed class ApiAbuseTests : IAsyncLifetime
             Expect(route, "a BOM before the body", bomAnswer, 400);
         }
 
+        var utf16 = new ByteArrayContent(Encoding.Unicode.GetBytes(validBody));
+        utf16.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-16");
+        Expect(route, "a UTF-16 body", await SendAsync(method, path, utf16), 400, 415);
         foreach (var contentType in AbuseCases.WrongContentTypes)
         {
             var content = new ByteArrayContent(Encoding.UTF8.GetBytes(validBody));
@@ -429,7 +445,8 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         {
             using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
             var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-            return new Answer((int)response.StatusCode, response.Content.Headers.ContentType?.ToString() ?? "", body);
+            return new Answer((int)response.StatusCode, response.Content.Headers.ContentType?.ToString() ?? "", body,
+                response.Headers.ToString() + response.Content.Headers);
         }
         catch (HttpRequestException ex)
         {
@@ -496,7 +513,7 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         {
             Fail(route, @case, answer, "the problem has no title or no detail");
         }
-        else if (_secrets.FirstOrDefault(s => answer.Body.Contains(s, StringComparison.Ordinal)) is { } secret)
+        else if (_secrets.FirstOrDefault(s => answer.Body.Contains(s, StringComparison.Ordinal) || answer.Headers.Contains(s, StringComparison.Ordinal)) is { } secret)
         {
             Fail(route, @case, answer, $"the body repeats a secret ({secret[..4]}…)");
         }
