@@ -81,7 +81,15 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         }
 
         await AbuseUnlistedPathsAsync(ids);
-        await AssertStillDeliversAsync();
+        try
+        {
+            await AssertStillDeliversAsync();
+        }
+        catch (Exception ex) when (ex is TimeoutException or HttpRequestException or Xunit.Sdk.XunitException)
+        {
+            // Reported beside the other failures, so a broken delivery does not hide which case broke it.
+            _failures.Add($"(after all cases) | a real Integration Webhook was not delivered: {ex.Message}");
+        }
         clock.Stop();
         var summary = $"Abuse: {routes.Count} routes, {_cases} cases, {_requests} requests, {clock.Elapsed.TotalSeconds:F1} s on {RunningServer.StorageUnderTest}; "
             + $"at most {_mostStreamed / 1024 / 1024} MiB of a 1 GiB streamed body were sent before its 413.";
