@@ -49,6 +49,20 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         }).ConfigureAwait(false);
     }
 
+    /// <summary>The detail of a problem the framework wrote without one.</summary>
+    public static string DefaultDetail(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var status = context.Response.StatusCode;
+        return status switch
+        {
+            404 => "No route matches this path; see /openapi/v1.json.",
+            405 => $"This route does not take {context.Request.Method}; the Allow header lists the methods it takes.",
+            415 => "Send the body as JSON with 'Content-Type: application/json'.",
+            _ => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase + "." : $"HTTP {status}.",
+        };
+    }
+
     private static ProblemDetails Details(int status, string title, string detail, IDictionary<string, string[]>? errors = null)
     {
         var details = errors is null

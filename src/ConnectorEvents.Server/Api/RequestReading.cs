@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.Unicode;
 using ConnectorEvents.Core.Delivery;
 
 namespace ConnectorEvents.Server.Api;
@@ -61,6 +62,11 @@ public static class RequestReading
         }
         JsonDocument document;
         var raw = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        // The parser does not check the text inside strings; reading such a string later throws, which answered 500.
+        if (!Utf8.IsValid(raw.Span))
+        {
+            throw new ApiProblemException(400, "The body is not valid JSON.", "The body is not valid UTF-8 text.");
+        }
         try
         {
             document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
@@ -75,7 +81,61 @@ public static class RequestReading
             document.Dispose();
             throw new ApiProblemException(400, "The request is invalid.", "The body must be a JSON object.");
         }
+        // Only an escape can spell a lone surrogate (\ud800) once the bytes are valid UTF-8; most bodies have none.
+        if (raw.Span.IndexOf("\\u"u8) >= 0 && FindInvalidText(document.RootElement, "body") is { } field)
+        {
+            document.Dispose();
+            throw ApiProblemException.Invalid(field, "holds an escaped lone surrogate (\\uD800-\\uDFFF), which is not valid Unicode text.");
+        }
         return (document, raw);
+    }
+
+    /// <summary>The place of the first string or field name that cannot be read as text, if any.</summary>
+    private static string? FindInvalidText(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return $"{path} (a field name)";
+                    }
+                    if (FindInvalidText(property.Value, path == "body" ? name : $"{path}.{name}") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindInvalidText(item, $"{path}[{index++}]") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+                return null;
+            case JsonValueKind.String:
+                try
+                {
+                    _ = element.GetString();
+                    return null;
+                }
+                catch (InvalidOperationException)
+                {
+                    return path;
+                }
+            default:
+                return null;
+        }
     }
 
     private static bool IsJson(string? contentType)

@@ -54,6 +54,11 @@ public static class WebSocketEndpoint
         {
             throw Unauthorized("Send both tokens as cookies: 'Cookie: ClientToken=<client token>; AccessToken=<access token>'.");
         }
+        // Cookies are percent-decoded, so a token may hold any character; PostgreSQL refuses a NUL in a query (a 500).
+        if (!IsTokenText(clientToken) || !IsTokenText(accessToken))
+        {
+            throw Unauthorized("The ClientToken and AccessToken do not name an integration of that client.");
+        }
         var client = store.FindClientByToken(clientToken);
         var integration = store.FindIntegrationByAccessToken(accessToken);
         // One answer for every mismatch, so a refusal does not tell which of the two tokens is wrong.
@@ -69,6 +74,8 @@ public static class WebSocketEndpoint
         }
         return integration;
     }
+
+    private static bool IsTokenText(string token) => token.Length <= 512 && token.All(c => c is >= '!' and <= '~');
 
     private static ApiProblemException Unauthorized(string detail) =>
         new(StatusCodes.Status401Unauthorized, "Unauthorized.", detail);

@@ -129,7 +129,8 @@ public static class ServerHost
             services.AddHostedService<ChangeFeedHostedService>();
         }
 
-        services.AddProblemDetails();
+        // Routing (404, 405, 415 from Accepts) and status-code pages write a problem with a title only; give it a detail too.
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Detail ??= ProblemExceptionHandler.DefaultDetail(c.HttpContext));
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-delivery", tags: ["ready"]);
         services.AddOpenApi();
