@@ -22,8 +22,8 @@ public sealed record BenchSettings
     public bool Quick { get; init; }
     public string? OutputPath { get; init; }
 
-    /// <summary>Scenario numbers to run (1–7); the ceiling always runs, since the ratios need it.</summary>
-    public IReadOnlySet<int> Only { get; init; } = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7 };
+    /// <summary>Scenario numbers to run (1–8); the ceiling always runs, since the ratios need it.</summary>
+    public IReadOnlySet<int> Only { get; init; } = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8 };
 
     /// <summary>The storage configurations measured, in this order within each run.</summary>
     public IReadOnlyList<StorageKind> Storages { get; init; } = [StorageKind.Sqlite, StorageKind.Postgres, StorageKind.Postgres2];
@@ -84,6 +84,17 @@ public sealed record BenchSettings
     public int SocketsPerEnterprise { get; init; } = 10;
     public TimeSpan LatencyDuration { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Scenario 8 (Hangfire peer): jobs per drain and per sustained measurement on each storage, and the latency duration.
+    /// Hangfire.PostgreSql drains about 100 jobs/s here, so its counts are kept small; together about 90 s per run.
+    /// </summary>
+    public int PeerPostgresJobs { get; init; } = 2_000;
+    public int PeerInMemoryJobs { get; init; } = 20_000;
+    public TimeSpan PeerLatencyDuration { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Hangfire's worker threads: the ceiling's concurrency, as many POSTs in flight as its loops.</summary>
+    public int PeerWorkers => CeilingConcurrency;
+
     public static BenchSettings Parse(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -111,9 +122,9 @@ public sealed record BenchSettings
                     break;
                 case "--only":
                     only = Value(args, ++i, "--only").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToHashSet();
-                    if (only.Any(n => n is < 1 or > 7))
+                    if (only.Any(n => n is < 1 or > 8))
                     {
-                        throw new ArgumentException("--only takes scenario numbers 1 to 7, e.g. --only 3 or --only 2,3.");
+                        throw new ArgumentException("--only takes scenario numbers 1 to 8, e.g. --only 3 or --only 2,3.");
                     }
                     only.Add(1);
                     break;
@@ -162,6 +173,9 @@ public sealed record BenchSettings
                 SustainedCommands = 5_000,
                 IngestEvents = 20_000,
                 LatencyDuration = TimeSpan.FromSeconds(5),
+                PeerPostgresJobs = 500,
+                PeerInMemoryJobs = 5_000,
+                PeerLatencyDuration = TimeSpan.FromSeconds(5),
             }
             : settings;
     }
