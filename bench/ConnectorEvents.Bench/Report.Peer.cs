@@ -23,11 +23,11 @@ public static partial class Report
             string Cells(Func<PeerRun, PeerStorageResult?> pick, StorageRuns? set)
             {
                 var hangfire = Median(peers.Select(p => pick(p) is { } r ? peer(r) : (double?)null));
-                var mine = Median(peers.Select(p => Ours(set, p.Number) is { } r ? ours(r) : null));
+                var mine = unit == "/s" ? set?.Settings.LatencyRate : Median(peers.Select(p => Ours(set, p.Number) is { } r ? ours(r) : null));
                 var ratio = Median(peers.Select(p => pick(p) is { } r && Ours(set, p.Number) is { } o && ours(o) is { } m
                     ? (lowerIsBetter ? peer(r) / m : m / peer(r)) : (double?)null));
-                string Format(double? v) => unit == "ms" ? Ms(v) : $"{Rate(v)} {unit}";
-                return $"{Format(hangfire)} | {Format(mine)} | {Times(ratio)}";
+                string Format(double? v) => unit == "ms" ? Ms(v) : v is null ? "n/a" : unit == "/s" ? $"{Rate(v)}/s" : $"{Rate(v)} {unit}";
+                return $"{Format(hangfire)} | {Format(mine)} | {(unit == "/s" ? "" : Times(ratio))}";
             }
             s.AppendLine($"| {measurement} | {Cells(p => p.InMemory, sqlite)} | {Cells(p => p.Postgres, postgres)} |");
         }
@@ -44,8 +44,8 @@ public static partial class Report
             + $"| {PeerSizes(sqlite)} | | {settings.PeerPostgresJobs:N0} | {PeerSizes(postgres)} | |");
         Row("8a / 2. Backlog drain", "deliveries/s", r => r.Drain.Rate, r => r.Drain?.Rate, lowerIsBetter: false);
         Row($"8b / 3. Sustained, {settings.ApiCallers} enqueuers / API callers", "deliveries/s", r => r.Sustained.Rate, r => r.Sustained?.Rate, lowerIsBetter: false);
-        Row($"8c / 4. Latency enqueue / command → POST at {settings.For(StorageKind.Sqlite).LatencyRate:N0}/s (sqlite) "
-            + $"and {settings.For(StorageKind.Postgres).LatencyRate:N0}/s (postgres), p50", "ms", r => r.Latency.FromEnqueue.P50, r => r.Latency?.FromSend.P50, lowerIsBetter: true);
+        Row("8c / 4. Steady rate of the latency measurement", "/s", r => r.Latency.Rate, _ => null, lowerIsBetter: false);
+        Row("8c / 4. Latency enqueue / command → POST at that rate, p50", "ms", r => r.Latency.FromEnqueue.P50, r => r.Latency?.FromSend.P50, lowerIsBetter: true);
         Row("8c / 4. … p99", "ms", r => r.Latency.FromEnqueue.P99, r => r.Latency?.FromSend.P99, lowerIsBetter: true);
         s.AppendLine();
         if (sqlite is null || postgres is null)
@@ -80,26 +80,31 @@ public static partial class Report
             + "HTTP call to our API; here an enqueue is an in-process call, which flatters Hangfire)."));
         s.AppendLine(($"- **8c Latency.** On that server an open-loop pacer enqueues job k at start + k/rate for "
             + $"{settings.PeerLatencyDuration.TotalSeconds:0} s, each on the thread pool, never waiting; at scenario 4's rate for the storage "
-            + "compared. Each job is stamped just before `Enqueue`; the sink stamps the arrival, matched by `webhook-id`. Latency = "
-            + "arrival − enqueue (compare scenario 4's command → POST). When Hangfire cannot carry the rate, its queue grows and so does "
-            + "the latency: see *achieved* and *matched* below."));
+            + "compared, unless that is more than half the "
+            + "sustained delivery rate just measured (8b): above what the storage delivers its queue grows for as long as the pacer runs, "
+            + "and the latency would only say how long that was; then Hangfire runs at half its 8b rate (the rate row shows which) while "
+            + "ours keeps scenario 4's, a comparison that favours Hangfire. Hangfire's client is synchronous, so the pacer hands each "
+            + $"due job to {settings.ApiCallers} dedicated enqueuer threads; each job is stamped just before its `Enqueue`, the sink stamps "
+            + "the arrival, matched by `webhook-id`. Latency = arrival − enqueue (compare scenario 4's command → POST); below also "
+            + "arrival − scheduled time, which adds any wait for a free enqueuer."));
         s.AppendLine();
         s.AppendLine("### Peer: all runs");
         s.AppendLine();
         s.AppendLine("| run | storage | workers | drain: jobs (enqueued/s) | server start | seconds | deliveries/s | sustained: jobs (enqueued/s) "
-            + "| seconds | deliveries/s | latency: jobs at rate | matched | achieved | p50 | p90 | p99 | max | pacer lateness p99 |");
-        s.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            + "| seconds | deliveries/s | latency: jobs at rate (ours) | matched | achieved | p50 | p90 | p99 | max | p50 / p99 from schedule | pacer lateness p99 |");
+        s.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in peers)
         {
             foreach (var (name, r) in new[] { ("Hangfire.InMemory", run.InMemory), ("Hangfire.PostgreSql", run.Postgres) })
             {
                 s.AppendLine(r is null
-                    ? $"| {run.Number} | {name} | failed | | | | | | | | | | | | | | | |"
+                    ? $"| {run.Number} | {name} | failed | | | | | | | | | | | | | | | | |"
                     : ($"| {run.Number} | {name} | {r.Workers} | {r.Drain.Jobs:N0} ({r.Drain.EnqueueRate:N0}/s) | {r.StartSeconds * 1000:N0} ms "
                         + $"| {r.Drain.Seconds:0.00} | {r.Drain.Rate:N0} | {r.Sustained.Jobs:N0} ({r.Sustained.EnqueueRate:N0}/s) "
-                        + $"| {r.Sustained.Seconds:0.00} | {r.Sustained.Rate:N0} | {r.Latency.Scheduled:N0} at {r.Latency.Rate:N0}/s "
+                        + $"| {r.Sustained.Seconds:0.00} | {r.Sustained.Rate:N0} | {r.Latency.Scheduled:N0} at {r.Latency.Rate:N0}/s ({r.Latency.OurRate:N0}/s) "
                         + $"| {r.Latency.Matched:N0} | {r.Latency.AchievedRate:N0}/s | {r.Latency.FromEnqueue.P50:0.00} | {r.Latency.FromEnqueue.P90:0.00} "
-                        + $"| {r.Latency.FromEnqueue.P99:0.00} | {r.Latency.FromEnqueue.Max:0.0} | {r.Latency.PacerLag.P99:0.00} |"));
+                        + $"| {r.Latency.FromEnqueue.P99:0.00} | {r.Latency.FromEnqueue.Max:0.0} "
+                        + $"| {r.Latency.FromSchedule.P50:0.00} / {r.Latency.FromSchedule.P99:0.00} | {r.Latency.PacerLag.P99:0.00} |"));
             }
         }
         var errors = peers.SelectMany(p => p.Errors.Select(e => $"run {p.Number}: {e}")).ToList();
