@@ -135,9 +135,9 @@ public sealed partial class Scenarios
         };
 
         string? database = null;
+        JobStorage? storage = null;
         try
         {
-            JobStorage storage;
             if (kind == PeerStorage.Postgres)
             {
                 database = await PostgresServer.CreateDatabaseAsync().ConfigureAwait(false);
@@ -206,6 +206,8 @@ public sealed partial class Scenarios
         {
             sink.Record = false;
             sink.Clear();
+            // Hangfire.InMemory runs a dispatcher thread of its own.
+            (storage as IDisposable)?.Dispose();
             if (database is not null)
             {
                 await DropPeerDatabaseAsync(database).ConfigureAwait(false);

@@ -17,7 +17,7 @@ public static partial class Report
 
         // Ours of the same run as the peer figure; ratios are taken per run, then the median, as for the ceiling.
         static RunResult? Ours(StorageRuns? set, int run) => set?.Runs.FirstOrDefault(r => r.Number == run);
-        static string Times(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) + "×" : "n/a";
+        static string Times(double? value) => value is { } v ? v.ToString(v < 1 ? "0.00" : "0.0", CultureInfo.InvariantCulture) + "×" : "n/a";
         void Row(string measurement, string unit, Func<PeerStorageResult, double> peer, Func<RunResult, double?> ours, bool lowerIsBetter)
         {
             string Cells(Func<PeerRun, PeerStorageResult?> pick, StorageRuns? set)
