@@ -39,10 +39,13 @@ public sealed record PeerLatency(
     Percentiles FromEnqueue, Percentiles FromSchedule, Percentiles PacerLag);
 
 /// <summary>Scenario 8 on one Hangfire storage.</summary>
-public sealed record PeerStorageResult(PeerStorage Storage, int Workers, double StartSeconds, PeerThroughput Drain, PeerThroughput Sustained, PeerLatency Latency)
+public sealed record PeerStorageResult(
+    PeerStorage Storage, int Workers, double StartSeconds, PeerThroughput Drain, PeerThroughput Sustained, PeerLatency Latency,
+    int DefaultWorkers, PeerLatency DefaultWorkersLatency)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"drain {Drain.Rate:N0}/s, sustained {Sustained.Rate:N0}/s, latency p50 {Latency.FromEnqueue.P50:0.0} ms, p99 {Latency.FromEnqueue.P99:0.0} ms");
+        $"drain {Drain.Rate:N0}/s, sustained {Sustained.Rate:N0}/s, latency p50 {Latency.FromEnqueue.P50:0.0} ms, p99 {Latency.FromEnqueue.P99:0.0} ms; "
+        + $"with {DefaultWorkers} workers p50 {DefaultWorkersLatency.FromEnqueue.P50:0.0} ms, p99 {DefaultWorkersLatency.FromEnqueue.P99:0.0} ms");
 }
 
 /// <summary>Scenario 8 of one run, on both Hangfire storages; a storage that failed is null, with its error in <see cref="Errors"/>.</summary>
@@ -126,13 +129,17 @@ public sealed partial class Scenarios
         })
         { Timeout = TimeSpan.FromSeconds(30) };
         var job = new PeerWebhookJob(http, urls, keys);
-        var options = new BackgroundJobServerOptions
+        var activator = new PeerActivator(job);
+        BackgroundJobServerOptions Options(int workers) => new()
         {
-            WorkerCount = settings.PeerWorkers,
-            Activator = new PeerActivator(job),
+            WorkerCount = workers,
+            Activator = activator,
             ServerName = "bench-peer",
             ShutdownTimeout = TimeSpan.FromSeconds(10),
         };
+        var options = Options(settings.PeerWorkers);
+        // What a server gets when WorkerCount is not set: min(5 × cores, 20).
+        var defaultWorkers = new BackgroundJobServerOptions().WorkerCount;
 
         string? database = null;
         JobStorage? storage = null;
@@ -179,28 +186,42 @@ public sealed partial class Scenarios
             Progress($"  Hangfire {kind}: enqueueing a backlog of {jobs:N0} jobs with no server");
             var enqueueSeconds = await EnqueueManyAsync(jobs, Enqueue).ConfigureAwait(false);
             var started = Stopwatch.GetTimestamp();
-            using var server = new BackgroundJobServer(options, storage);
-            var startSeconds = Clock.Seconds(started, Stopwatch.GetTimestamp());
-            var drained = await WaitForSinkAsync(jobs, "Hangfire backlog deliveries").ConfigureAwait(false);
-            var drain = new PeerThroughput(jobs, enqueueSeconds, Clock.Seconds(started, drained));
-
-            // (b) Sustained: enqueuers as fast as they can while the server runs.
-            sink.Clear();
-            Progress($"  Hangfire {kind}: {jobs:N0} jobs from {settings.ApiCallers} enqueuers while the server runs");
-            var first = Stopwatch.GetTimestamp();
-            var sustainedEnqueue = await EnqueueManyAsync(jobs, Enqueue).ConfigureAwait(false);
-            var delivered = await WaitForSinkAsync(jobs, "Hangfire deliveries").ConfigureAwait(false);
-            var sustained = new PeerThroughput(jobs, sustainedEnqueue, Clock.Seconds(first, delivered));
-
-            // (c) Latency at a steady rate. Above what the storage delivers, its queue grows for as long as the pacer runs and
-            // the figure says only how long that was: then the rate is half the sustained delivery rate just measured.
-            var carried = Math.Max(10, (int)(sustained.Rate / 2));
-            if (carried < rate)
+            BackgroundJobServer? server = new(options, storage);
+            try
             {
-                Progress($"  Hangfire {kind} delivered {sustained.Rate:N0}/s sustained, so it cannot carry {rate:N0}/s: latency at {carried:N0}/s");
+                var startSeconds = Clock.Seconds(started, Stopwatch.GetTimestamp());
+                var drained = await WaitForSinkAsync(jobs, "Hangfire backlog deliveries").ConfigureAwait(false);
+                var drain = new PeerThroughput(jobs, enqueueSeconds, Clock.Seconds(started, drained));
+
+                // (b) Sustained: enqueuers as fast as they can while the server runs.
+                sink.Clear();
+                Progress($"  Hangfire {kind}: {jobs:N0} jobs from {settings.ApiCallers} enqueuers while the server runs");
+                var first = Stopwatch.GetTimestamp();
+                var sustainedEnqueue = await EnqueueManyAsync(jobs, Enqueue).ConfigureAwait(false);
+                var delivered = await WaitForSinkAsync(jobs, "Hangfire deliveries").ConfigureAwait(false);
+                var sustained = new PeerThroughput(jobs, sustainedEnqueue, Clock.Seconds(first, delivered));
+
+                // (c) Latency at a steady rate. Above what the storage delivers, its queue grows for as long as the pacer runs and
+                // the figure says only how long that was: then the rate is half the sustained delivery rate just measured.
+                var carried = Math.Max(10, (int)(sustained.Rate / 2));
+                if (carried < rate)
+                {
+                    Progress($"  Hangfire {kind} delivered {sustained.Rate:N0}/s sustained, so it cannot carry {rate:N0}/s: latency at {carried:N0}/s");
+                }
+                var latency = await PeerLatencyAsync(client, Math.Min(rate, carried), rate, payload).ConfigureAwait(false);
+                server.Dispose();
+                server = null;
+
+                // (d) The same latency with Hangfire's default worker count: on PostgreSQL 100 workers contend for the queue.
+                Progress($"  Hangfire {kind}: latency again with the default {defaultWorkers} workers");
+                server = new BackgroundJobServer(Options(defaultWorkers), storage);
+                var defaultLatency = await PeerLatencyAsync(client, Math.Min(rate, carried), rate, payload).ConfigureAwait(false);
+                return new PeerStorageResult(kind, settings.PeerWorkers, startSeconds, drain, sustained, latency, defaultWorkers, defaultLatency);
             }
-            var latency = await PeerLatencyAsync(client, Math.Min(rate, carried), rate, payload).ConfigureAwait(false);
-            return new PeerStorageResult(kind, settings.PeerWorkers, startSeconds, drain, sustained, latency);
+            finally
+            {
+                server?.Dispose();
+            }
         }
         finally
         {

@@ -47,6 +47,9 @@ public static partial class Report
         Row("8c / 4. Steady rate of the latency measurement", "/s", r => r.Latency.Rate, _ => null, lowerIsBetter: false);
         Row("8c / 4. Latency enqueue / command → POST at that rate, p50", "ms", r => r.Latency.FromEnqueue.P50, r => r.Latency?.FromSend.P50, lowerIsBetter: true);
         Row("8c / 4. … p99", "ms", r => r.Latency.FromEnqueue.P99, r => r.Latency?.FromSend.P99, lowerIsBetter: true);
+        var defaults = peers.Select(p => p.InMemory?.DefaultWorkers ?? p.Postgres?.DefaultWorkers).FirstOrDefault(w => w is not null);
+        Row($"8d / 4. The same with Hangfire's default {defaults} workers, p50", "ms", r => r.DefaultWorkersLatency.FromEnqueue.P50, r => r.Latency?.FromSend.P50, lowerIsBetter: true);
+        Row("8d / 4. … p99", "ms", r => r.DefaultWorkersLatency.FromEnqueue.P99, r => r.Latency?.FromSend.P99, lowerIsBetter: true);
         s.AppendLine();
         if (sqlite is null || postgres is null)
         {
@@ -63,7 +66,8 @@ public static partial class Report
             + "`webhook-id`, `webhook-timestamp` and `webhook-signature` (HMAC-SHA256 computed in the job, one key per client), through one "
             + "shared `HttpClient` (the ceiling's `SocketsHttpHandler` settings, 30 s time-out), and throws on a non-2xx answer so that "
             + $"Hangfire's default automatic retry takes the job again. `BackgroundJobServer` with **{settings.PeerWorkers} workers** "
-            + "(the ceiling's concurrency; both storages took it), the default queue, a job activator that hands out the one job "
+            + "(the ceiling's concurrency; both storages took it, though on PostgreSQL that many workers contend for the queue "
+            + "and lengthen its latency, hence 8d), the default queue, a job activator that hands out the one job "
             + "instance. Jobs are enqueued with `BackgroundJobClient.Enqueue`, from "
             + $"{settings.ApiCallers} dedicated threads (the client is synchronous)."));
         s.AppendLine();
@@ -87,24 +91,28 @@ public static partial class Report
             + $"due job to {settings.ApiCallers} dedicated enqueuer threads; each job is stamped just before its `Enqueue`, the sink stamps "
             + "the arrival, matched by `webhook-id`. Latency = arrival − enqueue (compare scenario 4's command → POST); below also "
             + "arrival − scheduled time, which adds any wait for a free enqueuer."));
+        s.AppendLine(("- **8d Latency, default workers.** The server of 8a–8c stops; one with Hangfire's default worker count "
+            + "(min(5 × cores, 20)) starts on the same storage, and 8c is repeated at the same rate: what a team that left "
+            + "`WorkerCount` alone would see."));
         s.AppendLine();
         s.AppendLine("### Peer: all runs");
         s.AppendLine();
         s.AppendLine("| run | storage | workers | drain: jobs (enqueued/s) | server start | seconds | deliveries/s | sustained: jobs (enqueued/s) "
-            + "| seconds | deliveries/s | latency: jobs at rate (ours) | matched | achieved | p50 | p90 | p99 | max | p50 / p99 from schedule | pacer lateness p99 |");
-        s.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            + "| seconds | deliveries/s | latency: jobs at rate (ours) | matched | achieved | p50 | p90 | p99 | max | p50 / p99 from schedule | pacer lateness p99 | default workers: p50 / p99 / max |");
+        s.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in peers)
         {
             foreach (var (name, r) in new[] { ("Hangfire.InMemory", run.InMemory), ("Hangfire.PostgreSql", run.Postgres) })
             {
                 s.AppendLine(r is null
-                    ? $"| {run.Number} | {name} | failed | | | | | | | | | | | | | | | | |"
+                    ? $"| {run.Number} | {name} | failed | | | | | | | | | | | | | | | | | |"
                     : ($"| {run.Number} | {name} | {r.Workers} | {r.Drain.Jobs:N0} ({r.Drain.EnqueueRate:N0}/s) | {r.StartSeconds * 1000:N0} ms "
                         + $"| {r.Drain.Seconds:0.00} | {r.Drain.Rate:N0} | {r.Sustained.Jobs:N0} ({r.Sustained.EnqueueRate:N0}/s) "
                         + $"| {r.Sustained.Seconds:0.00} | {r.Sustained.Rate:N0} | {r.Latency.Scheduled:N0} at {r.Latency.Rate:N0}/s ({r.Latency.OurRate:N0}/s) "
                         + $"| {r.Latency.Matched:N0} | {r.Latency.AchievedRate:N0}/s | {r.Latency.FromEnqueue.P50:0.00} | {r.Latency.FromEnqueue.P90:0.00} "
                         + $"| {r.Latency.FromEnqueue.P99:0.00} | {r.Latency.FromEnqueue.Max:0.0} "
-                        + $"| {r.Latency.FromSchedule.P50:0.00} / {r.Latency.FromSchedule.P99:0.00} | {r.Latency.PacerLag.P99:0.00} |"));
+                        + $"| {r.Latency.FromSchedule.P50:0.00} / {r.Latency.FromSchedule.P99:0.00} | {r.Latency.PacerLag.P99:0.00} "
+                        + $"| {r.DefaultWorkers}: {r.DefaultWorkersLatency.FromEnqueue.P50:0.00} / {r.DefaultWorkersLatency.FromEnqueue.P99:0.00} / {r.DefaultWorkersLatency.FromEnqueue.Max:0.0} |"));
             }
         }
         var errors = peers.SelectMany(p => p.Errors.Select(e => $"run {p.Number}: {e}")).ToList();
