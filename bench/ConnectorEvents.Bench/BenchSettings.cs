@@ -86,7 +86,7 @@ public sealed record BenchSettings
 
     /// <summary>
     /// Scenario 8 (Hangfire peer): jobs per drain and per sustained measurement on each storage, and the latency duration.
-    /// Hangfire.PostgreSql drains about 100 jobs/s here, so its counts are kept small; together about 90 s per run.
+    /// Hangfire.PostgreSql delivers about 100–300 jobs/s here, so its counts are kept small: scenario 8 takes about a minute per run.
     /// </summary>
     public int PeerPostgresJobs { get; init; } = 2_000;
     public int PeerInMemoryJobs { get; init; } = 20_000;
