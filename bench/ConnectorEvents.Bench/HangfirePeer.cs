@@ -108,7 +108,8 @@ public sealed partial class Scenarios
     /// Scenario 8 on <paramref name="kind"/>: the same webhooks as scenarios 2–4, each one a Hangfire job that POSTs it with
     /// <see cref="PeerWebhookJob"/>. An untimed warm-up, then (a) a backlog enqueued with no server and drained by a fresh
     /// <see cref="BackgroundJobServer"/>; (b) on that server, <see cref="BenchSettings.ApiCallers"/> enqueuers as fast as they
-    /// can; (c) an open-loop pacer at scenario 4's rate for that storage, latency = sink arrival − enqueue call.
+    /// can; (c) an open-loop pacer at scenario 4's rate for that storage (or half the rate of (b), if lower), latency = sink
+    /// arrival − enqueue call; (d) (c) again on a server with Hangfire's default worker count.
     /// </summary>
     public async Task<PeerStorageResult> HangfirePeerAsync(PeerStorage kind)
     {
