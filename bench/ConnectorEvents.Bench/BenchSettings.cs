@@ -109,6 +109,23 @@ public sealed record BenchSettings
     public int SocketsPerEnterprise { get; init; } = 10;
     public TimeSpan LatencyDuration { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Scenario 8 (Hangfire peer): jobs per drain and per sustained measurement on each storage, and the latency duration.
+    /// Hangfire.PostgreSql delivers about 100–300 jobs/s here, so its counts are kept small: scenario 8 takes about a minute per run.
+    /// </summary>
+    public int PeerPostgresJobs { get; init; } = 2_000;
+    public int PeerInMemoryJobs { get; init; } = 20_000;
+    public TimeSpan PeerLatencyDuration { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The load of scenario 8's latency, one of <see cref="LatencyRates"/> so that ours is measured at it too: the target's
+    /// 1,000/s beside our SQLite; the lowest load beside PostgreSQL, since Hangfire.PostgreSql carries only about 100–300 jobs/s.
+    /// </summary>
+    public int PeerLatencyRate(StorageKind storage) => storage == StorageKind.Sqlite ? LatencyRate : LatencyRates.Min();
+
+    /// <summary>Hangfire's worker threads: the ceiling's concurrency, as many POSTs in flight as its loops.</summary>
+    public int PeerWorkers => CeilingConcurrency;
+
     public static BenchSettings Parse(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -190,6 +207,9 @@ public sealed record BenchSettings
                 LatencyEventsMax = 3_000,
                 IsolationBacklog = 10_000,
                 LargeBacklog = 100_000,
+                PeerPostgresJobs = 500,
+                PeerInMemoryJobs = 5_000,
+                PeerLatencyDuration = TimeSpan.FromSeconds(5),
             }
             : settings;
     }

@@ -9,8 +9,10 @@ public static class Charts
     private static readonly ScottPlot.Palettes.Category10 Palette = new();
 
     /// <summary>Writes every chart into <paramref name="folder"/>; returns (file name, caption) in report order.</summary>
-    public static IReadOnlyList<(string File, string Caption)> Write(string folder, BenchSettings settings, IReadOnlyList<StorageRuns> sets)
+    public static IReadOnlyList<(string File, string Caption)> Write(
+        string folder, BenchSettings settings, IReadOnlyList<StorageRuns> sets, IReadOnlyList<PeerRun> peers)
     {
+        ArgumentNullException.ThrowIfNull(peers);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(sets);
         Directory.CreateDirectory(folder);
@@ -26,7 +28,55 @@ public static class Charts
             (r, rate) => r.LatencyAt(rate)?.FromSend), "latency-integration.png", "Command → Integration Webhook latency, p50 (solid) and p99 (dashed), log scale");
         Save(LatencyByLoad(settings, sets, "General Webhooks: ingest → POST latency by offered load",
             (r, rate) => r.GeneralLatencyAt(rate)?.FromSend), "latency-general.png", "Ingest → General Webhook latency, p50 (solid) and p99 (dashed), log scale");
+        if (peers.Count > 0)
+        {
+            Save(Peer(sets, peers), "peer.png", "Ours beside Hangfire (one `HttpClient` job per webhook), deliveries per second, log scale");
+        }
         return written;
+    }
+
+    /// <summary>Drain and sustained rates, ours beside Hangfire's on the matching storage; log10 so 300/s and 30,000/s both show.</summary>
+    private static Plot Peer(IReadOnlyList<StorageRuns> sets, IReadOnlyList<PeerRun> peers)
+    {
+        var plot = new Plot();
+        var groups = new (string Label, StorageKind Ours, Func<PeerRun, PeerStorageResult?> Hangfire, Func<RunResult, double?> Mine, Func<PeerStorageResult, double> Theirs)[]
+        {
+            ("drain: sqlite / InMemory", StorageKind.Sqlite, p => p.InMemory, r => r.Drain?.Rate, h => h.Drain.Rate),
+            ("sustained: sqlite / InMemory", StorageKind.Sqlite, p => p.InMemory, r => r.Sustained?.Rate, h => h.Sustained.Rate),
+            ("drain: postgres / PostgreSql", StorageKind.Postgres, p => p.Postgres, r => r.Drain?.Rate, h => h.Drain.Rate),
+            ("sustained: postgres / PostgreSql", StorageKind.Postgres, p => p.Postgres, r => r.Sustained?.Rate, h => h.Sustained.Rate),
+        };
+        var bars = new List<Bar>();
+        for (var g = 0; g < groups.Length; g++)
+        {
+            var group = groups[g];
+            var ours = sets.FirstOrDefault(x => x.Storage == group.Ours) is { } set ? Report.Median(set.Runs.Select(group.Mine)) : null;
+            var theirs = Report.Median(peers.Select(p => group.Hangfire(p) is { } h ? group.Theirs(h) : (double?)null));
+            foreach (var (value, offset, color) in new[] { (ours, -0.2, 0), (theirs, 0.2, 1) })
+            {
+                if (value is > 1)
+                {
+                    bars.Add(new Bar
+                    {
+                        Position = g + offset,
+                        Value = Math.Log10(value.Value),
+                        Size = 0.36,
+                        FillColor = Palette.GetColor(color),
+                        Label = value.Value.ToString("N0", CultureInfo.InvariantCulture) + "/s",
+                    });
+                }
+            }
+        }
+        plot.Add.Bars(bars);
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "ConnectorEvents", FillColor = Palette.GetColor(0) });
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "Hangfire", FillColor = Palette.GetColor(1) });
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, groups.Length).Select(i => (double)i).ToArray(), groups.Select(x => x.Label).ToArray());
+        int[] decades = [0, 1, 2, 3, 4, 5];
+        plot.Axes.Left.SetTicks(decades.Select(d => (double)d).ToArray(), decades.Select(d => Math.Pow(10, d).ToString("N0", CultureInfo.InvariantCulture)).ToArray());
+        plot.Axes.SetLimitsY(0, 5.2);
+        plot.Title("Deliveries per second, ours beside Hangfire (log scale)");
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
     }
 
     private static Plot Throughput(IReadOnlyList<StorageRuns> sets)

@@ -22,7 +22,7 @@ Console.Error.WriteLine("warning: a Debug build; figures are only meaningful wit
 #endif
 
 var machine = MachineInfo.Collect();
-if (settings.Storages.Any(s => s != StorageKind.Sqlite))
+if (settings.Storages.Any(s => s != StorageKind.Sqlite) || settings.Only.Contains(8))
 {
     // The bench measures PostgreSQL with real durability; the tests' throw-away cluster runs with fsync=off.
     PostgresServer.Durable = true;
@@ -31,6 +31,7 @@ Scenarios.Progress($"ConnectorEvents bench: {settings.Runs} run(s){(settings.Qui
     + $"storage {string.Join(", ", settings.Storages.Select(BenchSettings.Name))}; {machine.Summary}");
 var total = Stopwatch.StartNew();
 var results = settings.Storages.Select(s => new StorageRuns(s, settings.For(s), [])).ToList();
+var peerRuns = new List<PeerRun>();
 await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
 {
     sink.Record = false;
@@ -77,6 +78,16 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
             result.LargeBacklog = !(sqliteOnly && settings.Only.Contains(10)) ? null : await Measure(run, $"{name}: 10. large backlog", scenarios.LargeBacklogAsync, result).ConfigureAwait(false);
             set.Runs.Add(result);
         }
+        if (settings.Only.Contains(8))
+        {
+            // After every storage's scenarios, so that Hangfire never shares the machine with our server.
+            var peer = new PeerRun(run);
+            var errors = new RunResult(run);
+            peer.InMemory = await Measure(run, "8. peer: Hangfire.InMemory", () => ceilingScenarios.HangfirePeerAsync(PeerStorage.InMemory), errors).ConfigureAwait(false);
+            peer.Postgres = await Measure(run, "8. peer: Hangfire.PostgreSql", () => ceilingScenarios.HangfirePeerAsync(PeerStorage.Postgres), errors).ConfigureAwait(false);
+            peer.Errors.AddRange(errors.Errors);
+            peerRuns.Add(peer);
+        }
     }
 }
 
@@ -88,9 +99,13 @@ if (settings.OutputPath is { } output)
     // Beside the report, in a folder named after it: docs/benchmarks.md → docs/benchmarks/*.png.
     var folderName = Path.GetFileNameWithoutExtension(output);
     var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, folderName);
-    charts = Charts.Write(folder, settings, results).Select(c => ($"{folderName}/{c.File}", c.Caption)).ToList();
+    charts = Charts.Write(folder, settings, results, peerRuns).Select(c => ($"{folderName}/{c.File}", c.Caption)).ToList();
 }
 var report = Report.Write(settings, machine, results, total.Elapsed, charts);
+if (peerRuns.Count > 0)
+{
+    report += Environment.NewLine + Report.WritePeer(settings, results, peerRuns);
+}
 Console.WriteLine(report);
 if (settings.OutputPath is { } path)
 {
@@ -100,7 +115,7 @@ if (settings.OutputPath is { } path)
     Scenarios.Progress($"wrote {full}");
 }
 Scenarios.Progress($"done in {total.Elapsed:mm\\:ss}");
-return results.Any(set => set.Runs.Any(r => r.Errors.Count > 0)) ? 1 : 0;
+return results.Any(set => set.Runs.Any(r => r.Errors.Count > 0)) || peerRuns.Any(p => p.Errors.Count > 0) ? 1 : 0;
 
 static async Task<T?> Measure<T>(int run, string name, Func<Task<T>> scenario, RunResult result) where T : class
 {

@@ -49,7 +49,7 @@ public sealed record StorageRuns(StorageKind Storage, BenchSettings Settings, Li
 }
 
 /// <summary>The Markdown report: header, summary against the targets, method, every run.</summary>
-public static class Report
+public static partial class Report
 {
     private const double DrainTarget = 0.60;
     private const double SustainedTarget = 0.40;
