@@ -22,6 +22,9 @@ public sealed class DataFolderFaultTests(ITestOutputHelper output)
     /// <summary>Drives toggles and General events, and keeps what the API acknowledged.</summary>
     private sealed class Traffic(RunningServer server, Guid enterpriseId, Guid[] integrations)
     {
+        /// <summary>The server the traffic goes to; replaced after a restart.</summary>
+        public RunningServer Server { get; set; } = server;
+
         private readonly Dictionary<Guid, bool> _enabled = integrations.ToDictionary(i => i, _ => true);
 
         public Dictionary<Guid, int> Acknowledged { get; } = integrations.ToDictionary(i => i, _ => 0);
@@ -36,7 +39,7 @@ public sealed class DataFolderFaultTests(ITestOutputHelper output)
             var statuses = new List<int>();
             foreach (var id in integrations)
             {
-                using var response = await SendAsync(() => server.Api.PostAsync(
+                using var response = await SendAsync(() => Server.Api.PostAsync(
                     $"/api/v1/integrations/{id}/{(_enabled[id] ? "disable" : "enable")}", null, Delivery.Ct));
                 statuses.Add(await CheckAsync(response));
                 if (response.IsSuccessStatusCode)
@@ -46,7 +49,7 @@ public sealed class DataFolderFaultTests(ITestOutputHelper output)
                 }
             }
             var ids = Enumerable.Range(0, events).Select(_ => Guid.NewGuid().ToString()).ToArray();
-            using (var response = await SendAsync(() => server.Api.PostAsJsonAsync($"/api/v1/enterprises/{enterpriseId}/events",
+            using (var response = await SendAsync(() => Server.Api.PostAsJsonAsync($"/api/v1/enterprises/{enterpriseId}/events",
                 new { Events = ids.Select(i => new { Discriminator = "ServiceOrderUpdated", Value = new { Id = i } }).ToArray() }, Delivery.Ct)))
             {
                 statuses.Add(await CheckAsync(response));
@@ -92,7 +95,7 @@ public sealed class DataFolderFaultTests(ITestOutputHelper output)
         {
             foreach (var id in integrations)
             {
-                var messages = await server.MessagesAsync(id);
+                var messages = await Server.MessagesAsync(id);
                 var own = messages.Count(m => (string)m["Channel"]! == "Integration");
                 // Exactly: a refused (503) command must not have been applied behind the caller's back.
                 Assert.Equal(1 + Acknowledged[id], own);
@@ -157,6 +160,79 @@ public sealed class DataFolderFaultTests(ITestOutputHelper output)
             UnrecordedAttemptsPerMessage = 3,
         });
         await traffic.AssertAccountedAsync(sink.Received);
+    }
+
+    [Fact]
+    public async Task Fault_a_read_only_data_folder_stops_the_start_with_a_clear_error_and_nothing_is_lost_once_writable()
+    {
+        using var folder = TmpfsFolder.Mount(megabytes: 24);
+        var lifted = false;
+        await using var sink = await WebhookSink.StartAsync();
+        // Failing until the fault is lifted, so work is still pending when the folder turns read-only.
+        sink.Respond = (context, _) => Delivery.Answer(context, Volatile.Read(ref lifted) ? 200 : 503);
+        var data = Path.Combine(folder.Path, "data");
+        var settings = new Dictionary<string, string?>(DeliveryAccounting.ShortSchedule(entries: 100, step: "00:00:00.200"))
+        {
+            ["Storage:Provider"] = "Sqlite",
+        };
+        Traffic traffic;
+        await using (var first = await RunningServer.StartAsync(settings, dataDirectory: data))
+        {
+            traffic = await SeedAsync(first, sink);
+            Assert.All(await traffic.RoundAsync(events: 5), s => Assert.InRange(s, 200, 299));
+            Assert.All(await traffic.RoundAsync(events: 5), s => Assert.InRange(s, 200, 299));
+            await sink.WaitForAsync(3, Delivery.WaitLimit);
+            // The kernel refuses to remount a file system read-only while files on it are open for writing (SQLite's),
+            // so a live server only ever meets the full disk (above); read-only is met at the next start.
+            Assert.NotEqual(0, folder.Remount(readOnly: true).Code);
+        }
+        var (code, error) = folder.Remount(readOnly: true);
+        Assert.True(code == 0, $"remount,ro failed: {error}");
+
+        var clock = Stopwatch.StartNew();
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var _ = await RunningServer.StartAsync(settings, dataDirectory: data);
+        });
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"a read-only data folder took {clock.Elapsed} to refuse the start");
+        var message = string.Join(" | ", Chain(refused).Select(e => e.Message));
+        Assert.Contains("cannot be opened for writing", message, StringComparison.Ordinal);
+        Assert.Contains(data, message, StringComparison.Ordinal);
+        Assert.DoesNotContain(RunningServer.AdminKey, message, StringComparison.Ordinal);
+
+        (code, error) = folder.Remount(readOnly: false);
+        Assert.True(code == 0, $"remount,rw failed: {error}");
+        Volatile.Write(ref lifted, true);
+        await using var second = await RunningServer.StartAsync(settings, dataDirectory: data);
+        traffic.Server = second;
+        Assert.All(await traffic.RoundAsync(events: 5), s => Assert.InRange(s, 200, 299));
+
+        await Delivery.WaitUntilAsync(() => traffic.MissingEvents(sink.Received) == 0, "every accepted event arrived");
+        var details = await DeliveryAccounting.AssertAllAccountedAsync(second.Api, () => sink.Received, new AccountingPolicy
+        {
+            UnrecordedAttemptsPerMessage = 1, // a send cut off by the graceful stop
+        });
+        await traffic.AssertAccountedAsync(sink.Received);
+        // The work pending across the read-only start was kept and went out once writable.
+        Assert.Contains(details.Values, d => StatusCodes(d).Contains(503) && StatusCodes(d)[^1] == 200);
+    }
+
+    private static int[] StatusCodes(JsonObject detail) =>
+        Delivery.AttemptsOf(detail).Select(a => a["StatusCode"] is { } s ? (int)s : 0).ToArray();
+
+    private static IEnumerable<Exception> Chain(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            yield return e;
+            if (e is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions.SelectMany(Chain))
+                {
+                    yield return inner;
+                }
+            }
+        }
     }
 }
 
