@@ -129,10 +129,19 @@ public sealed class DataFolderFaultTests(ITestOutputHelper output)
     public async Task Fault_a_full_data_folder_answers_503_problems_applies_nothing_it_refused_and_recovers()
     {
         using var folder = TmpfsFolder.Mount(megabytes: 24);
+        // Deliveries are held at the receiver while the disk fills, so their outcomes come back to a full disk.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = 0;
         await using var sink = await WebhookSink.StartAsync();
+        sink.Respond = async (context, _) =>
+        {
+            Interlocked.Increment(ref held);
+            await gate.Task.WaitAsync(context.RequestAborted);
+        };
         await using var server = await RunningServer.StartAsync(Sqlite(), dataDirectory: Path.Combine(folder.Path, "data"));
         var traffic = await SeedAsync(server, sink);
         await traffic.RoundAsync(events: 5);
+        await Delivery.WaitUntilAsync(() => Volatile.Read(ref held) >= 3, "deliveries were held at the receiver");
 
         var filled = folder.Fill();
         var during = new List<int>();
@@ -140,6 +149,10 @@ public sealed class DataFolderFaultTests(ITestOutputHelper output)
         {
             // Large batches: the WAL reuses pages it already has, so small writes may still fit.
             during.AddRange(await traffic.RoundAsync(events: 1000));
+            if (round == 1)
+            {
+                gate.TrySetResult();
+            }
         }
         output.WriteLine($"filled {filled} bytes; answers while full: {string.Join(",", during)}");
         Assert.Contains(503, during);
