@@ -92,7 +92,8 @@ public sealed class ProcessKillFaultTests(ITestOutputHelper output)
                             Interlocked.Increment(ref lifeAcks);
                         }
                     }
-                    catch (HttpRequestException)
+                    // A kill during the connect can surface as a bare SocketException rather than an HttpRequestException.
+                    catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException or IOException or OperationCanceledException)
                     {
                         // killed mid-request: its fate is unknown and it is not counted
                     }
@@ -115,7 +116,7 @@ public sealed class ProcessKillFaultTests(ITestOutputHelper output)
                                 acceptedEvents.Add(i);
                             }
                         }
-                        catch (HttpRequestException)
+                        catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException or IOException or OperationCanceledException)
                         {
                             return;
                         }
