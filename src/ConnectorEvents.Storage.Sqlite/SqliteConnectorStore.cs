@@ -47,8 +47,19 @@ public sealed class SqliteConnectorStore : IConnectorStore
 
     public void Migrate()
     {
-        var connection = _writeConnection.Value;
-        Execute(connection, null, "PRAGMA journal_mode=WAL;");
+        SqliteConnection connection;
+        try
+        {
+            connection = _writeConnection.Value;
+            Execute(connection, null, "PRAGMA journal_mode=WAL;");
+        }
+        catch (SqliteException ex)
+        {
+            // SQLite alone says "unable to open database file"; say which file, and the usual causes.
+            throw new InvalidOperationException(
+                $"The SQLite database {DatabasePath} cannot be opened for writing (SQLite error {ex.SqliteErrorCode}: " +
+                $"{ex.Message}). Check that Storage:DataDirectory is writable and not full.", ex);
+        }
         // Checkpoints move off the writer: by default SQLite runs one inside the commit that crosses 1,000 log pages,
         // which with batched writes is nearly every commit, and it stalls everybody waiting on that commit.
         Execute(connection, null, "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;");

@@ -205,7 +205,20 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 break;
             case OutcomeCommitted committedOutcome:
                 committedOutcome.Lane.OutcomesUncommitted--;
+                if (committedOutcome.Retried)
+                {
+                    committedOutcome.Lane.OutcomesFailing--;
+                }
                 Pump(committedOutcome.Lane); // an idle lane may go now
+                break;
+            case OutcomeFailed failedOutcome:
+                if (!failedOutcome.Retried)
+                {
+                    failedOutcome.Lane.OutcomesFailing++;
+                }
+                _ = Task.Delay(TimeSpan.FromSeconds(1), _time, _stopping.Token).ContinueWith(
+                    _ => PostOutcome(failedOutcome.Lane, failedOutcome.Write, retried: true),
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
                 break;
             case Refilled refilled:
                 AfterRefill(refilled);
@@ -323,6 +336,11 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         {
             return;
         }
+        if (lane.OutcomesFailing > 0)
+        {
+            // Held until the failed outcome is written: a later outcome must not be overwritten by it.
+            return;
+        }
         if (lane.Head is null && !lane.Queue.TryDequeue(out lane.Head))
         {
             if (lane.Overflow)
@@ -434,6 +452,14 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         _inbox.Writer.TryWrite(new AttemptDone(lane, message, target, result));
     }
 
+    /// <summary>
+    /// An outcome whose commit failed (a full or read-only disk) is written again every second until it commits: storage
+    /// still calls its message Pending, and this process, which believes it settled, would otherwise never send it again.
+    /// </summary>
+    private void PostOutcome(Lane lane, Action<IWriteTransaction> write, bool retried) =>
+        _writer.Post(write, () => _inbox.Writer.TryWrite(new OutcomeCommitted(lane, retried)),
+            _ => _inbox.Writer.TryWrite(new OutcomeFailed(lane, write, retried)));
+
     private void Finish(AttemptDone done)
     {
         var (lane, message, target, result) = done;
@@ -469,11 +495,11 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         var attempt = new AttemptRecord(message.Seq, attempts, result.StartedUtc, result.DurationMs, result.Url,
             result.StatusCode, result.ErrorKind, result.Error, result.ResponseBody);
         lane.OutcomesUncommitted++;
-        _writer.Post(tx =>
+        PostOutcome(lane, tx =>
         {
             tx.RecordAttempt(attempt);
             tx.UpdateProgress(progress);
-        }, () => _inbox.Writer.TryWrite(new OutcomeCommitted(lane)));
+        }, retried: false);
         Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]); // after the outcome is queued
         lane.Busy = false;
         Pump(lane);
@@ -761,6 +787,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         public long LastQueueSeq { get; set; }
         /// <summary>Outcomes posted to the writer and not yet committed.</summary>
         public int OutcomesUncommitted { get; set; }
+        /// <summary>Outcomes whose commit failed and that are being written again; the lane sends nothing meanwhile.</summary>
+        public int OutcomesFailing { get; set; }
         public int Count => Queue.Count + (Head is null ? 0 : 1);
     }
 
@@ -782,7 +810,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private sealed record ClientUpdated(Guid ClientId) : Signal;
     private sealed record EventsLogged(IReadOnlyList<Guid> IntegrationIds) : Signal;
     private sealed record Formed(Lane Lane, FormedMessage? Result, Exception? Error) : Signal;
-    private sealed record OutcomeCommitted(Lane Lane) : Signal;
+    private sealed record OutcomeCommitted(Lane Lane, bool Retried) : Signal;
+    private sealed record OutcomeFailed(Lane Lane, Action<IWriteTransaction> Write, bool Retried) : Signal;
     private sealed record CommittedElsewhere(IReadOnlyList<DeliveryLane> Lanes) : Signal;
     private sealed record RescanAll : Signal
     {

@@ -59,10 +59,16 @@ public sealed partial class GroupCommitWriter : IDisposable
     /// Queues a write nobody waits for (delivery outcomes); a failure is logged. Such a write records what already
     /// happened and is never refused, so it runs without a savepoint of its own: SAVEPOINT, RELEASE and the sub-journal
     /// copy of every page it touches were about a fifth of the time a delivery outcome takes to run (its commit aside).
+    /// <paramref name="afterFailure"/> lets the poster write it again when the commit failed (a full disk, say).
     /// </summary>
-    public void Post(Action<IWriteTransaction> work, Action? afterCommit = null) =>
+    public void Post(Action<IWriteTransaction> work, Action? afterCommit = null, Action<Exception>? afterFailure = null) =>
         _ = Enqueue<bool>(tx => { work(tx); return true; }, afterCommit is null ? null : _ => afterCommit(), guarded: false).ContinueWith(
-            t => LogBackgroundWriteFailed(_logger, t.Exception!.GetBaseException()),
+            t =>
+            {
+                var error = t.Exception!.GetBaseException();
+                LogBackgroundWriteFailed(_logger, error);
+                afterFailure?.Invoke(error);
+            },
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>Resolves once everything queued before the call is committed.</summary>
