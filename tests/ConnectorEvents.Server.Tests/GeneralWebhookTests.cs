@@ -177,6 +177,39 @@ public sealed class GeneralWebhookTests
         Assert.Equal(ids.Select(id => $"ResourceBlockUpdated:{id}"), EventsOf(Assert.Single(setup.General)));
     }
 
+    [Theory]
+    [InlineData("disable")]
+    [InlineData("cancel")]
+    [InlineData("delete")]
+    public async Task Events_accepted_while_enabled_are_sent_even_when_the_integration_leaves_enabled_before_they_are_formed(string command)
+    {
+        // The batch window keeps the events waiting in the log, unformed, until the command takes the integration out of Enabled.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var setup = await StartAsync(new() { ["Delivery:General:BatchWindow"] = "00:01:00", ["Delivery:General:MaxEventsPerMessage"] = "2" }, time: time);
+        var ids = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid()).ToArray();
+        await IngestAsync(setup.Server, setup.EnterpriseId, ids.Select(id => General("PaymentUpdated", id)).ToArray());
+        await Delivery.QuietPeriodAsync();
+        Assert.Empty(setup.General);
+
+        if (command == "delete")
+        {
+            await setup.Server.SendAsync(HttpMethod.Delete, $"/api/v1/integrations/{setup.IntegrationId}");
+        }
+        else
+        {
+            await setup.Server.PostAsync($"/api/v1/integrations/{setup.IntegrationId}/{command}");
+        }
+        // Nothing after leaving Enabled is taken.
+        await IngestAsync(setup.Server, setup.EnterpriseId, General("PaymentUpdated", Guid.NewGuid()));
+
+        // Formed by the command itself, in messages of at most two events; sent when the lane's window ends.
+        time.Advance(TimeSpan.FromMinutes(1));
+        await Delivery.WaitUntilAsync(() => setup.General.Count == 2, "the waiting events arrived");
+        time.Advance(TimeSpan.FromMinutes(1));
+        await Delivery.QuietPeriodAsync(500);
+        Assert.Equal(ids.Select(id => $"PaymentUpdated:{id}"), setup.General.SelectMany(EventsOf));
+    }
+
     [Fact]
     public async Task The_same_idempotency_key_and_body_gets_the_same_answer_and_no_second_set_of_events()
     {

@@ -1,8 +1,10 @@
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Core.General;
 using ConnectorEvents.Core.Messages;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Storage;
+using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Core.Integrations;
 
@@ -13,8 +15,12 @@ public sealed record CreateIntegration(
 /// Integration commands. Each accepted one writes the new state and its Integration Webhook to the outbox in one
 /// transaction; a refused one writes nothing.
 /// </summary>
-public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, TimeProvider time)
+public sealed class IntegrationService(
+    GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<DeliveryOptions> options, TimeProvider time)
 {
+    // Bounds the General messages one command forms when it takes an integration out of Enabled (250 events each by default).
+    private const int MaxMessagesFormedOnLeaving = 64;
+
     public Task<IntegrationRecord> CreateAsync(CreateIntegration command)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -51,7 +57,7 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                 integration.CreatedUtc,
                 command.IsEnabled,
                 Ref(integration));
-            return (null, integration, Outbox(tx, client, integration, IntegrationActions.Created, data, now));
+            return (null, integration, Outbox(tx, client, integration, IntegrationActions.Created, data, now) is { } created ? [created] : []);
         });
     }
 
@@ -83,19 +89,48 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                     data = new IntegrationStateData(Ref(updated));
                     break;
             }
+            List<PendingMessage> messages = [];
+            var leaving = current.State == IntegrationState.Enabled && updated.State != IntegrationState.Enabled;
+            if (leaving)
+            {
+                // Events accepted while it was Enabled are its own: they become General messages now, before the state
+                // change, or leaving Enabled would drop the ones not yet formed (enabling again starts at the log's end).
+                FormWaitingGeneralMessages(tx, id, now, messages);
+            }
             tx.UpdateIntegration(updated);
             if (updated.State == IntegrationState.Enabled && current.State != IntegrationState.Enabled)
             {
                 // What happened while it was not Enabled is not sent.
                 tx.SetGeneralCursor(id, tx.LastGeneralEventSeq(updated.EnterpriseId));
             }
-            else if (current.State == IntegrationState.Enabled && updated.State != IntegrationState.Enabled)
+            else if (leaving)
             {
                 tx.TrimGeneralEvents(updated.EnterpriseId); // it no longer holds back the log
             }
             var client = tx.FindClient(updated.ClientId) ?? throw DomainException.NotFound("client", updated.ClientId);
-            return (current, updated, Outbox(tx, client, updated, transition.Action, data, now));
+            if (Outbox(tx, client, updated, transition.Action, data, now) is { } webhook)
+            {
+                messages.Add(webhook);
+            }
+            return (current, updated, messages);
         });
+
+    private void FormWaitingGeneralMessages(IWriteTransaction tx, Guid integrationId, DateTimeOffset now, List<PendingMessage> messages)
+    {
+        var capacity = options.Value.General.MaxEventsPerMessage;
+        for (var formed = 0; formed < MaxMessagesFormedOnLeaving; formed++)
+        {
+            var result = GeneralMessageFormation.Form(tx, integrationId, capacity, now);
+            if (result.Message is { } message)
+            {
+                messages.Add(message);
+            }
+            if (!result.MoreWaiting)
+            {
+                return;
+            }
+        }
+    }
 
     /// <summary>Sets which General discriminators and WebSocket event types the integration receives; null leaves one as it is.</summary>
     public Task<IntegrationRecord> SubscribeAsync(Guid id, EventSubscription? generalEvents, EventSubscription? webSocketEvents) =>
@@ -113,15 +148,16 @@ public sealed class IntegrationService(GroupCommitWriter writer, DeliveryDispatc
                 UpdatedUtc = Instants.ToWholeSeconds(time.GetUtcNow()),
             };
             tx.UpdateIntegration(updated);
-            return (current, updated, null);
+            return (current, updated, []);
         });
 
-    private Task<IntegrationRecord> Execute(Func<IWriteTransaction, (IntegrationRecord? Before, IntegrationRecord After, PendingMessage? Message)> work) =>
+    private Task<IntegrationRecord> Execute(
+        Func<IWriteTransaction, (IntegrationRecord? Before, IntegrationRecord After, IReadOnlyList<PendingMessage> Messages)> work) =>
         writer.ExecuteAsync(work, result =>
         {
-            if (result.Message is { } message)
+            if (result.Messages.Count > 0)
             {
-                dispatcher.Enqueue([message]);
+                dispatcher.Enqueue(result.Messages);
             }
             if (result.Before is not null)
             {
