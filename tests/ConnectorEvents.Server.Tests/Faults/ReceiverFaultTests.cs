@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using ConnectorEvents.Testing;
 using Microsoft.AspNetCore.Http;
@@ -342,46 +344,86 @@ public sealed class ReceiverFaultTests
     public async Task Fault_a_50_MB_answer_keeps_only_its_first_KiB_reads_no_more_and_delivers()
     {
         const long huge = 50L * 1024 * 1024;
-        long written = 0;
         var chunk = new byte[64 * 1024];
         for (var i = 0; i < chunk.Length; i++)
         {
             chunk[i] = (byte)('a' + (i % 26));
         }
-        var arrivals = new ArrivalCounter();
-        await using var sink = await WebhookSink.StartAsync();
-        sink.Respond = async (context, received) =>
+        // A bare socket, not Kestrel: a send completes only once the kernel took the bytes, so what it counts is what the
+        // server's side could have read (Kestrel completes writes to a connection it has not yet seen closed).
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var received = new ConcurrentQueue<ReceivedWebhook>();
+        long written = 0;
+        var receiver = Task.Run(async () =>
         {
-            if (arrivals.Next(received) > 1)
-            {
-                return;
-            }
-            context.Response.StatusCode = 200;
-            context.Response.ContentLength = huge;
+            using var socket = await listener.AcceptSocketAsync(Delivery.Ct);
+            var request = await ReadRequestAsync(socket);
+            received.Enqueue(request);
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {huge}\r\n\r\n"), Delivery.Ct);
             try
             {
-                // Kestrel drops writes to a closed connection without an error, so stop at the abort, not at the first failed write.
-                while (Interlocked.Read(ref written) < huge && !context.RequestAborted.IsCancellationRequested)
+                while (written < huge)
                 {
-                    await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
-                    Interlocked.Add(ref written, chunk.Length);
+                    written += await socket.SendAsync(chunk, Delivery.Ct);
                 }
             }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            catch (SocketException)
             {
                 // the sender stopped reading and closed the connection
             }
-        };
+        });
         await using var server = await RunningServer.StartAsync(DeliveryAccounting.ShortSchedule());
-        var (enterpriseId, clientId) = await SeedAsync(server, sink.Url());
+        var (enterpriseId, clientId) = await SeedAsync(server, $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/hook");
         await server.CreateIntegrationAsync(enterpriseId, clientId);
 
-        var details = await DeliveryAccounting.AssertAllAccountedAsync(server.Api, () => sink.Received);
+        var details = await DeliveryAccounting.AssertAllAccountedAsync(server.Api, () => received.ToArray());
         var attempt = Assert.Single(Delivery.AttemptsOf(Assert.Single(details.Values)));
         Assert.Equal(200, (int)attempt["StatusCode"]!);
         Assert.Equal(System.Text.Encoding.ASCII.GetString(chunk, 0, 1024), (string)attempt["ResponseBody"]!);
-        // The sender read the first KiB and let go: the receiver could push only a small part of the 50 MB.
-        Assert.True(Interlocked.Read(ref written) < 16 * 1024 * 1024, $"the receiver wrote {Interlocked.Read(ref written)} bytes: the answer was read on");
+        await receiver.WaitAsync(Bound, Delivery.Ct);
+        // The sender read the first KiB and let go: only socket buffers' worth of the 50 MB could be pushed.
+        Assert.True(written < 16 * 1024 * 1024, $"the receiver wrote {written} bytes: the answer was read on");
+    }
+
+    /// <summary>One HTTP/1.1 request off a bare socket: headers, then a Content-Length body.</summary>
+    private static async Task<ReceivedWebhook> ReadRequestAsync(Socket socket)
+    {
+        var buffer = new List<byte>();
+        var one = new byte[8192];
+        int headerEnd;
+        while ((headerEnd = IndexOfHeaderEnd(buffer)) < 0)
+        {
+            var n = await socket.ReceiveAsync(one, Delivery.Ct);
+            Assert.True(n > 0, "the sender closed before its request was whole");
+            buffer.AddRange(one.AsSpan(0, n).ToArray());
+        }
+        var lines = System.Text.Encoding.ASCII.GetString(buffer.GetRange(0, headerEnd).ToArray()).Split("\r\n");
+        var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
+        var length = int.Parse(headers["content-length"], System.Globalization.CultureInfo.InvariantCulture);
+        while (buffer.Count < headerEnd + 4 + length)
+        {
+            var n = await socket.ReceiveAsync(one, Delivery.Ct);
+            Assert.True(n > 0, "the sender closed before its body was whole");
+            buffer.AddRange(one.AsSpan(0, n).ToArray());
+        }
+        var target = lines[0].Split(' ')[1];
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        return new ReceivedWebhook(query < 0 ? target : target[..query], query < 0 ? "" : target[query..], headers,
+            buffer.GetRange(headerEnd + 4, length).ToArray(), Stopwatch.GetTimestamp());
+    }
+
+    private static int IndexOfHeaderEnd(List<byte> buffer)
+    {
+        for (var i = 0; i + 3 < buffer.Count; i++)
+        {
+            if (buffer[i] == '\r' && buffer[i + 1] == '\n' && buffer[i + 2] == '\r' && buffer[i + 3] == '\n')
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     [Fact]
