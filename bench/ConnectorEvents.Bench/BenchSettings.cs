@@ -51,8 +51,8 @@ public sealed record BenchSettings
     /// </remarks>
     public BenchSettings For(StorageKind storage) => storage switch
     {
-        // Every write to PostgreSQL is a round trip on loopback (SQLite's are calls), so one process takes about 550
-        // commands/s on this machine: the steady-rate latency is measured at a load it can carry.
+        // Every write to PostgreSQL is a round trip on loopback (SQLite's are calls), so one process takes about 700
+        // commands/s on this machine: the WebSocket scenario's steady rate is one it can carry.
         StorageKind.Postgres or StorageKind.Postgres2 => this with
         {
             BacklogMessages = Math.Min(BacklogMessages, 10_000),

@@ -8,8 +8,9 @@ public sealed class MessageIdsTests
     [Fact]
     public void Ids_of_one_millisecond_strictly_increase_and_are_uuid_v7()
     {
-        var now = DateTimeOffset.UtcNow.AddMinutes(1); // ahead of any id other tests make, so this millisecond is fresh
-        var ids = Enumerable.Range(0, 5_000).Select(_ => MessageIds.New(now)).ToList();
+        var generator = new MessageIdGenerator();
+        var now = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 5_000).Select(_ => generator.New(now)).ToList();
         Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
         Assert.All(ids, id =>
@@ -27,9 +28,11 @@ public sealed class MessageIdsTests
     [Fact]
     public void A_clock_that_goes_back_never_makes_an_id_sort_before_the_last_one()
     {
-        var now = DateTimeOffset.UtcNow.AddMinutes(2);
-        var later = MessageIds.New(now);
-        var earlier = MessageIds.New(now.AddSeconds(-5));
+        var generator = new MessageIdGenerator();
+        var now = DateTimeOffset.UtcNow;
+        var later = generator.New(now);
+        var earlier = generator.New(now.AddSeconds(-5));
         Assert.True(string.CompareOrdinal(earlier, later) > 0, $"{earlier} sorts before {later}");
+        Assert.True(string.CompareOrdinal(MessageIds.New(), MessageIds.New()) < 0);
     }
 }

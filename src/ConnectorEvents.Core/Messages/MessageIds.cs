@@ -10,17 +10,23 @@ namespace ConnectorEvents.Core.Messages;
 /// </summary>
 public static class MessageIds
 {
-    private static readonly Lock Gate = new();
-    private static long _lastMilliseconds;
-    private static int _counter;
+    private static readonly MessageIdGenerator Shared = new();
 
-    public static string New() => New(DateTimeOffset.UtcNow);
+    public static string New() => Shared.New(DateTimeOffset.UtcNow);
+}
 
-    internal static string New(DateTimeOffset now)
+/// <summary>The state behind <see cref="MessageIds"/>: the last millisecond and its counter.</summary>
+internal sealed class MessageIdGenerator
+{
+    private readonly Lock _gate = new();
+    private long _lastMilliseconds;
+    private int _counter;
+
+    public string New(DateTimeOffset now)
     {
         var milliseconds = now.ToUnixTimeMilliseconds();
         int counter;
-        lock (Gate)
+        lock (_gate)
         {
             if (milliseconds > _lastMilliseconds)
             {
