@@ -24,8 +24,10 @@ public sealed record IsolationResult(int Backlog, long Healthy, int FaultyClient
 }
 
 /// <param name="PeakRssMiB">The server process's peak resident memory (<c>VmHWM</c>), start-up and drain included.</param>
+/// <param name="PeakAnonymousMiB">The peak of its anonymous resident memory (<c>RssAnon</c>: heaps, not mapped files), sampled every 50 ms.</param>
 /// <param name="IdleRssMiB">Its resident memory just after it answered ready (lanes loading, deliveries starting).</param>
-public sealed record LargeBacklogResult(long Backlog, double WriteSeconds, double StartSeconds, double Seconds, double PeakRssMiB, double IdleRssMiB)
+public sealed record LargeBacklogResult(
+    long Backlog, double WriteSeconds, double StartSeconds, double Seconds, double PeakRssMiB, double PeakAnonymousMiB, double IdleRssMiB)
 {
     public double Rate => Backlog / Seconds;
 }
@@ -208,11 +210,23 @@ public sealed partial class Scenarios
             await using var server = await ServerProcess.StartAsync(directory, ServerProcess.FreePort()).ConfigureAwait(false);
             var ready = Stopwatch.GetTimestamp();
             var idleRss = ReadStatusMiB(server.ProcessId, "VmRSS");
+            // VmHWM is the peak of all resident pages; RssAnon, sampled, is the process's own memory (heap), without mapped files.
+            double peakAnonymous = 0;
+            using var sampling = new CancellationTokenSource();
+            var sampler = Task.Run(async () =>
+            {
+                while (!sampling.IsCancellationRequested)
+                {
+                    peakAnonymous = Math.Max(peakAnonymous, ReadStatusMiB(server.ProcessId, "RssAnon"));
+                    await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+                }
+            });
             var done = await WaitForSinkAsync(settings.LargeBacklog, "backlog deliveries").ConfigureAwait(false);
+            await sampling.CancelAsync().ConfigureAwait(false);
             var peak = ReadStatusMiB(server.ProcessId, "VmHWM");
             await server.StopAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
             return new LargeBacklogResult(settings.LargeBacklog, _largeBacklogTemplate.WriteSeconds, Clock.Seconds(started, ready),
-                Clock.Seconds(started, done), peak, idleRss);
+                Clock.Seconds(started, done), peak, peakAnonymous, idleRss);
         }
         finally
         {

@@ -35,6 +35,9 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     // slot waits in a queue here instead of on a semaphore (a contended async wait costs a cancellation registration).
     private readonly Dictionary<string, Endpoint> _endpoints = new(StringComparer.Ordinal);
     private readonly Queue<Send> _waitingForSlot = new();
+    // Lanes that would send but wait until the writer has caught up with the outcomes already handed to it.
+    private readonly Queue<Lane> _waitingForWriter = new();
+    private int _outcomesUncommitted;
     private readonly PriorityQueue<Lane, DateTimeOffset> _waiting = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _timer;
@@ -205,6 +208,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 break;
             case OutcomeCommitted committedOutcome:
                 committedOutcome.Lane.OutcomesUncommitted--;
+                _outcomesUncommitted--;
+                ResumeLanesWaitingForWriter();
                 if (committedOutcome.Retried)
                 {
                     committedOutcome.Lane.OutcomesFailing--;
@@ -378,9 +383,31 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             Wait(lane, now + TimeSpan.FromMilliseconds(200));
             return;
         }
+        if (_outcomesUncommitted >= MaxOutcomesUncommitted)
+        {
+            // The writer is behind: every outcome it holds is memory, so no new send until it catches up.
+            if (!lane.WaitingForWriter)
+            {
+                lane.WaitingForWriter = true;
+                _waitingForWriter.Enqueue(lane);
+            }
+            return;
+        }
         lane.Busy = true;
         Interlocked.Increment(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]);
         StartOrQueue(new Send(lane, message, target));
+    }
+
+    /// <summary>Outcomes handed to the writer and not yet committed, at most: four times the sends that may be under way.</summary>
+    private int MaxOutcomesUncommitted => 4 * _options.MaxConcurrency;
+
+    private void ResumeLanesWaitingForWriter()
+    {
+        while (_outcomesUncommitted < MaxOutcomesUncommitted && _waitingForWriter.TryDequeue(out var lane))
+        {
+            lane.WaitingForWriter = false;
+            Pump(lane);
+        }
     }
 
     /// <summary>Starts the send if its endpoint and the whole process have a slot free; else it waits in line.</summary>
@@ -495,6 +522,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         var attempt = new AttemptRecord(message.Seq, attempts, result.StartedUtc, result.DurationMs, result.Url,
             result.StatusCode, result.ErrorKind, result.Error, result.ResponseBody);
         lane.OutcomesUncommitted++;
+        _outcomesUncommitted++;
         PostOutcome(lane, tx =>
         {
             tx.RecordAttempt(attempt);
@@ -789,6 +817,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         public int OutcomesUncommitted { get; set; }
         /// <summary>Outcomes whose commit failed and that are being written again; the lane sends nothing meanwhile.</summary>
         public int OutcomesFailing { get; set; }
+        /// <summary>In the queue of lanes that wait for the writer to catch up.</summary>
+        public bool WaitingForWriter { get; set; }
         public int Count => Queue.Count + (Head is null ? 0 : 1);
     }
 
