@@ -121,14 +121,7 @@ public sealed partial class Scenarios
         var payload = Encoding.UTF8.GetString(SampleBody());
         var urls = Enumerable.Range(0, settings.Clients).Select(c => new Uri(Deployment.ClientUrl(sink, c))).ToArray();
         var keys = Enumerable.Range(0, settings.Clients).Select(_ => RandomNumberGenerator.GetBytes(32)).ToArray();
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            UseCookies = false,
-            MaxConnectionsPerServer = int.MaxValue,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        })
-        { Timeout = TimeSpan.FromSeconds(30) };
+        using var http = CreatePostClient();
         var job = new PeerWebhookJob(http, urls, keys);
         var activator = new PeerActivator(job);
         BackgroundJobServerOptions Options(int workers) => new()
@@ -232,7 +225,7 @@ public sealed partial class Scenarios
             (storage as IDisposable)?.Dispose();
             if (database is not null)
             {
-                await DropPeerDatabaseAsync(database).ConfigureAwait(false);
+                await ServerSet.DropDatabaseByConnectionStringAsync(database).ConfigureAwait(false);
             }
         }
     }
@@ -339,26 +332,5 @@ public sealed partial class Scenarios
         var achieved = (total - 1) / Clock.Seconds(sent.Min(), sent.Max());
         return new PeerLatency(total, enqueued, fromEnqueue.Count, rate, ourRate, achieved,
             Percentiles.Of(fromEnqueue), Percentiles.Of(fromSchedule), Percentiles.Of(lag));
-    }
-
-    private static async Task DropPeerDatabaseAsync(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var name = builder.Database!;
-        builder.Database = "postgres";
-        NpgsqlConnection.ClearAllPools();
-        try
-        {
-            await using var connection = new NpgsqlConnection(builder.ConnectionString);
-            await connection.OpenAsync().ConfigureAwait(false);
-#pragma warning disable CA2100 // the name was made by PostgresServer, from a Guid
-            await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
-#pragma warning restore CA2100
-            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
-        catch (NpgsqlException ex)
-        {
-            Progress($"  could not drop database {name}: {ex.Message}");
-        }
     }
 }

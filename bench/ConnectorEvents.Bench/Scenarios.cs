@@ -110,6 +110,16 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             new IntegrationRef(integrationId, "Revenue Management Connector")));
     }
 
+    /// <summary>An <c>HttpClient</c> as a team would set one up to POST to many receivers: pooled keep-alive connections, no limit per server.</summary>
+    public static HttpClient CreatePostClient() => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        UseCookies = false,
+        MaxConnectionsPerServer = int.MaxValue,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+    })
+    { Timeout = TimeSpan.FromSeconds(30) };
+
     // ---- 1. Ceiling --------------------------------------------------------------------------------------------
 
     public async Task<CeilingResult> CeilingAsync()
@@ -118,14 +128,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
         sink.Record = false;
         var body = SampleBody();
         var urls = Enumerable.Range(0, settings.Clients).Select(c => new Uri(Deployment.ClientUrl(sink, c))).ToArray();
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            UseCookies = false,
-            MaxConnectionsPerServer = int.MaxValue,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        })
-        { Timeout = TimeSpan.FromSeconds(30) };
+        using var http = CreatePostClient();
 
         async Task<(int Posts, int Failed)> LoopAsync(int total)
         {

@@ -136,10 +136,15 @@ public sealed class ServerSet : IAsyncDisposable
     /// <summary>Drops the database of <paramref name="dataDirectory"/>, if any (best effort).</summary>
     public static async Task DropDatabaseAsync(string dataDirectory)
     {
-        if (!Databases.TryRemove(dataDirectory, out var connectionString))
+        if (Databases.TryRemove(dataDirectory, out var connectionString))
         {
-            return;
+            await DropDatabaseByConnectionStringAsync(connectionString).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Drops the database <paramref name="connectionString"/> names (best effort).</summary>
+    public static async Task DropDatabaseByConnectionStringAsync(string connectionString)
+    {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         var name = builder.Database!;
         builder.Database = "postgres";

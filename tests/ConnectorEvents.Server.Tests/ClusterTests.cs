@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
@@ -64,7 +63,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var nodes = await StartNodesAsync(connectionString, 3);
         try
         {
-            var apis = nodes.Select(n => Client(n.BaseUri)).ToArray();
+            var apis = nodes.Select(n => n.CreateApiClient()).ToArray();
             var enterprise = await Post(apis[0], "/api/v1/enterprises", new { Name = "Cluster Hotel" });
             var ids = new List<string>();
             for (var c = 0; c < 3; c++)
@@ -168,7 +167,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var nodes = await StartNodesAsync(connectionString, 3);
         try
         {
-            var apis = nodes.Select(n => Client(n.BaseUri)).ToArray();
+            var apis = nodes.Select(n => n.CreateApiClient()).ToArray();
             var enterprise = (await Post(apis[0], "/api/v1/enterprises", new { Name = "Cluster Hotel" }))["Id"]!.ToString();
             var client = await Post(apis[1], "/api/v1/clients", new { Name = "App", GeneralWebhookUrl = sink.Url("/general") });
             var integrations = new List<JsonObject>();
@@ -279,13 +278,6 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 return result.CloseStatus;
             }
         }
-    }
-
-    private static HttpClient Client(Uri baseUri)
-    {
-        var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunningServer.AdminKey);
-        return http;
     }
 
     private static async Task<JsonObject> Post(HttpClient api, string path, object? body)

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ConnectorEvents.Testing;
@@ -28,7 +27,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         try
         {
             var first = await ServerProcess.StartAsync(dataDirectory, port);
-            using var api = Client(first.BaseUri);
+            using var api = first.CreateApiClient();
             var enterprise = await Post(api, "/api/v1/enterprises", new { Name = "Kill Hotel" });
             var ids = new List<string>();
             for (var c = 0; c < 3; c++)
@@ -76,7 +75,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
             // Anything the sink got before this was sent by the killed process.
             var restartedAt = Stopwatch.GetTimestamp();
             await using var second = await ServerProcess.StartAsync(dataDirectory, port);
-            using var api2 = Client(second.BaseUri);
+            using var api2 = second.CreateApiClient();
             await WaitUntilNothingPending(api2);
 
             var received = sink.Received;
@@ -129,13 +128,6 @@ public sealed class DurabilityTests(ITestOutputHelper output)
             {
             }
         }
-    }
-
-    private static HttpClient Client(Uri baseUri)
-    {
-        var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunningServer.AdminKey);
-        return http;
     }
 
     private static async Task<JsonObject> Post(HttpClient api, string path, object body)

@@ -23,6 +23,14 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>An API client for this process with the admin key; the caller disposes it.</summary>
+    public HttpClient CreateApiClient()
+    {
+        var http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", RunningServer.AdminKey);
+        return http;
+    }
+
     /// <summary>The OS process id (the bench reads its memory from <c>/proc</c>).</summary>
     public int ProcessId => _process.Id;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ConnectorEvents.Testing;
@@ -45,7 +44,7 @@ public sealed class ProcessKillFaultTests(ITestOutputHelper output)
             var integrationIds = new List<string>();
             await using (var seeder = await ServerProcess.StartAsync(dataDirectory, port, settings))
             {
-                using var api = Client(seeder.BaseUri);
+                using var api = seeder.CreateApiClient();
                 enterpriseId = (string)(await Post(api, "/api/v1/enterprises", new { Name = "Kill Hotel" }))["Id"]!;
                 // General events go to one integration that stays Enabled (a disabled one receives nothing by design).
                 var producerClient = await Post(api, "/api/v1/clients", new
@@ -73,7 +72,7 @@ public sealed class ProcessKillFaultTests(ITestOutputHelper output)
             for (var life = 0; life < Kills; life++)
             {
                 var server = await ServerProcess.StartAsync(dataDirectory, port, settings);
-                using var api = Client(server.BaseUri);
+                using var api = server.CreateApiClient();
                 using var stop = new CancellationTokenSource();
                 var lifeAcks = 0;
                 var workers = integrationIds.Select(id => Task.Run(async () =>
@@ -140,7 +139,7 @@ public sealed class ProcessKillFaultTests(ITestOutputHelper output)
             }
 
             await using var final = await ServerProcess.StartAsync(dataDirectory, port, settings);
-            using var finalApi = Client(final.BaseUri);
+            using var finalApi = final.CreateApiClient();
             var details = await DeliveryAccounting.AssertAllAccountedAsync(finalApi, () => sink.Received, new AccountingPolicy
             {
                 // A kill between the receiver's answer and the commit of the outcome leaves the attempt unrecorded.
@@ -191,13 +190,6 @@ public sealed class ProcessKillFaultTests(ITestOutputHelper output)
             {
             }
         }
-    }
-
-    private static HttpClient Client(Uri baseUri)
-    {
-        var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunningServer.AdminKey);
-        return http;
     }
 
     private static async Task<JsonObject> Get(HttpClient api, string path)
