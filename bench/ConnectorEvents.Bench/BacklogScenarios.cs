@@ -153,31 +153,6 @@ public sealed partial class Scenarios
         }
     }
 
-    /// <summary>Waits until <paramref name="read"/> reaches <paramref name="count"/>; fails when it stops moving for 30 s.</summary>
-    private static async Task WaitForAsync(Func<long> read, long count, string what)
-    {
-        var last = read();
-        var lastChange = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            var seen = read();
-            var now = Stopwatch.GetTimestamp();
-            if (seen >= count)
-            {
-                return;
-            }
-            if (seen != last)
-            {
-                (last, lastChange) = (seen, now);
-            }
-            else if (Clock.Seconds(lastChange, now) > 30)
-            {
-                throw new TimeoutException($"Waiting for {count:N0} {what}: stuck at {seen:N0}.");
-            }
-            await Task.Delay(1).ConfigureAwait(false);
-        }
-    }
-
     // ---- 10. A large backlog ---------------------------------------------------------------------------------
 
     /// <summary>

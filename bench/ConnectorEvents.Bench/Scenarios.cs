@@ -454,14 +454,20 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
     }
 
     /// <summary>Waits until the sink has answered <paramref name="count"/> requests; the timestamp when it saw that.</summary>
-    private async Task<long> WaitForSinkAsync(long count, string what)
+    private Task<long> WaitForSinkAsync(long count, string what) => WaitForAsync(() => sink.Count, count, what);
+
+    /// <summary>
+    /// Waits until <paramref name="read"/> reaches <paramref name="count"/>, reporting progress every 5 s; fails when it
+    /// stops moving for 30 s. Returns the timestamp when it saw the count reached.
+    /// </summary>
+    private static async Task<long> WaitForAsync(Func<long> read, long count, string what)
     {
-        var last = sink.Count;
+        var last = read();
         var lastChange = Stopwatch.GetTimestamp();
         var lastReport = lastChange;
         while (true)
         {
-            var seen = sink.Count;
+            var seen = read();
             var now = Stopwatch.GetTimestamp();
             if (seen >= count)
             {
@@ -474,7 +480,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             }
             else if (Clock.Seconds(lastChange, now) > 30)
             {
-                throw new TimeoutException($"Waiting for {count:N0} {what}: the sink is stuck at {seen:N0}.");
+                throw new TimeoutException($"Waiting for {count:N0} {what}: stuck at {seen:N0}.");
             }
             if (Clock.Seconds(lastReport, now) >= 5)
             {

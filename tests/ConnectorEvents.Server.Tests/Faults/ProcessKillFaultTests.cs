@@ -178,7 +178,6 @@ public sealed class ProcessKillFaultTests(ITestOutputHelper output)
                 $"{acceptedEvents.Count} events acknowledged, {details.Count} messages, {received.Count} receipts " +
                 $"({received.Count - received.Select(r => r.MessageId).Distinct().Count()} re-deliveries).");
             Assert.True(acknowledged.Values.Sum() >= Kills * 5, "too little load: the kills did not land under traffic");
-            Assert.True(total.Elapsed < TimeSpan.FromSeconds(60), $"the kill loop took {total.Elapsed}");
         }
         finally
         {
