@@ -26,8 +26,10 @@ public sealed record IsolationResult(int Backlog, long Healthy, int FaultyClient
 /// <param name="PeakRssMiB">The server process's peak resident memory (<c>VmHWM</c>), start-up and drain included.</param>
 /// <param name="PeakAnonymousMiB">The peak of its anonymous resident memory (<c>RssAnon</c>: heaps, not mapped files), sampled every 50 ms.</param>
 /// <param name="IdleRssMiB">Its resident memory just after it answered ready (lanes loading, deliveries starting).</param>
+/// <param name="PeakLogMiB">The longest its SQLite log (<c>-wal</c> file) was during the drain, sampled every 50 ms.</param>
 public sealed record LargeBacklogResult(
-    long Backlog, double WriteSeconds, double StartSeconds, double Seconds, double PeakRssMiB, double PeakAnonymousMiB, double IdleRssMiB)
+    long Backlog, double WriteSeconds, double StartSeconds, double Seconds, double PeakRssMiB, double PeakAnonymousMiB, double IdleRssMiB,
+    double PeakLogMiB)
 {
     public double Rate => Backlog / Seconds;
 }
@@ -184,24 +186,20 @@ public sealed partial class Scenarios
             var started = Stopwatch.GetTimestamp();
             await using var server = await ServerProcess.StartAsync(directory, ServerProcess.FreePort()).ConfigureAwait(false);
             var ready = Stopwatch.GetTimestamp();
+            long done;
             var idleRss = ReadStatusMiB(server.ProcessId, "VmRSS");
             // VmHWM is the peak of all resident pages; RssAnon, sampled, is the process's own memory (heap), without mapped files.
-            double peakAnonymous = 0;
-            using var sampling = new CancellationTokenSource();
-            var sampler = Task.Run(async () =>
+            var anonymous = new PeakSampler(() => ReadStatusMiB(server.ProcessId, "RssAnon"));
+            var log = PeakSampler.SqliteLog(Path.Combine(directory, "connector-events.db"));
+            await using (anonymous.ConfigureAwait(false))
+            await using (log.ConfigureAwait(false))
             {
-                while (!sampling.IsCancellationRequested)
-                {
-                    peakAnonymous = Math.Max(peakAnonymous, ReadStatusMiB(server.ProcessId, "RssAnon"));
-                    await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
-                }
-            });
-            var done = await WaitForSinkAsync(settings.LargeBacklog, "backlog deliveries").ConfigureAwait(false);
-            await sampling.CancelAsync().ConfigureAwait(false);
+                done = await WaitForSinkAsync(settings.LargeBacklog, "backlog deliveries").ConfigureAwait(false);
+            }
             var peak = ReadStatusMiB(server.ProcessId, "VmHWM");
             await server.StopAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
             return new LargeBacklogResult(settings.LargeBacklog, _largeBacklogTemplate.WriteSeconds, Clock.Seconds(started, ready),
-                Clock.Seconds(started, done), peak, peakAnonymous, idleRss);
+                Clock.Seconds(started, done), peak, anonymous.Peak, idleRss, log.Peak);
         }
         finally
         {

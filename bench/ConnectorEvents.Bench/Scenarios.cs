@@ -22,9 +22,11 @@ public sealed record WriterDelta(long Commits, long Units)
         new(after.Commits - before.Commits, after.Units - before.Units);
 }
 
+/// <param name="PeakLogMiB">The longest the SQLite log (<c>-wal</c> file) was while the backlog was built and while it
+/// drained, sampled every 50 ms; null on PostgreSQL.</param>
 public sealed record DrainResult(
     int Backlog, int CommandsAccepted, double BuildSeconds, double StartSeconds, double Seconds, long Extra, WriterDelta? Writer,
-    double CpuSeconds)
+    double CpuSeconds, (double Build, double Drain)? PeakLogMiB)
 {
     public double Rate => Backlog / Seconds;
     public double CpuMicrosecondsEach => CpuSeconds * 1e6 / Backlog;
@@ -187,18 +189,24 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             Progress($"  server A stopped with {built.Backlog:N0} pending messages; starting server B");
             sink.Respond = null;
             sink.Clear();
+            var log = SqliteLogSampler(directory);
             var cpu = CpuClock.Start();
             var started = Stopwatch.GetTimestamp();
             var b = await Deployment.ReopenAsync(built.Stopped, directory).ConfigureAwait(false);
             try
             {
                 var ready = Stopwatch.GetTimestamp();
-                var done = await WaitForSinkAsync(built.Backlog, "backlog deliveries").ConfigureAwait(false);
+                long done;
+                await using (log.ConfigureAwait(false))
+                {
+                    done = await WaitForSinkAsync(built.Backlog, "backlog deliveries").ConfigureAwait(false);
+                }
                 var cpuSeconds = cpu.Seconds;
                 await b.Writer.FlushAsync().ConfigureAwait(false);
                 var writer = b.WriterCoversAll ? WriterDelta.Between((0, 0), b.Writer.Counters) : null;
                 return new DrainResult((int)built.Backlog, built.Accepted, built.BuildSeconds, Clock.Seconds(started, ready),
-                    Clock.Seconds(started, done), built.Extra, writer, cpuSeconds);
+                    Clock.Seconds(started, done), built.Extra, writer, cpuSeconds,
+                    built.PeakLogMiB is { } buildLog ? (buildLog, log.Peak) : null);
             }
             finally
             {
@@ -212,7 +220,12 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
     }
 
     /// <summary>A backlog left in a data folder by a stopped server A, its receivers back.</summary>
-    private sealed record BuiltBacklog(Deployment Stopped, long Backlog, int Accepted, double BuildSeconds, long Extra);
+    private sealed record BuiltBacklog(Deployment Stopped, long Backlog, int Accepted, double BuildSeconds, long Extra, double? PeakLogMiB);
+
+    /// <summary>Samples the SQLite log in <paramref name="directory"/>; on PostgreSQL it reads nothing (and reports 0).</summary>
+    private PeakSampler SqliteLogSampler(string directory) => storage == StorageKind.Sqlite
+        ? PeakSampler.SqliteLog(Path.Combine(directory, "connector-events.db"))
+        : new PeakSampler(() => 0);
 
     /// <summary>Server A's part of the drain: <paramref name="messages"/> commands whose webhooks stay pending, then A stops.</summary>
     private async Task<BuiltBacklog> BuildBacklogAsync(string directory, int messages)
@@ -223,6 +236,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
         var a = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
         CommandTally tally;
         long extra;
+        double? peakLog;
         try
         {
             await WaitForSinkAsync(settings.Integrations, "IntegrationCreated deliveries").ConfigureAwait(false);
@@ -242,8 +256,13 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             await WaitUntilClientsDisabledAsync(a).ConfigureAwait(false);
 
             Progress($"  building a backlog of {messages:N0} messages over the API");
-            tally = await a.ToggleAsync(messages, settings.ApiCallers, done => Progress($"    {done:N0} commands")).ConfigureAwait(false);
-            await a.Writer.FlushAsync().ConfigureAwait(false);
+            var log = SqliteLogSampler(directory);
+            await using (log.ConfigureAwait(false))
+            {
+                tally = await a.ToggleAsync(messages, settings.ApiCallers, done => Progress($"    {done:N0} commands")).ConfigureAwait(false);
+                await a.Writer.FlushAsync().ConfigureAwait(false);
+            }
+            peakLog = storage == StorageKind.Sqlite ? log.Peak : null;
             extra = sink.Count - settings.Clients; // messages that raced the 410 and were given up; not in the backlog
         }
         finally
@@ -253,7 +272,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
         var backlog = ServerSet.ConnectionStringFor(directory) is { } postgres
             ? await ReopenEndpointsAsync(postgres).ConfigureAwait(false)
             : ReopenEndpoints(Path.Combine(directory, "connector-events.db"));
-        return new BuiltBacklog(a, backlog, tally.Accepted, tally.Seconds, extra);
+        return new BuiltBacklog(a, backlog, tally.Accepted, tally.Seconds, extra, peakLog);
     }
 
     private static async Task WaitUntilClientsDisabledAsync(Deployment deployment)

@@ -145,6 +145,48 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_long_log_starts_over_once_a_reader_that_held_back_the_checkpoint_is_gone()
+    {
+        using var store = new SqliteConnectorStore(DatabasePath, checkpointInterval: Timeout.InfiniteTimeSpan);
+        store.Migrate();
+        var written = 0;
+        void Write(int transactions)
+        {
+            for (var t = 0; t < transactions; t++)
+            {
+                using var tx = store.BeginWrite();
+                for (var row = 0; row < 20; row++)
+                {
+                    tx.InsertEnterprise(new EnterpriseRecord(Guid.NewGuid(), new string('x', 3000), DateTimeOffset.UnixEpoch));
+                    written++;
+                }
+                tx.Commit();
+            }
+        }
+        var walPath = DatabasePath + "-wal";
+
+        // Past the restart length, with a reader holding a snapshot while more is committed: the background pass can
+        // copy only the pages that reader's snapshot ends at, so the log is not wholly in the database when it is gone.
+        Write(SqliteConnectorStore.RestartLogFrames / 20);
+        using (var reader = OpenSeparately())
+        {
+            using var snapshot = reader.BeginTransaction();
+            Assert.Equal((long)written, Scalar(reader, "SELECT COUNT(*) FROM enterprises"));
+            Write(20);
+            store.Checkpoint();
+        }
+        var longest = new FileInfo(walPath).Length;
+        Assert.True(longest > SqliteConnectorStore.RestartLogFrames * 4096L, $"The log is only {longest} bytes.");
+
+        // Without a restart SQLite would append these commits to the log; started over, the log is written from its start.
+        Write(20);
+
+        Assert.Equal(longest, new FileInfo(walPath).Length);
+        using var separate = OpenSeparately();
+        Assert.Equal((long)written, Scalar(separate, "SELECT COUNT(*) FROM enterprises"));
+    }
+
+    [Fact]
     public void Ping_answers_true_on_a_working_database()
     {
         using var store = new SqliteConnectorStore(DatabasePath);

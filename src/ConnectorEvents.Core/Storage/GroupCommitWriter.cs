@@ -42,12 +42,9 @@ public sealed partial class GroupCommitWriter : IDisposable
     /// Runs <paramref name="work"/> in the next group transaction; completes after the commit.
     /// <paramref name="afterCommit"/> runs on the writer thread right after the commit, before the caller resumes.
     /// </summary>
-    public Task<T> ExecuteAsync<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit = null) =>
-        Enqueue(work, afterCommit, guarded: true);
-
-    private Task<T> Enqueue<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit, bool guarded)
+    public Task<T> ExecuteAsync<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit = null)
     {
-        var unit = new WriteUnit<T>(work, afterCommit, guarded);
+        var unit = new WriteUnit<T>(work, afterCommit);
         if (!_queue.Writer.TryWrite(unit))
         {
             return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
@@ -61,15 +58,16 @@ public sealed partial class GroupCommitWriter : IDisposable
     /// copy of every page it touches were about a fifth of the time a delivery outcome takes to run (its commit aside).
     /// <paramref name="afterFailure"/> lets the poster write it again when the commit failed (a full disk, say).
     /// </summary>
-    public void Post(Action<IWriteTransaction> work, Action? afterCommit = null, Action<Exception>? afterFailure = null) =>
-        _ = Enqueue<bool>(tx => { work(tx); return true; }, afterCommit is null ? null : _ => afterCommit(), guarded: false).ContinueWith(
-            t =>
-            {
-                var error = t.Exception!.GetBaseException();
-                LogBackgroundWriteFailed(_logger, error);
-                afterFailure?.Invoke(error);
-            },
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    public void Post(Action<IWriteTransaction> work, Action? afterCommit = null, Action<Exception>? afterFailure = null)
+    {
+        // No task: the callbacks run on the writer thread right after the commit. A task completed there would hand each
+        // outcome's continuation to the thread pool, one work item per delivery for nothing but bookkeeping.
+        var unit = new PostedUnit(work, afterCommit, afterFailure, _logger);
+        if (!_queue.Writer.TryWrite(unit))
+        {
+            unit.Fail(new ObjectDisposedException(nameof(GroupCommitWriter)));
+        }
+    }
 
     /// <summary>Resolves once everything queued before the call is committed.</summary>
     public Task FlushAsync() => ExecuteAsync(_ => true);
@@ -292,6 +290,9 @@ public sealed partial class GroupCommitWriter : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "An after-commit callback failed; its write is committed")]
     private static partial void LogAfterCommitFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "A callback for a failed background write failed")]
+    private static partial void LogAfterFailureFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "A background write failed")]
     private static partial void LogBackgroundWriteFailed(ILogger logger, Exception exception);
 
@@ -308,7 +309,30 @@ public sealed partial class GroupCommitWriter : IDisposable
         public abstract void Fail(Exception ex);
     }
 
-    private sealed class WriteUnit<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit, bool guarded) : WriteUnit(guarded)
+    private sealed class PostedUnit(
+        Action<IWriteTransaction> work, Action? afterCommit, Action<Exception>? afterFailure, ILogger logger) : WriteUnit(guarded: false)
+    {
+        public override void Execute(IWriteTransaction tx) => work(tx);
+
+        public override void Complete() => afterCommit?.Invoke();
+
+        public override void Fail(Exception ex)
+        {
+            LogBackgroundWriteFailed(logger, ex);
+            try
+            {
+                afterFailure?.Invoke(ex);
+            }
+#pragma warning disable CA1031 // a throwing callback must not end the writer thread (and the process)
+            catch (Exception callbackError)
+#pragma warning restore CA1031
+            {
+                LogAfterFailureFailed(logger, callbackError);
+            }
+        }
+    }
+
+    private sealed class WriteUnit<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit) : WriteUnit(guarded: true)
     {
         private T? _result;
 
