@@ -237,17 +237,9 @@ public sealed partial class Scenarios
         var total = settings.LatencyEventsAt(rate);
         var ids = Enumerable.Range(0, total).Select(_ => Guid.NewGuid()).ToArray();
         var bodies = ids.Select(id => IngestBody([id])).ToArray();
-        var sent = new long[total];
-        var ok = new bool[total];
-        var answers = new Task[total];
         Progress($"  {total:N0} events at {rate:N0}/s, one per request");
-        async Task SendAsync(int k)
-        {
-            sent[k] = Stopwatch.GetTimestamp();
-            ok[k] = await PostEventsAsync(d.Producer(k), d.Enterprises[k % d.Enterprises.Length], bodies[k]).ConfigureAwait(false);
-        }
-        await Pace(total, rate, (k, _) => answers[k] = SendAsync(k)).ConfigureAwait(false);
-        await Task.WhenAll(answers).ConfigureAwait(false);
+        var (sent, ok) = await PaceRequestsAsync(total, rate,
+            k => PostEventsAsync(d.Producer(k), d.Enterprises[k % d.Enterprises.Length], bodies[k])).ConfigureAwait(false);
         var accepted = ok.Count(x => x);
         var deadline = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
         while (arrivals.Count < accepted && Stopwatch.GetTimestamp() < deadline)
@@ -268,6 +260,25 @@ public sealed partial class Scenarios
         var achieved = (total - 1) / Clock.Seconds(first, sent.Max());
         return new GeneralLatencyResult(rate, total, accepted, latencies.Count, achieved, sink.Count - messagesBefore,
             Clock.Seconds(first, last), Percentiles.Of(latencies));
+    }
+
+    /// <summary>
+    /// Sends request k = 0 … total−1 at start + k/rate (see <see cref="Pace"/>) without waiting for earlier answers; returns
+    /// when every answer is in, with the timestamp each request was sent at and whether it was accepted.
+    /// </summary>
+    private static async Task<(long[] Sent, bool[] Accepted)> PaceRequestsAsync(int total, int rate, Func<int, Task<bool>> send)
+    {
+        var sent = new long[total];
+        var accepted = new bool[total];
+        var answers = new Task[total];
+        async Task SendAsync(int k)
+        {
+            sent[k] = Stopwatch.GetTimestamp();
+            accepted[k] = await send(k).ConfigureAwait(false);
+        }
+        await Pace(total, rate, (k, _) => answers[k] = SendAsync(k)).ConfigureAwait(false);
+        await Task.WhenAll(answers).ConfigureAwait(false);
+        return (sent, accepted);
     }
 
     /// <summary>

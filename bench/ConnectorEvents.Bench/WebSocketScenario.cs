@@ -56,18 +56,10 @@ public sealed partial class Scenarios
             var total = (int)(settings.LatencyRate * settings.LatencyDuration.TotalSeconds);
             var ids = Enumerable.Range(0, total).Select(_ => Guid.NewGuid()).ToArray();
             var bodies = ids.Select(id => Encoding.UTF8.GetBytes($$"""{"Events":[{"Type":"Resource","Id":"{{id}}","State":"Dirty"}]}""")).ToArray();
-            var sent = new long[total];
-            var ok = new bool[total];
-            var answers = new Task[total];
             Progress($"  {sockets.Count} sockets; {total:N0} events at {settings.LatencyRate:N0}/s, one per request");
-            async Task SendAsync(int k)
-            {
-                sent[k] = Stopwatch.GetTimestamp();
-                ok[k] = await PostEventsAsync(producers[(k / enterprises.Length) % producers.Length], enterprises[k % enterprises.Length], bodies[k])
-                    .ConfigureAwait(false);
-            }
-            await Pace(total, settings.LatencyRate, (k, _) => answers[k] = SendAsync(k)).ConfigureAwait(false);
-            await Task.WhenAll(answers).ConfigureAwait(false);
+            var (sent, ok) = await PaceRequestsAsync(total, settings.LatencyRate,
+                k => PostEventsAsync(producers[(k / enterprises.Length) % producers.Length], enterprises[k % enterprises.Length], bodies[k]))
+                .ConfigureAwait(false);
             var accepted = ok.Count(x => x);
             var expected = (long)accepted * settings.SocketsPerEnterprise;
             var deadline = Stopwatch.GetTimestamp() + (20 * Stopwatch.Frequency);
