@@ -7,7 +7,10 @@ using Xunit;
 
 namespace ConnectorEvents.Server.Tests;
 
-/// <summary>SIGKILL the server process while it delivers, start it again on the same folder, and account for every event.</summary>
+/// <summary>
+/// SIGKILL or SIGTERM the server process while it delivers, start it again on the same folder, and account for every
+/// event.
+/// </summary>
 public sealed class DurabilityTests(ITestOutputHelper output)
 {
     private const int Integrations = 12;
@@ -22,7 +25,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
             await Task.Delay(5);
             context.Response.StatusCode = 200;
         };
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "ce-kill-" + Guid.NewGuid().ToString("N"));
+        var dataDirectory = NewDataDirectory();
         var port = ServerProcess.FreePort();
         try
         {
@@ -120,13 +123,152 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         }
         finally
         {
-            try
+            DeleteDirectory(dataDirectory);
+        }
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_lets_the_sends_under_way_finish_so_a_restart_sends_nothing_twice()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        var arrived = 0;
+        sink.Inspect = _ => Interlocked.Increment(ref arrived);
+        sink.Respond = async (context, _) =>
+        {
+            await Task.Delay(1500); // still answering when the SIGTERM lands
+            context.Response.StatusCode = 200;
+        };
+        var dataDirectory = NewDataDirectory();
+        var port = ServerProcess.FreePort();
+        try
+        {
+            var first = await ServerProcess.StartAsync(dataDirectory, port);
+            using var api = first.CreateApiClient();
+            var ids = await CreateIntegrationsAsync(api, sink, count: 6);
+            // Each lane's IntegrationCreated is in flight; these queue behind it and are not sent before the stop.
+            foreach (var id in ids)
             {
-                Directory.Delete(dataDirectory, recursive: true);
+                using var disabled = await api.PostAsync($"/api/v1/integrations/{id}/disable", null);
+                disabled.EnsureSuccessStatusCode();
             }
-            catch (IOException)
+            await WaitUntil(() => Volatile.Read(ref arrived) >= ids.Count, "the first sends to arrive");
+
+            var stopping = Stopwatch.StartNew();
+            await first.StopAsync(TimeSpan.FromSeconds(30));
+            output.WriteLine($"stopped in {stopping.ElapsedMilliseconds} ms, exit code {first.ExitCode}");
+            Assert.Equal(0, first.ExitCode);
+            Assert.Equal(ids.Count, Volatile.Read(ref arrived)); // nothing new started once the stop began
+            Assert.Equal(ids.Count, sink.Received.Count);         // and what was under way was answered
+            await first.DisposeAsync();
+
+            sink.Respond = null;
+            await using var second = await ServerProcess.StartAsync(dataDirectory, port);
+            using var api2 = second.CreateApiClient();
+            await WaitUntilNothingPending(api2);
+
+            var received = sink.Received;
+            Assert.Equal(2 * ids.Count, received.Count);
+            Assert.Equal(received.Count, received.Select(r => r.MessageId).Distinct().Count());
+            foreach (var created in received.Take(ids.Count))
             {
+                // Its outcome was committed before the process ended: one attempt, delivered.
+                var detail = await Get(api2, $"/api/v1/messages/{created.MessageId}");
+                Assert.Equal("Delivered", detail["Message"]!["Status"]!.ToString());
+                Assert.Single(detail["Attempts"]!.AsArray());
             }
+            Assert.All(received.Skip(ids.Count), r => Assert.Equal("IntegrationDisabled", (string)JsonNode.Parse(r.Body)!["Action"]!));
+        }
+        finally
+        {
+            DeleteDirectory(dataDirectory);
+        }
+    }
+
+    [Fact]
+    public async Task A_send_still_under_way_after_the_grace_period_is_cancelled_and_sent_again_after_the_restart()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        var arrived = 0;
+        sink.Inspect = _ => Interlocked.Increment(ref arrived);
+        sink.Respond = async (context, _) =>
+        {
+            await Task.Delay(4000); // past the grace period, within the 5 s time-out
+            context.Response.StatusCode = 200;
+        };
+        var dataDirectory = NewDataDirectory();
+        var port = ServerProcess.FreePort();
+        try
+        {
+            var first = await ServerProcess.StartAsync(dataDirectory, port,
+                new Dictionary<string, string> { ["Delivery__ShutdownGracePeriod"] = "00:00:00.300" });
+            using var api = first.CreateApiClient();
+            var ids = await CreateIntegrationsAsync(api, sink, count: 2);
+            await WaitUntil(() => Volatile.Read(ref arrived) >= ids.Count, "the first sends to arrive");
+
+            var stopping = Stopwatch.StartNew();
+            await first.StopAsync(TimeSpan.FromSeconds(30));
+            var stoppedIn = stopping.Elapsed;
+            output.WriteLine($"stopped in {stoppedIn.TotalMilliseconds:0} ms, exit code {first.ExitCode}");
+            Assert.Equal(0, first.ExitCode);
+            Assert.True(stoppedIn < TimeSpan.FromSeconds(3), $"The stop took {stoppedIn}; the sends should have been cut at 0.3 s.");
+            await first.DisposeAsync();
+
+            sink.Respond = null;
+            await using var second = await ServerProcess.StartAsync(dataDirectory, port);
+            using var api2 = second.CreateApiClient();
+            await WaitUntilNothingPending(api2);
+            await sink.WaitForAsync(2 * ids.Count);
+
+            // Each cancelled send reached the receiver once before the stop and once again after it, with the same id.
+            var byId = sink.Received.GroupBy(r => r.MessageId).ToList();
+            Assert.Equal(ids.Count, byId.Count);
+            Assert.All(byId, g => Assert.Equal(2, g.Count()));
+            foreach (var g in byId)
+            {
+                var detail = await Get(api2, $"/api/v1/messages/{g.Key}");
+                Assert.Equal("Delivered", detail["Message"]!["Status"]!.ToString());
+            }
+        }
+        finally
+        {
+            DeleteDirectory(dataDirectory);
+        }
+    }
+
+    private static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "ce-stop-" + Guid.NewGuid().ToString("N"));
+
+    private static void DeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>One enterprise and client (its URL on the sink), and <paramref name="count"/> integrations of it.</summary>
+    private static async Task<List<string>> CreateIntegrationsAsync(HttpClient api, WebhookSink sink, int count)
+    {
+        var enterprise = await Post(api, "/api/v1/enterprises", new { Name = "Stop Hotel" });
+        var client = await Post(api, "/api/v1/clients", new { Name = "Stop App", IntegrationWebhookUrl = sink.Url("/hook") });
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var integration = await Post(api, "/api/v1/integrations", new { EnterpriseId = enterprise["Id"]!.ToString(), ClientId = client["Id"]!.ToString() });
+            ids.Add(integration["Id"]!.ToString());
+        }
+        return ids;
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Waited 20 s for {what}.");
+            await Task.Delay(20);
         }
     }
 

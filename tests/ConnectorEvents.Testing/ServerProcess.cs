@@ -23,6 +23,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once exited: 0 after a graceful stop, 137 after a SIGKILL.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>An API client for this process with the admin key; the caller disposes it.</summary>
     public HttpClient CreateApiClient()
     {

@@ -45,6 +45,9 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private readonly int[] _sendingByPartition = new int[DeliveryPartitions.Count];
     private int _sending;
     private int _disposed;
+    // Set by a graceful stop: no send starts any more, and this completes once none is under way.
+    private bool _sendsClosed;
+    private readonly TaskCompletionSource _sendsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DeliveryDispatcher(
         IConnectorStore store,
@@ -266,6 +269,9 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             case TimerFired:
                 WakeDueLanes();
                 break;
+            case SendsClosing:
+                CloseSends();
+                break;
         }
     }
 
@@ -323,7 +329,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
 
     private void Pump(Lane lane)
     {
-        if (lane.Abandoned)
+        if (lane.Abandoned || _sendsClosed)
         {
             return;
         }
@@ -439,6 +445,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         Volatile.Write(ref _sending, _sending - 1);
         var endpoint = _endpoints[url];
         endpoint.Sending--;
+        if (_sendsClosed)
+        {
+            return; // the queues were emptied when sends closed
+        }
         if (endpoint.Waiting.TryDequeue(out var next))
         {
             StartOrQueue(next);
@@ -531,6 +541,34 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]); // after the outcome is queued
         lane.Busy = false;
         Pump(lane);
+        if (_sendsClosed && _sending == 0)
+        {
+            _sendsEnded.TrySetResult(); // every outcome is with the writer now
+        }
+    }
+
+    /// <summary>
+    /// No send starts any more; those waiting for a slot are dropped (their messages stay pending in storage), and the
+    /// stop waits only for the sends already under way.
+    /// </summary>
+    private void CloseSends()
+    {
+        _sendsClosed = true;
+        var waiting = _waitingForSlot.Concat(_endpoints.Values.SelectMany(e => e.Waiting)).ToList();
+        _waitingForSlot.Clear();
+        foreach (var endpoint in _endpoints.Values)
+        {
+            endpoint.Waiting.Clear();
+        }
+        foreach (var send in waiting)
+        {
+            send.Lane.Busy = false;
+            Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(send.Lane.Key.IntegrationId)]);
+        }
+        if (_sending == 0)
+        {
+            _sendsEnded.TrySetResult();
+        }
     }
 
     private static string ChannelUrl(WebhookChannel channel) =>
@@ -753,6 +791,27 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         return target;
     }
 
+    /// <summary>
+    /// A graceful stop: no new send starts, the sends under way get up to <see cref="DeliveryOptions.ShutdownGracePeriod"/>
+    /// to finish, and their outcomes go to the writer (flush it after this), so a restart does not send them again. A
+    /// send still running after that is cancelled; its message stays pending and is sent again, with the same id.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (IsRunning && _inbox.Writer.TryWrite(SendsClosing.Instance))
+        {
+            try
+            {
+                await _sendsEnded.Task.WaitAsync(_options.ShutdownGracePeriod, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+                LogSendsCutShort(_logger, InFlight);
+            }
+        }
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -771,6 +830,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         await _timer.DisposeAsync().ConfigureAwait(false);
         // The slots and the token source are not disposed: sends still winding down release and read them.
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Stopping: {Count} sends were still under way after the grace period and are cancelled; their messages stay pending")]
+    private static partial void LogSendsCutShort(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The dispatcher failed to handle {Signal}")]
     private static partial void LogSignalFailed(ILogger logger, Exception exception, string signal);
@@ -850,6 +913,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private sealed record TimerFired : Signal
     {
         public static readonly TimerFired Instance = new();
+    }
+    private sealed record SendsClosing : Signal
+    {
+        public static readonly SendsClosing Instance = new();
     }
     private sealed record OwnershipChanged(IReadOnlyList<int> Gained, IReadOnlyList<int> Lost) : Signal;
     private sealed record Scanned(IReadOnlyList<int> Partitions, IReadOnlyList<DeliveryLane> Lanes, IReadOnlyList<Guid> Unformed, bool Failed) : Signal;

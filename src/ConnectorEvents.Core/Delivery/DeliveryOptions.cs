@@ -41,6 +41,12 @@ public sealed class DeliveryOptions
     /// <summary>CIDR ranges opened on purpose despite the guard, e.g. <c>127.0.0.0/8</c> for local trials.</summary>
     public string[]? AllowedNetworks { get; set; }
 
+    /// <summary>
+    /// On a graceful stop, how long the sends under way may take to finish so that their outcomes are recorded; a send
+    /// still running then is cancelled and sent again after the restart.
+    /// </summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Pending messages of one integration kept in memory; the rest are paged in from storage.</summary>
     public int InMemoryWindowPerIntegration { get; set; } = 64;
 
@@ -97,6 +103,10 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
         if (options.MaxConcurrencyPerEndpoint < 1)
         {
             errors.Add("Delivery:MaxConcurrencyPerEndpoint must be at least 1.");
+        }
+        if (options.ShutdownGracePeriod < TimeSpan.Zero || options.ShutdownGracePeriod > TimeSpan.FromMinutes(5))
+        {
+            errors.Add("Delivery:ShutdownGracePeriod must be between 00:00:00 and 00:05:00.");
         }
         if (options.InMemoryWindowPerIntegration < 1)
         {

@@ -6,8 +6,10 @@ using Microsoft.Extensions.Options;
 namespace ConnectorEvents.Server.Hosting;
 
 /// <summary>
-/// Opens storage (migrating it), starts delivery and takes partition leases before the server takes requests; on stop,
-/// ends delivery first and hands the leases back last, so no other process starts on a lane while a send here runs.
+/// Opens storage (migrating it), starts delivery and takes partition leases before the server takes requests. On stop
+/// (after the server has stopped taking requests): ends delivery, letting the sends under way finish within the grace
+/// period, commits their outcomes, and hands the leases back last, so no other process starts on a lane while a send
+/// here runs.
 /// </summary>
 public sealed class DeliveryHostedService(
     IConnectorStore store, DeliveryDispatcher dispatcher, PartitionLeases leases, GroupCommitWriter writer,
@@ -26,7 +28,7 @@ public sealed class DeliveryHostedService(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await dispatcher.DisposeAsync().ConfigureAwait(false);
+        await dispatcher.StopAsync(cancellationToken).ConfigureAwait(false);
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         await leases.StopAsync().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
     }

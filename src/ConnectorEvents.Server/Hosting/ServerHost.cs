@@ -1,3 +1,4 @@
+using System.Globalization;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Delivery;
@@ -82,6 +83,14 @@ public static class ServerHost
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
         services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
+        // A graceful stop gives sends their grace, then flushes the writer and hands the leases back (10 s each at most).
+        // Read raw here: the host reads its options before the settings are validated, which reports a bad value.
+        services.Configure<HostOptions>(host =>
+        {
+            var grace = TimeSpan.TryParse(configuration["Delivery:ShutdownGracePeriod"], CultureInfo.InvariantCulture, out var set)
+                && set > TimeSpan.Zero && set <= TimeSpan.FromMinutes(5) ? set : new DeliveryOptions().ShutdownGracePeriod;
+            host.ShutdownTimeout = TimeSpan.FromTicks(Math.Max(host.ShutdownTimeout.Ticks, (grace + TimeSpan.FromSeconds(20)).Ticks));
+        });
         services.AddOptions<RealtimeOptions>().Bind(configuration.GetSection(RealtimeOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RealtimeOptions>, RealtimeOptionsValidator>();
         // UseWebSockets reads these when the pipeline is built, after the settings were checked.
