@@ -57,7 +57,10 @@ public sealed class WebhookSink : IAsyncDisposable
 
     public static async Task<WebhookSink> StartAsync(string host = "127.0.0.1")
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // Rooted beside the binaries, not in the working directory: the settings-file watcher would otherwise watch the
+        // working directory's whole tree, and a data folder inside it (say, the bench run from /tmp) would wake it on
+        // every write to the database.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://{host}:0");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 16 * 1024 * 1024);
