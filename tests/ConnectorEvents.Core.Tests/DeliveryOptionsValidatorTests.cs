@@ -62,6 +62,20 @@ public sealed class DeliveryOptionsValidatorTests
         Assert.Contains("Delivery:Timeout", failure, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(301)]
+    public void A_shutdown_grace_period_outside_zero_to_five_minutes_is_named_with_its_setting(int seconds)
+    {
+        var failure = Assert.Single(FailuresOf(new DeliveryOptions { ShutdownGracePeriod = TimeSpan.FromSeconds(seconds) }));
+
+        Assert.Contains("Delivery:ShutdownGracePeriod", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_zero_shutdown_grace_period_is_allowed() =>
+        Assert.Empty(FailuresOf(new DeliveryOptions { ShutdownGracePeriod = TimeSpan.Zero }));
+
     [Fact]
     public void A_negative_retry_delay_is_named_with_its_setting()
     {

@@ -1,5 +1,7 @@
 using ConnectorEvents.Server.Hosting;
 using ConnectorEvents.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Xunit;
 
@@ -12,6 +14,7 @@ public sealed class ConfigurationTests
     [InlineData("Delivery:Timeout", "00:00:00", "Delivery:Timeout")]
     [InlineData("Delivery:AllowedNetworks:0", "10.0.0.0/33", "Delivery:AllowedNetworks")]
     [InlineData("Delivery:MaxConcurrency", "0", "Delivery:MaxConcurrency")]
+    [InlineData("Delivery:ShutdownGracePeriod", "00:10:00", "Delivery:ShutdownGracePeriod")]
     [InlineData("Security:AdminApiKey", "short", "Security:AdminApiKey")]
     [InlineData("Storage:DataDirectory", " ", "Storage:DataDirectory")]
     [InlineData("Storage:Provider", "Postgres", "ConnectionStrings:Postgres")]
@@ -43,6 +46,15 @@ public sealed class ConfigurationTests
             ["ConnectionStrings:Postgres"] = $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Username=x;Password={Password};Timeout=3",
         }));
         Assert.DoesNotContain(Password, unreachable.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, 30)]          // the host's own 30 s already covers the 10 s default plus flush and hand-back
+    [InlineData("00:01:00", 80)]    // a longer grace stretches the host's time-out to fit
+    public async Task The_hosts_shutdown_time_out_fits_the_grace_period_the_flush_and_the_lease_hand_back(string? grace, int seconds)
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Delivery:ShutdownGracePeriod"] = grace });
+        Assert.Equal(TimeSpan.FromSeconds(seconds), server.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
     }
 
     [Fact]
