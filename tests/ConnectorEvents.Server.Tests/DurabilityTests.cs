@@ -133,16 +133,19 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         await using var sink = await WebhookSink.StartAsync();
         var arrived = 0;
         sink.Inspect = _ => Interlocked.Increment(ref arrived);
+        // Held until the stop is under way, so that every send is still in flight when the SIGTERM lands.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         sink.Respond = async (context, _) =>
         {
-            await Task.Delay(1500); // still answering when the SIGTERM lands
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(30));
             context.Response.StatusCode = 200;
         };
         var dataDirectory = NewDataDirectory();
         var port = ServerProcess.FreePort();
         try
         {
-            var first = await ServerProcess.StartAsync(dataDirectory, port);
+            // A long time-out, so that no send times out while the test gets ready.
+            var first = await ServerProcess.StartAsync(dataDirectory, port, new Dictionary<string, string> { ["Delivery__Timeout"] = "00:00:30" });
             using var api = first.CreateApiClient();
             var ids = await CreateIntegrationsAsync(api, sink, count: 6);
             // Each lane's IntegrationCreated is in flight; these queue behind it and are not sent before the stop.
@@ -154,7 +157,10 @@ public sealed class DurabilityTests(ITestOutputHelper output)
             await WaitUntil(() => Volatile.Read(ref arrived) >= ids.Count, "the first sends to arrive");
 
             var stopping = Stopwatch.StartNew();
-            await first.StopAsync(TimeSpan.FromSeconds(30));
+            var stopped = first.StopAsync(TimeSpan.FromSeconds(30));
+            await Task.Delay(1000); // the stop closes sends within milliseconds of the signal
+            release.SetResult();
+            await stopped;
             output.WriteLine($"stopped in {stopping.ElapsedMilliseconds} ms, exit code {first.ExitCode}");
             Assert.Equal(0, first.ExitCode);
             Assert.Equal(ids.Count, Volatile.Read(ref arrived)); // nothing new started once the stop began
@@ -190,17 +196,22 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         await using var sink = await WebhookSink.StartAsync();
         var arrived = 0;
         sink.Inspect = _ => Interlocked.Increment(ref arrived);
+        // Held until the first process has exited: past its grace period, well within its time-out.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         sink.Respond = async (context, _) =>
         {
-            await Task.Delay(4000); // past the grace period, within the 5 s time-out
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(30));
             context.Response.StatusCode = 200;
         };
         var dataDirectory = NewDataDirectory();
         var port = ServerProcess.FreePort();
         try
         {
-            var first = await ServerProcess.StartAsync(dataDirectory, port,
-                new Dictionary<string, string> { ["Delivery__ShutdownGracePeriod"] = "00:00:00.300" });
+            var first = await ServerProcess.StartAsync(dataDirectory, port, new Dictionary<string, string>
+            {
+                ["Delivery__ShutdownGracePeriod"] = "00:00:00.300",
+                ["Delivery__Timeout"] = "00:00:30",
+            });
             using var api = first.CreateApiClient();
             var ids = await CreateIntegrationsAsync(api, sink, count: 2);
             await WaitUntil(() => Volatile.Read(ref arrived) >= ids.Count, "the first sends to arrive");
@@ -210,10 +221,11 @@ public sealed class DurabilityTests(ITestOutputHelper output)
             var stoppedIn = stopping.Elapsed;
             output.WriteLine($"stopped in {stoppedIn.TotalMilliseconds:0} ms, exit code {first.ExitCode}");
             Assert.Equal(0, first.ExitCode);
-            Assert.True(stoppedIn < TimeSpan.FromSeconds(3), $"The stop took {stoppedIn}; the sends should have been cut at 0.3 s.");
+            Assert.True(stoppedIn < TimeSpan.FromSeconds(10), $"The stop took {stoppedIn}; the sends should have been cut at 0.3 s, not run to their 30 s time-out.");
             await first.DisposeAsync();
 
             sink.Respond = null;
+            release.SetResult();
             await using var second = await ServerProcess.StartAsync(dataDirectory, port);
             using var api2 = second.CreateApiClient();
             await WaitUntilNothingPending(api2);
