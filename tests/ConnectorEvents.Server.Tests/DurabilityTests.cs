@@ -144,8 +144,12 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         var port = ServerProcess.FreePort();
         try
         {
-            // A long time-out, so that no send times out while the test gets ready.
-            var first = await ServerProcess.StartAsync(dataDirectory, port, new Dictionary<string, string> { ["Delivery__Timeout"] = "00:00:30" });
+            // A long time-out, so that no send times out while the test gets ready; the dispatcher's log says when sends close.
+            var first = await ServerProcess.StartAsync(dataDirectory, port, new Dictionary<string, string>
+            {
+                ["Delivery__Timeout"] = "00:00:30",
+                ["Logging__LogLevel__ConnectorEvents.Core.Delivery.DeliveryDispatcher"] = "Information",
+            });
             using var api = first.CreateApiClient();
             var ids = await CreateIntegrationsAsync(api, sink, count: 6);
             // Each lane's IntegrationCreated is in flight; these queue behind it and are not sent before the stop.
@@ -158,7 +162,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
 
             var stopping = Stopwatch.StartNew();
             var stopped = first.StopAsync(TimeSpan.FromSeconds(30));
-            await Task.Delay(1000); // the stop closes sends within milliseconds of the signal
+            await first.WaitForOutputAsync($"Stopping delivery: no new send starts; {ids.Count} under way", TimeSpan.FromSeconds(20));
             release.SetResult();
             await stopped;
             output.WriteLine($"stopped in {stopping.ElapsedMilliseconds} ms, exit code {first.ExitCode}");

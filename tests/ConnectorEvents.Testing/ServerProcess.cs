@@ -49,6 +49,20 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the process has written a line containing <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!RecentOutput.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The server process did not write '{text}' within {timeout}. Its output:\n{RecentOutput}");
+            }
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
     private void Keep(string? line)
     {
         if (line is null)

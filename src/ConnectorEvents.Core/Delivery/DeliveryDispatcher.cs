@@ -554,6 +554,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private void CloseSends()
     {
         _sendsClosed = true;
+        LogSendsClosing(_logger, _sending, _options.ShutdownGracePeriod);
         var waiting = _waitingForSlot.Concat(_endpoints.Values.SelectMany(e => e.Waiting)).ToList();
         _waitingForSlot.Clear();
         foreach (var endpoint in _endpoints.Values)
@@ -830,6 +831,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         await _timer.DisposeAsync().ConfigureAwait(false);
         // The slots and the token source are not disposed: sends still winding down release and read them.
     }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Stopping delivery: no new send starts; {Count} under way get up to {GracePeriod} to finish")]
+    private static partial void LogSendsClosing(ILogger logger, int count, TimeSpan gracePeriod);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Stopping: {Count} sends were still under way after the grace period and are cancelled; their messages stay pending")]
