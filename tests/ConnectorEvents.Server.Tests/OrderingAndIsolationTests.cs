@@ -182,6 +182,7 @@ public sealed class OrderingAndIsolationTests
         {
             ["Delivery:MaxConcurrencyPerEndpoint"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Delivery:Timeout"] = "00:01:00",
+            ["Delivery:ShutdownGracePeriod"] = "00:00:00.200", // X's sends still hang when the test ends: cut them at the stop
         });
         var enterprise = Guid.Parse((string)(await server.PostAsync("/api/v1/enterprises", new { Name = "Isolation Hotel" }))["Id"]!);
         var clientX = Guid.Parse((string)(await server.PostAsync("/api/v1/clients", new { Name = "X", IntegrationWebhookUrl = stuckUrl }))["Id"]!);
