@@ -130,16 +130,9 @@ public sealed class DurabilityTests(ITestOutputHelper output)
     [Fact]
     public async Task A_graceful_stop_lets_the_sends_under_way_finish_so_a_restart_sends_nothing_twice()
     {
-        await using var sink = await WebhookSink.StartAsync();
-        var arrived = 0;
-        sink.Inspect = _ => Interlocked.Increment(ref arrived);
-        // Held until the stop is under way, so that every send is still in flight when the SIGTERM lands.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        sink.Respond = async (context, _) =>
-        {
-            await release.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            context.Response.StatusCode = 200;
-        };
+        // Answers are held until the stop is under way, so that every send is still in flight when the SIGTERM lands.
+        await using var receiver = await HeldReceiver.StartAsync();
+        var sink = receiver.Sink;
         var dataDirectory = NewDataDirectory();
         var port = ServerProcess.FreePort();
         try
@@ -158,20 +151,19 @@ public sealed class DurabilityTests(ITestOutputHelper output)
                 using var disabled = await api.PostAsync($"/api/v1/integrations/{id}/disable", null);
                 disabled.EnsureSuccessStatusCode();
             }
-            await WaitUntil(() => Volatile.Read(ref arrived) >= ids.Count, "the first sends to arrive");
+            await WaitUntil(() => receiver.Arrived >= ids.Count, "the first sends to arrive");
 
             var stopping = Stopwatch.StartNew();
             var stopped = first.StopAsync(TimeSpan.FromSeconds(30));
             await first.WaitForOutputAsync($"Stopping delivery: no new send starts; {ids.Count} under way", TimeSpan.FromSeconds(20));
-            release.SetResult();
+            receiver.Release();
             await stopped;
             output.WriteLine($"stopped in {stopping.ElapsedMilliseconds} ms, exit code {first.ExitCode}");
             Assert.Equal(0, first.ExitCode);
-            Assert.Equal(ids.Count, Volatile.Read(ref arrived)); // nothing new started once the stop began
+            Assert.Equal(ids.Count, receiver.Arrived); // nothing new started once the stop began
             Assert.Equal(ids.Count, sink.Received.Count);         // and what was under way was answered
             await first.DisposeAsync();
 
-            sink.Respond = null;
             await using var second = await ServerProcess.StartAsync(dataDirectory, port);
             using var api2 = second.CreateApiClient();
             await WaitUntilNothingPending(api2);
@@ -197,16 +189,9 @@ public sealed class DurabilityTests(ITestOutputHelper output)
     [Fact]
     public async Task A_send_still_under_way_after_the_grace_period_is_cancelled_and_sent_again_after_the_restart()
     {
-        await using var sink = await WebhookSink.StartAsync();
-        var arrived = 0;
-        sink.Inspect = _ => Interlocked.Increment(ref arrived);
-        // Held until the first process has exited: past its grace period, well within its time-out.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        sink.Respond = async (context, _) =>
-        {
-            await release.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            context.Response.StatusCode = 200;
-        };
+        // Answers are held until the first process has exited: past its grace period, well within its time-out.
+        await using var receiver = await HeldReceiver.StartAsync();
+        var sink = receiver.Sink;
         var dataDirectory = NewDataDirectory();
         var port = ServerProcess.FreePort();
         try
@@ -218,18 +203,19 @@ public sealed class DurabilityTests(ITestOutputHelper output)
             });
             using var api = first.CreateApiClient();
             var ids = await CreateIntegrationsAsync(api, sink, count: 2);
-            await WaitUntil(() => Volatile.Read(ref arrived) >= ids.Count, "the first sends to arrive");
+            await WaitUntil(() => receiver.Arrived >= ids.Count, "the first sends to arrive");
 
             var stopping = Stopwatch.StartNew();
             await first.StopAsync(TimeSpan.FromSeconds(30));
             var stoppedIn = stopping.Elapsed;
             output.WriteLine($"stopped in {stoppedIn.TotalMilliseconds:0} ms, exit code {first.ExitCode}");
             Assert.Equal(0, first.ExitCode);
-            Assert.True(stoppedIn < TimeSpan.FromSeconds(10), $"The stop took {stoppedIn}; the sends should have been cut at 0.3 s, not run to their 30 s time-out.");
+            // Cut at the grace period (0.3 s), not left to run to their 30 s time-out.
+            Assert.Contains($"{ids.Count} sends were still under way after the grace period", first.RecentOutput, StringComparison.Ordinal);
+            Assert.True(stoppedIn < TimeSpan.FromSeconds(10), $"The stop took {stoppedIn}.");
             await first.DisposeAsync();
 
-            sink.Respond = null;
-            release.SetResult();
+            receiver.Release();
             await using var second = await ServerProcess.StartAsync(dataDirectory, port);
             using var api2 = second.CreateApiClient();
             await WaitUntilNothingPending(api2);
@@ -249,6 +235,35 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         {
             DeleteDirectory(dataDirectory);
         }
+    }
+
+    /// <summary>A receiver that counts arrivals and holds every answer (200) until <see cref="Release"/>.</summary>
+    private sealed class HeldReceiver : IAsyncDisposable
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _arrived;
+
+        private HeldReceiver(WebhookSink sink)
+        {
+            Sink = sink;
+            sink.Inspect = _ => Interlocked.Increment(ref _arrived);
+            sink.Respond = async (context, _) =>
+            {
+                await _released.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                context.Response.StatusCode = 200;
+            };
+        }
+
+        public WebhookSink Sink { get; }
+
+        public int Arrived => Volatile.Read(ref _arrived);
+
+        public static async Task<HeldReceiver> StartAsync() => new(await WebhookSink.StartAsync());
+
+        /// <summary>Answers what is held, and everything after at once.</summary>
+        public void Release() => _released.TrySetResult();
+
+        public ValueTask DisposeAsync() => Sink.DisposeAsync();
     }
 
     private static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "ce-stop-" + Guid.NewGuid().ToString("N"));
