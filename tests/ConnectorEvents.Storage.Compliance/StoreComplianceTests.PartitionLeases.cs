@@ -73,6 +73,28 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
+    public async Task A_lease_that_lapsed_while_renewals_stalled_is_reported_as_gained_once_renewed()
+    {
+        var (_, time, node) = NewCluster();
+        await using var a = node("node-a");
+        var gained = new List<IReadOnlyList<int>>();
+        a.Attach((g, _) => gained.Add(g), _ => Task.CompletedTask);
+        await a.RoundAsync();
+        Assert.Equal(DeliveryPartitions.Count, Assert.Single(gained).Count);
+        await a.RoundAsync(); // renewed in time: nothing changes
+        Assert.Single(gained);
+
+        // Renewals stalled past the lease's end: nothing is trusted meanwhile, so the dispatcher dropped what was
+        // committed to these partitions. Renewed, they are gained again, which makes the dispatcher scan storage.
+        time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Empty(a.Held);
+        await a.RoundAsync();
+        Assert.Equal(DeliveryPartitions.Count, a.Held.Count);
+        Assert.Equal(2, gained.Count);
+        Assert.Equal(DeliveryPartitions.Count, gained[1].Count);
+    }
+
+    [Fact]
     public async Task A_node_that_stops_hands_its_partitions_back_at_once()
     {
         var (store, time, node) = NewCluster();

@@ -219,7 +219,10 @@ public sealed partial class PartitionLeases : IAsyncDisposable
     {
         var before = _held;
         _held = next;
-        var gained = next.Partitions.Where(p => !before.Contains(p)).ToList();
+        // A lease that lapsed (renewals stalled past its end) was not trusted meanwhile: the dispatcher dropped what was
+        // committed to its partitions, so renewing it is a gain, and a gain makes the dispatcher read storage again.
+        var trusted = before.ValidUntil > _time.GetUtcNow() ? before : Snapshot.None;
+        var gained = next.Partitions.Where(p => !trusted.Contains(p)).ToList();
         var lost = before.Partitions.Where(p => !next.Contains(p)).ToList();
         if (gained.Count > 0 || lost.Count > 0)
         {
