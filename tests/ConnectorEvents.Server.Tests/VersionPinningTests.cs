@@ -52,7 +52,7 @@ public sealed class VersionPinningTests
         var service = await server.PostAsync($"/api/v1/enterprises/{enterpriseId}/services", new { Name = "Accommodation" });
         var patched = await server.SendAsync(HttpMethod.Patch, $"/api/v1/clients/{clientId}", new { ContractVersion = "2019-12" });
         Assert.Equal("2019-12", (string)patched["ContractVersion"]!);
-        await server.PostAsync("/api/v1/integrations", new { EnterpriseId = enterpriseId, ClientId = clientId, ServiceId = service["Id"]!.ToString() });
+        var first = await server.PostAsync("/api/v1/integrations", new { EnterpriseId = enterpriseId, ClientId = clientId, ServiceId = service["Id"]!.ToString() });
         await server.SendAsync(HttpMethod.Patch, $"/api/v1/clients/{clientId}", new { ContractVersion = "2021-01" });
         var second = await server.PostAsync("/api/v1/integrations", new { EnterpriseId = enterpriseId, ClientId = clientId, ServiceId = service["Id"]!.ToString() });
         await server.PostAsync($"/api/v1/integrations/{second["Id"]}/regenerate-access-token");
@@ -60,10 +60,13 @@ public sealed class VersionPinningTests
         await server.PostAsync($"/api/v1/integrations/{second["Id"]}/regenerate-access-token");
         await sink.WaitForAsync(3);
 
+        // The two integrations are two lanes, delivered side by side: each body is picked by what it is, not by arrival.
         var bodies = sink.Received.Select(r => r.BodyText).ToArray();
-        Assert.DoesNotContain("\"Service\"", bodies[0], StringComparison.Ordinal);          // 2019-12: no Service
-        Assert.Contains("\"Service\":{\"Id\"", bodies[1], StringComparison.Ordinal);        // 2021-01: Service
-        Assert.Contains("\"Action\":\"IntegrationApiKeyCreated\"", bodies[2], StringComparison.Ordinal); // 2025-08 only
+        string CreatedOf(JsonObject integration) => Assert.Single(bodies, b =>
+            b.Contains("\"Action\":\"IntegrationCreated\"", StringComparison.Ordinal) && b.Contains(integration["Id"]!.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain("\"Service\"", CreatedOf(first), StringComparison.Ordinal);       // 2019-12: no Service
+        Assert.Contains("\"Service\":{\"Id\"", CreatedOf(second), StringComparison.Ordinal);     // 2021-01: Service
+        Assert.Single(bodies, b => b.Contains("\"Action\":\"IntegrationApiKeyCreated\"", StringComparison.Ordinal)); // 2025-08 only
         var skipped = await server.GetAsync($"/api/v1/messages?integrationId={second["Id"]}&status=Skipped");
         Assert.Single(skipped["Messages"]!.AsArray());
     }
