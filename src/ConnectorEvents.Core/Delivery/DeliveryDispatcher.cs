@@ -541,9 +541,15 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]); // after the outcome is queued
         lane.Busy = false;
         Pump(lane);
+        SignalIfSendsEnded();
+    }
+
+    /// <summary>Once sends are closed and none is under way, every outcome is with the writer: the stop may go on.</summary>
+    private void SignalIfSendsEnded()
+    {
         if (_sendsClosed && _sending == 0)
         {
-            _sendsEnded.TrySetResult(); // every outcome is with the writer now
+            _sendsEnded.TrySetResult();
         }
     }
 
@@ -566,10 +572,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             send.Lane.Busy = false;
             Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(send.Lane.Key.IntegrationId)]);
         }
-        if (_sending == 0)
-        {
-            _sendsEnded.TrySetResult();
-        }
+        SignalIfSendsEnded();
     }
 
     private static string ChannelUrl(WebhookChannel channel) =>
@@ -805,9 +808,13 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             {
                 await _sendsEnded.Task.WaitAsync(_options.ShutdownGracePeriod, _time, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            catch (TimeoutException)
             {
-                LogSendsCutShort(_logger, InFlight);
+                LogSendsCutShort(_logger, InFlight, "the end of the grace period");
+            }
+            catch (OperationCanceledException)
+            {
+                LogSendsCutShort(_logger, InFlight, "the end of the host's shutdown time-out");
             }
         }
         await DisposeAsync().ConfigureAwait(false);
@@ -837,8 +844,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private static partial void LogSendsClosing(ILogger logger, int count, TimeSpan gracePeriod);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Stopping: {Count} sends were still under way after the grace period and are cancelled; their messages stay pending")]
-    private static partial void LogSendsCutShort(ILogger logger, int count);
+        Message = "Stopping: {Count} sends were still under way at {Limit} and are cancelled; their messages stay pending")]
+    private static partial void LogSendsCutShort(ILogger logger, int count, string limit);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The dispatcher failed to handle {Signal}")]
     private static partial void LogSignalFailed(ILogger logger, Exception exception, string signal);

@@ -84,11 +84,11 @@ public static class ServerHost
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
         services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
         // A graceful stop gives sends their grace, then flushes the writer and hands the leases back (10 s each at most).
-        // Read raw here: the host reads its options before the settings are validated, which reports a bad value.
+        // Read raw here: the host reads its options before the settings are validated (a value out of range stops the start).
         services.Configure<HostOptions>(host =>
         {
             var grace = TimeSpan.TryParse(configuration["Delivery:ShutdownGracePeriod"], CultureInfo.InvariantCulture, out var set)
-                && set > TimeSpan.Zero && set <= TimeSpan.FromMinutes(5) ? set : new DeliveryOptions().ShutdownGracePeriod;
+                ? set : new DeliveryOptions().ShutdownGracePeriod;
             host.ShutdownTimeout = TimeSpan.FromTicks(Math.Max(host.ShutdownTimeout.Ticks, (grace + TimeSpan.FromSeconds(20)).Ticks));
         });
         services.AddOptions<RealtimeOptions>().Bind(configuration.GetSection(RealtimeOptions.Section)).ValidateOnStart();
