@@ -307,7 +307,11 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             update.ExecuteNonQuery();
         }
         using var count = connection.CreateCommand();
-        count.CommandText = "SELECT COUNT(*) FROM messages WHERE status = 'Pending'";
+        // A message's latest delivery outcome, when it has one, is its state (see SQLite migration 5).
+        count.CommandText = """
+            SELECT COUNT(*) FROM messages m
+            WHERE COALESCE((SELECT status FROM outcomes WHERE message_seq = m.seq ORDER BY id DESC LIMIT 1), m.status) = 'Pending'
+            """;
         return (long)count.ExecuteScalar()!;
     }
 

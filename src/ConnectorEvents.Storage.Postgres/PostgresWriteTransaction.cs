@@ -178,6 +178,11 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
             ("attempts", progress.AttemptCount), ("next", Db(progress.NextAttemptUtc)), ("completed", Db(progress.CompletedUtc)));
     }
 
+    /// <summary>Nothing to do: the partial index on Pending messages is the search, and other processes settle lanes too.</summary>
+    public void SettleLane(DeliveryLane lane, long settledThroughQueueSeq)
+    {
+    }
+
     public long Requeue(long seq)
     {
         // The integration's row lock first, as in InsertMessage: queue positions of one integration in commit order.

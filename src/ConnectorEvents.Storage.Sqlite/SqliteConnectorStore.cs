@@ -146,10 +146,10 @@ public sealed class SqliteConnectorStore : IConnectorStore
         ArgumentNullException.ThrowIfNull(query);
         return Read(c => Many(c, null, Message,
             $"""
-            SELECT {MessageColumns} FROM messages
-            WHERE ($c IS NULL OR client_id = $c) AND ($i IS NULL OR integration_id = $i) AND ($s IS NULL OR status = $s)
-              AND ($before IS NULL OR seq < $before)
-            ORDER BY seq DESC LIMIT $limit
+            SELECT {MessageColumns} FROM {MessagesWithOutcome}
+            WHERE ($c IS NULL OR m.client_id = $c) AND ($i IS NULL OR m.integration_id = $i) AND ($s IS NULL OR {EffectiveStatus} = $s)
+              AND ($before IS NULL OR m.seq < $before)
+            ORDER BY m.seq DESC LIMIT $limit
             """,
             ("$c", Db(query.ClientId)), ("$i", Db(query.IntegrationId)), ("$s", Db(query.Status?.ToString())),
             ("$before", query.BeforeSeq is { } b ? b : DBNull.Value), ("$limit", query.Limit)));
@@ -173,13 +173,21 @@ public sealed class SqliteConnectorStore : IConnectorStore
 
     public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) => Read(c => Many(c, null, Pending,
         $"""
-        SELECT {PendingColumns} FROM messages
-        WHERE integration_id = $i AND channel = $ch AND status = 'Pending' AND queue_seq > $after ORDER BY queue_seq LIMIT $limit
+        SELECT {PendingColumns} FROM {MessagesWithOutcome}
+        WHERE m.integration_id = $i AND m.channel = $ch
+          AND m.queue_seq > MAX($after, COALESCE((SELECT settled_through FROM lanes WHERE integration_id = $i AND channel = $ch), 0))
+          AND {EffectiveStatus} = 'Pending'
+        ORDER BY m.queue_seq LIMIT $limit
         """, ("$i", Db(lane.IntegrationId)), ("$ch", lane.Channel.ToString()), ("$after", afterQueueSeq), ("$limit", limit)));
 
     public IReadOnlyList<DeliveryLane> ListLanesWithPending() => Read(c => Many(c, null,
         r => new DeliveryLane(Id(r, 0), Enum.Parse<WebhookChannel>(r.GetString(1))),
-        "SELECT DISTINCT integration_id, channel FROM messages WHERE status = 'Pending'"));
+        $"""
+        SELECT l.integration_id, l.channel FROM lanes l
+        WHERE EXISTS (SELECT 1 FROM {MessagesWithOutcome}
+            WHERE m.integration_id = l.integration_id AND m.channel = l.channel AND m.queue_seq > l.settled_through
+              AND {EffectiveStatus} = 'Pending')
+        """));
 
     public IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents() => Read(c => Many(c, null, r => Id(r, 0),
         """

@@ -134,5 +134,36 @@ internal static class SqliteMigrations
                 seen_utc INTEGER NOT NULL
             );
             """),
+        new(5, """
+            -- A delivery outcome is appended, not written over its message: rewriting the row and deleting its entry from a
+            -- pending index touched two pages at random per delivery, and was most of the writer's time in a drain. The
+            -- latest outcome of a message's current queue position is its state; without one, the message row is.
+            CREATE TABLE outcomes (
+                id INTEGER PRIMARY KEY,
+                message_seq INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                status_reason TEXT,
+                attempt_count INTEGER NOT NULL,
+                next_attempt_utc INTEGER,
+                completed_utc INTEGER
+            );
+            CREATE INDEX ix_outcomes_message ON outcomes(message_seq);
+            -- One row per delivery lane: every message of it at or below settled_through is Delivered or Failed, so the
+            -- search for pending messages starts above it. Kept behind by the dispatcher, which alone knows the lane's order.
+            CREATE TABLE lanes (
+                integration_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                settled_through INTEGER NOT NULL,
+                PRIMARY KEY (integration_id, channel)
+            ) WITHOUT ROWID;
+            INSERT INTO lanes (integration_id, channel, settled_through)
+            SELECT integration_id, channel, COALESCE(MIN(CASE WHEN status = 'Pending' THEN queue_seq END) - 1, MAX(queue_seq))
+            FROM messages GROUP BY integration_id, channel;
+            CREATE TRIGGER messages_lane AFTER INSERT ON messages BEGIN
+                INSERT OR IGNORE INTO lanes (integration_id, channel, settled_through) VALUES (NEW.integration_id, NEW.channel, 0);
+            END;
+            DROP INDEX ix_messages_pending;
+            CREATE INDEX ix_messages_lane ON messages(integration_id, channel, queue_seq);
+            """),
     ];
 }

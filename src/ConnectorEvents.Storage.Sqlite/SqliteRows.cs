@@ -16,9 +16,21 @@ internal static class SqliteRows
     public const string IntegrationColumns =
         "id, name, enterprise_id, service_id, client_id, access_token, state, enabled_before_cancel, requestor_name, " +
         "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events";
+
+    /// <summary>
+    /// Messages (<c>m</c>) with their latest delivery outcome (<c>o</c>), which overrides the row's own state: outcomes are
+    /// appended (see migration 5), and a requeue deletes the message's earlier ones.
+    /// </summary>
+    public const string MessagesWithOutcome =
+        "messages m LEFT JOIN outcomes o ON o.id = (SELECT MAX(id) FROM outcomes WHERE message_seq = m.seq)";
+
+    /// <summary>The message's state: its latest outcome's, or its own before the first.</summary>
+    public const string EffectiveStatus = "COALESCE(o.status, m.status)";
+
     public const string MessageColumns =
-        "seq, id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq, attempt_count, " +
-        "next_attempt_utc, created_utc, completed_utc";
+        "m.seq, m.id, m.channel, m.client_id, m.integration_id, m.event_type, m.body, " + EffectiveStatus + ", " +
+        "IIF(o.id IS NULL, m.status_reason, o.status_reason), m.queue_seq, COALESCE(o.attempt_count, m.attempt_count), " +
+        "IIF(o.id IS NULL, m.next_attempt_utc, o.next_attempt_utc), m.created_utc, IIF(o.id IS NULL, m.completed_utc, o.completed_utc)";
 
     public static EnterpriseRecord Enterprise(SqliteDataReader r) => new(Id(r, 0), r.GetString(1), Time(r, 2));
 
@@ -44,7 +56,9 @@ internal static class SqliteRows
         r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetInt64(5),
         r.GetInt32(6), TimeOrNull(r, 7), (byte[])r.GetValue(8));
 
-    public const string PendingColumns = "seq, id, channel, integration_id, client_id, queue_seq, attempt_count, next_attempt_utc, body";
+    public const string PendingColumns =
+        "m.seq, m.id, m.channel, m.integration_id, m.client_id, m.queue_seq, COALESCE(o.attempt_count, m.attempt_count), " +
+        "IIF(o.id IS NULL, m.next_attempt_utc, o.next_attempt_utc), m.body";
 
     public static MessageRecord Message(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetString(5),
@@ -124,5 +138,5 @@ internal static class SqliteRows
         One(c, tx, Integration, $"SELECT {IntegrationColumns} FROM integrations WHERE id = $id", ("$id", Db(id)));
 
     public static MessageRecord? FindMessage(SqliteConnection c, SqliteTransaction? tx, string id) =>
-        One(c, tx, Message, $"SELECT {MessageColumns} FROM messages WHERE id = $id", ("$id", id));
+        One(c, tx, Message, $"SELECT {MessageColumns} FROM {MessagesWithOutcome} WHERE m.id = $id", ("$id", id));
 }

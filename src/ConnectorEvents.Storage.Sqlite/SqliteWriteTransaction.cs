@@ -162,8 +162,18 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         _statements.UpdateProgress.ExecuteNonQuery();
     }
 
+    public void SettleLane(DeliveryLane lane, long settledThroughQueueSeq)
+    {
+        var p = _statements.SettleLane.Parameters;
+        p["$i"].Value = Db(lane.IntegrationId);
+        p["$ch"].Value = lane.Channel.ToString();
+        p["$through"].Value = settledThroughQueueSeq;
+        _statements.SettleLane.ExecuteNonQuery();
+    }
+
     public long Requeue(long seq)
     {
+        Execute(_connection, _tx, "DELETE FROM outcomes WHERE message_seq = $seq", ("$seq", seq)); // its state is the row's again
         using var command = Command(_connection, _tx, """
             UPDATE messages SET status = 'Pending', status_reason = NULL, attempt_count = 0, next_attempt_utc = NULL,
                 completed_utc = NULL, queue_seq = (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM messages)
@@ -385,10 +395,12 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
                     $error, $body)
                 """, "$m", "$started", "$duration", "$url", "$code", "$kind", "$error", "$body");
             UpdateProgress = Prepare(connection, """
-                UPDATE messages SET status = $status, status_reason = $reason, attempt_count = $attempts,
-                    next_attempt_utc = $next, completed_utc = $completed
-                WHERE seq = $seq
+                INSERT INTO outcomes (message_seq, status, status_reason, attempt_count, next_attempt_utc, completed_utc)
+                VALUES ($seq, $status, $reason, $attempts, $next, $completed)
                 """, "$seq", "$status", "$reason", "$attempts", "$next", "$completed");
+            SettleLane = Prepare(connection, """
+                UPDATE lanes SET settled_through = MAX(settled_through, $through) WHERE integration_id = $i AND channel = $ch
+                """, "$i", "$ch", "$through");
             AppendGeneralEvent = PrepareAppend(connection, 1);
             AppendGeneralEvents = PrepareAppend(connection, AppendChunk);
             LoadGeneralEvents = Prepare(connection,
@@ -427,6 +439,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         public SqliteCommand InsertMessage { get; }
         public SqliteCommand InsertAttempt { get; }
         public SqliteCommand UpdateProgress { get; }
+        public SqliteCommand SettleLane { get; }
         public const int AppendChunk = 50;
 
         public SqliteCommand AppendGeneralEvent { get; }
@@ -445,7 +458,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
 
         private IEnumerable<SqliteCommand> All =>
         [
-            FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, UpdateProgress,
+            FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, UpdateProgress, SettleLane,
             AppendGeneralEvent, AppendGeneralEvents, LoadGeneralEvents, LastGeneralEventSeq, GeneralCursor, SetGeneralCursor, TrimGeneralEvents,
             ListEnabledIntegrationIds, FindIngest, InsertIngest, Savepoint, Rollback, Release,
         ];

@@ -2,6 +2,7 @@ using ConnectorEvents.Core;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Storage.Sqlite;
 using ConnectorEvents.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
@@ -74,5 +75,37 @@ public sealed class WritePathTests
         Assert.Equal(enterpriseId.ToString(), (string)stored["EnterpriseId"]!);
         Assert.Equal(clientId.ToString(), (string)stored["ClientId"]!);
         await sink.WaitForAsync(3);
+    }
+
+    [Fact]
+    public async Task The_dispatcher_records_the_queue_position_each_SQLite_lane_is_settled_through()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite" });
+        var (enterpriseId, clientId, _) = await server.SeedAsync(sink.Url());
+        var id = await server.CreateIntegrationAsync(enterpriseId, clientId);
+        // 70 messages in one lane: more than one recording interval (64), and its queue in memory runs empty at the end.
+        for (var i = 0; i < 69; i++)
+        {
+            await server.PostAsync($"/api/v1/integrations/{id}/{(i % 2 == 0 ? "disable" : "enable")}");
+        }
+        await sink.WaitForAsync(70);
+
+        var store = (SqliteConnectorStore)server.Services.GetRequiredService<IConnectorStore>();
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = store.DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        long Scalar(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$i", id.ToString());
+            return (long)command.ExecuteScalar()!;
+        }
+        var last = Scalar("SELECT MAX(queue_seq) FROM messages WHERE integration_id = $i");
+        // The position commits with the last outcome, which may lag the sink's count by one group commit.
+        await Delivery.WaitUntilAsync(
+            () => Scalar("SELECT settled_through FROM lanes WHERE integration_id = $i AND channel = 'Integration'") == last,
+            $"the lane settled through {last}");
     }
 }

@@ -161,6 +161,49 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
+    public void A_lane_settled_through_a_position_still_yields_what_is_pending_above_it_and_what_is_requeued_later()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var lane = new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration);
+        var first = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var second = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var retrying = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var last = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        // As the dispatcher settles a lane: in queue order, the position with the outcome that reached it.
+        Write(store, tx =>
+        {
+            tx.UpdateProgress(Delivered(first));
+            tx.UpdateProgress(new MessageProgress(second.Seq, MessageStatus.Failed, "Given up after 8 attempts.", 8, null, T0));
+            tx.SettleLane(lane, second.QueueSeq);
+            tx.UpdateProgress(new MessageProgress(retrying.Seq, MessageStatus.Pending, null, 1, T0.AddMinutes(1), null));
+        });
+        var retried = retrying with { AttemptCount = 1, NextAttemptUtc = T0.AddMinutes(1) };
+
+        AssertPending([retried, last], store.LoadPending(lane, 0, 100));
+        Assert.Equal([lane], store.ListLanesWithPending());
+
+        Write(store, tx =>
+        {
+            tx.UpdateProgress(Delivered(retrying, attempts: 2));
+            tx.UpdateProgress(Delivered(last));
+            tx.SettleLane(lane, last.QueueSeq);
+        });
+
+        Assert.Empty(store.LoadPending(lane, 0, 100));
+        Assert.Empty(store.ListLanesWithPending());
+        AssertMessage(second with { Status = MessageStatus.Failed, StatusReason = "Given up after 8 attempts.", AttemptCount = 8, CompletedUtc = T0 },
+            store.FindMessage(second.Id));
+
+        var position = Write(store, tx => tx.Requeue(first.Seq)); // below the settled position until requeued
+
+        AssertPending([first with { QueueSeq = position }], store.LoadPending(lane, 0, 100));
+        Assert.Equal([lane], store.ListLanesWithPending());
+        var requeued = store.FindMessage(first.Id)!;
+        Assert.Equal((MessageStatus.Pending, 0, (DateTimeOffset?)null), (requeued.Status, requeued.AttemptCount, requeued.CompletedUtc));
+    }
+
+    [Fact]
     public void Requeue_puts_a_finished_message_back_at_the_end_of_the_queue_with_no_attempts()
     {
         var store = NewStore();

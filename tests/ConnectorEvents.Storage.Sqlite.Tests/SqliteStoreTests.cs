@@ -195,4 +195,81 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.True(store.Ping());
         Assert.Equal(DatabasePath, store.DatabasePath);
     }
+
+    private static MessageRecord Message(Guid integrationId) => new(
+        0, Guid.NewGuid().ToString("N"), WebhookChannel.Integration, Guid.NewGuid(), integrationId, "IntegrationCreated",
+        "{}"u8.ToArray(), MessageStatus.Pending, null, 0, 0, null, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000), null);
+
+    [Fact]
+    public void The_search_for_pending_messages_starts_above_the_lanes_settled_position()
+    {
+        using var store = new SqliteConnectorStore(DatabasePath);
+        store.Migrate();
+        var lane = new DeliveryLane(Guid.NewGuid(), WebhookChannel.Integration);
+        var messages = Enumerable.Range(0, 3).Select(_ => Message(lane.IntegrationId)).ToList();
+        var positions = new List<(long Seq, long QueueSeq)>();
+        using (var tx = store.BeginWrite())
+        {
+            positions.AddRange(messages.Select(tx.InsertMessage));
+            // A position only the dispatcher may give, and wrongly here (the first two are still pending): it shows that the
+            // search starts there instead of reading every message of the lane.
+            tx.SettleLane(lane, positions[1].QueueSeq);
+            tx.SettleLane(lane, positions[0].QueueSeq); // never moves back
+            tx.Commit();
+        }
+
+        Assert.Equal([messages[2].Id], store.LoadPending(lane, 0, 100).Select(m => m.Id));
+        Assert.Equal(MessageStatus.Pending, store.FindMessage(messages[0].Id)!.Status); // the state is the message's own
+    }
+
+    [Fact]
+    public void Migration_5_keeps_every_message_state_and_starts_each_lane_above_what_was_settled()
+    {
+        var x = Guid.NewGuid();
+        var y = Guid.NewGuid();
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            SchemaMigrator.Migrate(connection, SqliteMigrations.All.Where(m => m.Version <= 4).ToList());
+            using var insert = connection.CreateCommand();
+            insert.CommandText = """
+                INSERT INTO messages (seq, id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
+                    attempt_count, next_attempt_utc, created_utc, completed_utc)
+                VALUES
+                    (1, 'm1', 'Integration', $c, $x, 'IntegrationCreated', X'7B7D', 'Delivered', NULL, 1, 1, NULL, 10, 20),
+                    (2, 'm2', 'Integration', $c, $x, 'IntegrationCreated', X'7B7D', 'Failed', 'Given up after 8 attempts.', 2, 8, NULL, 10, 30),
+                    (3, 'm3', 'Integration', $c, $x, 'IntegrationCreated', X'7B7D', 'Pending', NULL, 3, 2, 5000, 10, NULL),
+                    (4, 'm4', 'Integration', $c, $x, 'IntegrationCreated', X'7B7D', 'Pending', NULL, 4, 0, NULL, 10, NULL),
+                    (5, 'm5', 'Integration', $c, $y, 'IntegrationCreated', X'7B7D', 'Delivered', NULL, 5, 1, NULL, 10, 40),
+                    (6, 'm6', 'Integration', $c, $y, 'IntegrationCreated', X'7B7D', 'Delivered', NULL, 6, 1, NULL, 10, 50)
+                """;
+            insert.Parameters.AddWithValue("$c", Guid.NewGuid().ToString());
+            insert.Parameters.AddWithValue("$x", x.ToString());
+            insert.Parameters.AddWithValue("$y", y.ToString());
+            insert.ExecuteNonQuery();
+        }
+
+        using var store = new SqliteConnectorStore(DatabasePath);
+        store.Migrate();
+
+        var laneX = new DeliveryLane(x, WebhookChannel.Integration);
+        Assert.Equal([laneX], store.ListLanesWithPending());
+        var pending = store.LoadPending(laneX, 0, 100);
+        Assert.Equal(["m3", "m4"], pending.Select(m => m.Id));
+        Assert.Equal((2, DateTimeOffset.FromUnixTimeMilliseconds(5000)), (pending[0].AttemptCount, pending[0].NextAttemptUtc));
+        var failed = store.FindMessage("m2")!;
+        Assert.Equal((MessageStatus.Failed, "Given up after 8 attempts.", 8), (failed.Status, failed.StatusReason, failed.AttemptCount));
+        Assert.Equal(MessageStatus.Delivered, store.FindMessage("m6")!.Status);
+        using var separate = OpenSeparately();
+        Assert.Equal(2L, Scalar(separate, $"SELECT settled_through FROM lanes WHERE integration_id = '{x}'"));
+        Assert.Equal(6L, Scalar(separate, $"SELECT settled_through FROM lanes WHERE integration_id = '{y}'"));
+
+        var z = new DeliveryLane(Guid.NewGuid(), WebhookChannel.Integration);
+        using (var tx = store.BeginWrite())
+        {
+            tx.InsertMessage(Message(z.IntegrationId)); // a new lane gets its row with its first message
+            tx.Commit();
+        }
+        Assert.Equal(new[] { laneX, z }.OrderBy(l => l.IntegrationId), store.ListLanesWithPending().OrderBy(l => l.IntegrationId));
+    }
 }

@@ -407,6 +407,13 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     /// <summary>Outcomes handed to the writer and not yet committed, at most: four times the sends that may be under way.</summary>
     private int MaxOutcomesUncommitted => 4 * _options.MaxConcurrency;
 
+    /// <summary>
+    /// A lane's settled position is written with every this many settled messages, and whenever its queue in memory runs
+    /// empty: often enough that a store's search for pending messages (after a restart, say) skips nearly all settled
+    /// ones, rarely enough to cost nothing.
+    /// </summary>
+    private const int SettleLaneEvery = 64;
+
     private void ResumeLanesWaitingForWriter()
     {
         while (_outcomesUncommitted < MaxOutcomesUncommitted && _waitingForWriter.TryDequeue(out var lane))
@@ -531,12 +538,23 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         }
         var attempt = new AttemptRecord(message.Seq, attempts, result.StartedUtc, result.DurationMs, result.Url,
             result.StatusCode, result.ErrorKind, result.Error, result.ResponseBody);
+        long settledThrough = 0;
+        if (lane.Head is null && (++lane.SettledUnrecorded >= SettleLaneEvery || lane.Queue.Count == 0))
+        {
+            // Settled, and so is every earlier message of the lane: it goes in queue order.
+            settledThrough = message.QueueSeq;
+            lane.SettledUnrecorded = 0;
+        }
         lane.OutcomesUncommitted++;
         _outcomesUncommitted++;
         PostOutcome(lane, tx =>
         {
             tx.RecordAttempt(attempt);
             tx.UpdateProgress(progress);
+            if (settledThrough > 0)
+            {
+                tx.SettleLane(lane.Key, settledThrough);
+            }
         }, retried: false);
         Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]); // after the outcome is queued
         lane.Busy = false;
@@ -892,6 +910,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         public int OutcomesUncommitted { get; set; }
         /// <summary>Outcomes whose commit failed and that are being written again; the lane sends nothing meanwhile.</summary>
         public int OutcomesFailing { get; set; }
+        /// <summary>Messages settled since the lane's settled position was last written.</summary>
+        public int SettledUnrecorded { get; set; }
         /// <summary>In the queue of lanes that wait for the writer to catch up.</summary>
         public bool WaitingForWriter { get; set; }
         public int Count => Queue.Count + (Head is null ? 0 : 1);

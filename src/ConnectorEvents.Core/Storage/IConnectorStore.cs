@@ -93,6 +93,13 @@ public interface IWriteTransaction : IDisposable
     void RecordAttempt(AttemptRecord attempt);
     void UpdateProgress(MessageProgress progress);
 
+    /// <summary>
+    /// Tells the store that every message of <paramref name="lane"/> at or below <paramref name="settledThroughQueueSeq"/>
+    /// is Delivered or Failed, so its search for pending messages may start above. Only the dispatcher knows this (it
+    /// settles a lane in queue order); a store that indexes pending messages by state may ignore it.
+    /// </summary>
+    void SettleLane(DeliveryLane lane, long settledThroughQueueSeq);
+
     /// <summary>Appends to the General event log; each event's <c>Seq</c> is assigned here, ascending in list order.</summary>
     void AppendGeneralEvents(IReadOnlyList<GeneralEventRecord> events);
 
