@@ -136,8 +136,8 @@ internal static class SqliteMigrations
             """),
         new(5, """
             -- A delivery outcome is appended, not written over its message: rewriting the row and deleting its entry from a
-            -- pending index touched two pages at random per delivery, and was most of the writer's time in a drain. The
-            -- latest outcome of a message's current queue position is its state; without one, the message row is.
+            -- pending index touched two pages at random per delivery, and was most of the writer's time in a drain. A
+            -- message's latest outcome is its state (a requeue deletes its outcomes); before the first, its row is.
             CREATE TABLE outcomes (
                 id INTEGER PRIMARY KEY,
                 message_seq INTEGER NOT NULL,
