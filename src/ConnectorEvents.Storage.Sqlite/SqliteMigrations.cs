@@ -159,9 +159,6 @@ internal static class SqliteMigrations
             INSERT INTO lanes (integration_id, channel, settled_through)
             SELECT integration_id, channel, COALESCE(MIN(CASE WHEN status = 'Pending' THEN queue_seq END) - 1, MAX(queue_seq))
             FROM messages GROUP BY integration_id, channel;
-            CREATE TRIGGER messages_lane AFTER INSERT ON messages BEGIN
-                INSERT OR IGNORE INTO lanes (integration_id, channel, settled_through) VALUES (NEW.integration_id, NEW.channel, 0);
-            END;
             DROP INDEX ix_messages_pending;
             CREATE INDEX ix_messages_lane ON messages(integration_id, channel, queue_seq);
             """),
