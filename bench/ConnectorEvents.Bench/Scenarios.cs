@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Storage.Sqlite;
 using ConnectorEvents.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
@@ -306,13 +307,9 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             update.CommandText = "UPDATE clients SET integration_webhook_disabled_utc = NULL, integration_webhook_disabled_reason = NULL";
             update.ExecuteNonQuery();
         }
-        using var count = connection.CreateCommand();
-        // A message's latest delivery outcome, when it has one, is its state (see SQLite migration 5).
-        count.CommandText = """
-            SELECT COUNT(*) FROM messages m
-            WHERE COALESCE((SELECT status FROM outcomes WHERE message_seq = m.seq ORDER BY id DESC LIMIT 1), m.status) = 'Pending'
-            """;
-        return (long)count.ExecuteScalar()!;
+        // Counted through the store, which alone knows where a message's state lies (its latest outcome, or its row).
+        using var store = new SqliteConnectorStore(databasePath);
+        return store.ListLanesWithPending().Sum(lane => (long)store.LoadPending(lane, 0, int.MaxValue).Count);
     }
 
     /// <summary><see cref="ReopenEndpoints"/> on a PostgreSQL database.</summary>
