@@ -64,8 +64,9 @@ public sealed class SqliteConnectorStore : IConnectorStore
         // Checkpoints move off the writer: by default SQLite runs one inside the commit that crosses 1,000 log pages,
         // which with batched writes is nearly every commit, and it stalls everybody waiting on that commit.
         Execute(connection, null, "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;");
-        // The writer touches pages all over a large outbox (an outcome updates its message, wherever it is): SQLite's
-        // default 2 MB page cache made it read most of them again from the OS on a backlog of a million (64 MB here).
+        // The writer touches pages all over a large outbox (a command's lane index entry and its integration's row lie
+        // wherever they are): SQLite's default 2 MB page cache made it read most of them again from the OS on a backlog of
+        // a million, measured when outcomes still rewrote their messages (64 MB here).
         Execute(connection, null, "PRAGMA cache_size=-65536;");
         // How long the writer's log restart (see RestartLog) waits for readers of older pages to finish.
         Execute(connection, null, "PRAGMA busy_timeout=20;");

@@ -159,17 +159,18 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         _statements.InsertAttempt.ExecuteNonQuery();
     }
 
+    /// <summary>Appended, not written over the message: its latest outcome is its state (migration 5).</summary>
     public void UpdateProgress(MessageProgress progress)
     {
         ArgumentNullException.ThrowIfNull(progress);
-        var p = _statements.UpdateProgress.Parameters;
+        var p = _statements.AppendOutcome.Parameters;
         p["$seq"].Value = progress.Seq;
         p["$status"].Value = progress.Status.ToString();
         p["$reason"].Value = Db(progress.StatusReason);
         p["$attempts"].Value = progress.AttemptCount;
         p["$next"].Value = Db(progress.NextAttemptUtc);
         p["$completed"].Value = Db(progress.CompletedUtc);
-        _statements.UpdateProgress.ExecuteNonQuery();
+        _statements.AppendOutcome.ExecuteNonQuery();
     }
 
     public void SettleLane(DeliveryLane lane, long settledThroughQueueSeq)
@@ -404,7 +405,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
                 VALUES ($m, (SELECT COUNT(*) + 1 FROM attempts WHERE message_seq = $m), $started, $duration, $url, $code, $kind,
                     $error, $body)
                 """, "$m", "$started", "$duration", "$url", "$code", "$kind", "$error", "$body");
-            UpdateProgress = Prepare(connection, """
+            AppendOutcome = Prepare(connection, """
                 INSERT INTO outcomes (message_seq, status, status_reason, attempt_count, next_attempt_utc, completed_utc)
                 VALUES ($seq, $status, $reason, $attempts, $next, $completed)
                 """, "$seq", "$status", "$reason", "$attempts", "$next", "$completed");
@@ -450,7 +451,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         public SqliteCommand UpdateIntegrationKeys { get; }
         public SqliteCommand InsertMessage { get; }
         public SqliteCommand InsertAttempt { get; }
-        public SqliteCommand UpdateProgress { get; }
+        public SqliteCommand AppendOutcome { get; }
         public SqliteCommand InsertLane { get; }
         public SqliteCommand SettleLane { get; }
         public const int AppendChunk = 50;
@@ -471,7 +472,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
 
         private IEnumerable<SqliteCommand> All =>
         [
-            FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, UpdateProgress, InsertLane, SettleLane,
+            FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, AppendOutcome, InsertLane, SettleLane,
             AppendGeneralEvent, AppendGeneralEvents, LoadGeneralEvents, LastGeneralEventSeq, GeneralCursor, SetGeneralCursor, TrimGeneralEvents,
             ListEnabledIntegrationIds, FindIngest, InsertIngest, Savepoint, Rollback, Release,
         ];
