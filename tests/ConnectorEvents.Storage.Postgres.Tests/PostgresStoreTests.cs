@@ -300,7 +300,7 @@ public sealed class PostgresStoreTests : IDisposable
     {
         var a = NewStore("node-a");
         var b = NewStore("node-b");
-        using var http = new HttpClient();
+        using var http = new HttpMessageInvoker(new SocketsHttpHandler());
         var delivery = new DeliveryOptions();
         using var writer = new GroupCommitWriter(b, NullLogger<GroupCommitWriter>.Instance);
         await using var leases = new PartitionLeases(b, writer, Options.Create(new ClusterOptions { NodeId = "node-b" }), Options.Create(delivery),
