@@ -77,9 +77,9 @@ public sealed class ClusterTests(ITestOutputHelper output)
                     ids.Add(integration["Id"]!.ToString());
                 }
             }
-            // The process to kill is the one whose partitions hold the most integrations (at least 4 of 12), so the
-            // takeover has work to hand over; with a fixed victim, about 1 run in 90 gave it none.
-            var before = await Get(apis[0], "/api/v1/cluster");
+            // The process to kill is the one whose partitions hold the most integrations (at least 4 of 12 once all 64
+            // are held), so the takeover has work to hand over; with a fixed victim, about 1 run in 90 gave it none.
+            var before = await WaitUntilAllPartitionsHeldAsync(apis[0], TimeSpan.FromSeconds(30));
             var held = Enumerable.Range(0, 3).Select(k => Partitions(before, $"node-{k}")).ToArray();
             var integrationsHeld = held.Select(partitions => ids.Count(id => partitions.Contains(DeliveryPartitions.Of(Guid.Parse(id))))).ToArray();
             var victim = Array.IndexOf(integrationsHeld, integrationsHeld.Max());
@@ -226,6 +226,22 @@ public sealed class ClusterTests(ITestOutputHelper output)
 
     private static List<int> Partitions(JsonObject cluster, string nodeId) =>
         cluster["Partitions"]!.AsArray().Where(p => (string?)p!["NodeId"] == nodeId).Select(p => (int)p!["Partition"]!).ToList();
+
+    /// <summary>The cluster view once every partition has a holder (processes that just started are still claiming).</summary>
+    private static async Task<JsonObject> WaitUntilAllPartitionsHeldAsync(HttpClient api, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var cluster = await Get(api, "/api/v1/cluster");
+            if (cluster["Partitions"]!.AsArray().All(p => p!["NodeId"] is not null))
+            {
+                return cluster;
+            }
+            Assert.True(DateTime.UtcNow < deadline, "Some partitions still had no holder when the time ran out.");
+            await Task.Delay(100);
+        }
+    }
 
     /// <summary>Waits until no message is Pending and returns the ids of all (every one must then be Delivered).</summary>
     private static async Task<List<string>> WaitUntilAllDeliveredAsync(HttpClient api, TimeSpan timeout)

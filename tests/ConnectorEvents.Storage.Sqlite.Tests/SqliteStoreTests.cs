@@ -231,17 +231,9 @@ public sealed class SqliteStoreTests : IDisposable
         // Every index costs each command a page written at random; the message listing filters by client or integration
         // while reading the table backwards, so indexes on those columns (dropped by migration 6) only slowed the writer.
         using var separate = OpenSeparately();
-        using var command = separate.CreateCommand();
-        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name";
-        var names = new List<string>();
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                names.Add(reader.GetString(0));
-            }
-        }
-        Assert.Equal(["ix_messages_lane", "ix_messages_queue", "sqlite_autoindex_messages_1"], names);
+        var names = Scalar(separate,
+            "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name)");
+        Assert.Equal("ix_messages_lane ix_messages_queue sqlite_autoindex_messages_1", names);
     }
 
     [Fact]
