@@ -142,18 +142,42 @@ public sealed class SqliteConnectorStore : IConnectorStore
             ("$after", Db(query.After)), ("$limit", query.Limit)));
     }
 
+    /// <summary>
+    /// An integration or client with fewer messages than this is listed through <c>ix_messages_lane</c>: all its rows are
+    /// read and sorted, which costs at most a few milliseconds. One with more is listed by reading the outbox backwards
+    /// from the newest row until the page is full, which is quick when its messages are that common.
+    /// </summary>
+    private const int SortedThroughLaneIndexBelow = 1024;
+
     public IReadOnlyList<MessageRecord> ListMessages(MessageQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return Read(c => Many(c, null, Message,
-            $"""
-            SELECT {MessageColumns} FROM {MessagesWithOutcome}
-            WHERE ($c IS NULL OR m.client_id = $c) AND ($i IS NULL OR m.integration_id = $i) AND ($s IS NULL OR {EffectiveStatus} = $s)
-              AND ($before IS NULL OR m.seq < $before)
-            ORDER BY m.seq DESC LIMIT $limit
-            """,
-            ("$c", Db(query.ClientId)), ("$i", Db(query.IntegrationId)), ("$s", Db(query.Status?.ToString())),
-            ("$before", query.BeforeSeq is { } b ? b : DBNull.Value), ("$limit", query.Limit)));
+        // Messages keep no index by client or integration (migration 6): the lane index, whose first column is the
+        // integration, finds them, and an integration's client never changes.
+        var ofIntegrations = query.IntegrationId is not null ? "m.integration_id = $i"
+            : query.ClientId is not null ? "m.integration_id IN (SELECT id FROM integrations WHERE client_id = $c)"
+            : null;
+        (string, object) client = ("$c", Db(query.ClientId)), integration = ("$i", Db(query.IntegrationId));
+        return Read(c =>
+        {
+            var few = ofIntegrations is not null && CountsFewerThan(c, $"SELECT 1 FROM messages m INDEXED BY ix_messages_lane WHERE {ofIntegrations}",
+                SortedThroughLaneIndexBelow, client, integration);
+            return Many(c, null, Message,
+                $"""
+                SELECT {MessageColumns} FROM messages m {(few ? "INDEXED BY ix_messages_lane" : "NOT INDEXED")} {OutcomeOfMessage}
+                WHERE {(few ? ofIntegrations : "1")} AND ($c IS NULL OR m.client_id = $c) AND ($i IS NULL OR m.integration_id = $i)
+                  AND ($s IS NULL OR {EffectiveStatus} = $s) AND ($before IS NULL OR m.seq < $before)
+                ORDER BY m.seq DESC LIMIT $limit
+                """, client, integration, ("$s", Db(query.Status?.ToString())),
+                ("$before", query.BeforeSeq is { } before ? before : DBNull.Value), ("$limit", query.Limit));
+        });
+    }
+
+    /// <summary>Whether <paramref name="rows"/> yields fewer than <paramref name="limit"/> rows, reading at most that many.</summary>
+    private static bool CountsFewerThan(SqliteConnection connection, string rows, int limit, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, null, $"SELECT COUNT(*) FROM ({rows} LIMIT {limit})", parameters);
+        return (long)command.ExecuteScalar()! < limit;
     }
 
     public MessageRecord? FindMessage(string id) => Read(c => SqliteRows.FindMessage(c, null, id));

@@ -21,8 +21,10 @@ internal static class SqliteRows
     /// Messages (<c>m</c>) with their latest delivery outcome (<c>o</c>), which overrides the row's own state: outcomes are
     /// appended (see migration 5), and a requeue deletes the message's earlier ones.
     /// </summary>
-    public const string MessagesWithOutcome =
-        "messages m LEFT JOIN outcomes o ON o.id = (SELECT MAX(id) FROM outcomes WHERE message_seq = m.seq)";
+    public const string MessagesWithOutcome = "messages m " + OutcomeOfMessage;
+
+    /// <summary>The join that <see cref="MessagesWithOutcome"/> puts after <c>messages m</c>, for a query that names an index there.</summary>
+    public const string OutcomeOfMessage = "LEFT JOIN outcomes o ON o.id = (SELECT MAX(id) FROM outcomes WHERE message_seq = m.seq)";
 
     /// <summary>The message's state: its latest outcome's, or its own before the first.</summary>
     public const string EffectiveStatus = "COALESCE(o.status, m.status)";

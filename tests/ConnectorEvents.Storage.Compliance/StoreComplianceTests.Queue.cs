@@ -299,6 +299,62 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
+    public void ListMessages_finds_a_quiet_integrations_oldest_messages_behind_a_busy_integrations_many()
+    {
+        // More than a store may read and sort for one integration (SQLite reads a busy one's newest rows backwards, a quiet
+        // one's through an index): either way each filter must page through exactly its own messages, newest first.
+        const int BusyMessages = 1_100;
+        var store = NewStore();
+        var seeded = Seed(store);
+        var quietClient = NewClient("Quiet");
+        Write(store, tx => tx.InsertClient(quietClient));
+        var quiet = AddIntegration(store, seeded, quietClient);
+        var all = Write(store, tx =>
+        {
+            var written = new List<MessageRecord>();
+            void Add(MessageRecord message)
+            {
+                var (seq, queueSeq) = tx.InsertMessage(message);
+                written.Add(message with { Seq = seq, QueueSeq = queueSeq });
+            }
+            foreach (var status in new[] { MessageStatus.Pending, MessageStatus.Delivered, MessageStatus.Pending })
+            {
+                Add(NewMessage(quietClient.Id, quiet.Id, status));
+            }
+            for (var i = 0; i < BusyMessages; i++)
+            {
+                Add(NewMessage(seeded.Client.Id, seeded.Integration.Id, i % 7 == 0 ? MessageStatus.Delivered : MessageStatus.Pending));
+            }
+            return written;
+        });
+
+        (MessageQuery Query, Func<MessageRecord, bool> Filter)[] cases =
+        [
+            (new MessageQuery(null, quiet.Id, null, null, 2), m => m.IntegrationId == quiet.Id),
+            (new MessageQuery(quietClient.Id, null, null, null, 2), m => m.ClientId == quietClient.Id),
+            (new MessageQuery(null, quiet.Id, MessageStatus.Pending, null, 1), m => m.IntegrationId == quiet.Id && m.Status == MessageStatus.Pending),
+            (new MessageQuery(seeded.Client.Id, quiet.Id, null, null, 10), _ => false),
+            (new MessageQuery(null, seeded.Integration.Id, null, null, 400), m => m.IntegrationId == seeded.Integration.Id),
+            (new MessageQuery(seeded.Client.Id, null, MessageStatus.Delivered, null, 50),
+                m => m.ClientId == seeded.Client.Id && m.Status == MessageStatus.Delivered),
+        ];
+        foreach (var (query, filter) in cases)
+        {
+            var expected = all.Where(filter).OrderByDescending(m => m.Seq).ToList();
+            var visited = new List<MessageRecord>();
+            var page = store.ListMessages(query);
+            while (page.Count > 0)
+            {
+                Assert.True(page.Count <= query.Limit);
+                visited.AddRange(page);
+                page = store.ListMessages(query with { BeforeSeq = page[^1].Seq });
+            }
+
+            AssertMessages(expected, visited);
+        }
+    }
+
+    [Fact]
     public void ListMessages_starts_below_the_cursor()
     {
         var store = NewStore();

@@ -228,8 +228,9 @@ public sealed class SqliteStoreTests : IDisposable
         using var store = new SqliteConnectorStore(DatabasePath);
         store.Migrate();
 
-        // Every index costs each command a page written at random; the message listing filters by client or integration
-        // while reading the table backwards, so indexes on those columns (dropped by migration 6) only slowed the writer.
+        // Every index costs each command a page written at random; the message listing finds a client's or an integration's
+        // messages through ix_messages_lane or by reading the table backwards, so indexes on those columns (dropped by
+        // migration 6) only slowed the writer.
         using var separate = OpenSeparately();
         var names = Scalar(separate,
             "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name)");
