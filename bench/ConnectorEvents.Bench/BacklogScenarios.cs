@@ -27,12 +27,23 @@ public sealed record IsolationResult(int Backlog, long Healthy, int FaultyClient
 /// <param name="PeakAnonymousMiB">The peak of its anonymous resident memory (<c>RssAnon</c>: heaps, not mapped files), sampled every 50 ms.</param>
 /// <param name="IdleRssMiB">Its resident memory just after it answered ready (lanes loading, deliveries starting).</param>
 /// <param name="PeakLogMiB">The longest its SQLite log (<c>-wal</c> file) was during the drain, sampled every 50 ms.</param>
+/// <param name="Listing">After the drain: the median time of a page of <c>GET /api/v1/messages</c> for each filter.</param>
 public sealed record LargeBacklogResult(
     long Backlog, double WriteSeconds, double StartSeconds, double Seconds, double PeakRssMiB, double PeakAnonymousMiB, double IdleRssMiB,
-    double PeakLogMiB)
+    double PeakLogMiB, ListingTimes Listing)
 {
     public double Rate => Backlog / Seconds;
 }
+
+/// <summary>Median milliseconds of one page (50 messages) of the message listing, by filter.</summary>
+/// <param name="QuietIntegration">An integration whose only message is older than the whole backlog.</param>
+/// <param name="QuietClient">That integration's client, which has no other.</param>
+/// <param name="BusyIntegration">One of the backlog's integrations: its creation message and its share of the backlog.</param>
+/// <param name="BusyIntegrationPending">The same, only its pending messages: after the drain it has none, so all are read.</param>
+/// <param name="BusyClient">One of the backlog's clients, with all its integrations' messages.</param>
+/// <param name="None">No filter: the newest page.</param>
+public sealed record ListingTimes(
+    double QuietIntegration, double QuietClient, double BusyIntegration, double BusyIntegrationPending, double BusyClient, double None);
 
 public sealed partial class Scenarios
 {
@@ -174,7 +185,9 @@ public sealed partial class Scenarios
         {
             await DeleteLargeBacklogTemplateAsync().ConfigureAwait(false);
             var template = NewDataDirectory();
-            _largeBacklogTemplate = new LargeBacklogTemplate(template, settings.LargeBacklog, await WriteLargeBacklogAsync(template).ConfigureAwait(false));
+            var (seconds, quietIntegration, quietClient, busy) = await WriteLargeBacklogAsync(template).ConfigureAwait(false);
+            _largeBacklogTemplate = new LargeBacklogTemplate(template, settings.LargeBacklog, seconds, quietIntegration, quietClient,
+                busy.IntegrationIds[0], busy.ClientIds[0]);
         }
         var directory = NewDataDirectory();
         try
@@ -197,9 +210,10 @@ public sealed partial class Scenarios
                 done = await WaitForSinkAsync(settings.LargeBacklog, "backlog deliveries").ConfigureAwait(false);
             }
             var peak = ReadStatusMiB(server.ProcessId, "VmHWM");
+            var listing = await TimeListingAsync(server, _largeBacklogTemplate).ConfigureAwait(false);
             await server.StopAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
             return new LargeBacklogResult(settings.LargeBacklog, _largeBacklogTemplate.WriteSeconds, Clock.Seconds(started, ready),
-                Clock.Seconds(started, done), peak, anonymous.Peak, idleRss, log.Peak);
+                Clock.Seconds(started, done), peak, anonymous.Peak, idleRss, log.Peak, listing);
         }
         finally
         {
@@ -207,7 +221,38 @@ public sealed partial class Scenarios
         }
     }
 
-    private sealed record LargeBacklogTemplate(string Directory, int Messages, double WriteSeconds);
+    /// <summary>Each filter's page, asked 21 times after a first ask that warms it up; the median of the 21.</summary>
+    private static async Task<ListingTimes> TimeListingAsync(ServerProcess server, LargeBacklogTemplate template)
+    {
+        using var api = server.CreateApiClient();
+        async Task<double> MedianAsync(string query)
+        {
+            var times = new List<double>();
+            for (var i = 0; i <= 21; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await api.GetAsync("/api/v1/messages?limit=50" + query).ConfigureAwait(false);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                if (i > 0)
+                {
+                    times.Add(Clock.Seconds(started, Stopwatch.GetTimestamp()) * 1000);
+                }
+            }
+            times.Sort();
+            return times[times.Count / 2];
+        }
+        return new ListingTimes(
+            await MedianAsync($"&integrationId={template.QuietIntegrationId}").ConfigureAwait(false),
+            await MedianAsync($"&clientId={template.QuietClientId}").ConfigureAwait(false),
+            await MedianAsync($"&integrationId={template.BusyIntegrationId}").ConfigureAwait(false),
+            await MedianAsync($"&integrationId={template.BusyIntegrationId}&status=Pending").ConfigureAwait(false),
+            await MedianAsync($"&clientId={template.BusyClientId}").ConfigureAwait(false),
+            await MedianAsync("").ConfigureAwait(false));
+    }
+
+    private sealed record LargeBacklogTemplate(string Directory, int Messages, double WriteSeconds,
+        Guid QuietIntegrationId, Guid QuietClientId, Guid BusyIntegrationId, Guid BusyClientId);
 
     private static LargeBacklogTemplate? _largeBacklogTemplate;
 
@@ -220,16 +265,22 @@ public sealed partial class Scenarios
         }
     }
 
-    /// <summary>Server A creates the clients and integrations and stops; the backlog goes into its file. Returns the writing's seconds.</summary>
-    private async Task<double> WriteLargeBacklogAsync(string directory)
+    /// <summary>
+    /// Server A creates the clients and integrations, and one more client without a URL with one integration (the quiet
+    /// one, for the listing), and stops; the backlog goes into its file. Returns the writing's seconds.
+    /// </summary>
+    private async Task<(double Seconds, Guid QuietIntegrationId, Guid QuietClientId, Deployment Busy)> WriteLargeBacklogAsync(string directory)
     {
         sink.Respond = null;
         sink.Record = false;
         sink.Clear();
         var a = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
+        Guid quietIntegration, quietClient;
         try
         {
             await WaitForSinkAsync(settings.Integrations, "IntegrationCreated deliveries").ConfigureAwait(false);
+            (var enterprise, quietClient, _) = await a.Server.SeedAsync(null, "Quiet").ConfigureAwait(false);
+            quietIntegration = await a.Server.CreateIntegrationAsync(enterprise, quietClient).ConfigureAwait(false);
         }
         finally
         {
@@ -240,7 +291,7 @@ public sealed partial class Scenarios
         var writing = Stopwatch.GetTimestamp();
         WriteBacklog(Path.Combine(directory, "connector-events.db"), a, settings.LargeBacklog, settings.IntegrationsPerClient);
         SqliteConnection.ClearAllPools();
-        return Clock.Seconds(writing, Stopwatch.GetTimestamp());
+        return (Clock.Seconds(writing, Stopwatch.GetTimestamp()), quietIntegration, quietClient, a);
     }
 
     private static void WriteBacklog(string databasePath, Deployment deployment, int messages, int integrationsPerClient)

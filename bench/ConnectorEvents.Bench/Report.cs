@@ -158,6 +158,10 @@ public static partial class Report
         Row("10. … the server's peak resident memory (RSS) during that drain, all / anonymous", "—",
             x => x.Storage != StorageKind.Sqlite ? "—"
                 : $"{Rate(Median(x.Runs.Select(r => r.LargeBacklog?.PeakRssMiB)))} MiB / {Rate(Median(x.Runs.Select(r => r.LargeBacklog?.PeakAnonymousMiB)))} MiB");
+        Row("10. … then a page of `GET /api/v1/messages`: quiet integration / its client / busy integration / busy client", "—",
+            x => x.Storage != StorageKind.Sqlite ? "—"
+                : string.Join(" / ", new Func<ListingTimes, double>[] { l => l.QuietIntegration, l => l.QuietClient, l => l.BusyIntegration, l => l.BusyClient }
+                    .Select(f => Ms(Median(x.Runs.Select(r => r.LargeBacklog is { } b ? f(b.Listing) : (double?)null))))));
         s.AppendLine();
         s.AppendLine("### Latency at offered loads (medians of the runs, milliseconds)");
         s.AppendLine();
@@ -294,7 +298,11 @@ public static partial class Report
             + "four times the sends in flight: past that the dispatcher starts no send until it catches up). Peak RSS = the process's "
             + "`VmHWM` from `/proc/{pid}/status` at the end, start-up included; peak anonymous RSS = the highest `RssAnon` (heaps, not "
             + "mapped files) sampled every 50 ms; peak SQLite log = the longest the `-wal` file was, sampled the same way. The "
-            + "dispatcher holds at most 64 messages per lane in memory."));
+            + "dispatcher holds at most 64 messages per lane in memory. After the drain, before the server stops, each filter's first page "
+            + "of 50 messages is asked 22 times and the median of the last 21 is kept: the quiet integration (made by server A before the "
+            + "backlog was written, so its one message is the oldest, and belonging to a client of its own), that client, the first "
+            + "integration of the backlog (its creation and its share of the backlog), the same with `status=Pending` (none is left, so "
+            + "every one is read), the first client (all its integrations), and no filter."));
         s.AppendLine();
 
         s.AppendLine("With two server processes (postgres2) the API commands and ingest requests alternate over the two processes (for the "
@@ -478,6 +486,17 @@ public static partial class Report
                     ? ($"| {r.Number} | {b.Backlog:N0} | {b.WriteSeconds:0.0} s | {b.StartSeconds * 1000:N0} ms | {b.Seconds:0.00} | {b.Rate:N0} "
                         + $"| {Pct(r.LargeBacklogRatio)} | {b.IdleRssMiB:N0} MiB | {b.PeakRssMiB:N0} MiB | {b.PeakAnonymousMiB:N0} MiB | {b.PeakLogMiB:N0} MiB |")
                     : ($"| {r.Number} | failed | | | | | | | | | |"));
+            }
+            s.AppendLine();
+            s.AppendLine("A page of the message listing after that drain, median ms:");
+            s.AppendLine();
+            s.AppendLine("| run | quiet integration | its client | busy integration | busy integration, `status=Pending` | busy client | no filter |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in runs)
+            {
+                s.AppendLine(r.LargeBacklog?.Listing is { } l
+                    ? $"| {r.Number} | {l.QuietIntegration:0.0} | {l.QuietClient:0.0} | {l.BusyIntegration:0.0} | {l.BusyIntegrationPending:0.0} | {l.BusyClient:0.0} | {l.None:0.0} |"
+                    : $"| {r.Number} | failed | | | | | |");
             }
         }
     }
