@@ -283,19 +283,25 @@ public abstract partial class StoreComplianceTests
         ];
         foreach (var (query, filter) in cases)
         {
-            var expected = all.Where(filter).OrderByDescending(m => m.Seq).ToList();
-            var visited = new List<MessageRecord>();
-            var page = store.ListMessages(query);
-            while (page.Count > 0)
-            {
-                Assert.True(page.Count <= query.Limit);
-                visited.AddRange(page);
-                page = store.ListMessages(query with { BeforeSeq = page[^1].Seq });
-            }
+            var visited = ListEveryPage(store, query);
 
-            AssertMessages(expected, visited);
+            AssertMessages(all.Where(filter).OrderByDescending(m => m.Seq), visited);
             Assert.Equal(visited.Count, visited.Select(m => m.Seq).Distinct().Count());
         }
+    }
+
+    /// <summary>Follows the cursor from the first page until an empty one; every page holds at most the query's limit.</summary>
+    private static List<MessageRecord> ListEveryPage(IConnectorStore store, MessageQuery query)
+    {
+        var visited = new List<MessageRecord>();
+        var page = store.ListMessages(query);
+        while (page.Count > 0)
+        {
+            Assert.True(page.Count <= query.Limit);
+            visited.AddRange(page);
+            page = store.ListMessages(query with { BeforeSeq = page[^1].Seq });
+        }
+        return visited;
     }
 
     [Fact]
@@ -340,17 +346,7 @@ public abstract partial class StoreComplianceTests
         ];
         foreach (var (query, filter) in cases)
         {
-            var expected = all.Where(filter).OrderByDescending(m => m.Seq).ToList();
-            var visited = new List<MessageRecord>();
-            var page = store.ListMessages(query);
-            while (page.Count > 0)
-            {
-                Assert.True(page.Count <= query.Limit);
-                visited.AddRange(page);
-                page = store.ListMessages(query with { BeforeSeq = page[^1].Seq });
-            }
-
-            AssertMessages(expected, visited);
+            AssertMessages(all.Where(filter).OrderByDescending(m => m.Seq), ListEveryPage(store, query));
         }
     }
 
