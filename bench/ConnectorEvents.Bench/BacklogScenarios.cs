@@ -185,9 +185,7 @@ public sealed partial class Scenarios
         {
             await DeleteLargeBacklogTemplateAsync().ConfigureAwait(false);
             var template = NewDataDirectory();
-            var (seconds, quietIntegration, quietClient, busy) = await WriteLargeBacklogAsync(template).ConfigureAwait(false);
-            _largeBacklogTemplate = new LargeBacklogTemplate(template, settings.LargeBacklog, seconds, quietIntegration, quietClient,
-                busy.IntegrationIds[0], busy.ClientIds[0]);
+            _largeBacklogTemplate = await WriteLargeBacklogAsync(template).ConfigureAwait(false);
         }
         var directory = NewDataDirectory();
         try
@@ -267,9 +265,9 @@ public sealed partial class Scenarios
 
     /// <summary>
     /// Server A creates the clients and integrations, and one more client without a URL with one integration (the quiet
-    /// one, for the listing), and stops; the backlog goes into its file. Returns the writing's seconds.
+    /// one, for the listing), and stops; the backlog goes into its file.
     /// </summary>
-    private async Task<(double Seconds, Guid QuietIntegrationId, Guid QuietClientId, Deployment Busy)> WriteLargeBacklogAsync(string directory)
+    private async Task<LargeBacklogTemplate> WriteLargeBacklogAsync(string directory)
     {
         sink.Respond = null;
         sink.Record = false;
@@ -291,7 +289,8 @@ public sealed partial class Scenarios
         var writing = Stopwatch.GetTimestamp();
         WriteBacklog(Path.Combine(directory, "connector-events.db"), a, settings.LargeBacklog, settings.IntegrationsPerClient);
         SqliteConnection.ClearAllPools();
-        return (Clock.Seconds(writing, Stopwatch.GetTimestamp()), quietIntegration, quietClient, a);
+        return new LargeBacklogTemplate(directory, settings.LargeBacklog, Clock.Seconds(writing, Stopwatch.GetTimestamp()),
+            quietIntegration, quietClient, a.IntegrationIds[0], a.ClientIds[0]);
     }
 
     private static void WriteBacklog(string databasePath, Deployment deployment, int messages, int integrationsPerClient)
