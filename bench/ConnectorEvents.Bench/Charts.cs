@@ -84,6 +84,7 @@ public static class Charts
         (string Label, Func<RunResult, double?> Ratio)[] scenarios =
         [
             ("1b. sender alone", r => r.SenderAloneRatio),
+            ("1c. two exchanges", r => r.RelayAloneRatio),
             ("2. backlog drain", r => r.DrainRatio),
             ("3. sustained", r => r.SustainedRatio),
             ("10. 1M backlog", r => r.LargeBacklogRatio),

@@ -60,11 +60,12 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
         var ceilingRun = new RunResult(run);
         var ceiling = await Measure(run, "1. ceiling (raw HttpClient → sink)", ceilingScenarios.CeilingAsync, ceilingRun).ConfigureAwait(false);
         var senderAlone = await Measure(run, "1b. the sender alone (signed, no storage)", ceilingScenarios.SenderFloorAsync, ceilingRun).ConfigureAwait(false);
+        var relayAlone = await Measure(run, "1c. two exchanges and nothing between (a relay)", ceilingScenarios.RelayFloorAsync, ceilingRun).ConfigureAwait(false);
         foreach (var set in results)
         {
             var name = BenchSettings.Name(set.Storage);
             var scenarios = new Scenarios(set.Settings, sink, set.Storage);
-            var result = new RunResult(run) { Ceiling = ceiling, SenderAlone = senderAlone };
+            var result = new RunResult(run) { Ceiling = ceiling, SenderAlone = senderAlone, RelayAlone = relayAlone };
             result.Errors.AddRange(ceilingRun.Errors);
             result.Drain = !settings.Only.Contains(2) ? null : await Measure(run, $"{name}: 2. backlog drain", scenarios.DrainAsync, result).ConfigureAwait(false);
             result.Sustained = !settings.Only.Contains(3) ? null : await Measure(run, $"{name}: 3. sustained API commands → deliveries", scenarios.SustainedAsync, result).ConfigureAwait(false);
