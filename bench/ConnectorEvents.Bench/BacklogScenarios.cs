@@ -42,8 +42,11 @@ public sealed record LargeBacklogResult(
 /// <param name="BusyIntegrationPending">The same, only its pending messages: after the drain it has none, so all are read.</param>
 /// <param name="BusyClient">One of the backlog's clients, with all its integrations' messages.</param>
 /// <param name="None">No filter: the newest page.</param>
+/// <param name="Failed">Only failed messages, of all clients: after the drain there are none.</param>
+/// <param name="Pending">Only pending messages, of all clients: after the drain there are none.</param>
 public sealed record ListingTimes(
-    double QuietIntegration, double QuietClient, double BusyIntegration, double BusyIntegrationPending, double BusyClient, double None);
+    double QuietIntegration, double QuietClient, double BusyIntegration, double BusyIntegrationPending, double BusyClient, double None,
+    double Failed, double Pending);
 
 public sealed partial class Scenarios
 {
@@ -246,7 +249,9 @@ public sealed partial class Scenarios
             await MedianAsync($"&integrationId={template.BusyIntegrationId}").ConfigureAwait(false),
             await MedianAsync($"&integrationId={template.BusyIntegrationId}&status=Pending").ConfigureAwait(false),
             await MedianAsync($"&clientId={template.BusyClientId}").ConfigureAwait(false),
-            await MedianAsync("").ConfigureAwait(false));
+            await MedianAsync("").ConfigureAwait(false),
+            await MedianAsync("&status=Failed").ConfigureAwait(false),
+            await MedianAsync("&status=Pending").ConfigureAwait(false));
     }
 
     private sealed record LargeBacklogTemplate(string Directory, int Messages, double WriteSeconds,

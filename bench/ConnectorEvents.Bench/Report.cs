@@ -164,9 +164,9 @@ public static partial class Report
         Row("10. … the server's peak resident memory (RSS) during that drain, all / anonymous", "—",
             x => x.Storage != StorageKind.Sqlite ? "—"
                 : $"{Rate(Median(x.Runs.Select(r => r.LargeBacklog?.PeakRssMiB)))} MiB / {Rate(Median(x.Runs.Select(r => r.LargeBacklog?.PeakAnonymousMiB)))} MiB");
-        Row("10. … then a page of `GET /api/v1/messages`: quiet integration / its client / busy integration / busy client", "—",
+        Row("10. … then a page of `GET /api/v1/messages`: quiet integration / its client / busy integration / busy client / `status=Failed`", "—",
             x => x.Storage != StorageKind.Sqlite ? "—"
-                : string.Join(" / ", new Func<ListingTimes, double>[] { l => l.QuietIntegration, l => l.QuietClient, l => l.BusyIntegration, l => l.BusyClient }
+                : string.Join(" / ", new Func<ListingTimes, double>[] { l => l.QuietIntegration, l => l.QuietClient, l => l.BusyIntegration, l => l.BusyClient, l => l.Failed }
                     .Select(f => Ms(Median(x.Runs.Select(r => r.LargeBacklog is { } b ? f(b.Listing) : (double?)null))))));
         s.AppendLine();
         s.AppendLine("### Latency at offered loads (medians of the runs, milliseconds)");
@@ -317,7 +317,8 @@ public static partial class Report
             + "of 50 messages is asked 22 times and the median of the last 21 is kept: the quiet integration (made by server A before the "
             + "backlog was written, so its one message is the oldest, and belonging to a client of its own), that client, the first "
             + "integration of the backlog (its creation and its share of the backlog), the same with `status=Pending` (none is left, so "
-            + "every one is read), the first client (all its integrations), and no filter."));
+            + "every one is read), the first client (all its integrations), no filter, and `status=Failed` and `status=Pending` over all "
+            + $"clients (none of either is left among the {settings.LargeBacklog:N0} delivered)."));
         s.AppendLine();
 
         s.AppendLine("With two server processes (postgres2) the API commands and ingest requests alternate over the two processes (for the "
@@ -513,13 +514,13 @@ public static partial class Report
             s.AppendLine();
             s.AppendLine("A page of the message listing after that drain, median ms:");
             s.AppendLine();
-            s.AppendLine("| run | quiet integration | its client | busy integration | busy integration, `status=Pending` | busy client | no filter |");
-            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+            s.AppendLine("| run | quiet integration | its client | busy integration | busy integration, `status=Pending` | busy client | no filter | `status=Failed` | `status=Pending` |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in runs)
             {
                 s.AppendLine(r.LargeBacklog?.Listing is { } l
-                    ? $"| {r.Number} | {l.QuietIntegration:0.0} | {l.QuietClient:0.0} | {l.BusyIntegration:0.0} | {l.BusyIntegrationPending:0.0} | {l.BusyClient:0.0} | {l.None:0.0} |"
-                    : $"| {r.Number} | failed | | | | | |");
+                    ? $"| {r.Number} | {l.QuietIntegration:0.0} | {l.QuietClient:0.0} | {l.BusyIntegration:0.0} | {l.BusyIntegrationPending:0.0} | {l.BusyClient:0.0} | {l.None:0.0} | {l.Failed:0.0} | {l.Pending:0.0} |"
+                    : $"| {r.Number} | failed | | | | | | | |");
             }
         }
     }

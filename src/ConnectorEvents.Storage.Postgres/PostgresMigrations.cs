@@ -133,5 +133,10 @@ internal static class PostgresMigrations
                 seen_utc timestamptz NOT NULL
             );
             """),
+        new(2, """
+            -- A status filter finds a rare status here instead of reading the whole outbox backwards (Pending has
+            -- ix_messages_pending). Delivered and Pending rows are not in it, so their writes skip it.
+            CREATE INDEX ix_messages_settled ON messages(seq) WHERE status IN ('Failed', 'Skipped');
+            """),
     ];
 }

@@ -169,5 +169,12 @@ internal static class SqliteMigrations
             DROP INDEX ix_messages_client;
             DROP INDEX ix_messages_integration;
             """),
+        new(7, """
+            -- A status filter finds its rare statuses through these instead of reading the whole outbox backwards. A Failed
+            -- outcome stays its message's latest until a requeue deletes it; a message row says Skipped from its insert,
+            -- and Failed only from before migration 5. Pending and Delivered rows are not in them, so writes skip them.
+            CREATE INDEX ix_outcomes_failed ON outcomes(message_seq) WHERE status = 'Failed';
+            CREATE INDEX ix_messages_settled ON messages(status, seq) WHERE status IN ('Failed', 'Skipped');
+            """),
     ];
 }

@@ -351,6 +351,67 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
+    public void ListMessages_finds_a_rare_status_behind_many_messages_of_another()
+    {
+        // More Delivered messages than a store may read and sort: SQLite finds Failed, Skipped and Pending ones through
+        // indexes of their own (a message's state is its latest outcome) and Delivered ones by reading backwards. Either
+        // way each filter must page through exactly its own messages, newest first.
+        const int DeliveredMessages = 1_100;
+        var store = NewStore();
+        var seeded = Seed(store);
+        var other = AddIntegration(store, seeded);
+        var status = new Dictionary<string, MessageStatus>();
+        var requeued = Write(store, tx =>
+        {
+            MessageRecord Add(IntegrationRecord integration, MessageStatus intended, MessageStatus written = MessageStatus.Pending)
+            {
+                var message = NewMessage(integration.ClientId, integration.Id, written);
+                var (seq, queueSeq) = tx.InsertMessage(message);
+                status[message.Id] = intended;
+                return message with { Seq = seq, QueueSeq = queueSeq };
+            }
+            void Settle(MessageRecord message, MessageStatus outcome) =>
+                tx.UpdateProgress(new MessageProgress(message.Seq, outcome, null, 3, null, T0.AddMinutes(20)));
+
+            Settle(Add(seeded.Integration, MessageStatus.Failed), MessageStatus.Failed);
+            Add(seeded.Integration, MessageStatus.Failed, written: MessageStatus.Failed); // a row from before migration 5
+            Add(seeded.Integration, MessageStatus.Skipped, written: MessageStatus.Skipped);
+            var toRequeue = Add(seeded.Integration, MessageStatus.Pending);
+            Settle(toRequeue, MessageStatus.Failed);
+            var last = toRequeue;
+            for (var i = 0; i < DeliveredMessages; i++)
+            {
+                last = Add(seeded.Integration, MessageStatus.Delivered);
+                Settle(last, MessageStatus.Delivered);
+            }
+            tx.SettleLane(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), last.QueueSeq);
+            Add(other, MessageStatus.Pending);
+            tx.UpdateProgress(new MessageProgress(Add(other, MessageStatus.Pending).Seq, MessageStatus.Pending, null, 1, T0.AddMinutes(30), null));
+            Add(other, MessageStatus.Skipped, written: MessageStatus.Skipped);
+            return toRequeue;
+        });
+        Write(store, tx => tx.Requeue(requeued.Seq)); // Pending again, above the settled position
+        var all = status.Keys.Select(id => store.FindMessage(id)!).ToList();
+        Assert.All(all, m => Assert.Equal(status[m.Id], m.Status));
+
+        (MessageQuery Query, Func<MessageRecord, bool> Filter)[] cases =
+        [
+            (new MessageQuery(null, null, MessageStatus.Failed, null, 1), m => m.Status == MessageStatus.Failed),
+            (new MessageQuery(null, null, MessageStatus.Skipped, null, 1), m => m.Status == MessageStatus.Skipped),
+            (new MessageQuery(null, null, MessageStatus.Pending, null, 2), m => m.Status == MessageStatus.Pending),
+            (new MessageQuery(null, null, MessageStatus.Delivered, null, 400), m => m.Status == MessageStatus.Delivered),
+            (new MessageQuery(null, other.Id, MessageStatus.Skipped, null, 5), m => m.IntegrationId == other.Id && m.Status == MessageStatus.Skipped),
+            (new MessageQuery(seeded.Client.Id, seeded.Integration.Id, MessageStatus.Pending, null, 5),
+                m => m.IntegrationId == seeded.Integration.Id && m.Status == MessageStatus.Pending),
+            (new MessageQuery(null, other.Id, MessageStatus.Failed, null, 5), _ => false),
+        ];
+        foreach (var (query, filter) in cases)
+        {
+            AssertMessages(all.Where(filter).OrderByDescending(m => m.Seq), ListEveryPage(store, query));
+        }
+    }
+
+    [Fact]
     public void ListMessages_starts_below_the_cursor()
     {
         var store = NewStore();
