@@ -42,7 +42,7 @@ public sealed record LargeBacklogResult(
 /// <param name="BusyIntegrationPending">The same, only its pending messages: after the drain it has none, so all are read.</param>
 /// <param name="BusyClient">One of the backlog's clients, with all its integrations' messages.</param>
 /// <param name="None">No filter: the newest page.</param>
-/// <param name="Failed">Only failed messages, of all clients: after the drain there are none.</param>
+/// <param name="Failed">Only failed messages, of all clients: the failing integration's, all older than the backlog.</param>
 /// <param name="Pending">Only pending messages, of all clients: after the drain there are none.</param>
 public sealed record ListingTimes(
     double QuietIntegration, double QuietClient, double BusyIntegration, double BusyIntegrationPending, double BusyClient, double None,
@@ -257,6 +257,9 @@ public sealed partial class Scenarios
     private sealed record LargeBacklogTemplate(string Directory, int Messages, double WriteSeconds,
         Guid QuietIntegrationId, Guid QuietClientId, Guid BusyIntegrationId, Guid BusyClientId);
 
+    /// <summary>Failed messages written before the backlog: more than the SQLite listing reads and sorts for a filter.</summary>
+    public const int OldFailedMessages = 2_000;
+
     private static LargeBacklogTemplate? _largeBacklogTemplate;
 
     public static async Task DeleteLargeBacklogTemplateAsync()
@@ -270,7 +273,8 @@ public sealed partial class Scenarios
 
     /// <summary>
     /// Server A creates the clients and integrations, and one more client without a URL with one integration (the quiet
-    /// one, for the listing), and stops; the backlog goes into its file.
+    /// one, for the listing), and one more without a URL whose integration's messages all failed; and stops. Those failed
+    /// messages and then the backlog go into its file.
     /// </summary>
     private async Task<LargeBacklogTemplate> WriteLargeBacklogAsync(string directory)
     {
@@ -278,12 +282,14 @@ public sealed partial class Scenarios
         sink.Record = false;
         sink.Clear();
         var a = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
-        Guid quietIntegration, quietClient;
+        Guid quietIntegration, quietClient, failingIntegration, failingClient;
         try
         {
             await WaitForSinkAsync(settings.Integrations, "IntegrationCreated deliveries").ConfigureAwait(false);
             (var enterprise, quietClient, _) = await a.Server.SeedAsync(null, "Quiet").ConfigureAwait(false);
             quietIntegration = await a.Server.CreateIntegrationAsync(enterprise, quietClient).ConfigureAwait(false);
+            (enterprise, failingClient, _) = await a.Server.SeedAsync(null, "Failing").ConfigureAwait(false);
+            failingIntegration = await a.Server.CreateIntegrationAsync(enterprise, failingClient).ConfigureAwait(false);
         }
         finally
         {
@@ -292,17 +298,32 @@ public sealed partial class Scenarios
         SqliteConnection.ClearAllPools();
         Progress($"  writing {settings.LargeBacklog:N0} pending messages into the store (once per bench)");
         var writing = Stopwatch.GetTimestamp();
-        WriteBacklog(Path.Combine(directory, "connector-events.db"), a, settings.LargeBacklog, settings.IntegrationsPerClient);
+        WriteBacklog(Path.Combine(directory, "connector-events.db"), a, settings.LargeBacklog, settings.IntegrationsPerClient,
+            (failingClient, failingIntegration));
         SqliteConnection.ClearAllPools();
         return new LargeBacklogTemplate(directory, settings.LargeBacklog, Clock.Seconds(writing, Stopwatch.GetTimestamp()),
             quietIntegration, quietClient, a.IntegrationIds[0], a.ClientIds[0]);
     }
 
-    private static void WriteBacklog(string databasePath, Deployment deployment, int messages, int integrationsPerClient)
+    private static void WriteBacklog(string databasePath, Deployment deployment, int messages, int integrationsPerClient,
+        (Guid Client, Guid Integration) failing)
     {
         var body = SampleBody();
         var now = DateTimeOffset.UtcNow;
         using var store = new SqliteConnectorStore(databasePath);
+        using (var transaction = store.BeginWrite())
+        {
+            var settledThrough = 0L;
+            for (var n = 0; n < OldFailedMessages; n++)
+            {
+                (var seq, settledThrough) = transaction.InsertMessage(new MessageRecord(0, MessageIds.New(), WebhookChannel.Integration,
+                    failing.Client, failing.Integration, IntegrationActions.Created, body, MessageStatus.Pending, null, 0, 0, null, now, null));
+                transaction.UpdateProgress(new MessageProgress(seq, MessageStatus.Failed, "Given up after 8 attempts.", 8, null, now));
+            }
+            // As the dispatcher would have, once it gave them up.
+            transaction.SettleLane(new DeliveryLane(failing.Integration, WebhookChannel.Integration), settledThrough);
+            transaction.Commit();
+        }
         const int PerTransaction = 50_000;
         for (var written = 0; written < messages;)
         {

@@ -317,8 +317,9 @@ public static partial class Report
             + "of 50 messages is asked 22 times and the median of the last 21 is kept: the quiet integration (made by server A before the "
             + "backlog was written, so its one message is the oldest, and belonging to a client of its own), that client, the first "
             + "integration of the backlog (its creation and its share of the backlog), the same with `status=Pending` (none is left, so "
-            + "every one is read), the first client (all its integrations), no filter, and `status=Failed` and `status=Pending` over all "
-            + $"clients (none of either is left among the {settings.LargeBacklog:N0} delivered)."));
+            + "every one is read), the first client (all its integrations), no filter, `status=Failed` over all clients "
+            + $"({Scenarios.OldFailedMessages:N0} failed messages of a client without a URL, written before the backlog, so older than all of it) and "
+            + "`status=Pending` over all clients (none is left)."));
         s.AppendLine();
 
         s.AppendLine("With two server processes (postgres2) the API commands and ingest requests alternate over the two processes (for the "

@@ -149,6 +149,14 @@ public sealed class SqliteConnectorStore : IConnectorStore
     /// </summary>
     private const int SortedThroughIndexBelow = 1024;
 
+    /// <summary>
+    /// The pending messages: only those above their lane's settled position (a requeue gives a message a new position).
+    /// </summary>
+    private const string PendingCandidates = """
+        SELECT m.seq FROM lanes l CROSS JOIN messages m INDEXED BY ix_messages_lane
+        WHERE m.integration_id = l.integration_id AND m.channel = l.channel AND m.queue_seq > l.settled_through
+        """;
+
     public IReadOnlyList<MessageRecord> ListMessages(MessageQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -157,40 +165,33 @@ public sealed class SqliteConnectorStore : IConnectorStore
         var ofIntegrations = query.IntegrationId is not null ? "m.integration_id = $i"
             : query.ClientId is not null ? "m.integration_id IN (SELECT id FROM integrations WHERE client_id = $c)"
             : null;
-        // A message's state is its latest outcome, which no index holds; these find the candidates of a status (migration 7).
-        var ofStatus = query.Status switch
-        {
-            // A Failed outcome stays its message's latest until a requeue deletes it; rows say Failed only from before
-            // migration 5.
-            MessageStatus.Failed => """
-                SELECT message_seq AS seq FROM outcomes WHERE status = 'Failed'
-                UNION SELECT seq FROM messages WHERE status IN ('Failed', 'Skipped') AND status = 'Failed'
-                """,
-            MessageStatus.Skipped => "SELECT seq FROM messages WHERE status IN ('Failed', 'Skipped') AND status = 'Skipped'",
-            // Nothing at or below a lane's settled position is pending.
-            MessageStatus.Pending => """
-                SELECT m.seq FROM lanes l CROSS JOIN messages m INDEXED BY ix_messages_lane
-                WHERE m.integration_id = l.integration_id AND m.channel = l.channel AND m.queue_seq > l.settled_through
-                """,
-            _ => null,
-        };
         (string, object) client = ("$c", Db(query.ClientId)), integration = ("$i", Db(query.IntegrationId));
         return Read(c =>
         {
-            var (rows, among) = ofStatus is not null && CountsFewerThan(c, ofStatus, SortedThroughIndexBelow)
-                    ? ($"({ofStatus}) AS candidates CROSS JOIN messages m ON m.seq = candidates.seq", "1")
-                : ofIntegrations is not null && CountsFewerThan(c, $"SELECT 1 FROM messages m INDEXED BY ix_messages_lane WHERE {ofIntegrations}",
+            // Which rows to read, what picks the filter's out of them, and the column they come newest first by.
+            var (rows, among, newestFirst) =
+                ofIntegrations is not null && CountsFewerThan(c, $"SELECT 1 FROM messages m INDEXED BY ix_messages_lane WHERE {ofIntegrations}",
                     SortedThroughIndexBelow, client, integration)
-                    ? ("messages m INDEXED BY ix_messages_lane", ofIntegrations)
-                : ("messages m NOT INDEXED", "1");
+                    ? ("messages m INDEXED BY ix_messages_lane", ofIntegrations, "m.seq")
+                : query.Status switch
+                {
+                    // A message's state is its latest outcome, which no index holds, but the rare ones are (migration 7):
+                    // a Failed outcome counts where it is its message's latest, and Skipped is a row's from its insert.
+                    MessageStatus.Failed => ("outcomes f INDEXED BY ix_outcomes_failed CROSS JOIN messages m ON m.seq = f.message_seq",
+                        "f.status = 'Failed' AND f.message_seq < $before AND o.id = f.id", "f.message_seq"),
+                    MessageStatus.Skipped => ("messages m INDEXED BY ix_messages_skipped", "m.status = 'Skipped'", "m.seq"),
+                    MessageStatus.Pending when CountsFewerThan(c, PendingCandidates, SortedThroughIndexBelow) =>
+                        ($"({PendingCandidates}) AS pending CROSS JOIN messages m ON m.seq = pending.seq", "1", "m.seq"),
+                    _ => ("messages m NOT INDEXED", "1", "m.seq"),
+                };
             return Many(c, null, Message,
                 $"""
                 SELECT {MessageColumns} FROM {rows} {OutcomeOfMessage}
                 WHERE {among} AND ($c IS NULL OR m.client_id = $c) AND ($i IS NULL OR m.integration_id = $i)
-                  AND ($s IS NULL OR {EffectiveStatus} = $s) AND ($before IS NULL OR m.seq < $before)
-                ORDER BY m.seq DESC LIMIT $limit
-                """, client, integration, ("$s", Db(query.Status?.ToString())),
-                ("$before", query.BeforeSeq is { } before ? before : DBNull.Value), ("$limit", query.Limit));
+                  AND ($s IS NULL OR {EffectiveStatus} = $s) AND m.seq < $before
+                ORDER BY {newestFirst} DESC LIMIT $limit
+                """, client, integration, ("$s", Db(query.Status?.ToString())), ("$before", query.BeforeSeq ?? long.MaxValue),
+                ("$limit", query.Limit));
         });
     }
 

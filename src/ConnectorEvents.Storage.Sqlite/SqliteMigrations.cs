@@ -170,11 +170,14 @@ internal static class SqliteMigrations
             DROP INDEX ix_messages_integration;
             """),
         new(7, """
-            -- A status filter finds its rare statuses through these instead of reading the whole outbox backwards. A Failed
-            -- outcome stays its message's latest until a requeue deletes it; a message row says Skipped from its insert,
-            -- and Failed only from before migration 5. Pending and Delivered rows are not in them, so writes skip them.
+            -- A status filter reads its rare statuses newest first through these instead of the whole outbox backwards.
+            -- A Failed state is an outcome (a row from before migration 5 gets its own here, a copy of what the row says);
+            -- Skipped is a message row's from its insert. Pending and Delivered are in neither, so their writes skip them.
+            INSERT INTO outcomes (message_seq, status, status_reason, attempt_count, next_attempt_utc, completed_utc)
+            SELECT seq, status, status_reason, attempt_count, next_attempt_utc, completed_utc FROM messages m
+            WHERE status = 'Failed' AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.message_seq = m.seq);
             CREATE INDEX ix_outcomes_failed ON outcomes(message_seq) WHERE status = 'Failed';
-            CREATE INDEX ix_messages_settled ON messages(status, seq) WHERE status IN ('Failed', 'Skipped');
+            CREATE INDEX ix_messages_skipped ON messages(seq) WHERE status = 'Skipped';
             """),
     ];
 }

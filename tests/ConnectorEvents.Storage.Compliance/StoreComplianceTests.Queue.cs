@@ -355,7 +355,7 @@ public abstract partial class StoreComplianceTests
     {
         // More Delivered messages than a store may read and sort: SQLite finds Failed, Skipped and Pending ones through
         // indexes of their own (a message's state is its latest outcome) and Delivered ones by reading backwards. Either
-        // way each filter must page through exactly its own messages, newest first.
+        // way each filter must page through exactly its own messages, newest first, a requeued one no longer Failed.
         const int DeliveredMessages = 1_100;
         var store = NewStore();
         var seeded = Seed(store);
@@ -374,7 +374,12 @@ public abstract partial class StoreComplianceTests
                 tx.UpdateProgress(new MessageProgress(message.Seq, outcome, null, 3, null, T0.AddMinutes(20)));
 
             Settle(Add(seeded.Integration, MessageStatus.Failed), MessageStatus.Failed);
-            Add(seeded.Integration, MessageStatus.Failed, written: MessageStatus.Failed); // a row from before migration 5
+            var failedTwice = Add(seeded.Integration, MessageStatus.Failed); // listed once
+            Settle(failedTwice, MessageStatus.Failed);
+            Settle(failedTwice, MessageStatus.Failed);
+            var failedThenDelivered = Add(seeded.Integration, MessageStatus.Delivered); // its latest outcome counts
+            Settle(failedThenDelivered, MessageStatus.Failed);
+            Settle(failedThenDelivered, MessageStatus.Delivered);
             Add(seeded.Integration, MessageStatus.Skipped, written: MessageStatus.Skipped);
             var toRequeue = Add(seeded.Integration, MessageStatus.Pending);
             Settle(toRequeue, MessageStatus.Failed);
@@ -396,7 +401,7 @@ public abstract partial class StoreComplianceTests
 
         (MessageQuery Query, Func<MessageRecord, bool> Filter)[] cases =
         [
-            (new MessageQuery(null, null, MessageStatus.Failed, null, 1), m => m.Status == MessageStatus.Failed),
+            (new MessageQuery(null, null, MessageStatus.Failed, null, 2), m => m.Status == MessageStatus.Failed),
             (new MessageQuery(null, null, MessageStatus.Skipped, null, 1), m => m.Status == MessageStatus.Skipped),
             (new MessageQuery(null, null, MessageStatus.Pending, null, 2), m => m.Status == MessageStatus.Pending),
             (new MessageQuery(null, null, MessageStatus.Delivered, null, 400), m => m.Status == MessageStatus.Delivered),

@@ -230,15 +230,15 @@ public sealed class SqliteStoreTests : IDisposable
 
         // Every index costs each command a page written at random; the message listing finds a client's or an integration's
         // messages through ix_messages_lane or by reading the table backwards, so indexes on those columns (dropped by
-        // migration 6) only slowed the writer. ix_messages_settled holds only rows written Failed or Skipped.
+        // migration 6) only slowed the writer. ix_messages_skipped holds only rows written Skipped.
         using var separate = OpenSeparately();
         var names = Scalar(separate,
             "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name)");
-        Assert.Equal("ix_messages_lane ix_messages_queue ix_messages_settled sqlite_autoindex_messages_1", names);
+        Assert.Equal("ix_messages_lane ix_messages_queue ix_messages_skipped sqlite_autoindex_messages_1", names);
     }
 
     [Fact]
-    public void Migration_5_keeps_every_message_state_and_starts_each_lane_above_what_was_settled()
+    public void Migrations_5_and_7_keep_every_message_state_and_start_each_lane_above_what_was_settled()
     {
         var x = Guid.NewGuid();
         var y = Guid.NewGuid();
@@ -274,6 +274,9 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Equal((2, DateTimeOffset.FromUnixTimeMilliseconds(5000)), (pending[0].AttemptCount, pending[0].NextAttemptUtc));
         var failed = store.FindMessage("m2")!;
         Assert.Equal((MessageStatus.Failed, "Given up after 8 attempts.", 8), (failed.Status, failed.StatusReason, failed.AttemptCount));
+        // Migration 7 gave the row that said Failed an outcome saying the same, which the status filter reads.
+        var listed = Assert.Single(store.ListMessages(new MessageQuery(null, null, MessageStatus.Failed, null, 10)));
+        Assert.Equal(failed with { Body = listed.Body }, listed);
         Assert.Equal(MessageStatus.Delivered, store.FindMessage("m6")!.Status);
         using var separate = OpenSeparately();
         Assert.Equal(2L, Scalar(separate, $"SELECT settled_through FROM lanes WHERE integration_id = '{x}'"));
