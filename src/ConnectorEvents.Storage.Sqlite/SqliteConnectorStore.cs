@@ -143,9 +143,10 @@ public sealed class SqliteConnectorStore : IConnectorStore
     }
 
     /// <summary>
-    /// A filter that picks out fewer messages than this through an index is listed by reading all of them and sorting:
-    /// about 10 ms a page near this bound (bench scenario 10). One that picks out more is listed by reading the outbox
-    /// backwards from the newest row until the page is full, which is quick when its messages are that common.
+    /// An integration, a client or the pending messages with fewer messages than this are listed by reading all of them
+    /// through an index and sorting: about 10 ms a page near this bound (bench scenario 10). With more, they are listed by
+    /// reading the outbox backwards until the page is full, which is quick when they are that common. Failed and Skipped
+    /// messages need no bound: their indexes give them newest first.
     /// </summary>
     private const int SortedThroughIndexBelow = 1024;
 
