@@ -310,7 +310,7 @@ public sealed partial class Scenarios
     {
         var body = SampleBody();
         var now = DateTimeOffset.UtcNow;
-        using var store = new SqliteConnectorStore(databasePath);
+        using var store = new SqliteConnectorStore(databasePath, TestSecrets.Protector());
         using (var transaction = store.BeginWrite())
         {
             var settledThrough = 0L;

@@ -308,7 +308,7 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             update.ExecuteNonQuery();
         }
         // Counted through the store, which alone knows where a message's state lies (its latest outcome, or its row).
-        using var store = new SqliteConnectorStore(databasePath);
+        using var store = new SqliteConnectorStore(databasePath, TestSecrets.Protector());
         return store.ListLanesWithPending().Sum(lane => (long)store.LoadPending(lane, 0, int.MaxValue).Count);
     }
 

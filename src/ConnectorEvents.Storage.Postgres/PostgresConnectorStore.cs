@@ -1,4 +1,5 @@
 using System.Data;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Npgsql;
 using static ConnectorEvents.Storage.Postgres.PostgresRows;
@@ -14,13 +15,17 @@ public sealed class PostgresConnectorStore : IConnectorStore
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _nodeId;
+    private readonly SecretProtector _secrets;
     private NpgsqlConnection? _writeConnection;
 
     /// <param name="connectionString">An Npgsql connection string.</param>
     /// <param name="nodeId">This process's node id: the sender of its change announcements.</param>
-    public PostgresConnectorStore(string connectionString, string nodeId)
+    /// <param name="secrets">Encrypts the secrets the database keeps.</param>
+    public PostgresConnectorStore(string connectionString, string nodeId, SecretProtector secrets)
     {
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        ArgumentNullException.ThrowIfNull(secrets);
+        _secrets = secrets;
         if (nodeId.Contains('\n', StringComparison.Ordinal))
         {
             throw new ArgumentException("A node id is one line.", nameof(nodeId));
@@ -80,7 +85,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
             _writeConnection = null;
         }
         _writeConnection ??= _dataSource.OpenConnection();
-        return new PostgresWriteTransaction(_writeConnection, _nodeId);
+        return new PostgresWriteTransaction(_writeConnection, _nodeId, _secrets);
     }
 
     public bool Ping()
@@ -105,14 +110,13 @@ public sealed class PostgresConnectorStore : IConnectorStore
     public IReadOnlyList<ServiceRecord> ListServices(Guid enterpriseId) => Read(c => Many(c, null, Service,
         $"SELECT {ServiceColumns} FROM services WHERE enterprise_id = @e ORDER BY name COLLATE \"C\", id", ("e", enterpriseId)));
 
-    public ClientRecord? FindClient(Guid id) => Read(c => PostgresRows.FindClient(c, null, id));
+    public ClientRecord? FindClient(Guid id) => Read(c => PostgresRows.FindClient(c, null, id, _secrets));
 
-    public IReadOnlyList<ClientRecord> ListClients(int limit, Guid? after) => Read(c => Many(c, null, Client,
+    public IReadOnlyList<ClientRecord> ListClients(int limit, Guid? after) => Read(c => Many(c, null, r => Client(r, _secrets),
         $"SELECT {ClientColumns} FROM clients WHERE (@after::uuid IS NULL OR id > @after) ORDER BY id LIMIT @limit",
         ("after", Db(after)), ("limit", limit)));
 
-    public IReadOnlyList<SigningSecretRecord> ListSecrets(Guid clientId) => Read(c => Many(c, null,
-        r => new SigningSecretRecord(r.GetGuid(0), r.GetString(1), Time(r, 2), TimeOrNull(r, 3)),
+    public IReadOnlyList<SigningSecretRecord> ListSecrets(Guid clientId) => Read(c => Many(c, null, r => Secret(r, _secrets),
         "SELECT client_id, secret, created_utc, expires_utc FROM client_secrets WHERE client_id = @c ORDER BY created_utc DESC",
         ("c", clientId)));
 
@@ -138,7 +142,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
         // The status as a literal, so that the planner can take the partial index that holds it (ix_messages_pending,
         // ix_messages_settled); behind a parameter it cannot tell which one applies.
         var ofStatus = query.Status is { } status ? $"status = '{status}'" : "TRUE";
-        return Read(c => Many(c, null, Message,
+        return Read(c => Many(c, null, r => Message(r, _secrets),
             $"""
             SELECT {MessageColumns} FROM messages
             WHERE (@c::uuid IS NULL OR client_id = @c) AND (@i::uuid IS NULL OR integration_id = @i) AND {ofStatus}
@@ -149,7 +153,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
             ("before", query.BeforeSeq is { } b ? b : DBNull.Value), ("limit", query.Limit)));
     }
 
-    public MessageRecord? FindMessage(string id) => Read(c => PostgresRows.FindMessage(c, null, id));
+    public MessageRecord? FindMessage(string id) => Read(c => PostgresRows.FindMessage(c, null, id, _secrets));
 
     public IReadOnlyList<AttemptRecord> ListAttempts(long messageSeq) => Read(c => Many(c, null,
         r => new AttemptRecord(r.GetInt64(0), r.GetInt32(1), Time(r, 2), r.GetDouble(3), r.GetString(4),
@@ -159,13 +163,19 @@ public sealed class PostgresConnectorStore : IConnectorStore
         FROM attempts WHERE message_seq = @m ORDER BY id
         """, ("m", messageSeq)));
 
-    public ClientRecord? FindClientByToken(string clientToken) => Read(c => One(c, null, Client,
-        $"SELECT {ClientColumns} FROM clients WHERE client_token = @t", ("t", clientToken)));
+    public ClientRecord? FindClientByTokenHash(string tokenHash) => Read(c => One(c, null, r => Client(r, _secrets),
+        $"SELECT {ClientColumns} FROM clients WHERE client_token_hash = @t", ("t", tokenHash)));
 
-    public IntegrationRecord? FindIntegrationByAccessToken(string accessToken) => Read(c => One(c, null, Integration,
-        $"SELECT {IntegrationColumns} FROM integrations WHERE access_token = @t", ("t", accessToken)));
+    public IntegrationRecord? FindIntegrationByAccessTokenHash(string tokenHash) => Read(c => One(c, null, Integration,
+        $"SELECT {IntegrationColumns} FROM integrations WHERE access_token_hash = @t", ("t", tokenHash)));
 
-    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) => Read(c => Many(c, null, Pending,
+    public ApiKeyRecord? FindApiKeyByHash(string keyHash) => Read(c => One(c, null, ApiKey,
+        $"SELECT {ApiKeyColumns} FROM api_keys WHERE key_hash = @h", ("h", keyHash)));
+
+    public IReadOnlyList<ApiKeyRecord> ListApiKeys() => Read(c => Many(c, null, ApiKey,
+        $"SELECT {ApiKeyColumns} FROM api_keys ORDER BY created_utc, id"));
+
+    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) => Read(c => Many(c, null, r => Pending(r, _secrets),
         $"""
         SELECT {PendingColumns} FROM messages
         WHERE integration_id = @i AND channel = @ch AND status = 'Pending' AND queue_seq > @after ORDER BY queue_seq LIMIT @limit

@@ -1,3 +1,4 @@
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Storage.Postgres;
@@ -137,6 +138,31 @@ internal static class PostgresMigrations
             -- A status filter finds a rare status here instead of reading the whole outbox backwards (Pending has
             -- ix_messages_pending). Delivered and Pending rows are not in it, so their writes skip it.
             CREATE INDEX ix_messages_settled ON messages(seq) WHERE status IN ('Failed', 'Skipped');
+            """),
+        new(3, $"""
+            -- Tokens are kept only as SHA-256 digests, beside a prefix to recognise them by: the owner's id and the first 4
+            -- characters of the random part, as TokenDigest.PrefixOf cuts every token the server ever made. Webhook URLs,
+            -- signing secrets and bodies that carry a token are encrypted by the sweep that runs after every start.
+            ALTER TABLE clients RENAME COLUMN client_token TO client_token_hash;
+            ALTER TABLE clients ADD COLUMN client_token_prefix text NOT NULL DEFAULT '';
+            UPDATE clients SET client_token_prefix = left(client_token_hash, 37) || '…',
+                client_token_hash = encode(sha256(convert_to(client_token_hash, 'UTF8')), 'hex');
+            ALTER TABLE integrations RENAME COLUMN access_token TO access_token_hash;
+            ALTER TABLE integrations ADD COLUMN access_token_prefix text NOT NULL DEFAULT '';
+            UPDATE integrations SET access_token_prefix = left(access_token_hash, 37) || '…',
+                access_token_hash = encode(sha256(convert_to(access_token_hash, 'UTF8')), 'hex');
+            CREATE TABLE api_keys (
+                id uuid PRIMARY KEY,
+                name text NOT NULL,
+                role text NOT NULL,
+                enterprise_ids text,
+                key_hash text NOT NULL UNIQUE,
+                key_prefix text NOT NULL,
+                created_utc timestamptz NOT NULL,
+                last_used_utc timestamptz
+            );
+            -- The sweep finds the bodies to encrypt again through this; other messages stay out of it.
+            CREATE INDEX ix_messages_token_bearing ON messages(seq) WHERE event_type IN {TokenBearingMessages.SqlList};
             """),
     ];
 }

@@ -1,5 +1,7 @@
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.ApiKeys;
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Npgsql;
 
@@ -11,11 +13,13 @@ internal static class PostgresRows
     public const string EnterpriseColumns = "id, name, created_utc";
     public const string ServiceColumns = "id, enterprise_id, name, created_utc";
     public const string ClientColumns =
-        "id, name, client_token, integration_webhook_url, general_webhook_url, integration_webhook_disabled_utc, " +
-        "integration_webhook_disabled_reason, created_utc, contract_version, general_webhook_disabled_utc, general_webhook_disabled_reason";
+        "id, name, client_token_hash, integration_webhook_url, general_webhook_url, integration_webhook_disabled_utc, " +
+        "integration_webhook_disabled_reason, created_utc, contract_version, general_webhook_disabled_utc, general_webhook_disabled_reason, " +
+        "client_token_prefix";
     public const string IntegrationColumns =
-        "id, name, enterprise_id, service_id, client_id, access_token, state, enabled_before_cancel, requestor_name, " +
-        "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events";
+        "id, name, enterprise_id, service_id, client_id, access_token_hash, state, enabled_before_cancel, requestor_name, " +
+        "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events, access_token_prefix";
+    public const string ApiKeyColumns = "id, name, role, enterprise_ids, key_hash, key_prefix, created_utc, last_used_utc";
     public const string MessageColumns =
         "seq, id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq, attempt_count, " +
         "next_attempt_utc, created_utc, completed_utc";
@@ -26,12 +30,20 @@ internal static class PostgresRows
 
     public static ServiceRecord Service(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetGuid(1), r.GetString(2), Time(r, 3));
 
-    public static ClientRecord Client(NpgsqlDataReader r) => new(
-        r.GetGuid(0), r.GetString(1), r.GetString(2), Text(r, 3), Text(r, 4), TimeOrNull(r, 5), Text(r, 6), Time(r, 7),
-        ContractVersion.Parse(r.GetString(8)), TimeOrNull(r, 9), Text(r, 10));
+    /// <summary>A client, its URLs decrypted.</summary>
+    public static ClientRecord Client(NpgsqlDataReader r, SecretProtector secrets)
+    {
+        var id = r.GetGuid(0);
+        return new(
+            id, r.GetString(1), new TokenDigest(r.GetString(2), r.GetString(11)),
+            secrets.Unprotect(Text(r, 3), ProtectedColumns.IntegrationWebhookUrl(id)),
+            secrets.Unprotect(Text(r, 4), ProtectedColumns.GeneralWebhookUrl(id)), TimeOrNull(r, 5), Text(r, 6), Time(r, 7),
+            ContractVersion.Parse(r.GetString(8)), TimeOrNull(r, 9), Text(r, 10));
+    }
 
     public static IntegrationRecord Integration(NpgsqlDataReader r) => new(
-        r.GetGuid(0), r.GetString(1), r.GetGuid(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetGuid(4), r.GetString(5),
+        r.GetGuid(0), r.GetString(1), r.GetGuid(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetGuid(4),
+        new TokenDigest(r.GetString(5), r.GetString(15)),
         Enum.Parse<IntegrationState>(r.GetString(6)), r.GetBoolean(7),
         r.IsDBNull(8) ? null : new Requestor(r.GetString(8), r.GetString(9)),
         Time(r, 10), Time(r, 11), TimeOrNull(r, 12),
@@ -40,14 +52,32 @@ internal static class PostgresRows
     public static GeneralEventRecord GeneralEvent(NpgsqlDataReader r) => new(
         r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetGuid(3), r.IsDBNull(4) ? null : r.GetFieldValue<byte[]>(4), Time(r, 5));
 
-    public static PendingMessage Pending(NpgsqlDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), r.GetGuid(3), r.GetGuid(4), r.GetInt64(5),
-        r.GetInt32(6), TimeOrNull(r, 7), r.GetFieldValue<byte[]>(8));
+    public static PendingMessage Pending(NpgsqlDataReader r, SecretProtector secrets)
+    {
+        var id = r.GetString(1);
+        return new(
+            r.GetInt64(0), id, Enum.Parse<WebhookChannel>(r.GetString(2)), r.GetGuid(3), r.GetGuid(4), r.GetInt64(5),
+            r.GetInt32(6), TimeOrNull(r, 7), secrets.Unprotect(r.GetFieldValue<byte[]>(8), ProtectedColumns.MessageBody(id)));
+    }
 
-    public static MessageRecord Message(NpgsqlDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), r.GetGuid(3), r.GetGuid(4), r.GetString(5),
-        r.GetFieldValue<byte[]>(6), Enum.Parse<MessageStatus>(r.GetString(7)), Text(r, 8), r.GetInt64(9), r.GetInt32(10),
-        TimeOrNull(r, 11), Time(r, 12), TimeOrNull(r, 13));
+    public static MessageRecord Message(NpgsqlDataReader r, SecretProtector secrets)
+    {
+        var id = r.GetString(1);
+        return new(
+            r.GetInt64(0), id, Enum.Parse<WebhookChannel>(r.GetString(2)), r.GetGuid(3), r.GetGuid(4), r.GetString(5),
+            secrets.Unprotect(r.GetFieldValue<byte[]>(6), ProtectedColumns.MessageBody(id)), Enum.Parse<MessageStatus>(r.GetString(7)),
+            Text(r, 8), r.GetInt64(9), r.GetInt32(10), TimeOrNull(r, 11), Time(r, 12), TimeOrNull(r, 13));
+    }
+
+    public static SigningSecretRecord Secret(NpgsqlDataReader r, SecretProtector secrets)
+    {
+        var clientId = r.GetGuid(0);
+        return new(clientId, secrets.Unprotect(r.GetString(1), ProtectedColumns.SigningSecret(clientId)), Time(r, 2), TimeOrNull(r, 3));
+    }
+
+    public static ApiKeyRecord ApiKey(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetString(1), Enum.Parse<ApiKeyRole>(r.GetString(2)), ApiKeyEnterprises.FromStorage(Text(r, 3)),
+        new TokenDigest(r.GetString(4), r.GetString(5)), Time(r, 6), TimeOrNull(r, 7));
 
     public static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
@@ -114,8 +144,8 @@ internal static class PostgresRows
     }
 
     /// <param name="lockRow">In a write transaction: <c>FOR UPDATE NOWAIT</c>, so state changes of one row serialize across processes.</param>
-    public static ClientRecord? FindClient(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id, bool lockRow = false) =>
-        One(c, tx, Client, $"SELECT {ClientColumns} FROM clients WHERE id = @id{(lockRow ? " FOR UPDATE NOWAIT" : "")}", ("id", id));
+    public static ClientRecord? FindClient(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id, SecretProtector secrets, bool lockRow = false) =>
+        One(c, tx, r => Client(r, secrets), $"SELECT {ClientColumns} FROM clients WHERE id = @id{(lockRow ? " FOR UPDATE NOWAIT" : "")}", ("id", id));
 
     public static IntegrationRecord? FindIntegration(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id, bool lockRow = false) =>
         One(c, tx, Integration, $"SELECT {IntegrationColumns} FROM integrations WHERE id = @id{(lockRow ? " FOR UPDATE NOWAIT" : "")}", ("id", id));
@@ -126,6 +156,6 @@ internal static class PostgresRows
     public static ServiceRecord? FindService(NpgsqlConnection c, NpgsqlTransaction? tx, Guid id) =>
         One(c, tx, Service, $"SELECT {ServiceColumns} FROM services WHERE id = @id", ("id", id));
 
-    public static MessageRecord? FindMessage(NpgsqlConnection c, NpgsqlTransaction? tx, string id) =>
-        One(c, tx, Message, $"SELECT {MessageColumns} FROM messages WHERE id = @id", ("id", id));
+    public static MessageRecord? FindMessage(NpgsqlConnection c, NpgsqlTransaction? tx, string id, SecretProtector secrets) =>
+        One(c, tx, r => Message(r, secrets), $"SELECT {MessageColumns} FROM messages WHERE id = @id", ("id", id));
 }

@@ -1,4 +1,5 @@
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,13 +7,14 @@ using static ConnectorEvents.Storage.Postgres.PostgresRows;
 
 namespace ConnectorEvents.Storage.Postgres;
 
-internal sealed class PostgresWriteTransaction : IWriteTransaction
+internal sealed partial class PostgresWriteTransaction : IWriteTransaction
 {
     private const string SavepointName = "unit";
 
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _tx;
     private readonly ChangeAnnouncements _announcements;
+    private readonly SecretProtector _secrets;
 
     // Writes whose answer nobody reads wait here and go out in one round trip with the next statement that needs an
     // answer, at the end of their unit, or at the commit: a delivery outcome (an attempt and a status) then costs one
@@ -24,9 +26,10 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     private int _unitWrites;
     private bool _inUnit;
 
-    public PostgresWriteTransaction(NpgsqlConnection connection, string nodeId)
+    public PostgresWriteTransaction(NpgsqlConnection connection, string nodeId, SecretProtector secrets)
     {
         _connection = connection;
+        _secrets = secrets;
         _announcements = new ChangeAnnouncements(nodeId);
         _tx = connection.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
     }
@@ -38,11 +41,11 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     // FOR UPDATE (a client only when asked): a state change reads, decides and writes; the row lock keeps another
     // process from deciding on a stale row. NOWAIT everywhere: a group transaction already holds rows of earlier units, so waiting here could deadlock
     // with another process's group; instead the unit fails at once (55P03) and the writer runs it in a later transaction.
-    public ClientRecord? FindClient(Guid id, bool forUpdate = false) => PostgresRows.FindClient(Sent, _tx, id, lockRow: forUpdate);
+    public ClientRecord? FindClient(Guid id, bool forUpdate = false) => PostgresRows.FindClient(Sent, _tx, id, _secrets, lockRow: forUpdate);
 
     public IntegrationRecord? FindIntegration(Guid id) => PostgresRows.FindIntegration(Sent, _tx, id, lockRow: true);
 
-    public MessageRecord? FindMessage(string id) => PostgresRows.FindMessage(Sent, _tx, id);
+    public MessageRecord? FindMessage(string id) => PostgresRows.FindMessage(Sent, _tx, id, _secrets);
 
     public void InsertEnterprise(EnterpriseRecord enterprise)
     {
@@ -59,14 +62,15 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     }
 
     public void InsertClient(ClientRecord client) => WriteClient(client,
-        $"INSERT INTO clients ({ClientColumns}) VALUES (@id, @name, @token, @iurl, @gurl, @disabled, @reason, @created, @version, @gdisabled, @greason)");
+        $"INSERT INTO clients ({ClientColumns}) VALUES (@id, @name, @token, @iurl, @gurl, @disabled, @reason, @created, @version, @gdisabled, @greason, @prefix)");
 
     public void UpdateClient(ClientRecord client)
     {
         WriteClient(client, """
-            UPDATE clients SET name = @name, client_token = @token, integration_webhook_url = @iurl, general_webhook_url = @gurl,
+            UPDATE clients SET name = @name, client_token_hash = @token, integration_webhook_url = @iurl, general_webhook_url = @gurl,
                 integration_webhook_disabled_utc = @disabled, integration_webhook_disabled_reason = @reason, created_utc = @created,
-                contract_version = @version, general_webhook_disabled_utc = @gdisabled, general_webhook_disabled_reason = @greason
+                contract_version = @version, general_webhook_disabled_utc = @gdisabled, general_webhook_disabled_reason = @greason,
+                client_token_prefix = @prefix
             WHERE id = @id
             """);
         _announcements.Add($"c {client.Id}");
@@ -76,18 +80,21 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     {
         ArgumentNullException.ThrowIfNull(client);
         Execute(Sent, _tx, sql,
-            ("id", client.Id), ("name", client.Name), ("token", client.ClientToken), ("iurl", Db(client.IntegrationWebhookUrl)),
-            ("gurl", Db(client.GeneralWebhookUrl)), ("disabled", Db(client.IntegrationWebhookDisabledUtc)),
+            ("id", client.Id), ("name", client.Name), ("token", client.ClientToken.Hash),
+            ("iurl", Db(_secrets.Protect(client.IntegrationWebhookUrl, ProtectedColumns.IntegrationWebhookUrl(client.Id)))),
+            ("gurl", Db(_secrets.Protect(client.GeneralWebhookUrl, ProtectedColumns.GeneralWebhookUrl(client.Id)))),
+            ("disabled", Db(client.IntegrationWebhookDisabledUtc)),
             ("reason", Db(client.IntegrationWebhookDisabledReason)), ("created", Db(client.CreatedUtc)),
             ("version", client.ContractVersion.Text), ("gdisabled", Db(client.GeneralWebhookDisabledUtc)),
-            ("greason", Db(client.GeneralWebhookDisabledReason)));
+            ("greason", Db(client.GeneralWebhookDisabledReason)), ("prefix", client.ClientToken.Prefix));
     }
 
     public void InsertSecret(SigningSecretRecord secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
         Execute(Sent, _tx, "INSERT INTO client_secrets (client_id, secret, created_utc, expires_utc) VALUES (@c, @s, @created, @expires)",
-            ("c", secret.ClientId), ("s", secret.Secret), ("created", Db(secret.CreatedUtc)), ("expires", Db(secret.ExpiresUtc)));
+            ("c", secret.ClientId), ("s", _secrets.Protect(secret.Secret, ProtectedColumns.SigningSecret(secret.ClientId))),
+            ("created", Db(secret.CreatedUtc)), ("expires", Db(secret.ExpiresUtc)));
         _announcements.Add($"c {secret.ClientId}");
     }
 
@@ -99,13 +106,13 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     }
 
     public void InsertIntegration(IntegrationRecord integration) => WriteIntegration(integration,
-        $"INSERT INTO integrations ({IntegrationColumns}) VALUES (@id, @name, @e, @s, @c, @token, @state, @ebc, @rn, @re, @created, @updated, @deleted, @ge, @we)");
+        $"INSERT INTO integrations ({IntegrationColumns}) VALUES (@id, @name, @e, @s, @c, @token, @state, @ebc, @rn, @re, @created, @updated, @deleted, @ge, @we, @prefix)");
 
     public void UpdateIntegration(IntegrationRecord integration)
     {
         WriteIntegration(integration, """
-            UPDATE integrations SET name = @name, enterprise_id = @e, service_id = @s, client_id = @c, access_token = @token,
-                state = @state, enabled_before_cancel = @ebc, requestor_name = @rn, requestor_email = @re, created_utc = @created,
+            UPDATE integrations SET name = @name, enterprise_id = @e, service_id = @s, client_id = @c, access_token_hash = @token,
+                access_token_prefix = @prefix, state = @state, enabled_before_cancel = @ebc, requestor_name = @rn, requestor_email = @re, created_utc = @created,
                 updated_utc = @updated, deleted_utc = @deleted, general_events = @ge, websocket_events = @we
             WHERE id = @id
             """);
@@ -117,7 +124,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         ArgumentNullException.ThrowIfNull(i);
         Defer(sql,
             ("id", i.Id), ("name", i.Name), ("e", i.EnterpriseId), ("s", Db(i.ServiceId)), ("c", i.ClientId),
-            ("token", i.AccessToken), ("state", i.State.ToString()), ("ebc", i.EnabledBeforeCancel),
+            ("token", i.AccessToken.Hash), ("prefix", i.AccessToken.Prefix), ("state", i.State.ToString()), ("ebc", i.EnabledBeforeCancel),
             ("rn", Db(i.Requestor?.Name)), ("re", Db(i.Requestor?.Email)), ("created", Db(i.CreatedUtc)),
             ("updated", Db(i.UpdatedUtc)), ("deleted", Db(i.DeletedUtc)), ("ge", Db(i.GeneralEvents.ToStorage())),
             ("we", Db(i.WebSocketEvents.ToStorage())));
@@ -137,7 +144,10 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
             RETURNING seq, queue_seq
             """,
             ("id", message.Id), ("channel", message.Channel.ToString()), ("client", message.ClientId),
-            ("integration", message.IntegrationId), ("type", message.EventType), ("body", message.Body),
+            ("integration", message.IntegrationId), ("type", message.EventType),
+            ("body", TokenBearingMessages.Includes(message.EventType)
+                ? _secrets.Protect(message.Body, ProtectedColumns.MessageBody(message.Id))
+                : message.Body),
             ("status", message.Status.ToString()), ("reason", Db(message.StatusReason)), ("created", Db(message.CreatedUtc)),
             ("completed", Db(message.CompletedUtc)));
         using var reader = command.ExecuteReader();

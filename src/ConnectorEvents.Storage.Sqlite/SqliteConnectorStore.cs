@@ -1,4 +1,5 @@
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Data.Sqlite;
 using static ConnectorEvents.Storage.Sqlite.SqliteRows;
@@ -8,6 +9,7 @@ namespace ConnectorEvents.Storage.Sqlite;
 /// <summary>
 /// The embedded provider: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a commit is on disk before
 /// anyone is answered. Writes use one long-lived connection (the group-commit writer's thread); reads use pooled ones.
+/// The database file is its owner's alone (0600); SQLite gives its log and shared-memory files the same mode.
 /// </summary>
 public sealed class SqliteConnectorStore : IConnectorStore
 {
@@ -19,11 +21,15 @@ public sealed class SqliteConnectorStore : IConnectorStore
     private int _checkpointing;
     private int _restartDue;
     private SqliteWriteTransaction.Statements? _statements;
+    private readonly SecretProtector _secrets;
 
     /// <param name="databasePath">The database file; created when missing.</param>
+    /// <param name="secrets">Encrypts the secrets the database keeps.</param>
     /// <param name="checkpointInterval">How often committed log pages are copied into the database (200 ms by default).</param>
-    public SqliteConnectorStore(string databasePath, TimeSpan? checkpointInterval = null)
+    public SqliteConnectorStore(string databasePath, SecretProtector secrets, TimeSpan? checkpointInterval = null)
     {
+        ArgumentNullException.ThrowIfNull(secrets);
+        _secrets = secrets;
         _checkpointInterval = checkpointInterval ?? TimeSpan.FromMilliseconds(200);
         DatabasePath = databasePath;
         _connectionString = new SqliteConnectionStringBuilder
@@ -51,6 +57,7 @@ public sealed class SqliteConnectorStore : IConnectorStore
         SqliteConnection connection;
         try
         {
+            RestrictFileModes();
             connection = _writeConnection.Value;
             Execute(connection, null, "PRAGMA journal_mode=WAL;");
         }
@@ -77,8 +84,39 @@ public sealed class SqliteConnectorStore : IConnectorStore
             _checkpointer = new Thread(RunCheckpoints) { IsBackground = true, Name = "ConnectorEvents SQLite checkpointer" };
             _checkpointer.Start();
         }
+        // Migration 8 hashes the tokens kept before it.
+        connection.CreateFunction("ce_sha256_hex", (string token) => TokenDigest.HashOf(token), isDeterministic: true);
         // No lock hook: each version's transaction takes SQLite's write lock, which serializes processes.
         SchemaMigrator.Migrate(connection, SqliteMigrations.All);
+    }
+
+    /// <summary>
+    /// Creates the database file readable by its owner only, and takes that right back from group and others on files an
+    /// older version left 0644: SQLite creates the log and shared-memory files with the database file's mode.
+    /// </summary>
+    private void RestrictFileModes()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if (!File.Exists(DatabasePath))
+        {
+            using var created = new FileStream(DatabasePath, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = ownerOnly,
+            });
+        }
+        foreach (var path in (string[])[DatabasePath, DatabasePath + "-wal", DatabasePath + "-shm"])
+        {
+            if (File.Exists(path) && (File.GetUnixFileMode(path) & ~ownerOnly) != 0)
+            {
+                File.SetUnixFileMode(path, ownerOnly);
+            }
+        }
     }
 
     public IWriteTransaction BeginWrite()
@@ -89,7 +127,7 @@ public sealed class SqliteConnectorStore : IConnectorStore
             RestartLog(connection);
         }
         _statements ??= new SqliteWriteTransaction.Statements(connection);
-        return new SqliteWriteTransaction(connection, _statements);
+        return new SqliteWriteTransaction(connection, _statements, _secrets);
     }
 
     public bool Ping()
@@ -115,14 +153,13 @@ public sealed class SqliteConnectorStore : IConnectorStore
     public IReadOnlyList<ServiceRecord> ListServices(Guid enterpriseId) => Read(c => Many(c, null, Service,
         $"SELECT {ServiceColumns} FROM services WHERE enterprise_id = $e ORDER BY name, id", ("$e", Db(enterpriseId))));
 
-    public ClientRecord? FindClient(Guid id) => Read(c => SqliteRows.FindClient(c, null, id));
+    public ClientRecord? FindClient(Guid id) => Read(c => SqliteRows.FindClient(c, null, id, _secrets));
 
-    public IReadOnlyList<ClientRecord> ListClients(int limit, Guid? after) => Read(c => Many(c, null, Client,
+    public IReadOnlyList<ClientRecord> ListClients(int limit, Guid? after) => Read(c => Many(c, null, r => Client(r, _secrets),
         $"SELECT {ClientColumns} FROM clients WHERE ($after IS NULL OR id > $after) ORDER BY id LIMIT $limit",
         ("$after", Db(after)), ("$limit", limit)));
 
-    public IReadOnlyList<SigningSecretRecord> ListSecrets(Guid clientId) => Read(c => Many(c, null,
-        r => new SigningSecretRecord(Id(r, 0), r.GetString(1), Time(r, 2), TimeOrNull(r, 3)),
+    public IReadOnlyList<SigningSecretRecord> ListSecrets(Guid clientId) => Read(c => Many(c, null, r => Secret(r, _secrets),
         "SELECT client_id, secret, created_utc, expires_utc FROM client_secrets WHERE client_id = $c ORDER BY created_utc DESC",
         ("$c", Db(clientId))));
 
@@ -185,7 +222,7 @@ public sealed class SqliteConnectorStore : IConnectorStore
                         ($"({PendingCandidates}) AS pending CROSS JOIN messages m ON m.seq = pending.seq", "1", "m.seq"),
                     _ => ("messages m NOT INDEXED", "1", "m.seq"),
                 };
-            return Many(c, null, Message,
+            return Many(c, null, r => Message(r, _secrets),
                 $"""
                 SELECT {MessageColumns} FROM {rows} {OutcomeOfMessage}
                 WHERE {among} AND ($c IS NULL OR m.client_id = $c) AND ($i IS NULL OR m.integration_id = $i)
@@ -203,7 +240,7 @@ public sealed class SqliteConnectorStore : IConnectorStore
         return (long)command.ExecuteScalar()! < limit;
     }
 
-    public MessageRecord? FindMessage(string id) => Read(c => SqliteRows.FindMessage(c, null, id));
+    public MessageRecord? FindMessage(string id) => Read(c => SqliteRows.FindMessage(c, null, id, _secrets));
 
     public IReadOnlyList<AttemptRecord> ListAttempts(long messageSeq) => Read(c => Many(c, null,
         r => new AttemptRecord(r.GetInt64(0), r.GetInt32(1), Time(r, 2), r.GetDouble(3), r.GetString(4),
@@ -213,13 +250,19 @@ public sealed class SqliteConnectorStore : IConnectorStore
         FROM attempts WHERE message_seq = $m ORDER BY id
         """, ("$m", messageSeq)));
 
-    public ClientRecord? FindClientByToken(string clientToken) => Read(c => One(c, null, Client,
-        $"SELECT {ClientColumns} FROM clients WHERE client_token = $t", ("$t", clientToken)));
+    public ClientRecord? FindClientByTokenHash(string tokenHash) => Read(c => One(c, null, r => Client(r, _secrets),
+        $"SELECT {ClientColumns} FROM clients WHERE client_token_hash = $t", ("$t", tokenHash)));
 
-    public IntegrationRecord? FindIntegrationByAccessToken(string accessToken) => Read(c => One(c, null, Integration,
-        $"SELECT {IntegrationColumns} FROM integrations WHERE access_token = $t", ("$t", accessToken)));
+    public IntegrationRecord? FindIntegrationByAccessTokenHash(string tokenHash) => Read(c => One(c, null, Integration,
+        $"SELECT {IntegrationColumns} FROM integrations WHERE access_token_hash = $t", ("$t", tokenHash)));
 
-    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) => Read(c => Many(c, null, Pending,
+    public ApiKeyRecord? FindApiKeyByHash(string keyHash) => Read(c => One(c, null, ApiKey,
+        $"SELECT {ApiKeyColumns} FROM api_keys WHERE key_hash = $h", ("$h", keyHash)));
+
+    public IReadOnlyList<ApiKeyRecord> ListApiKeys() => Read(c => Many(c, null, ApiKey,
+        $"SELECT {ApiKeyColumns} FROM api_keys ORDER BY created_utc, id"));
+
+    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) => Read(c => Many(c, null, r => Pending(r, _secrets),
         $"""
         SELECT {PendingColumns} FROM {MessagesWithOutcome}
         WHERE m.integration_id = $i AND m.channel = $ch

@@ -1,3 +1,4 @@
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Storage.Sqlite;
@@ -178,6 +179,30 @@ internal static class SqliteMigrations
             WHERE status = 'Failed' AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.message_seq = m.seq);
             CREATE INDEX ix_outcomes_failed ON outcomes(message_seq) WHERE status = 'Failed';
             CREATE INDEX ix_messages_skipped ON messages(seq) WHERE status = 'Skipped';
+            """),
+        new(8, $"""
+            -- Tokens are kept only as SHA-256 digests (ce_sha256_hex is the store's own function), beside a prefix to
+            -- recognise them by: the owner's id and the first 4 characters of the random part, as TokenDigest.PrefixOf cuts
+            -- every token the server ever made. Webhook URLs, signing secrets and bodies that carry a token are encrypted
+            -- by the sweep that runs after every start (SecretProtectionSweeper), which these tables' rows wait for.
+            ALTER TABLE clients RENAME COLUMN client_token TO client_token_hash;
+            ALTER TABLE clients ADD COLUMN client_token_prefix TEXT NOT NULL DEFAULT '';
+            UPDATE clients SET client_token_prefix = substr(client_token_hash, 1, 37) || '…', client_token_hash = ce_sha256_hex(client_token_hash);
+            ALTER TABLE integrations RENAME COLUMN access_token TO access_token_hash;
+            ALTER TABLE integrations ADD COLUMN access_token_prefix TEXT NOT NULL DEFAULT '';
+            UPDATE integrations SET access_token_prefix = substr(access_token_hash, 1, 37) || '…', access_token_hash = ce_sha256_hex(access_token_hash);
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                enterprise_ids TEXT,
+                key_hash TEXT NOT NULL UNIQUE,
+                key_prefix TEXT NOT NULL,
+                created_utc INTEGER NOT NULL,
+                last_used_utc INTEGER
+            );
+            -- The sweep finds the bodies to encrypt again through this; other messages stay out of it.
+            CREATE INDEX ix_messages_token_bearing ON messages(seq) WHERE event_type IN {TokenBearingMessages.SqlList};
             """),
     ];
 }

@@ -1,5 +1,7 @@
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.ApiKeys;
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -11,11 +13,13 @@ internal static class SqliteRows
     public const string EnterpriseColumns = "id, name, created_utc";
     public const string ServiceColumns = "id, enterprise_id, name, created_utc";
     public const string ClientColumns =
-        "id, name, client_token, integration_webhook_url, general_webhook_url, integration_webhook_disabled_utc, " +
-        "integration_webhook_disabled_reason, created_utc, contract_version, general_webhook_disabled_utc, general_webhook_disabled_reason";
+        "id, name, client_token_hash, integration_webhook_url, general_webhook_url, integration_webhook_disabled_utc, " +
+        "integration_webhook_disabled_reason, created_utc, contract_version, general_webhook_disabled_utc, general_webhook_disabled_reason, " +
+        "client_token_prefix";
     public const string IntegrationColumns =
-        "id, name, enterprise_id, service_id, client_id, access_token, state, enabled_before_cancel, requestor_name, " +
-        "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events";
+        "id, name, enterprise_id, service_id, client_id, access_token_hash, state, enabled_before_cancel, requestor_name, " +
+        "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events, access_token_prefix";
+    public const string ApiKeyColumns = "id, name, role, enterprise_ids, key_hash, key_prefix, created_utc, last_used_utc";
 
     /// <summary>
     /// Messages (<c>m</c>) with their latest delivery outcome (<c>o</c>), which overrides the row's own state: outcomes are
@@ -38,12 +42,19 @@ internal static class SqliteRows
 
     public static ServiceRecord Service(SqliteDataReader r) => new(Id(r, 0), Id(r, 1), r.GetString(2), Time(r, 3));
 
-    public static ClientRecord Client(SqliteDataReader r) => new(
-        Id(r, 0), r.GetString(1), r.GetString(2), Text(r, 3), Text(r, 4), TimeOrNull(r, 5), Text(r, 6), Time(r, 7),
-        ContractVersion.Parse(r.GetString(8)), TimeOrNull(r, 9), Text(r, 10));
+    /// <summary>A client, its URLs decrypted.</summary>
+    public static ClientRecord Client(SqliteDataReader r, SecretProtector secrets)
+    {
+        var id = Id(r, 0);
+        return new(
+            id, r.GetString(1), new TokenDigest(r.GetString(2), r.GetString(11)),
+            secrets.Unprotect(Text(r, 3), ProtectedColumns.IntegrationWebhookUrl(id)),
+            secrets.Unprotect(Text(r, 4), ProtectedColumns.GeneralWebhookUrl(id)), TimeOrNull(r, 5), Text(r, 6), Time(r, 7),
+            ContractVersion.Parse(r.GetString(8)), TimeOrNull(r, 9), Text(r, 10));
+    }
 
     public static IntegrationRecord Integration(SqliteDataReader r) => new(
-        Id(r, 0), r.GetString(1), Id(r, 2), r.IsDBNull(3) ? null : Id(r, 3), Id(r, 4), r.GetString(5),
+        Id(r, 0), r.GetString(1), Id(r, 2), r.IsDBNull(3) ? null : Id(r, 3), Id(r, 4), new TokenDigest(r.GetString(5), r.GetString(15)),
         Enum.Parse<IntegrationState>(r.GetString(6)), r.GetInt64(7) != 0,
         r.IsDBNull(8) ? null : new Requestor(r.GetString(8), r.GetString(9)),
         Time(r, 10), Time(r, 11), TimeOrNull(r, 12),
@@ -54,18 +65,36 @@ internal static class SqliteRows
     public static GeneralEventRecord GeneralEvent(SqliteDataReader r) => new(
         r.GetInt64(0), Id(r, 1), r.GetString(2), Id(r, 3), r.IsDBNull(4) ? null : (byte[])r.GetValue(4), Time(r, 5));
 
-    public static PendingMessage Pending(SqliteDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetInt64(5),
-        r.GetInt32(6), TimeOrNull(r, 7), (byte[])r.GetValue(8));
+    public static PendingMessage Pending(SqliteDataReader r, SecretProtector secrets)
+    {
+        var id = r.GetString(1);
+        return new(
+            r.GetInt64(0), id, Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetInt64(5),
+            r.GetInt32(6), TimeOrNull(r, 7), secrets.Unprotect((byte[])r.GetValue(8), ProtectedColumns.MessageBody(id)));
+    }
 
     public const string PendingColumns =
         "m.seq, m.id, m.channel, m.integration_id, m.client_id, m.queue_seq, COALESCE(o.attempt_count, m.attempt_count), " +
         "IIF(o.id IS NULL, m.next_attempt_utc, o.next_attempt_utc), m.body";
 
-    public static MessageRecord Message(SqliteDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetString(5),
-        (byte[])r.GetValue(6), Enum.Parse<MessageStatus>(r.GetString(7)), Text(r, 8), r.GetInt64(9), r.GetInt32(10),
-        TimeOrNull(r, 11), Time(r, 12), TimeOrNull(r, 13));
+    public static MessageRecord Message(SqliteDataReader r, SecretProtector secrets)
+    {
+        var id = r.GetString(1);
+        return new(
+            r.GetInt64(0), id, Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetString(5),
+            secrets.Unprotect((byte[])r.GetValue(6), ProtectedColumns.MessageBody(id)), Enum.Parse<MessageStatus>(r.GetString(7)),
+            Text(r, 8), r.GetInt64(9), r.GetInt32(10), TimeOrNull(r, 11), Time(r, 12), TimeOrNull(r, 13));
+    }
+
+    public static SigningSecretRecord Secret(SqliteDataReader r, SecretProtector secrets)
+    {
+        var clientId = Id(r, 0);
+        return new(clientId, secrets.Unprotect(r.GetString(1), ProtectedColumns.SigningSecret(clientId)), Time(r, 2), TimeOrNull(r, 3));
+    }
+
+    public static ApiKeyRecord ApiKey(SqliteDataReader r) => new(
+        Id(r, 0), r.GetString(1), Enum.Parse<ApiKeyRole>(r.GetString(2)), ApiKeyEnterprises.FromStorage(Text(r, 3)),
+        new TokenDigest(r.GetString(4), r.GetString(5)), Time(r, 6), TimeOrNull(r, 7));
 
     public static Guid Id(SqliteDataReader r, int i) => Guid.Parse(r.GetString(i));
 
@@ -133,12 +162,12 @@ internal static class SqliteRows
     public static ServiceRecord? FindService(SqliteConnection c, SqliteTransaction? tx, Guid id) =>
         One(c, tx, Service, $"SELECT {ServiceColumns} FROM services WHERE id = $id", ("$id", Db(id)));
 
-    public static ClientRecord? FindClient(SqliteConnection c, SqliteTransaction? tx, Guid id) =>
-        One(c, tx, Client, $"SELECT {ClientColumns} FROM clients WHERE id = $id", ("$id", Db(id)));
+    public static ClientRecord? FindClient(SqliteConnection c, SqliteTransaction? tx, Guid id, SecretProtector secrets) =>
+        One(c, tx, r => Client(r, secrets), $"SELECT {ClientColumns} FROM clients WHERE id = $id", ("$id", Db(id)));
 
     public static IntegrationRecord? FindIntegration(SqliteConnection c, SqliteTransaction? tx, Guid id) =>
         One(c, tx, Integration, $"SELECT {IntegrationColumns} FROM integrations WHERE id = $id", ("$id", Db(id)));
 
-    public static MessageRecord? FindMessage(SqliteConnection c, SqliteTransaction? tx, string id) =>
-        One(c, tx, Message, $"SELECT {MessageColumns} FROM {MessagesWithOutcome} WHERE m.id = $id", ("$id", id));
+    public static MessageRecord? FindMessage(SqliteConnection c, SqliteTransaction? tx, string id, SecretProtector secrets) =>
+        One(c, tx, r => Message(r, secrets), $"SELECT {MessageColumns} FROM {MessagesWithOutcome} WHERE m.id = $id", ("$id", id));
 }

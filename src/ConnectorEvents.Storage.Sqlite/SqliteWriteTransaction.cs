@@ -1,20 +1,23 @@
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Data.Sqlite;
 using static ConnectorEvents.Storage.Sqlite.SqliteRows;
 
 namespace ConnectorEvents.Storage.Sqlite;
 
-internal sealed class SqliteWriteTransaction : IWriteTransaction
+internal sealed partial class SqliteWriteTransaction : IWriteTransaction
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteTransaction _tx;
     private readonly Statements _statements;
+    private readonly SecretProtector _secrets;
 
-    public SqliteWriteTransaction(SqliteConnection connection, Statements statements)
+    public SqliteWriteTransaction(SqliteConnection connection, Statements statements, SecretProtector secrets)
     {
         _connection = connection;
         _statements = statements;
+        _secrets = secrets;
         // IMMEDIATE: take the write lock now rather than fail to upgrade a read lock later.
         _tx = connection.BeginTransaction(deferred: false);
         statements.Enlist(_tx);
@@ -25,7 +28,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
     public ServiceRecord? FindService(Guid id) => SqliteRows.FindService(_connection, _tx, id);
 
     // One writer: nothing to lock against.
-    public ClientRecord? FindClient(Guid id, bool forUpdate = false) => FindOne(_statements.FindClient, Client, id);
+    public ClientRecord? FindClient(Guid id, bool forUpdate = false) => FindOne(_statements.FindClient, r => Client(r, _secrets), id);
 
     public IntegrationRecord? FindIntegration(Guid id) => FindOne(_statements.FindIntegration, Integration, id);
 
@@ -36,7 +39,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         return reader.Read() ? map(reader) : null;
     }
 
-    public MessageRecord? FindMessage(string id) => SqliteRows.FindMessage(_connection, _tx, id);
+    public MessageRecord? FindMessage(string id) => SqliteRows.FindMessage(_connection, _tx, id, _secrets);
 
     public void InsertEnterprise(EnterpriseRecord enterprise)
     {
@@ -52,12 +55,13 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
             ("$id", Db(service.Id)), ("$e", Db(service.EnterpriseId)), ("$name", service.Name), ("$created", Db(service.CreatedUtc)));
     }
 
-    public void InsertClient(ClientRecord client) => WriteClient(client, $"INSERT INTO clients ({ClientColumns}) VALUES ($id, $name, $token, $iurl, $gurl, $disabled, $reason, $created, $version, $gdisabled, $greason)");
+    public void InsertClient(ClientRecord client) => WriteClient(client, $"INSERT INTO clients ({ClientColumns}) VALUES ($id, $name, $token, $iurl, $gurl, $disabled, $reason, $created, $version, $gdisabled, $greason, $prefix)");
 
     public void UpdateClient(ClientRecord client) => WriteClient(client, """
-        UPDATE clients SET name = $name, client_token = $token, integration_webhook_url = $iurl, general_webhook_url = $gurl,
+        UPDATE clients SET name = $name, client_token_hash = $token, integration_webhook_url = $iurl, general_webhook_url = $gurl,
             integration_webhook_disabled_utc = $disabled, integration_webhook_disabled_reason = $reason, created_utc = $created,
-            contract_version = $version, general_webhook_disabled_utc = $gdisabled, general_webhook_disabled_reason = $greason
+            contract_version = $version, general_webhook_disabled_utc = $gdisabled, general_webhook_disabled_reason = $greason,
+            client_token_prefix = $prefix
         WHERE id = $id
         """);
 
@@ -65,18 +69,21 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
     {
         ArgumentNullException.ThrowIfNull(client);
         Execute(_connection, _tx, sql,
-            ("$id", Db(client.Id)), ("$name", client.Name), ("$token", client.ClientToken), ("$iurl", Db(client.IntegrationWebhookUrl)),
-            ("$gurl", Db(client.GeneralWebhookUrl)), ("$disabled", Db(client.IntegrationWebhookDisabledUtc)),
+            ("$id", Db(client.Id)), ("$name", client.Name), ("$token", client.ClientToken.Hash),
+            ("$iurl", Db(_secrets.Protect(client.IntegrationWebhookUrl, ProtectedColumns.IntegrationWebhookUrl(client.Id)))),
+            ("$gurl", Db(_secrets.Protect(client.GeneralWebhookUrl, ProtectedColumns.GeneralWebhookUrl(client.Id)))),
+            ("$disabled", Db(client.IntegrationWebhookDisabledUtc)),
             ("$reason", Db(client.IntegrationWebhookDisabledReason)), ("$created", Db(client.CreatedUtc)),
             ("$version", client.ContractVersion.Text), ("$gdisabled", Db(client.GeneralWebhookDisabledUtc)),
-            ("$greason", Db(client.GeneralWebhookDisabledReason)));
+            ("$greason", Db(client.GeneralWebhookDisabledReason)), ("$prefix", client.ClientToken.Prefix));
     }
 
     public void InsertSecret(SigningSecretRecord secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
         Execute(_connection, _tx, "INSERT INTO client_secrets (client_id, secret, created_utc, expires_utc) VALUES ($c, $s, $created, $expires)",
-            ("$c", Db(secret.ClientId)), ("$s", secret.Secret), ("$created", Db(secret.CreatedUtc)), ("$expires", Db(secret.ExpiresUtc)));
+            ("$c", Db(secret.ClientId)), ("$s", _secrets.Protect(secret.Secret, ProtectedColumns.SigningSecret(secret.ClientId))),
+            ("$created", Db(secret.CreatedUtc)), ("$expires", Db(secret.ExpiresUtc)));
     }
 
     public void ExpireSecrets(Guid clientId, DateTimeOffset expiresUtc) =>
@@ -84,7 +91,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
             ("$c", Db(clientId)), ("$expires", Db(expiresUtc)));
 
     public void InsertIntegration(IntegrationRecord integration) => WriteIntegration(integration,
-        $"INSERT INTO integrations ({IntegrationColumns}) VALUES ($id, $name, $e, $s, $c, $token, $state, $ebc, $rn, $re, $created, $updated, $deleted, $ge, $we)");
+        $"INSERT INTO integrations ({IntegrationColumns}) VALUES ($id, $name, $e, $s, $c, $token, $state, $ebc, $rn, $re, $created, $updated, $deleted, $ge, $we, $prefix)");
 
     public void UpdateIntegration(IntegrationRecord integration)
     {
@@ -109,7 +116,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
     private static (string Name, object Value)[] IntegrationValues(IntegrationRecord i) =>
     [
         ("$id", Db(i.Id)), ("$name", i.Name), ("$e", Db(i.EnterpriseId)), ("$s", Db(i.ServiceId)), ("$c", Db(i.ClientId)),
-        ("$token", i.AccessToken), ("$state", i.State.ToString()), ("$ebc", i.EnabledBeforeCancel ? 1 : 0),
+        ("$token", i.AccessToken.Hash), ("$prefix", i.AccessToken.Prefix), ("$state", i.State.ToString()), ("$ebc", i.EnabledBeforeCancel ? 1 : 0),
         ("$rn", Db(i.Requestor?.Name)), ("$re", Db(i.Requestor?.Email)), ("$created", Db(i.CreatedUtc)),
         ("$updated", Db(i.UpdatedUtc)), ("$deleted", Db(i.DeletedUtc)), ("$ge", Db(i.GeneralEvents.ToStorage())),
         ("$we", Db(i.WebSocketEvents.ToStorage())),
@@ -124,7 +131,9 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         p["$client"].Value = Db(message.ClientId);
         p["$integration"].Value = Db(message.IntegrationId);
         p["$type"].Value = message.EventType;
-        p["$body"].Value = message.Body;
+        p["$body"].Value = TokenBearingMessages.Includes(message.EventType)
+            ? _secrets.Protect(message.Body, ProtectedColumns.MessageBody(message.Id))
+            : message.Body;
         p["$status"].Value = message.Status.ToString();
         p["$reason"].Value = Db(message.StatusReason);
         p["$created"].Value = Db(message.CreatedUtc);
@@ -387,10 +396,10 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
                 WHERE id = $id
                 """, IntegrationParameters);
             UpdateIntegrationKeys = Prepare(connection, """
-                UPDATE integrations SET enterprise_id = $e, service_id = $s, client_id = $c, access_token = $token,
-                    requestor_name = $rn, requestor_email = $re, created_utc = $created
+                UPDATE integrations SET enterprise_id = $e, service_id = $s, client_id = $c, access_token_hash = $token,
+                    access_token_prefix = $prefix, requestor_name = $rn, requestor_email = $re, created_utc = $created
                 WHERE id = $id AND (enterprise_id IS NOT $e OR service_id IS NOT $s OR client_id IS NOT $c
-                    OR access_token IS NOT $token OR requestor_name IS NOT $rn OR requestor_email IS NOT $re
+                    OR access_token_hash IS NOT $token OR requestor_name IS NOT $rn OR requestor_email IS NOT $re
                     OR created_utc IS NOT $created)
                 """, IntegrationParameters);
             InsertMessage = Prepare(connection, """
@@ -486,7 +495,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         }
 
         private static readonly string[] IntegrationParameters =
-            ["$id", "$name", "$e", "$s", "$c", "$token", "$state", "$ebc", "$rn", "$re", "$created", "$updated", "$deleted", "$ge", "$we"];
+            ["$id", "$name", "$e", "$s", "$c", "$token", "$prefix", "$state", "$ebc", "$rn", "$re", "$created", "$updated", "$deleted", "$ge", "$we"];
 
         private static SqliteCommand PrepareAppend(SqliteConnection connection, int rows)
         {

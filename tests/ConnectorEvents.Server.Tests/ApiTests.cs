@@ -69,10 +69,16 @@ public sealed class ApiTests : IAsyncLifetime
         var id = (string)integration["Id"]!;
         Assert.StartsWith(Guid.Parse(id).ToString("N").ToUpperInvariant() + "-", (string)integration["AccessToken"]!, StringComparison.Ordinal);
 
+        // Read back: the same, except that the token, shown once at creation, is now only its prefix.
         var read = await _server.GetAsync($"/api/v1/integrations/{id}");
-        Assert.Equal(integration.ToJsonString(), read.ToJsonString());
+        var withoutToken = integration.DeepClone().AsObject();
+        Assert.True(withoutToken.Remove("AccessToken"));
+        Assert.Equal(withoutToken.ToJsonString(), read.ToJsonString());
+        Assert.Equal(((string)integration["AccessToken"]!)[..37] + "…", (string)read["AccessTokenPrefix"]!);
         var fetchedClient = await _server.GetAsync($"/api/v1/clients/{client["Id"]}");
         Assert.Null(fetchedClient["SigningSecret"]);
+        Assert.Null(fetchedClient["ClientToken"]);
+        Assert.Equal(((string)client["ClientToken"]!)[..37] + "…", (string)fetchedClient["ClientTokenPrefix"]!);
         var list = await _server.GetAsync($"/api/v1/integrations?enterpriseId={enterprise["Id"]}&state=disabled");
         Assert.Single(list["Integrations"]!.AsArray());
         Assert.Empty((await _server.GetAsync("/api/v1/integrations?state=Enabled"))["Integrations"]!.AsArray());

@@ -166,7 +166,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Events_ingested_at_one_process_reach_sockets_and_General_webhooks_served_by_the_others()
+    public async Task Events_ingested_at_one_process_reach_sockets_and_General_webhooks_served_by_the_others_and_revocations_reach_all()
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync();
         await using var sink = await WebhookSink.StartAsync();
@@ -213,6 +213,19 @@ public sealed class ClusterTests(ITestOutputHelper output)
             await Post(apis[0], $"/api/v1/integrations/{integrations[0]["Id"]}/disable", null);
             var closed = await ReceiveCloseAsync(socket1, cts.Token);
             Assert.Equal(WebSocketCloseStatus.PolicyViolation, closed);
+
+            // A new client token at process 0 closes the socket that the old one opened at process 2.
+            await Post(apis[0], $"/api/v1/clients/{client["Id"]}/regenerate-token", null);
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, await ReceiveCloseAsync(socket2, cts.Token));
+
+            // An API key made at process 0 works at process 2 until process 1 deletes it, then at once no more.
+            var key = (string)(await Post(apis[0], "/api/v1/api-keys", new { Name = "Cluster reader", Role = "Reader" }))["Key"]!;
+            using var reader = new HttpClient { BaseAddress = nodes[2].BaseUri };
+            reader.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await reader.GetAsync("/api/v1/enterprises", cts.Token)).StatusCode);
+            var keyId = (await Get(apis[2], "/api/v1/api-keys"))["ApiKeys"]![0]!["Id"]!.ToString();
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, (await apis[1].DeleteAsync($"/api/v1/api-keys/{keyId}", cts.Token)).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await reader.GetAsync("/api/v1/enterprises", cts.Token)).StatusCode);
         }
         finally
         {

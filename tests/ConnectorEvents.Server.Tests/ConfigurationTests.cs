@@ -66,23 +66,51 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public void The_development_key_is_generated_once_kept_private_and_printed_once()
+    public void The_development_admin_key_is_generated_once_kept_private_and_printed_once()
     {
         var folder = Path.Combine(Path.GetTempPath(), "ce-key-" + Guid.NewGuid().ToString("N"));
         try
         {
             using var first = new StringWriter();
-            var key = AdminKeyFile.LoadOrCreate(folder, first);
+            var key = DevelopmentKeyFiles.LoadOrCreateAdminKey(folder, first);
             Assert.Contains(key, first.ToString(), StringComparison.Ordinal);
             Assert.True(key.Length >= 32);
-            var path = Path.Combine(folder, AdminKeyFile.FileName);
+            var path = Path.Combine(folder, DevelopmentKeyFiles.AdminKeyFileName);
             if (!OperatingSystem.IsWindows())
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
             }
 
             using var second = new StringWriter();
-            Assert.Equal(key, AdminKeyFile.LoadOrCreate(folder, second));
+            Assert.Equal(key, DevelopmentKeyFiles.LoadOrCreateAdminKey(folder, second));
+            Assert.Equal("", second.ToString());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_development_encryption_key_is_generated_once_kept_private_and_never_printed()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "ce-key-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var first = new StringWriter();
+            var key = DevelopmentKeyFiles.LoadOrCreateEncryptionKey(folder, first);
+            Assert.Equal(32, Convert.FromBase64String(key).Length);
+            Assert.DoesNotContain(key, first.ToString(), StringComparison.Ordinal);
+            Assert.Contains(DevelopmentKeyFiles.EncryptionKeyFileName, first.ToString(), StringComparison.Ordinal);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                    File.GetUnixFileMode(Path.Combine(folder, DevelopmentKeyFiles.EncryptionKeyFileName)));
+            }
+
+            using var second = new StringWriter();
+            Assert.Equal(key, DevelopmentKeyFiles.LoadOrCreateEncryptionKey(folder, second));
             Assert.Equal("", second.ToString());
         }
         finally

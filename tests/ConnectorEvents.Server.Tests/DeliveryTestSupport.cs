@@ -41,6 +41,9 @@ internal static class Delivery
 {
     public static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(20);
 
+    /// <summary>A body as the messages API shows it (a token cut to its prefix), to compare a received copy with.</summary>
+    public static JsonNode? AsShownByTheApi(byte[] body) => ConnectorEvents.Core.Security.TokenBearingMessages.Masked(body);
+
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A short real pause before checking that something has <em>not</em> happened (used with a fake clock).</summary>

@@ -18,8 +18,9 @@ public sealed class GeneralWebhookTests
     private static readonly Guid Reservation = Guid.Parse("bfee2c44-1f84-4326-a862-5289598f6e2d");
     private static readonly Guid Room = Guid.Parse("7cccbdc6-73cf-4cd4-8056-6fd00f4d9699");
 
-    internal sealed record Setup(RunningServer Server, WebhookSink Sink, Guid EnterpriseId, Guid ClientId, Guid IntegrationId, string Secret)
-        : IAsyncDisposable
+    internal sealed record Setup(
+        RunningServer Server, WebhookSink Sink, Guid EnterpriseId, Guid ClientId, Guid IntegrationId, string Secret, string ClientToken,
+        string AccessToken) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
@@ -45,8 +46,9 @@ public sealed class GeneralWebhookTests
         });
         var enterpriseId = Guid.Parse((string)enterprise["Id"]!);
         var clientId = Guid.Parse((string)client["Id"]!);
-        var integrationId = await server.CreateIntegrationAsync(enterpriseId, clientId);
-        return new Setup(server, sink, enterpriseId, clientId, integrationId, (string)client["SigningSecret"]!);
+        var integration = await server.PostAsync("/api/v1/integrations", new { EnterpriseId = enterpriseId, ClientId = clientId });
+        return new Setup(server, sink, enterpriseId, clientId, Guid.Parse((string)integration["Id"]!), (string)client["SigningSecret"]!,
+            (string)client["ClientToken"]!, (string)integration["AccessToken"]!);
     }
 
     internal static object General(string discriminator, Guid id, object? entity = null) =>

@@ -34,10 +34,8 @@ public sealed class ProducerEndToEndTests
     {
         await using var setup = await GeneralWebhookTests.StartAsync();
         var server = setup.Server;
-        var client = await server.GetAsync($"/api/v1/clients/{setup.ClientId}");
-        var integration = await server.GetAsync($"/api/v1/integrations/{setup.IntegrationId}");
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Cookie", $"ClientToken={client["ClientToken"]}; AccessToken={integration["AccessToken"]}");
+        socket.Options.SetRequestHeader("Cookie", $"ClientToken={setup.ClientToken}; AccessToken={setup.AccessToken}");
         await socket.ConnectAsync(new UriBuilder(server.BaseUri) { Scheme = "ws", Path = "/ws/connector" }.Uri, Delivery.Ct);
 
         var customer = Guid.NewGuid();

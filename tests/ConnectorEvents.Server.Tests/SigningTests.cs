@@ -65,9 +65,9 @@ public sealed class SigningTests
             Assert.Equal(StandardWebhooks.ExpectedSignature(secret, webhook.MessageId, webhook.Header("webhook-timestamp"), webhook.Body),
                 signature);
 
-            // The body is the stored message, byte for byte as JSON.
+            // The body is the stored message, byte for byte as JSON (the API shows a token only by its prefix).
             var detail = await server.MessageAsync(webhook.MessageId);
-            Assert.True(JsonNode.DeepEquals(detail["Body"], JsonNode.Parse(webhook.Body)));
+            Assert.True(JsonNode.DeepEquals(detail["Body"], Delivery.AsShownByTheApi(webhook.Body)));
         }
         Assert.Equal(["IntegrationCreated", "IntegrationDisabled", "IntegrationEnabled"], received.Select(Delivery.ActionOf));
 

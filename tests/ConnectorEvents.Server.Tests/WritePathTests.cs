@@ -1,4 +1,5 @@
 using ConnectorEvents.Core;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Storage.Sqlite;
 using ConnectorEvents.Testing;
@@ -18,7 +19,7 @@ public sealed class WritePathTests
         Directory.CreateDirectory(directory);
         try
         {
-            using var store = new SqliteConnectorStore(Path.Combine(directory, "test.db"));
+            using var store = new SqliteConnectorStore(Path.Combine(directory, "test.db"), TestSecrets.Protector());
             store.Migrate();
             using var writer = new GroupCommitWriter(store, NullLogger<GroupCommitWriter>.Instance);
             var now = DateTimeOffset.UtcNow;
@@ -71,7 +72,9 @@ public sealed class WritePathTests
         var stored = await server.GetAsync($"/api/v1/integrations/{id}");
 
         Assert.Equal("Disabled", (string)stored["State"]!);
-        Assert.Equal((string)regenerated["AccessToken"]!, (string)stored["AccessToken"]!);
+        // The token itself is shown once, in the answer that issued it; afterwards only its prefix.
+        Assert.Null(stored["AccessToken"]);
+        Assert.Equal(TokenDigest.PrefixOf((string)regenerated["AccessToken"]!), (string)stored["AccessTokenPrefix"]!);
         Assert.Equal(enterpriseId.ToString(), (string)stored["EnterpriseId"]!);
         Assert.Equal(clientId.ToString(), (string)stored["ClientId"]!);
         await sink.WaitForAsync(3);

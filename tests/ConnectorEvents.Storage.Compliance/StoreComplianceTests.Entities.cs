@@ -1,5 +1,6 @@
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Xunit;
 
@@ -193,7 +194,7 @@ public abstract partial class StoreComplianceTests
             State = IntegrationState.Canceled,
             EnabledBeforeCancel = true,
             Name = "Renamed",
-            AccessToken = Unique("regenerated"),
+            AccessToken = TokenDigest.Of(Unique("regenerated")),
             Requestor = new Requestor("Ops", "ops@example.com"),
             UpdatedUtc = T0.AddHours(2),
         };

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Storage.Compliance;
@@ -23,13 +24,13 @@ public abstract partial class StoreComplianceTests
         new(Guid.NewGuid(), enterpriseId, name, T0.AddMinutes(1));
 
     protected static ClientRecord NewClient(string name = "Partner App") =>
-        new(Guid.NewGuid(), name, Unique("client-token"), "https://hooks.example.com/integration?Token=abc",
+        new(Guid.NewGuid(), name, TokenDigest.Of(Unique("client-token")), "https://hooks.example.com/integration?Token=abc",
             "https://hooks.example.com/general", null, null, T0.AddMinutes(2), ContractVersion.January2021);
 
     protected static IntegrationRecord NewIntegration(
         Guid enterpriseId, Guid clientId, Guid? serviceId = null, Requestor? requestor = null,
         IntegrationState state = IntegrationState.Enabled) =>
-        new(Guid.NewGuid(), "WebhookTEST", enterpriseId, serviceId, clientId, Unique("access-token"), state,
+        new(Guid.NewGuid(), "WebhookTEST", enterpriseId, serviceId, clientId, TokenDigest.Of(Unique("access-token")), state,
             EnabledBeforeCancel: false, requestor, T0.AddMinutes(3), T0.AddMinutes(3), DeletedUtc: null,
             EventSubscription.All, EventSubscription.All);
 

@@ -1,5 +1,6 @@
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Xunit;
 
@@ -473,7 +474,7 @@ public abstract partial class StoreComplianceTests
         {
             var found = store.FindIntegration(integration.Id);
             Assert.Equal(integration, found);
-            Assert.Equal(integration, store.FindIntegrationByAccessToken(integration.AccessToken));
+            Assert.Equal(integration, store.FindIntegrationByAccessTokenHash(integration.AccessToken.Hash));
             Assert.Equal(integration, Read(store, tx => tx.FindIntegration(integration.Id)));
             Assert.Equal(integration, Assert.Single(
                 store.ListIntegrations(new IntegrationQuery(null, null, null, 10, null)), i => i.Id == integration.Id));
@@ -502,7 +503,7 @@ public abstract partial class StoreComplianceTests
         foreach (var integration in swapped)
         {
             Assert.Equal(integration, store.FindIntegration(integration.Id));
-            Assert.Equal(integration, store.FindIntegrationByAccessToken(integration.AccessToken));
+            Assert.Equal(integration, store.FindIntegrationByAccessTokenHash(integration.AccessToken.Hash));
         }
     }
 
@@ -540,7 +541,7 @@ public abstract partial class StoreComplianceTests
         });
         Assert.Equal(bothDisabled, store.FindClient(active.Id));
         Assert.Equal(resumed, store.FindClient(parked.Id));
-        Assert.Equal(bothDisabled, store.FindClientByToken(active.ClientToken));
+        Assert.Equal(bothDisabled, store.FindClientByTokenHash(active.ClientToken.Hash));
         Assert.Equal(
             new[] { bothDisabled, resumed }.OrderBy(c => Key(c.Id), StringComparer.Ordinal),
             store.ListClients(10, null));
@@ -555,21 +556,21 @@ public abstract partial class StoreComplianceTests
         Write(store, tx => tx.InsertClient(otherClient));
         var second = AddIntegration(store, seeded, otherClient);
 
-        Assert.Equal(seeded.Client, store.FindClientByToken(seeded.Client.ClientToken));
-        Assert.Equal(otherClient, store.FindClientByToken(otherClient.ClientToken));
-        Assert.Null(store.FindClientByToken("unknown-token"));
-        Assert.Null(store.FindClientByToken(seeded.Client.ClientToken.ToUpperInvariant()));
-        Assert.Null(store.FindClientByToken(seeded.Integration.AccessToken)); // an access token is not a client token
+        Assert.Equal(seeded.Client, store.FindClientByTokenHash(seeded.Client.ClientToken.Hash));
+        Assert.Equal(otherClient, store.FindClientByTokenHash(otherClient.ClientToken.Hash));
+        Assert.Null(store.FindClientByTokenHash(TokenDigest.HashOf("unknown-token")));
+        Assert.Null(store.FindClientByTokenHash(seeded.Client.ClientToken.Hash.ToUpperInvariant()));
+        Assert.Null(store.FindClientByTokenHash(seeded.Integration.AccessToken.Hash)); // an access token is not a client token
 
-        Assert.Equal(seeded.Integration, store.FindIntegrationByAccessToken(seeded.Integration.AccessToken));
-        Assert.Equal(second, store.FindIntegrationByAccessToken(second.AccessToken));
-        Assert.Null(store.FindIntegrationByAccessToken("unknown-token"));
-        Assert.Null(store.FindIntegrationByAccessToken(seeded.Client.ClientToken));
+        Assert.Equal(seeded.Integration, store.FindIntegrationByAccessTokenHash(seeded.Integration.AccessToken.Hash));
+        Assert.Equal(second, store.FindIntegrationByAccessTokenHash(second.AccessToken.Hash));
+        Assert.Null(store.FindIntegrationByAccessTokenHash(TokenDigest.HashOf("unknown-token")));
+        Assert.Null(store.FindIntegrationByAccessTokenHash(seeded.Client.ClientToken.Hash));
 
-        var regenerated = second with { AccessToken = Unique("regenerated"), UpdatedUtc = T0.AddHours(1) };
+        var regenerated = second with { AccessToken = TokenDigest.Of(Unique("regenerated")), UpdatedUtc = T0.AddHours(1) };
         Write(store, tx => tx.UpdateIntegration(regenerated));
-        Assert.Null(store.FindIntegrationByAccessToken(second.AccessToken));
-        Assert.Equal(regenerated, store.FindIntegrationByAccessToken(regenerated.AccessToken));
+        Assert.Null(store.FindIntegrationByAccessTokenHash(second.AccessToken.Hash));
+        Assert.Equal(regenerated, store.FindIntegrationByAccessTokenHash(regenerated.AccessToken.Hash));
     }
 
     [Fact]
@@ -654,9 +655,9 @@ public abstract partial class StoreComplianceTests
         Assert.Equal([integration.Id], reopened.ListIntegrationsWithUnformedEvents());
         AssertIngest(ingest, Read(reopened, tx => tx.FindIngest(enterprise.Id, "key-1")));
         Assert.Equal(client, reopened.FindClient(client.Id));
-        Assert.Equal(client, reopened.FindClientByToken(client.ClientToken));
+        Assert.Equal(client, reopened.FindClientByTokenHash(client.ClientToken.Hash));
         Assert.Equal(integration, reopened.FindIntegration(integration.Id));
-        Assert.Equal(integration, reopened.FindIntegrationByAccessToken(integration.AccessToken));
+        Assert.Equal(integration, reopened.FindIntegrationByAccessTokenHash(integration.AccessToken.Hash));
         Assert.Equal([new DeliveryLane(integration.Id, WebhookChannel.General)], reopened.ListLanesWithPending());
         AssertPending([general], reopened.LoadPending(new DeliveryLane(integration.Id, WebhookChannel.General), 0, 10));
 

@@ -1,3 +1,4 @@
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -14,11 +15,20 @@ public abstract partial class StoreComplianceTests : IDisposable
     private readonly List<GroupCommitWriter> _writers = [];
     private readonly List<IConnectorStore> _stores = [];
 
-    /// <summary>A store over a fresh, empty database, not yet migrated. Called at most once per test.</summary>
+    /// <summary>The key every store of the suite encrypts with, unless a test says otherwise.</summary>
+    protected static byte[] SuiteKey { get; } = Convert.FromBase64String("q0Rm1Lh8T0Jm7z1wqkqB8cC9o2mJm6yqgE9m1Y8b2aQ=");
+
+    /// <summary>Encrypts with <see cref="SuiteKey"/>.</summary>
+    protected static SecretProtector Secrets { get; } = new(SuiteKey);
+
+    /// <summary>A store over a fresh, empty database, not yet migrated, encrypting with <see cref="Secrets"/>. Called at most once per test.</summary>
     protected abstract IConnectorStore CreateStore();
 
     /// <summary>A second, independent store over the database of the last <see cref="CreateStore"/>, as after a restart.</summary>
-    protected abstract IConnectorStore ReopenStore();
+    protected IConnectorStore ReopenStore() => ReopenStore(Secrets);
+
+    /// <summary>As <see cref="ReopenStore()"/>, encrypting with <paramref name="secrets"/> (a key rotation).</summary>
+    protected abstract IConnectorStore ReopenStore(SecretProtector secrets);
 
     /// <summary>A migrated store owned by the test.</summary>
     protected IConnectorStore NewStore()

@@ -1,3 +1,4 @@
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Storage.Compliance;
 using ConnectorEvents.Testing;
@@ -12,9 +13,9 @@ public sealed class PostgresStoreComplianceTests : StoreComplianceTests
     protected override IConnectorStore CreateStore()
     {
         _connectionString = PostgresServer.CreateDatabase();
-        return new PostgresConnectorStore(_connectionString, "compliance-node");
+        return new PostgresConnectorStore(_connectionString, "compliance-node", Secrets);
     }
 
-    protected override IConnectorStore ReopenStore() =>
-        new PostgresConnectorStore(_connectionString ?? throw new InvalidOperationException("CreateStore first."), "compliance-node");
+    protected override IConnectorStore ReopenStore(SecretProtector secrets) =>
+        new PostgresConnectorStore(_connectionString ?? throw new InvalidOperationException("CreateStore first."), "compliance-node", secrets);
 }

@@ -4,6 +4,7 @@ using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,7 +25,7 @@ public sealed class PostgresStoreTests : IDisposable
 
     private PostgresConnectorStore NewStore(string nodeId, bool migrate = true)
     {
-        var store = new PostgresConnectorStore(_connectionString, nodeId);
+        var store = new PostgresConnectorStore(_connectionString, nodeId, TestSecrets.Protector());
         _stores.Add(store);
         if (migrate)
         {
@@ -81,6 +82,56 @@ public sealed class PostgresStoreTests : IDisposable
         Assert.Equal(PostgresMigrations.All.Count, Scalar("SELECT COUNT(*) FROM schema_migrations"));
         Assert.Equal(64, Scalar("SELECT COUNT(*) FROM partition_leases"));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'messages'"));
+    }
+
+    [Fact]
+    public void Migration_3_keeps_older_tokens_working_as_hashes_and_the_sweep_encrypts_what_was_in_the_clear()
+    {
+        var clientId = Guid.NewGuid();
+        var integrationId = Guid.NewGuid();
+        const string clientToken = "0123456789ABCDEF0123456789ABCDEF-00112233445566778899AABBCCDDEEFF";
+        const string accessToken = "FEDCBA9876543210FEDCBA9876543210-FFEEDDCCBBAA99887766554433221100";
+        const string url = "https://partner.example/hook?Token=legacy-url-token";
+        const string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        var body = """{"Action":"IntegrationCreated","Data":{"AccessToken":"x"}}"""u8.ToArray();
+        using (var connection = new NpgsqlConnection(_connectionString))
+        {
+            connection.Open();
+            SchemaMigrator.Migrate(connection, PostgresMigrations.All.Where(m => m.Version <= 2).ToList());
+            using var insert = new NpgsqlCommand("""
+                INSERT INTO enterprises (id, name, created_utc) VALUES (@e, 'Legacy Hotel', now());
+                INSERT INTO clients (id, name, client_token, integration_webhook_url, created_utc) VALUES (@c, 'Legacy App', @ct, @url, now());
+                INSERT INTO client_secrets (client_id, secret, created_utc) VALUES (@c, @secret, now());
+                INSERT INTO integrations (id, name, enterprise_id, client_id, access_token, state, enabled_before_cancel, created_utc, updated_utc)
+                VALUES (@i, 'Legacy', @e, @c, @at, 'Enabled', false, now(), now());
+                INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, queue_seq, attempt_count, created_utc)
+                VALUES ('m1', 'Integration', @c, @i, 'IntegrationCreated', @body, 'Pending', nextval('message_queue_seq'), 0, now());
+                """, connection);
+            insert.Parameters.AddWithValue("e", Guid.NewGuid());
+            insert.Parameters.AddWithValue("c", clientId);
+            insert.Parameters.AddWithValue("i", integrationId);
+            insert.Parameters.AddWithValue("ct", clientToken);
+            insert.Parameters.AddWithValue("at", accessToken);
+            insert.Parameters.AddWithValue("url", url);
+            insert.Parameters.AddWithValue("secret", secret);
+            insert.Parameters.AddWithValue("body", body);
+            insert.ExecuteNonQuery();
+        }
+
+        var store = NewStore("a");
+        var client = store.FindClientByTokenHash(TokenDigest.HashOf(clientToken))!;
+        Assert.Equal(TokenDigest.Of(clientToken), client.ClientToken);
+        Assert.Equal(TokenDigest.Of(accessToken), store.FindIntegrationByAccessTokenHash(TokenDigest.HashOf(accessToken))!.AccessToken);
+        Assert.Equal(url, client.IntegrationWebhookUrl);
+
+        Assert.Equal(3, Write(store, tx => tx.ReprotectSecrets(100)));
+        Assert.Equal(0, Write(store, tx => tx.ReprotectSecrets(100)));
+        Assert.Equal(url, store.FindClient(clientId)!.IntegrationWebhookUrl);
+        Assert.Equal(secret, Assert.Single(store.ListSecrets(clientId)).Secret);
+        Assert.Equal(body, store.FindMessage("m1")!.Body);
+        Assert.Equal(0, Scalar($"SELECT COUNT(*) FROM clients WHERE integration_webhook_url LIKE '%legacy-url-token%' OR client_token_hash = '{clientToken}'"));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM client_secrets WHERE secret LIKE 'whsec_%'"));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM messages WHERE position('\\x7b'::bytea in body) = 1"));
     }
 
     [Fact]
@@ -244,9 +295,9 @@ public sealed class PostgresStoreTests : IDisposable
         await Task.WhenAll(feedB.Listening, feedA.Listening).WaitAsync(Bound);
 
         var enterprise = new EnterpriseRecord(Guid.NewGuid(), "Sample Chain Hotel", T0);
-        var client = new ClientRecord(Guid.NewGuid(), "Partner", "token-" + Guid.NewGuid(), "https://example.com/i", null, null, null, T0,
+        var client = new ClientRecord(Guid.NewGuid(), "Partner", TokenDigest.Of("token-" + Guid.NewGuid()), "https://example.com/i", null, null, null, T0,
             ContractVersion.January2021);
-        var integration = new IntegrationRecord(Guid.NewGuid(), "WebhookTEST", enterprise.Id, null, client.Id, "access-" + Guid.NewGuid(),
+        var integration = new IntegrationRecord(Guid.NewGuid(), "WebhookTEST", enterprise.Id, null, client.Id, TokenDigest.Of("access-" + Guid.NewGuid()),
             IntegrationState.Enabled, false, null, T0, T0, null, EventSubscription.All, EventSubscription.All);
         var rolledBack = Guid.NewGuid();
         var dropped = Guid.NewGuid();

@@ -1,3 +1,4 @@
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Storage.Compliance;
 
@@ -10,9 +11,9 @@ public sealed class SqliteStoreComplianceTests : StoreComplianceTests
 
     private string DatabasePath => Path.Combine(_folder.Path, "connector.db");
 
-    protected override IConnectorStore CreateStore() => new SqliteConnectorStore(DatabasePath);
+    protected override IConnectorStore CreateStore() => new SqliteConnectorStore(DatabasePath, Secrets);
 
-    protected override IConnectorStore ReopenStore() => new SqliteConnectorStore(DatabasePath);
+    protected override IConnectorStore ReopenStore(SecretProtector secrets) => new SqliteConnectorStore(DatabasePath, secrets);
 
     protected override void Dispose(bool disposing)
     {

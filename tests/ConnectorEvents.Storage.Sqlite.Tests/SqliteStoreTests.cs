@@ -1,3 +1,4 @@
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Data.Sqlite;
 using Xunit;
@@ -7,6 +8,8 @@ namespace ConnectorEvents.Storage.Sqlite.Tests;
 /// <summary>What only the SQLite provider promises: WAL, fsync on commit, a file that many instances can migrate.</summary>
 public sealed class SqliteStoreTests : IDisposable
 {
+    private static readonly SecretProtector Secrets = new(System.Security.Cryptography.RandomNumberGenerator.GetBytes(SecretProtector.KeySize));
+
     private readonly TemporaryFolder _folder = new();
 
     private string DatabasePath => Path.Combine(_folder.Path, "connector.db");
@@ -35,7 +38,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void The_database_file_is_in_wal_mode()
     {
-        using (var store = new SqliteConnectorStore(DatabasePath))
+        using (var store = new SqliteConnectorStore(DatabasePath, Secrets))
         {
             store.Migrate();
         }
@@ -47,7 +50,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void The_write_connection_syncs_fully_and_enforces_foreign_keys()
     {
-        using var store = new SqliteConnectorStore(DatabasePath);
+        using var store = new SqliteConnectorStore(DatabasePath, Secrets);
         store.Migrate();
 
         Assert.Equal(2L, Scalar(store.WriteConnection, "PRAGMA synchronous")); // FULL
@@ -59,7 +62,7 @@ public sealed class SqliteStoreTests : IDisposable
     public void Migrate_runs_again_on_a_second_instance_over_the_same_file()
     {
         var enterprise = new EnterpriseRecord(Guid.NewGuid(), "Sample Chain Hotel 1", DateTimeOffset.FromUnixTimeMilliseconds(1_576_248_172_000));
-        using (var first = new SqliteConnectorStore(DatabasePath))
+        using (var first = new SqliteConnectorStore(DatabasePath, Secrets))
         {
             first.Migrate();
             first.Migrate();
@@ -68,7 +71,7 @@ public sealed class SqliteStoreTests : IDisposable
             tx.Commit();
         }
 
-        using var second = new SqliteConnectorStore(DatabasePath);
+        using var second = new SqliteConnectorStore(DatabasePath, Secrets);
         second.Migrate();
         second.Migrate();
 
@@ -85,7 +88,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void A_file_of_a_newer_schema_is_refused()
     {
-        using (var first = new SqliteConnectorStore(DatabasePath))
+        using (var first = new SqliteConnectorStore(DatabasePath, Secrets))
         {
             first.Migrate();
         }
@@ -97,7 +100,7 @@ public sealed class SqliteStoreTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        using var second = new SqliteConnectorStore(DatabasePath);
+        using var second = new SqliteConnectorStore(DatabasePath, Secrets);
         var error = Assert.Throws<InvalidOperationException>(second.Migrate);
         Assert.Contains("999", error.Message, StringComparison.Ordinal);
     }
@@ -105,9 +108,9 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void Two_instances_over_one_file_see_each_others_commits()
     {
-        using var writerSide = new SqliteConnectorStore(DatabasePath);
+        using var writerSide = new SqliteConnectorStore(DatabasePath, Secrets);
         writerSide.Migrate();
-        using var readerSide = new SqliteConnectorStore(DatabasePath);
+        using var readerSide = new SqliteConnectorStore(DatabasePath, Secrets);
         readerSide.Migrate();
         var enterprise = new EnterpriseRecord(Guid.NewGuid(), "Shared", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123));
 
@@ -123,7 +126,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void Commits_do_not_checkpoint_and_the_background_checkpoint_moves_every_committed_page()
     {
-        using var store = new SqliteConnectorStore(DatabasePath, checkpointInterval: Timeout.InfiniteTimeSpan);
+        using var store = new SqliteConnectorStore(DatabasePath, Secrets, checkpointInterval: Timeout.InfiniteTimeSpan);
         store.Migrate();
         Assert.Equal(0L, Scalar(store.WriteConnection, "PRAGMA wal_autocheckpoint"));
         for (var i = 0; i < 50; i++)
@@ -147,7 +150,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void A_long_log_starts_over_once_a_reader_that_held_back_the_checkpoint_is_gone()
     {
-        using var store = new SqliteConnectorStore(DatabasePath, checkpointInterval: Timeout.InfiniteTimeSpan);
+        using var store = new SqliteConnectorStore(DatabasePath, Secrets, checkpointInterval: Timeout.InfiniteTimeSpan);
         store.Migrate();
         var written = 0;
         void Write(int transactions)
@@ -189,7 +192,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void Ping_answers_true_on_a_working_database()
     {
-        using var store = new SqliteConnectorStore(DatabasePath);
+        using var store = new SqliteConnectorStore(DatabasePath, Secrets);
         store.Migrate();
 
         Assert.True(store.Ping());
@@ -203,7 +206,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void The_search_for_pending_messages_starts_above_the_lanes_settled_position()
     {
-        using var store = new SqliteConnectorStore(DatabasePath);
+        using var store = new SqliteConnectorStore(DatabasePath, Secrets);
         store.Migrate();
         var lane = new DeliveryLane(Guid.NewGuid(), WebhookChannel.Integration);
         var messages = Enumerable.Range(0, 3).Select(_ => Message(lane.IntegrationId)).ToList();
@@ -225,16 +228,17 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void Messages_keep_only_the_indexes_that_a_query_reads()
     {
-        using var store = new SqliteConnectorStore(DatabasePath);
+        using var store = new SqliteConnectorStore(DatabasePath, Secrets);
         store.Migrate();
 
         // Every index costs each command a page written at random; the message listing finds a client's or an integration's
         // messages through ix_messages_lane or by reading the table backwards, so indexes on those columns (dropped by
-        // migration 6) only slowed the writer. ix_messages_skipped holds only rows written Skipped.
+        // migration 6) only slowed the writer. ix_messages_skipped holds only rows written Skipped, ix_messages_token_bearing
+        // only the IntegrationCreated and IntegrationApiKeyCreated messages (the secret sweep reads it).
         using var separate = OpenSeparately();
         var names = Scalar(separate,
             "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name)");
-        Assert.Equal("ix_messages_lane ix_messages_queue ix_messages_skipped sqlite_autoindex_messages_1", names);
+        Assert.Equal("ix_messages_lane ix_messages_queue ix_messages_skipped ix_messages_token_bearing sqlite_autoindex_messages_1", names);
     }
 
     [Fact]
@@ -264,7 +268,7 @@ public sealed class SqliteStoreTests : IDisposable
             insert.ExecuteNonQuery();
         }
 
-        using var store = new SqliteConnectorStore(DatabasePath);
+        using var store = new SqliteConnectorStore(DatabasePath, Secrets);
         store.Migrate();
 
         var laneX = new DeliveryLane(x, WebhookChannel.Integration);
@@ -289,5 +293,74 @@ public sealed class SqliteStoreTests : IDisposable
             tx.Commit();
         }
         Assert.Equal(new[] { laneX, z }.OrderBy(l => l.IntegrationId), store.ListLanesWithPending().OrderBy(l => l.IntegrationId));
+    }
+
+    [Fact]
+    public void Migration_8_keeps_older_tokens_working_as_hashes_and_the_sweep_encrypts_what_was_in_the_clear()
+    {
+        var clientId = Guid.NewGuid();
+        var integrationId = Guid.NewGuid();
+        const string clientToken = "0123456789ABCDEF0123456789ABCDEF-00112233445566778899AABBCCDDEEFF";
+        const string accessToken = "FEDCBA9876543210FEDCBA9876543210-FFEEDDCCBBAA99887766554433221100";
+        const string url = "https://partner.example/hook?Token=legacy-url-token";
+        const string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        var body = """{"Action":"IntegrationCreated","Data":{"AccessToken":"FEDCBA9876543210FEDCBA9876543210-FFEEDDCCBBAA99887766554433221100"}}"""u8.ToArray();
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            SchemaMigrator.Migrate(connection, SqliteMigrations.All.Where(m => m.Version <= 7).ToList());
+            using var insert = connection.CreateCommand();
+            insert.CommandText = """
+                INSERT INTO enterprises (id, name, created_utc) VALUES ($e, 'Legacy Hotel', 0);
+                INSERT INTO clients (id, name, client_token, integration_webhook_url, created_utc) VALUES ($c, 'Legacy App', $ct, $url, 0);
+                INSERT INTO client_secrets (client_id, secret, created_utc) VALUES ($c, $secret, 0);
+                INSERT INTO integrations (id, name, enterprise_id, client_id, access_token, state, enabled_before_cancel, created_utc, updated_utc)
+                VALUES ($i, 'Legacy', $e, $c, $at, 'Enabled', 0, 0, 0);
+                INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, queue_seq, attempt_count, created_utc)
+                VALUES ('m1', 'Integration', $c, $i, 'IntegrationCreated', $body, 'Pending', 1, 0, 0);
+                """;
+            insert.Parameters.AddWithValue("$e", Guid.NewGuid().ToString());
+            insert.Parameters.AddWithValue("$c", clientId.ToString());
+            insert.Parameters.AddWithValue("$i", integrationId.ToString());
+            insert.Parameters.AddWithValue("$ct", clientToken);
+            insert.Parameters.AddWithValue("$at", accessToken);
+            insert.Parameters.AddWithValue("$url", url);
+            insert.Parameters.AddWithValue("$secret", secret);
+            insert.Parameters.AddWithValue("$body", body);
+            insert.ExecuteNonQuery();
+        }
+
+        using var store = new SqliteConnectorStore(DatabasePath, Secrets);
+        store.Migrate();
+
+        // The tokens still authenticate, now through their hashes, and show the prefix every token gets.
+        var client = store.FindClientByTokenHash(TokenDigest.HashOf(clientToken))!;
+        Assert.Equal(clientId, client.Id);
+        Assert.Equal(TokenDigest.Of(clientToken), client.ClientToken);
+        Assert.Equal(TokenDigest.Of(accessToken), store.FindIntegrationByAccessTokenHash(TokenDigest.HashOf(accessToken))!.AccessToken);
+        using (var separate = OpenSeparately())
+        {
+            Assert.Equal(0L, Scalar(separate, $"SELECT COUNT(*) FROM clients WHERE client_token_hash = '{clientToken}'"));
+            Assert.Equal(0L, Scalar(separate, $"SELECT COUNT(*) FROM integrations WHERE access_token_hash = '{accessToken}'"));
+        }
+
+        // Until the sweep, the plaintext reads as it is; the sweep encrypts the URL, the secret and the body.
+        Assert.Equal(url, client.IntegrationWebhookUrl);
+        using (var tx = store.BeginWrite())
+        {
+            Assert.Equal(3, tx.ReprotectSecrets(100));
+            Assert.Equal(0, tx.ReprotectSecrets(100));
+            tx.Commit();
+        }
+        Assert.Equal(url, store.FindClient(clientId)!.IntegrationWebhookUrl);
+        Assert.Equal(secret, Assert.Single(store.ListSecrets(clientId)).Secret);
+        Assert.Equal(body, store.FindMessage("m1")!.Body);
+        Assert.Equal(body, Assert.Single(store.LoadPending(new DeliveryLane(integrationId, WebhookChannel.Integration), 0, 10)).Body);
+        using (var separate = OpenSeparately())
+        {
+            Assert.StartsWith(Secrets.CurrentTextPrefix, (string)Scalar(separate, "SELECT integration_webhook_url FROM clients"), StringComparison.Ordinal);
+            Assert.StartsWith(Secrets.CurrentTextPrefix, (string)Scalar(separate, "SELECT secret FROM client_secrets"), StringComparison.Ordinal);
+            Assert.Equal(Secrets.CurrentBinaryPrefix, ((byte[])Scalar(separate, "SELECT body FROM messages"))[..5]);
+        }
     }
 }

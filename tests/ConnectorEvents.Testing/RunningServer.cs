@@ -62,6 +62,7 @@ public sealed class RunningServer : IAsyncDisposable
             ["urls"] = "http://127.0.0.1:0",
             ["Storage:DataDirectory"] = dataDirectory,
             ["Security:AdminApiKey"] = AdminKey,
+            ["Security:EncryptionKey"] = TestSecrets.EncryptionKey,
             ["Delivery:AllowedNetworks:0"] = "127.0.0.0/8",
         };
         if (StorageUnderTest == "Postgres" && settings?.ContainsKey("Storage:Provider") != true)

@@ -93,6 +93,7 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Storage__DataDirectory"] = dataDirectory;
         start.Environment["Security__AdminApiKey"] = RunningServer.AdminKey;
+        start.Environment["Security__EncryptionKey"] = TestSecrets.EncryptionKey;
         start.Environment["Delivery__AllowedNetworks__0"] = "127.0.0.0/8";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

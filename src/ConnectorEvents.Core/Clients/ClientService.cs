@@ -1,5 +1,7 @@
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Core.Realtime;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Options;
 
@@ -19,13 +21,18 @@ public sealed record ClientPatch(
 /// <summary>A new URL, or null to remove it.</summary>
 public sealed record UrlChange(string? Url);
 
-public sealed record ClientWithSecret(ClientRecord Client, string SigningSecret);
+/// <summary>A new client with its token and signing secret: the only time either is shown.</summary>
+public sealed record ClientWithSecret(ClientRecord Client, string ClientToken, string SigningSecret);
+
+/// <summary>A client with the new token a regeneration issued.</summary>
+public sealed record ClientWithToken(ClientRecord Client, string ClientToken);
 
 /// <summary>A new signing secret, and until when the ones before it keep signing.</summary>
 public sealed record RotatedSecret(string SigningSecret, DateTimeOffset PreviousSecretsExpireUtc);
 
 public sealed class ClientService(
-    GroupCommitWriter writer, DeliveryDispatcher dispatcher, IOptions<SecretRotationOptions> rotation, TimeProvider time)
+    GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<SecretRotationOptions> rotation,
+    TimeProvider time)
 {
     public Task<ClientWithSecret> CreateAsync(
         string name, string? integrationWebhookUrl, string? generalWebhookUrl, ContractVersion? contractVersion = null) =>
@@ -33,13 +40,25 @@ public sealed class ClientService(
         {
             var now = time.GetUtcNow();
             var id = Guid.NewGuid();
-            var client = new ClientRecord(id, name, Tokens.For(id), integrationWebhookUrl, generalWebhookUrl, null, null, now,
+            var token = Tokens.For(id);
+            var client = new ClientRecord(id, name, TokenDigest.Of(token), integrationWebhookUrl, generalWebhookUrl, null, null, now,
                 contractVersion ?? ContractVersion.Default);
             var secret = WebhookSigner.NewSecret();
             tx.InsertClient(client);
             tx.InsertSecret(new SigningSecretRecord(id, secret, now, null));
-            return new ClientWithSecret(client, secret);
+            return new ClientWithSecret(client, token, secret);
         });
+
+    /// <summary>A new client token; the one before stops opening WebSockets at once.</summary>
+    public Task<ClientWithToken> RegenerateTokenAsync(Guid id) =>
+        writer.ExecuteAsync(tx =>
+        {
+            var client = tx.FindClient(id, forUpdate: true) ?? throw DomainException.NotFound("client", id);
+            var token = Tokens.For(id);
+            var updated = client with { ClientToken = TokenDigest.Of(token) };
+            tx.UpdateClient(updated);
+            return new ClientWithToken(updated, token);
+        }, regenerated => webSockets.ClientChanged(regenerated.Client));
 
     public Task<ClientRecord> UpdateAsync(Guid id, ClientPatch patch) =>
         writer.ExecuteAsync(tx =>

@@ -17,8 +17,15 @@ public sealed class ClusterSignals(DeliveryDispatcher dispatcher, WebSocketHub h
     /// <summary>General events were logged for these (Enabled) integrations.</summary>
     public void GeneralEventsLogged(IReadOnlyList<Guid> integrationIds) => dispatcher.EventsArrived(integrationIds);
 
-    /// <summary>A client's URLs, state or secrets changed.</summary>
-    public void ClientChanged(Guid clientId) => dispatcher.ClientChanged(clientId);
+    /// <summary>A client's URLs, state, token or secrets changed.</summary>
+    public void ClientChanged(Guid clientId)
+    {
+        dispatcher.ClientChanged(clientId);
+        if (hub.ConnectionCount > 0 && store.FindClient(clientId) is { } client)
+        {
+            hub.ClientChanged(client);
+        }
+    }
 
     /// <summary>An integration's state, token or subscriptions changed.</summary>
     public void IntegrationChanged(Guid integrationId)

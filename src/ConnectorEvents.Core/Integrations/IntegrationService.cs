@@ -3,6 +3,7 @@ using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.General;
 using ConnectorEvents.Core.Messages;
 using ConnectorEvents.Core.Realtime;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Options;
 
@@ -10,6 +11,9 @@ namespace ConnectorEvents.Core.Integrations;
 
 public sealed record CreateIntegration(
     Guid EnterpriseId, Guid ClientId, Guid? ServiceId, string? Name, bool IsEnabled, Requestor? Requestor);
+
+/// <summary>An integration after a command, and the access token the command issued (create, regenerate), shown only here.</summary>
+public sealed record IntegrationResult(IntegrationRecord Integration, string? IssuedAccessToken);
 
 /// <summary>
 /// Integration commands. Each accepted one writes the new state and its Integration Webhook to the outbox in one
@@ -21,7 +25,7 @@ public sealed class IntegrationService(
     // Bounds the General messages one command forms when it takes an integration out of Enabled (250 events each by default).
     private const int MaxMessagesFormedOnLeaving = 64;
 
-    public Task<IntegrationRecord> CreateAsync(CreateIntegration command)
+    public Task<IntegrationResult> CreateAsync(CreateIntegration command)
     {
         ArgumentNullException.ThrowIfNull(command);
         return Execute(tx =>
@@ -42,8 +46,9 @@ public sealed class IntegrationService(
             }
             var now = Instants.ToWholeSeconds(time.GetUtcNow());
             var id = Guid.NewGuid();
+            var accessToken = Tokens.For(id);
             var integration = new IntegrationRecord(
-                id, command.Name ?? client.Name, enterprise.Id, service?.Id, client.Id, Tokens.For(id),
+                id, command.Name ?? client.Name, enterprise.Id, service?.Id, client.Id, TokenDigest.Of(accessToken),
                 command.IsEnabled ? IntegrationState.Enabled : IntegrationState.Disabled, command.IsEnabled,
                 command.Requestor, now, now, null, EventSubscription.All, EventSubscription.All);
             tx.InsertIntegration(integration);
@@ -53,15 +58,16 @@ public sealed class IntegrationService(
                 new EnterpriseRef(enterprise.Id, enterprise.Name),
                 service is null ? null : new ServiceRef(service.Id, service.Name),
                 command.Requestor,
-                integration.AccessToken,
+                accessToken,
                 integration.CreatedUtc,
                 command.IsEnabled,
                 Ref(integration));
-            return (null, integration, Outbox(tx, client, integration, IntegrationActions.Created, data, now) is { } created ? [created] : []);
+            return new Change(null, integration, Outbox(tx, client, integration, IntegrationActions.Created, data, now) is { } created ? [created] : [],
+                accessToken);
         });
     }
 
-    public Task<IntegrationRecord> ApplyAsync(Guid id, IntegrationCommand command) =>
+    public Task<IntegrationResult> ApplyAsync(Guid id, IntegrationCommand command) =>
         Execute(tx =>
         {
             var current = tx.FindIntegration(id) ?? throw DomainException.NotFound("integration", id);
@@ -71,6 +77,7 @@ public sealed class IntegrationService(
             var now = Instants.ToWholeSeconds(time.GetUtcNow());
             var updated = current with { State = transition.Next, UpdatedUtc = now };
             IntegrationWebhookData data;
+            string? issued = null;
             switch (command)
             {
                 case IntegrationCommand.Cancel:
@@ -82,8 +89,9 @@ public sealed class IntegrationService(
                     data = new IntegrationDeletedData(now, Ref(updated));
                     break;
                 case IntegrationCommand.RegenerateAccessToken:
-                    updated = updated with { AccessToken = Tokens.For(id) };
-                    data = new IntegrationApiKeyCreatedData(Ref(updated), updated.AccessToken);
+                    issued = Tokens.For(id);
+                    updated = updated with { AccessToken = TokenDigest.Of(issued) };
+                    data = new IntegrationApiKeyCreatedData(Ref(updated), issued);
                     break;
                 default:
                     data = new IntegrationStateData(Ref(updated));
@@ -112,7 +120,7 @@ public sealed class IntegrationService(
             {
                 messages.Add(webhook);
             }
-            return (current, updated, messages);
+            return new Change(current, updated, messages, issued);
         });
 
     private void FormWaitingGeneralMessages(IWriteTransaction tx, Guid integrationId, DateTimeOffset now, List<PendingMessage> messages)
@@ -133,8 +141,8 @@ public sealed class IntegrationService(
     }
 
     /// <summary>Sets which General discriminators and WebSocket event types the integration receives; null leaves one as it is.</summary>
-    public Task<IntegrationRecord> SubscribeAsync(Guid id, EventSubscription? generalEvents, EventSubscription? webSocketEvents) =>
-        Execute(tx =>
+    public async Task<IntegrationRecord> SubscribeAsync(Guid id, EventSubscription? generalEvents, EventSubscription? webSocketEvents) =>
+        (await Execute(tx =>
         {
             var current = tx.FindIntegration(id) ?? throw DomainException.NotFound("integration", id);
             if (current.State == IntegrationState.Deleted)
@@ -148,11 +156,14 @@ public sealed class IntegrationService(
                 UpdatedUtc = Instants.ToWholeSeconds(time.GetUtcNow()),
             };
             tx.UpdateIntegration(updated);
-            return (current, updated, []);
-        });
+            return new Change(current, updated, [], null);
+        }).ConfigureAwait(false)).Integration;
 
-    private Task<IntegrationRecord> Execute(
-        Func<IWriteTransaction, (IntegrationRecord? Before, IntegrationRecord After, IReadOnlyList<PendingMessage> Messages)> work) =>
+    /// <summary>What one command did: the integration before and after, its messages, and a token it issued.</summary>
+    private sealed record Change(
+        IntegrationRecord? Before, IntegrationRecord After, IReadOnlyList<PendingMessage> Messages, string? IssuedAccessToken);
+
+    private Task<IntegrationResult> Execute(Func<IWriteTransaction, Change> work) =>
         writer.ExecuteAsync(work, result =>
         {
             if (result.Messages.Count > 0)
@@ -163,7 +174,7 @@ public sealed class IntegrationService(
             {
                 webSockets.IntegrationChanged(result.After);
             }
-        }).ContinueWith(t => t.GetAwaiter().GetResult().After, CancellationToken.None,
+        }).ContinueWith(t => new IntegrationResult(t.GetAwaiter().GetResult().After, t.GetAwaiter().GetResult().IssuedAccessToken), CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Core.Realtime;
@@ -28,7 +29,8 @@ public sealed class WebSocketConnection : IDisposable
     private int _frames;
     private long _bytes;
 
-    internal WebSocketConnection(WebSocket socket, IntegrationRecord integration, RealtimeOptions options, TimeProvider time, Action? abortTransport)
+    internal WebSocketConnection(
+        WebSocket socket, ClientRecord client, IntegrationRecord integration, RealtimeOptions options, TimeProvider time, Action? abortTransport)
     {
         _socket = socket;
         _abortTransport = abortTransport ?? socket.Abort;
@@ -39,10 +41,17 @@ public sealed class WebSocketConnection : IDisposable
         IntegrationId = integration.Id;
         EnterpriseId = integration.EnterpriseId;
         AccessToken = integration.AccessToken;
+        ClientId = client.Id;
+        ClientToken = client.ClientToken;
     }
 
-    /// <summary>The token the socket connected with; a regenerated token closes it.</summary>
-    internal string AccessToken { get; }
+    /// <summary>The access token the socket connected with; a regenerated token closes it.</summary>
+    internal TokenDigest AccessToken { get; }
+
+    /// <summary>The client token the socket connected with; a regenerated token closes it.</summary>
+    internal TokenDigest ClientToken { get; }
+
+    public Guid ClientId { get; }
 
     public Guid IntegrationId { get; }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ public sealed partial class WebSocketHub
 {
     public const string TooSlowReason = "Too slow: the send buffer is full.";
     public const string AccessTokenRegeneratedReason = "The access token was regenerated.";
+    public const string ClientTokenRegeneratedReason = "The client token was regenerated.";
     public const string ShuttingDownReason = "The server is shutting down.";
 
     private readonly RealtimeOptions _options;
@@ -112,19 +114,35 @@ public sealed partial class WebSocketHub
     }
 
     /// <summary>
-    /// Adds an accepted socket of <paramref name="integration"/> (read and checked just before), then reads the
-    /// integration again: a disable or token change that committed in between found no socket to close, so it is
-    /// closed here. Call <see cref="WebSocketConnection.RunAsync"/>, then <see cref="Unregister"/>.
+    /// A client's token changed, in this process or another: the sockets it opened with the token before close.
+    /// </summary>
+    public void ClientChanged(ClientRecord current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        foreach (var connection in _byEnterprise.Values.SelectMany(c => c))
+        {
+            if (connection.ClientId == current.Id && connection.ClientToken != current.ClientToken)
+            {
+                CloseConnection(connection, WebSocketCloseStatus.PolicyViolation, ClientTokenRegeneratedReason);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds an accepted socket of <paramref name="integration"/> of <paramref name="client"/> (read and checked just
+    /// before), then reads both again: a disable or token change that committed in between found no socket to close, so
+    /// it is closed here. Call <see cref="WebSocketConnection.RunAsync"/>, then <see cref="Unregister"/>.
     /// <paramref name="abortTransport"/> drops the connection underneath (e.g. <c>HttpContext.Abort</c>) when a close
     /// does not finish in time; without it the socket is aborted.
     /// </summary>
     public WebSocketConnection Register(
-        WebSocket socket, IntegrationRecord integration, Func<Guid, IntegrationRecord?> findIntegration, Action? abortTransport = null)
+        WebSocket socket, ClientRecord client, IntegrationRecord integration, IConnectorStore store, Action? abortTransport = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(integration);
-        ArgumentNullException.ThrowIfNull(findIntegration);
-        var connection = new WebSocketConnection(socket, integration, _options, _time, abortTransport);
+        ArgumentNullException.ThrowIfNull(store);
+        var connection = new WebSocketConnection(socket, client, integration, _options, _time, abortTransport);
         lock (_gate)
         {
             _byEnterprise[integration.EnterpriseId] = _byEnterprise.TryGetValue(integration.EnterpriseId, out var existing)
@@ -134,8 +152,10 @@ public sealed partial class WebSocketHub
         }
         LogConnected(_logger, integration.Id, integration.EnterpriseId);
 
-        var current = findIntegration(integration.Id);
-        var reason = current is null ? $"The integration is {IntegrationState.Deleted}." : ReasonToClose(integration.AccessToken, current);
+        var current = store.FindIntegration(integration.Id);
+        var reason = current is null ? $"The integration is {IntegrationState.Deleted}."
+            : store.FindClient(client.Id)?.ClientToken != client.ClientToken ? ClientTokenRegeneratedReason
+            : ReasonToClose(integration.AccessToken, current);
         if (reason is not null)
         {
             CloseConnection(connection, WebSocketCloseStatus.PolicyViolation, reason);
@@ -192,9 +212,9 @@ public sealed partial class WebSocketHub
         }
     }
 
-    private static string? ReasonToClose(string accessToken, IntegrationRecord current) =>
+    private static string? ReasonToClose(TokenDigest accessToken, IntegrationRecord current) =>
         current.State != IntegrationState.Enabled ? $"The integration is {current.State}."
-        : !string.Equals(current.AccessToken, accessToken, StringComparison.Ordinal) ? AccessTokenRegeneratedReason
+        : current.AccessToken != accessToken ? AccessTokenRegeneratedReason
         : null;
 
     private static byte[]? FrameFor(EventSubscription filter, IReadOnlyList<WebSocketEvent> events)

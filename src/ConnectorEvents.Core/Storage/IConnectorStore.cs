@@ -3,8 +3,11 @@ using ConnectorEvents.Contracts;
 namespace ConnectorEvents.Core.Storage;
 
 /// <summary>
-/// One storage provider (SQLite today, PostgreSQL next). All writes go through <see cref="BeginWrite"/>, which
+/// One storage provider (SQLite or PostgreSQL). All writes go through <see cref="BeginWrite"/>, which
 /// the <see cref="GroupCommitWriter"/> calls from one thread, so many commands share one transaction and one fsync.
+/// Secrets never reach the database in the clear: a provider encrypts signing secrets, webhook URLs and message bodies
+/// that carry a token with the <see cref="Security.SecretProtector"/> it was given, and gives them back decrypted;
+/// tokens and API keys are kept only as <see cref="Security.TokenDigest"/>s, so they are looked up by hash.
 /// </summary>
 public interface IConnectorStore : IDisposable
 {
@@ -40,8 +43,17 @@ public interface IConnectorStore : IDisposable
     MessageRecord? FindMessage(string id);
     IReadOnlyList<AttemptRecord> ListAttempts(long messageSeq);
 
-    ClientRecord? FindClientByToken(string clientToken);
-    IntegrationRecord? FindIntegrationByAccessToken(string accessToken);
+    /// <param name="tokenHash">The <see cref="Security.TokenDigest.Hash"/> of the token presented.</param>
+    ClientRecord? FindClientByTokenHash(string tokenHash);
+
+    /// <param name="tokenHash">The <see cref="Security.TokenDigest.Hash"/> of the token presented.</param>
+    IntegrationRecord? FindIntegrationByAccessTokenHash(string tokenHash);
+
+    /// <param name="keyHash">The <see cref="Security.TokenDigest.Hash"/> of the key presented.</param>
+    ApiKeyRecord? FindApiKeyByHash(string keyHash);
+
+    /// <summary>Every API key made through the API, oldest first.</summary>
+    IReadOnlyList<ApiKeyRecord> ListApiKeys();
 
     /// <summary>Pending messages of one lane in delivery order, after a queue position.</summary>
     IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit);
@@ -152,6 +164,19 @@ public interface IWriteTransaction : IDisposable
 
     /// <summary>Clears every partition lease (a store that one process owns, on its start).</summary>
     void ResetPartitions();
+
+    void InsertApiKey(ApiKeyRecord apiKey);
+
+    /// <summary>Deletes the key; false when there was none with that id.</summary>
+    bool DeleteApiKey(Guid id);
+
+    void RecordApiKeyUse(Guid id, DateTimeOffset usedUtc);
+
+    /// <summary>
+    /// Encrypts again, under the current key, up to <paramref name="limit"/> stored secrets that are in the clear (written
+    /// before encryption existed) or under an older key; returns how many it rewrote (0: none is left).
+    /// </summary>
+    int ReprotectSecrets(int limit);
 
     /// <summary>Puts a finished message back at the end of the queue: Pending, no attempts counted; returns its new position.</summary>
     long Requeue(long seq);

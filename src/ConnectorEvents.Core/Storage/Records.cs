@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Security;
 
 namespace ConnectorEvents.Core.Storage;
 
@@ -8,10 +9,11 @@ public sealed record EnterpriseRecord(Guid Id, string Name, DateTimeOffset Creat
 
 public sealed record ServiceRecord(Guid Id, Guid EnterpriseId, string Name, DateTimeOffset CreatedUtc);
 
+/// <summary>An integration client. Its token is kept only as a digest; its URLs and secrets are encrypted at rest by the store.</summary>
 public sealed record ClientRecord(
     Guid Id,
     string Name,
-    string ClientToken,
+    TokenDigest ClientToken,
     string? IntegrationWebhookUrl,
     string? GeneralWebhookUrl,
     DateTimeOffset? IntegrationWebhookDisabledUtc,
@@ -30,7 +32,7 @@ public sealed record IntegrationRecord(
     Guid EnterpriseId,
     Guid? ServiceId,
     Guid ClientId,
-    string AccessToken,
+    TokenDigest AccessToken,
     IntegrationState State,
     bool EnabledBeforeCancel,
     Requestor? Requestor,
@@ -114,6 +116,32 @@ public sealed record MessageProgress(
     int AttemptCount,
     DateTimeOffset? NextAttemptUtc,
     DateTimeOffset? CompletedUtc);
+
+/// <summary>What an API key may do.</summary>
+public enum ApiKeyRole
+{
+    /// <summary>Everything.</summary>
+    Admin,
+
+    /// <summary>Reads everything, changes nothing.</summary>
+    Reader,
+
+    /// <summary>Posts events, for its enterprises only when it names them.</summary>
+    Producer,
+}
+
+/// <summary>
+/// An API key made through the API. The key is kept only as a digest; <see cref="EnterpriseIds"/> limits a Producer
+/// (null: every enterprise). <see cref="LastUsedUtc"/> is recorded at most once a minute per process.
+/// </summary>
+public sealed record ApiKeyRecord(
+    Guid Id,
+    string Name,
+    ApiKeyRole Role,
+    IReadOnlyList<Guid>? EnterpriseIds,
+    TokenDigest Key,
+    DateTimeOffset CreatedUtc,
+    DateTimeOffset? LastUsedUtc);
 
 public sealed record IntegrationQuery(Guid? EnterpriseId, Guid? ClientId, IntegrationState? State, int Limit, Guid? After);
 

@@ -37,10 +37,12 @@ public sealed record ServiceResponse(Guid Id, string Name, Guid EnterpriseId)
 
 public sealed record ServiceList(IReadOnlyList<ServiceResponse> Services);
 
+/// <summary>A client. <c>ClientToken</c> and <c>SigningSecret</c> are present only in the answer that issued them.</summary>
 public sealed record ClientResponse(
     Guid Id,
     string Name,
-    string ClientToken,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClientToken,
+    string ClientTokenPrefix,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SigningSecret,
     string? IntegrationWebhookUrl,
     string? GeneralWebhookUrl,
@@ -53,8 +55,8 @@ public sealed record ClientResponse(
     string ContractVersion,
     DateTimeOffset CreatedUtc)
 {
-    public static ClientResponse From(ClientRecord c, string? signingSecret = null) => new(
-        c.Id, c.Name, c.ClientToken, signingSecret, c.IntegrationWebhookUrl, c.GeneralWebhookUrl,
+    public static ClientResponse From(ClientRecord c, string? clientToken = null, string? signingSecret = null) => new(
+        c.Id, c.Name, clientToken, c.ClientToken.Prefix, signingSecret, c.IntegrationWebhookUrl, c.GeneralWebhookUrl,
         c.IntegrationWebhookDisabledUtc is null, c.IntegrationWebhookDisabledUtc, c.IntegrationWebhookDisabledReason,
         c.GeneralWebhookDisabledUtc is null, c.GeneralWebhookDisabledUtc, c.GeneralWebhookDisabledReason,
         c.ContractVersion.Text, c.CreatedUtc);
@@ -62,11 +64,13 @@ public sealed record ClientResponse(
 
 public sealed record ClientList(IReadOnlyList<ClientResponse> Clients, string? Cursor);
 
+/// <summary>An integration. <c>AccessToken</c> is present only in the answer that issued it (create, regenerate).</summary>
 public sealed record IntegrationResponse(
     Guid Id,
     string Name,
     IntegrationState State,
-    string AccessToken,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AccessToken,
+    string AccessTokenPrefix,
     Guid EnterpriseId,
     Guid ClientId,
     Guid? ServiceId,
@@ -77,8 +81,16 @@ public sealed record IntegrationResponse(
     IReadOnlyList<string> GeneralEvents,
     IReadOnlyList<string> WebSocketEvents)
 {
-    public static IntegrationResponse From(IntegrationRecord i) => new(
-        i.Id, i.Name, i.State, i.AccessToken, i.EnterpriseId, i.ClientId, i.ServiceId, i.Requestor, i.CreatedUtc, i.UpdatedUtc,
+    public static IntegrationResponse From(IntegrationRecord i) => From(i, null);
+
+    public static IntegrationResponse From(IntegrationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return From(result.Integration, result.IssuedAccessToken);
+    }
+
+    private static IntegrationResponse From(IntegrationRecord i, string? accessToken) => new(
+        i.Id, i.Name, i.State, accessToken, i.AccessToken.Prefix, i.EnterpriseId, i.ClientId, i.ServiceId, i.Requestor, i.CreatedUtc, i.UpdatedUtc,
         i.DeletedUtc, i.GeneralEvents.Names ?? GeneralDiscriminators.All, i.WebSocketEvents.Names ?? WebSocketEventTypes.All);
 }
 
@@ -110,10 +122,29 @@ public sealed record MessageSummary(
 
 public sealed record MessageList(IReadOnlyList<MessageSummary> Messages, string? Cursor);
 
-/// <summary>A message with its body exactly as sent and every attempt.</summary>
+/// <summary>A message with its body as sent (an access token in it masked to its prefix) and every attempt.</summary>
 public sealed record MessageDetail(MessageSummary Message, JsonElement Body, IReadOnlyList<AttemptRecord> Attempts);
 
 public sealed record HealthResponse(string Status);
+
+public sealed record CreateApiKeyRequest(string? Name, string? Role, IReadOnlyList<Guid>? EnterpriseIds);
+
+/// <summary>An API key. <c>Key</c> is present only in the answer to its creation.</summary>
+public sealed record ApiKeyResponse(
+    Guid Id,
+    string Name,
+    ApiKeyRole Role,
+    IReadOnlyList<Guid>? EnterpriseIds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Key,
+    string KeyPrefix,
+    DateTimeOffset CreatedUtc,
+    DateTimeOffset? LastUsedUtc)
+{
+    public static ApiKeyResponse From(ApiKeyRecord k, string? key = null) =>
+        new(k.Id, k.Name, k.Role, k.EnterpriseIds, key, k.Key.Prefix, k.CreatedUtc, k.LastUsedUtc);
+}
+
+public sealed record ApiKeyList(IReadOnlyList<ApiKeyResponse> ApiKeys);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified,
@@ -141,4 +172,7 @@ public sealed record HealthResponse(string Status);
 [JsonSerializable(typeof(IngestRequest))]
 [JsonSerializable(typeof(IngestReceipt))]
 [JsonSerializable(typeof(SubscriptionRequest))]
+[JsonSerializable(typeof(CreateApiKeyRequest))]
+[JsonSerializable(typeof(ApiKeyResponse))]
+[JsonSerializable(typeof(ApiKeyList))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

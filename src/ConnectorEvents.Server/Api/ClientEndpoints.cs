@@ -22,7 +22,8 @@ public static class ClientEndpoints
                 CheckWebhookUrl(body.IntegrationWebhookUrl, "IntegrationWebhookUrl", policy),
                 CheckWebhookUrl(body.GeneralWebhookUrl, "GeneralWebhookUrl", policy),
                 body.ContractVersion is null ? null : ParseContractVersion(body.ContractVersion));
-            return TypedResults.Created($"/api/v1/clients/{created.Client.Id}", ClientResponse.From(created.Client, created.SigningSecret));
+            return TypedResults.Created($"/api/v1/clients/{created.Client.Id}",
+                ClientResponse.From(created.Client, created.ClientToken, created.SigningSecret));
         }).Accepts<CreateClientRequest>("application/json").WithName("CreateClient");
 
         group.MapGet("/", Ok<ClientList> (IConnectorStore store, string? cursor, string? limit) =>
@@ -46,6 +47,14 @@ public static class ClientEndpoints
             .WithDescription("Sets the fields present in the body (Name, IntegrationWebhookUrl, GeneralWebhookUrl, ContractVersion); " +
                 "a URL set to null is removed. Setting IntegrationWebhookUrl, " +
                 "even to its current value, re-enables it after the receiver answered 410.");
+
+        group.MapPost("/{id}/regenerate-token", async Task<Ok<ClientResponse>> (string id, ClientService clients) =>
+        {
+            var regenerated = await clients.RegenerateTokenAsync(ParseId(id, "client"));
+            return TypedResults.Ok(ClientResponse.From(regenerated.Client, regenerated.ClientToken));
+        }).WithName("RegenerateClientToken")
+            .WithDescription("Issues a new ClientToken, shown only in this answer; the one before no longer opens a WebSocket, and " +
+                "the client's WebSockets that it opened are closed.");
 
         group.MapPost("/{id}/rotate-secret", async Task<Ok<RotatedSecret>> (string id, ClientService clients) =>
             TypedResults.Ok(await clients.RotateSecretAsync(ParseId(id, "client")))).WithName("RotateClientSecret")

@@ -26,9 +26,10 @@ public static class IntegrationEndpoints
                 body.IsEnabled ?? true,
                 RequestorOf(body.Requestor));
             var created = await integrations.CreateAsync(command);
-            return TypedResults.Created($"/api/v1/integrations/{created.Id}", IntegrationResponse.From(created));
+            return TypedResults.Created($"/api/v1/integrations/{created.Integration.Id}", IntegrationResponse.From(created));
         }).Accepts<CreateIntegrationRequest>("application/json").WithName("CreateIntegration")
-            .WithDescription("Creates an integration, Enabled unless IsEnabled is false, and emits IntegrationCreated.");
+            .WithDescription("Creates an integration, Enabled unless IsEnabled is false, and emits IntegrationCreated. The answer " +
+                "carries the AccessToken, which no later answer repeats (listings show its AccessTokenPrefix).");
 
         group.MapGet("/", Ok<IntegrationList> (IConnectorStore store, string? enterpriseId, string? clientId, string? state,
             string? cursor, string? limit) =>
@@ -78,7 +79,7 @@ public static class IntegrationEndpoints
         MapCommand(group, "/{id}/reinstate", IntegrationCommand.Reinstate, "ReinstateIntegration",
             "Canceled → the state before the cancel; emits IntegrationReinstated.");
         MapCommand(group, "/{id}/regenerate-access-token", IntegrationCommand.RegenerateAccessToken, "RegenerateAccessToken",
-            "Issues a new access token; emits IntegrationApiKeyCreated.");
+            "Issues a new access token, shown only in this answer and in the IntegrationApiKeyCreated webhook it emits.");
 
         group.MapDelete("/{id}", (string id, IntegrationService integrations) => Apply(id, IntegrationCommand.Delete, integrations))
             .WithName("DeleteIntegration").WithDescription("Any state but Deleted → Deleted; emits IntegrationDeleted.")

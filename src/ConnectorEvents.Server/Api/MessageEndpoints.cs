@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ConnectorEvents.Core.Messages;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using static ConnectorEvents.Server.Api.RequestReading;
@@ -26,10 +27,8 @@ public static class MessageEndpoints
         group.MapGet("/{id}", Ok<MessageDetail> (string id, IConnectorStore store) =>
         {
             var message = store.FindMessage(id) ?? throw ApiProblemException.NotFound("message", id);
-            using var body = JsonDocument.Parse(message.Body);
-            return TypedResults.Ok(new MessageDetail(MessageSummary.From(message), body.RootElement.Clone(),
-                store.ListAttempts(message.Seq)));
-        }).WithName("GetMessage");
+            return TypedResults.Ok(new MessageDetail(MessageSummary.From(message), MaskedBody(message), store.ListAttempts(message.Seq)));
+        }).WithName("GetMessage").WithDescription("The body as sent, except that an access token in it shows only its prefix.");
 
         group.MapPost("/{id}/retry", async Task<Accepted<MessageSummary>> (string id, MessageService messages) =>
         {
@@ -37,5 +36,17 @@ public static class MessageEndpoints
             return TypedResults.Accepted($"/api/v1/messages/{id}", MessageSummary.From(requeued));
         }).WithName("RetryMessage").ProducesProblem(409)
             .WithDescription("Sends a Delivered or Failed message again, with the same webhook-id, after what is queued for its integration.");
+    }
+
+    /// <summary>The body, with the token of a message that carries one cut to its prefix: only its issue shows a token.</summary>
+    private static JsonElement MaskedBody(MessageRecord message)
+    {
+        if (!TokenBearingMessages.Includes(message.EventType))
+        {
+            using var body = JsonDocument.Parse(message.Body);
+            return body.RootElement.Clone();
+        }
+        using var masked = JsonDocument.Parse(TokenBearingMessages.Masked(message.Body)!.ToJsonString());
+        return masked.RootElement.Clone();
     }
 }

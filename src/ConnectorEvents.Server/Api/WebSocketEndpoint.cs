@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Realtime;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Server.Api;
@@ -23,14 +24,14 @@ public static class WebSocketEndpoint
 
     private static async Task ConnectAsync(HttpContext context, IConnectorStore store, WebSocketHub hub)
     {
-        var integration = Authenticate(context.Request, store);
+        var (client, integration) = Authenticate(context.Request, store);
         if (!context.WebSockets.IsWebSocketRequest)
         {
             throw new ApiProblemException(StatusCodes.Status400BadRequest, "A WebSocket upgrade is required.",
                 $"{Path} only accepts WebSocket connections (GET with 'Connection: Upgrade' and 'Upgrade: websocket').");
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var connection = hub.Register(socket, integration, store.FindIntegration, context.Abort);
+        var connection = hub.Register(socket, client, integration, store, context.Abort);
         try
         {
             await connection.RunAsync(context.RequestAborted);
@@ -46,7 +47,7 @@ public static class WebSocketEndpoint
         }
     }
 
-    private static IntegrationRecord Authenticate(HttpRequest request, IConnectorStore store)
+    private static (ClientRecord Client, IntegrationRecord Integration) Authenticate(HttpRequest request, IConnectorStore store)
     {
         var clientToken = request.Cookies["ClientToken"];
         var accessToken = request.Cookies["AccessToken"];
@@ -59,8 +60,9 @@ public static class WebSocketEndpoint
         {
             throw Unauthorized("The ClientToken and AccessToken do not name an integration of that client.");
         }
-        var client = store.FindClientByToken(clientToken);
-        var integration = store.FindIntegrationByAccessToken(accessToken);
+        // Kept only as hashes: looked up by hash.
+        var client = store.FindClientByTokenHash(TokenDigest.HashOf(clientToken));
+        var integration = store.FindIntegrationByAccessTokenHash(TokenDigest.HashOf(accessToken));
         // One answer for every mismatch, so a refusal does not tell which of the two tokens is wrong.
         if (client is null || integration is null || integration.ClientId != client.Id)
         {
@@ -72,7 +74,7 @@ public static class WebSocketEndpoint
             throw new ApiProblemException(StatusCodes.Status403Forbidden, "Forbidden.",
                 $"The integration is {integration.State}; only an Enabled integration can connect.");
         }
-        return integration;
+        return (client, integration);
     }
 
     private static bool IsTokenText(string token) => token.Length <= 512 && token.All(c => c is >= '!' and <= '~');

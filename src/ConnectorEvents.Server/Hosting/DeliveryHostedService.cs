@@ -19,7 +19,7 @@ public sealed class DeliveryHostedService(
     {
         if (storage.Value.Provider == StorageProvider.Sqlite)
         {
-            Directory.CreateDirectory(Path.GetFullPath(storage.Value.DataDirectory));
+            DataFolder.Ensure(storage.Value.DataDirectory);
         }
         store.Migrate();
         dispatcher.Start();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.ApiKeys;
 using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Enterprises;
@@ -8,6 +9,7 @@ using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Messages;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Cluster;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Api;
 using ConnectorEvents.Storage.Postgres;
@@ -19,7 +21,7 @@ using Microsoft.Extensions.Options;
 namespace ConnectorEvents.Server.Hosting;
 
 /// <summary>Builds the server; the program and the tests both start it through here.</summary>
-public static class ServerHost
+public static partial class ServerHost
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
@@ -33,13 +35,13 @@ public static class ServerHost
             builder.WebHost.UseUrls(DefaultUrl);
         }
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
-        ProvideDevelopmentAdminKey(builder);
+        ProvideDevelopmentKeys(builder);
         AddServices(builder.Services, builder.Configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseMiddleware<AdminAuthentication>();
+        app.UseMiddleware<ApiKeyAuthentication>();
         app.UseWebSockets();
         app.MapOpenApi();
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
@@ -51,21 +53,31 @@ public static class ServerHost
         api.MapMessages();
         api.MapCluster();
         api.MapIngest();
+        api.MapApiKeys();
         // Outside /api: WebSocket clients authenticate with their own tokens, not the admin key.
         app.MapConnectorWebSocket();
         app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<WebSocketHub>().CloseAll());
         return app;
     }
 
-    private static void ProvideDevelopmentAdminKey(WebApplicationBuilder builder)
+    /// <summary>In Development, the keys nobody configured are made once and kept in the data folder.</summary>
+    private static void ProvideDevelopmentKeys(WebApplicationBuilder builder)
     {
-        if (!builder.Environment.IsDevelopment() || !string.IsNullOrWhiteSpace(builder.Configuration["Security:AdminApiKey"]))
+        if (!builder.Environment.IsDevelopment())
         {
             return;
         }
-        var dataDirectory = builder.Configuration["Storage:DataDirectory"] ?? "./data";
-        var key = AdminKeyFile.LoadOrCreate(Path.GetFullPath(dataDirectory), Console.Out);
-        builder.Configuration.AddInMemoryCollection([new("Security:AdminApiKey", key)]);
+        var dataDirectory = Path.GetFullPath(builder.Configuration["Storage:DataDirectory"] ?? "./data");
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Security:AdminApiKey"]))
+        {
+            builder.Configuration.AddInMemoryCollection(
+                [new("Security:AdminApiKey", DevelopmentKeyFiles.LoadOrCreateAdminKey(dataDirectory, Console.Out))]);
+        }
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Security:EncryptionKey"]))
+        {
+            builder.Configuration.AddInMemoryCollection(
+                [new("Security:EncryptionKey", DevelopmentKeyFiles.LoadOrCreateEncryptionKey(dataDirectory, Console.Out))]);
+        }
     }
 
     private static void AddServices(IServiceCollection services, ConfigurationManager configuration)
@@ -102,15 +114,21 @@ public static class ServerHost
 
         services.TryAddSingleton(TimeProvider.System);
         services.PostConfigure<ClusterOptions>(o => o.NodeId ??= ClusterOptions.NewNodeId());
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SecurityOptions>>().Value.CreateProtector());
         services.AddSingleton<IConnectorStore>(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var secrets = sp.GetRequiredService<SecretProtector>();
             if (storage.Provider == StorageProvider.Postgres)
             {
-                return new PostgresConnectorStore(storage.PostgresConnectionString!, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId!);
+                return new PostgresConnectorStore(storage.PostgresConnectionString!, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId!, secrets);
             }
-            Directory.CreateDirectory(Path.GetFullPath(storage.DataDirectory));
-            return new SqliteConnectorStore(storage.DatabasePath);
+            var folder = DataFolder.Ensure(storage.DataDirectory);
+            if (DataFolder.IsOpenToOthers(folder))
+            {
+                LogDataFolderOpen(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost)), folder);
+            }
+            return new SqliteConnectorStore(storage.DatabasePath, secrets);
         });
         services.AddSingleton<GroupCommitWriter>();
         services.AddSingleton(sp => new NetworkPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value));
@@ -129,7 +147,9 @@ public static class ServerHost
         services.AddSingleton<ClientService>();
         services.AddSingleton<IntegrationService>();
         services.AddSingleton<MessageService>();
+        services.AddSingleton<ApiKeyService>();
         services.AddHostedService<DeliveryHostedService>();
+        services.AddHostedService<SecretProtectionSweeper>(); // after the migration DeliveryHostedService runs
         if (configuration.GetValue<StorageProvider?>($"{StorageOptions.Section}:Provider") == StorageProvider.Postgres)
         {
             // After delivery has started (hosted services start in order and stop in reverse).
@@ -151,4 +171,8 @@ public static class ServerHost
             json.SerializerOptions.Converters.Add(new UtcSecondsConverter());
         });
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "The data folder {Folder} can be listed by other users; its files are readable by this user only, but consider 'chmod 700'")]
+    private static partial void LogDataFolderOpen(ILogger logger, string folder);
 }

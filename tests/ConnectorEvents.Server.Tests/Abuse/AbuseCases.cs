@@ -16,7 +16,7 @@ public sealed record BodyRules(
     bool TextRefusesControl = true);
 
 /// <summary>Real ids of what the test created, to fill path parameters and bodies.</summary>
-public sealed record AbuseIds(Guid EnterpriseId, Guid ClientId, Guid IntegrationId, string MessageId);
+public sealed record AbuseIds(Guid EnterpriseId, Guid ClientId, Guid IntegrationId, string MessageId, Guid ApiKeyId);
 
 public static class AbuseCases
 {
@@ -28,6 +28,7 @@ public static class AbuseCases
         "CreateIntegration", "ListIntegrations", "GetIntegration", "UpdateIntegrationSubscriptions",
         "EnableIntegration", "DisableIntegration", "CancelIntegration", "ReinstateIntegration", "RegenerateAccessToken", "DeleteIntegration",
         "ListMessages", "GetMessage", "RetryMessage", "GetCluster", "IngestEvents", "ConnectWebSocket",
+        "RegenerateClientToken", "CreateApiKey", "ListApiKeys", "DeleteApiKey",
     ];
 
     /// <summary>Each operation with a body; a new one fails the suite until it is described here.</summary>
@@ -43,6 +44,7 @@ public static class AbuseCases
             ["ClientId"] = ids.ClientId.ToString(),
             ["Requestor"] = new JsonObject { ["Name"] = "Jane Doe", ["Email"] = "jane@example.com" },
         }, ["EnterpriseId", "ClientId"], ["Name"], true, "Name"),
+        ["CreateApiKey"] = new(_ => new JsonObject { ["Name"] = "Abuse key", ["Role"] = "Reader" }, ["Name", "Role"], ["Name"], true, "Name"),
         // Null is meaningful for both lists (all events), so nothing is required here.
         ["UpdateIntegrationSubscriptions"] = new(_ => new JsonObject
         {

@@ -133,7 +133,9 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         {
             _secrets.Add(password);
         }
-        return (new AbuseIds(enterpriseId, clientId, integrationId, messageId), tokens);
+        var apiKey = await _server.PostAsync("/api/v1/api-keys", new { Name = "Abuse reader", Role = "Reader" });
+        _secrets.Add((string)apiKey["Key"]!);
+        return (new AbuseIds(enterpriseId, clientId, integrationId, messageId, Guid.Parse((string)apiKey["Id"]!)), tokens);
     }
 
     private async Task AbuseRouteAsync(DiscoveredRoute route, IReadOnlyList<DiscoveredRoute> all, AbuseIds ids, Dictionary<string, string> tokens)
@@ -590,6 +592,7 @@ public sealed class ApiAbuseTests : IAsyncLifetime
                 "clients" => ids.ClientId.ToString(),
                 "integrations" => ids.IntegrationId.ToString(),
                 "messages" => ids.MessageId,
+                "api-keys" => ids.ApiKeyId.ToString(),
                 _ => null,
             };
             if (real is null)

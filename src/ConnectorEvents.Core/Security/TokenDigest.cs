@@ -1,0 +1,46 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ConnectorEvents.Core.Security;
+
+/// <summary>
+/// A bearer token as it is kept: the SHA-256 of its text (what authentication compares) and a short prefix a person
+/// can recognise it by. The token itself is shown once, when it is issued. A plain hash suffices: every token holds at
+/// least 128 random bits, so there is nothing to guess from it, and a slow hash would cost every authentication.
+/// </summary>
+public readonly record struct TokenDigest(string Hash, string Prefix)
+{
+    /// <summary>Characters of the random part kept in the prefix: enough to tell a regenerated token from the one before.</summary>
+    private const int RandomCharactersShown = 4;
+
+    public static TokenDigest Of(string token)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        return new TokenDigest(HashOf(token), PrefixOf(token));
+    }
+
+    /// <summary>The lower-case hex SHA-256 of the token's UTF-8 text.</summary>
+    public static string HashOf(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(token), hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    /// <summary>
+    /// The token up to the first characters of its random part (after the dash of a contract token, after the last
+    /// underscore of an API key), then an ellipsis: contract tokens start with their owner's id, which alone tells nothing.
+    /// </summary>
+    public static string PrefixOf(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var randomStart = Math.Max(token.IndexOf('-', StringComparison.Ordinal), token.LastIndexOf('_')) + 1;
+        var length = Math.Min(token.Length - 1, randomStart + RandomCharactersShown);
+        return token[..Math.Max(length, 0)] + "…";
+    }
+
+    /// <summary>Whether <paramref name="token"/> is the one this digest was made of.</summary>
+    public bool Matches(string token) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(HashOf(token)), Encoding.ASCII.GetBytes(Hash));
+}

@@ -1,0 +1,116 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using ConnectorEvents.Core.ApiKeys;
+using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ConnectorEvents.Server.Api;
+
+/// <summary>
+/// Guards <c>/api</c> with <c>Authorization: Bearer &lt;key&gt;</c>, then lets the key's role decide:
+/// <list type="bullet">
+/// <item>Admin (the configured <c>Security:AdminApiKey</c>, or a key made with that role) opens every route;</item>
+/// <item>Reader opens every read (GET, HEAD) and nothing else;</item>
+/// <item>Producer (a key made with that role, or one of <c>Security:ProducerApiKeys</c>) opens only
+/// <c>POST /api/v1/enterprises/{id}/events</c>, for its enterprises when it names them.</item>
+/// </list>
+/// Configured keys are compared in constant time; made keys are found by their SHA-256, never kept. No key, and no
+/// part of a key's enterprise list, is echoed or logged. The caller is set as <see cref="HttpContext.User"/>: its name
+/// is the key's id (<see cref="ConfiguredAdmin"/> or <see cref="ConfiguredProducer"/> for configured keys), its role
+/// the key's role.
+/// </summary>
+public sealed class ApiKeyAuthentication(RequestDelegate next, IOptions<SecurityOptions> options, ApiKeyService apiKeys)
+{
+    public const string ConfiguredAdmin = "configured-admin";
+    public const string ConfiguredProducer = "configured-producer";
+    private const string Scheme = "ApiKey";
+
+    private readonly byte[] _adminKey = Encoding.UTF8.GetBytes(options.Value.AdminApiKey ?? "");
+    private readonly byte[][] _producerKeys = (options.Value.ProducerApiKeys ?? []).Select(Encoding.UTF8.GetBytes).ToArray();
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        {
+            return next(context);
+        }
+        var header = context.Request.Headers.Authorization.ToString();
+        const string bearer = "Bearer ";
+        if (!header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Unauthorized("Send the API key as 'Authorization: Bearer <key>'.");
+        }
+        var presented = header[bearer.Length..].Trim();
+        var (id, role, enterprises) = Identify(presented) ?? throw Unauthorized("The API key is not valid.");
+        context.User = new ClaimsPrincipal(new ClaimsIdentity([new(ClaimTypes.Name, id), new(ClaimTypes.Role, role.ToString())], Scheme));
+        if (Refusal(context.Request, role, enterprises) is { } refusal)
+        {
+            throw new ApiProblemException(StatusCodes.Status403Forbidden, "Forbidden.", refusal);
+        }
+        return next(context);
+    }
+
+    private (string Id, ApiKeyRole Role, IReadOnlyList<Guid>? Enterprises)? Identify(string presented)
+    {
+        var bytes = Encoding.UTF8.GetBytes(presented);
+        if (_adminKey.Length > 0 && CryptographicOperations.FixedTimeEquals(bytes, _adminKey))
+        {
+            return (ConfiguredAdmin, ApiKeyRole.Admin, null);
+        }
+        var isProducer = false;
+        foreach (var key in _producerKeys)
+        {
+            isProducer |= CryptographicOperations.FixedTimeEquals(bytes, key);
+        }
+        if (isProducer)
+        {
+            return (ConfiguredProducer, ApiKeyRole.Producer, null);
+        }
+        return apiKeys.Find(presented) is { } made ? (made.Id.ToString(), made.Role, made.EnterpriseIds) : null;
+    }
+
+    /// <summary>Why the role may not make this request, or null when it may.</summary>
+    private static string? Refusal(HttpRequest request, ApiKeyRole role, IReadOnlyList<Guid>? enterprises)
+    {
+        switch (role)
+        {
+            case ApiKeyRole.Admin:
+                return null;
+            case ApiKeyRole.Reader:
+                return HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+                    ? null
+                    : "A Reader key may only read (GET); this request changes something.";
+            default:
+                if (IngestEnterprise(request) is not { } enterprise)
+                {
+                    return "A Producer key may only post events (POST /api/v1/enterprises/{enterpriseId}/events).";
+                }
+                // An id that is not one of its enterprises, or not an id at all: the same answer, so it tells nothing.
+                return enterprises is null || (Guid.TryParse(enterprise, out var id) && enterprises.Contains(id))
+                    ? null
+                    : "This API key may not post events for this enterprise.";
+        }
+    }
+
+    /// <summary>The enterprise segment of <c>POST /api/v1/enterprises/{id}/events</c>, or null for any other request.</summary>
+    private static string? IngestEnterprise(HttpRequest request)
+    {
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            return null;
+        }
+        var segments = (request.Path.Value ?? "").Trim('/').Split('/');
+        return segments.Length == 5
+            && segments[0].Equals("api", StringComparison.OrdinalIgnoreCase)
+            && segments[1].Equals("v1", StringComparison.OrdinalIgnoreCase)
+            && segments[2].Equals("enterprises", StringComparison.OrdinalIgnoreCase)
+            && segments[4].Equals("events", StringComparison.OrdinalIgnoreCase)
+            ? segments[3]
+            : null;
+    }
+
+    private static ApiProblemException Unauthorized(string detail) => new(StatusCodes.Status401Unauthorized, "Unauthorized.", detail);
+}
