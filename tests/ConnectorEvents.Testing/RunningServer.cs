@@ -63,6 +63,11 @@ public sealed class RunningServer : IAsyncDisposable
             ["Storage:DataDirectory"] = dataDirectory,
             ["Security:AdminApiKey"] = AdminKey,
             ["Security:EncryptionKey"] = TestSecrets.EncryptionKey,
+            // Above any test's load (the defaults would refuse the abuse suite's thousands of requests); the rate limit
+            // tests set their own.
+            ["RateLimits:PerKeyRequestsPerSecond"] = "1000000",
+            ["RateLimits:PerAddressRequestsPerSecond"] = "1000000",
+            ["RateLimits:FailedAuthenticationsPerMinute"] = "1000000",
             ["Delivery:AllowedNetworks:0"] = "127.0.0.0/8",
         };
         if (StorageUnderTest == "Postgres" && settings?.ContainsKey("Storage:Provider") != true)

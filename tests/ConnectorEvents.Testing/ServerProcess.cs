@@ -94,6 +94,9 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["Storage__DataDirectory"] = dataDirectory;
         start.Environment["Security__AdminApiKey"] = RunningServer.AdminKey;
         start.Environment["Security__EncryptionKey"] = TestSecrets.EncryptionKey;
+        start.Environment["RateLimits__PerKeyRequestsPerSecond"] = "1000000"; // above any test's load, as in RunningServer
+        start.Environment["RateLimits__PerAddressRequestsPerSecond"] = "1000000";
+        start.Environment["RateLimits__FailedAuthenticationsPerMinute"] = "1000000";
         start.Environment["Delivery__AllowedNetworks__0"] = "127.0.0.0/8";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

@@ -21,7 +21,8 @@ namespace ConnectorEvents.Server.Api;
 /// is the key's id (<see cref="ConfiguredAdmin"/> or <see cref="ConfiguredProducer"/> for configured keys), its role
 /// the key's role.
 /// </summary>
-public sealed class ApiKeyAuthentication(RequestDelegate next, IOptions<SecurityOptions> options, ApiKeyService apiKeys)
+public sealed class ApiKeyAuthentication(
+    RequestDelegate next, IOptions<SecurityOptions> options, ApiKeyService apiKeys, FailedAuthentications failures)
 {
     public const string ConfiguredAdmin = "configured-admin";
     public const string ConfiguredProducer = "configured-producer";
@@ -37,14 +38,26 @@ public sealed class ApiKeyAuthentication(RequestDelegate next, IOptions<Security
         {
             return next(context);
         }
+        var address = context.Connection.RemoteIpAddress;
+        if (failures.Blocked(address) is { } wait)
+        {
+            throw ApiProblemException.TooManyRequests(
+                "Too many failed authentications from this address; try again when the Retry-After time has passed.", wait);
+        }
         var header = context.Request.Headers.Authorization.ToString();
         const string bearer = "Bearer ";
         if (!header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase))
         {
+            failures.Record(address, "no bearer API key");
             throw Unauthorized("Send the API key as 'Authorization: Bearer <key>'.");
         }
         var presented = header[bearer.Length..].Trim();
-        var (id, role, enterprises) = Identify(presented) ?? throw Unauthorized("The API key is not valid.");
+        if (Identify(presented) is not { } identity)
+        {
+            failures.Record(address, "a wrong API key");
+            throw Unauthorized("The API key is not valid.");
+        }
+        var (id, role, enterprises) = identity;
         context.User = new ClaimsPrincipal(new ClaimsIdentity([new(ClaimTypes.Name, id), new(ClaimTypes.Role, role.ToString())], Scheme));
         if (Refusal(context.Request, role, enterprises) is { } refusal)
         {

@@ -8,6 +8,13 @@ public sealed class ApiProblemException(int status, string title, string detail,
     public string Title { get; } = title;
     public IDictionary<string, string[]>? Errors { get; } = errors;
 
+    /// <summary>Sent as <c>Retry-After</c> (whole seconds) with a 429 or 503.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>The caller must wait <paramref name="wait"/> before trying again.</summary>
+    public static ApiProblemException TooManyRequests(string detail, TimeSpan wait) =>
+        new(StatusCodes.Status429TooManyRequests, "Too many requests.", detail) { RetryAfter = wait };
+
     public static ApiProblemException Invalid(string field, string reason) =>
         new(StatusCodes.Status400BadRequest, "The request is invalid.", $"{field}: {reason}",
             new Dictionary<string, string[]> { [field] = [reason] });

@@ -20,11 +20,27 @@ public static class WebSocketEndpoint
             .WithTags("WebSockets").WithName("ConnectWebSocket")
             .WithDescription("Upgrades to a WebSocket that receives the integration's events as {\"Events\":[…]} frames. "
                 + "Send 'Cookie: ClientToken=…; AccessToken=…'.")
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403);
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429);
 
-    private static async Task ConnectAsync(HttpContext context, IConnectorStore store, WebSocketHub hub)
+    private static async Task ConnectAsync(HttpContext context, IConnectorStore store, WebSocketHub hub, FailedAuthentications failures)
     {
-        var (client, integration) = Authenticate(context.Request, store);
+        var address = context.Connection.RemoteIpAddress;
+        if (failures.Blocked(address) is { } wait)
+        {
+            throw ApiProblemException.TooManyRequests(
+                "Too many failed authentications from this address; try again when the Retry-After time has passed.", wait);
+        }
+        ClientRecord client;
+        IntegrationRecord integration;
+        try
+        {
+            (client, integration) = Authenticate(context.Request, store);
+        }
+        catch (ApiProblemException refused) when (refused.Status == StatusCodes.Status401Unauthorized)
+        {
+            failures.Record(address, "wrong WebSocket tokens");
+            throw;
+        }
         if (!context.WebSockets.IsWebSocketRequest)
         {
             throw new ApiProblemException(StatusCodes.Status400BadRequest, "A WebSocket upgrade is required.",

@@ -42,6 +42,7 @@ public static partial class ServerHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<ApiKeyAuthentication>();
+        app.UseRateLimiter(); // after authentication, which names the key a limit counts
         app.UseWebSockets();
         app.MapOpenApi();
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
@@ -87,6 +88,9 @@ public static partial class ServerHost
         services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
         services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.Section)).ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
+        services.AddConnectorRateLimits();
         services.AddOptions<SecretRotationOptions>().Bind(configuration.GetSection(SecurityOptions.Section));
         services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.Section)).ValidateOnStart()
             .Validate(o => o.IdempotencyKeyRetention >= TimeSpan.FromMinutes(1) && o.IdempotencyKeyRetention <= TimeSpan.FromDays(30),
