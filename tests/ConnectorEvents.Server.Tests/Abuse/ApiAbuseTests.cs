@@ -139,10 +139,10 @@ public sealed class ApiAbuseTests : IAsyncLifetime
     private async Task AbuseRouteAsync(DiscoveredRoute route, IReadOnlyList<DiscoveredRoute> all, AbuseIds ids, Dictionary<string, string> tokens)
     {
         var method = new HttpMethod(route.Method);
-        var path = Fill(route.Template, ids, null, null);
+        var path = route.PathWith(ids);
         if (path is null)
         {
-            _failures.Add($"{route} | its path parameters cannot be filled; teach Fill the entity they name.");
+            _failures.Add($"{route} | its path parameters cannot be filled; teach DiscoveredRoute.PathWith the entity they name.");
             return;
         }
         var rules = route.HasBody ? AbuseCases.Bodies[route.OperationId] : null;
@@ -161,12 +161,12 @@ public sealed class ApiAbuseTests : IAsyncLifetime
             }
         }
 
-        foreach (var parameter in Parameters(route.Template))
+        foreach (var parameter in route.PathParameters)
         {
             var other = parameter.Kind == "clients" ? ids.EnterpriseId.ToString() : ids.ClientId.ToString();
             foreach (var (@case, segment) in AbuseCases.BadIds(other))
             {
-                var bad = Fill(route.Template, ids, parameter.Name, segment)!;
+                var bad = route.PathWith(ids, parameter.Name, segment)!;
                 var answer = await SendAsync(method, bad, Valid());
                 if (segment == "%00" && answer is { Status: 400, Body.Length: 0 })
                 {
@@ -572,33 +572,6 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         "{\"Name\":\""u8.CopyTo(bytes);
         "\"}"u8.CopyTo(bytes.AsSpan(length - 2));
         return bytes;
-    }
-
-    private static IEnumerable<(string Name, string Kind)> Parameters(string template) =>
-        template.Split('/').Select((s, i) => (s, i)).Where(p => p.s.StartsWith('{'))
-            .Select(p => (p.s.Trim('{', '}'), template.Split('/')[p.i - 1]));
-
-    /// <summary>The path with real ids (or <paramref name="value"/> for <paramref name="name"/>); null when a parameter is not understood.</summary>
-    private static string? Fill(string template, AbuseIds ids, string? name, string? value)
-    {
-        var path = template;
-        foreach (var (parameter, kind) in Parameters(template))
-        {
-            var real = kind switch
-            {
-                "enterprises" => ids.EnterpriseId.ToString(),
-                "clients" => ids.ClientId.ToString(),
-                "integrations" => ids.IntegrationId.ToString(),
-                "messages" => ids.MessageId,
-                _ => null,
-            };
-            if (real is null)
-            {
-                return null;
-            }
-            path = path.Replace("{" + parameter + "}", parameter == name ? value : real, StringComparison.Ordinal);
-        }
-        return path;
     }
 
     /// <summary>Every field the schema names at the top, and every field present in nested objects of the valid body.</summary>
