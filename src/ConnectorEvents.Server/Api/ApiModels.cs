@@ -119,6 +119,8 @@ public sealed record HealthResponse(string Status);
     PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified,
     PropertyNameCaseInsensitive = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    // Bodies are checked for repeated fields when read (RequestReading.FindRepeatedField); this holds for any other reader.
+    AllowDuplicateProperties = false,
     UseStringEnumConverter = true,
     Converters = [typeof(UtcSecondsConverter)])]
 [JsonSerializable(typeof(ClusterStatus))]

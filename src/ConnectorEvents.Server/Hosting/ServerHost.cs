@@ -156,6 +156,8 @@ public static class ServerHost
             json.SerializerOptions.PropertyNamingPolicy = null;
             // The context's own options do not travel with it into these options, so the contract's timestamp form is set again.
             json.SerializerOptions.Converters.Add(new UtcSecondsConverter());
+            // A body bound through these options refuses a field given twice too, as RequestReading does.
+            json.SerializerOptions.AllowDuplicateProperties = false;
         });
     }
 }

@@ -244,18 +244,10 @@ public sealed class ApiAbuseTests : IAsyncLifetime
             ((JsonObject)Get(body, fieldPath)!)["Colour"] = "red";
             Expect(route, $"an unknown field in {Describe(fieldPath)}", await SendAsync(method, path, Json(body)), 400);
         }
-        // A field twice, in two spellings: either may win or the body be refused, but never a 5xx.
+        // A field twice, in two spellings: names are read without regard to case, so it is one field given twice (InputHygieneTests).
         var firstField = rules.ValidBody(ids).First();
         var twice = Encoding.UTF8.GetBytes(validBody[..^1] + $",\"{firstField.Key.ToLowerInvariant()}\":{firstField.Value!.ToJsonString()}}}");
-        var duplicate = await SendAsync(method, path, Json(twice));
-        if (duplicate.Status is < 200 or > 299)
-        {
-            Expect(route, "a field twice", duplicate, 400);
-        }
-        else
-        {
-            Count();
-        }
+        Expect(route, "a field twice", await SendAsync(method, path, Json(twice)), 400);
 
         foreach (var odd in AbuseCases.OddTexts())
         {
@@ -304,7 +296,7 @@ public sealed class ApiAbuseTests : IAsyncLifetime
 
         var utf16 = new ByteArrayContent(Encoding.Unicode.GetBytes(validBody));
         utf16.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-16");
-        Expect(route, "a UTF-16 body", await SendAsync(method, path, utf16), 400, 415);
+        Expect(route, "a UTF-16 body", await SendAsync(method, path, utf16), 415);
         foreach (var contentType in AbuseCases.WrongContentTypes)
         {
             var content = new ByteArrayContent(Encoding.UTF8.GetBytes(validBody));
