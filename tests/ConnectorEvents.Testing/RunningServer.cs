@@ -50,10 +50,12 @@ public sealed class RunningServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server. Loopback is opened for deliveries unless <paramref name="settings"/> says otherwise;
-    /// <paramref name="time"/> replaces the clock.
+    /// <paramref name="time"/> replaces the clock; <paramref name="configure"/> runs last on the builder (e.g. to add a
+    /// <see cref="CapturedLog"/>).
     /// </summary>
     public static async Task<RunningServer> StartAsync(
-        IDictionary<string, string?>? settings = null, TimeProvider? time = null, string? dataDirectory = null)
+        IDictionary<string, string?>? settings = null, TimeProvider? time = null, string? dataDirectory = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var ownsDirectory = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "ce-test-" + Guid.NewGuid().ToString("N"));
@@ -93,6 +95,7 @@ public sealed class RunningServer : IAsyncDisposable
             {
                 builder.Services.AddSingleton(time);
             }
+            configure?.Invoke(builder);
         });
         await app.StartAsync().ConfigureAwait(false);
         return new RunningServer(app, dataDirectory, ownsDirectory);

@@ -150,6 +150,8 @@ public sealed record ApiKeyList(IReadOnlyList<ApiKeyResponse> ApiKeys);
     PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified,
     PropertyNameCaseInsensitive = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    // Bodies are checked for repeated fields when read (RequestReading.FindRepeatedField); this holds for any other reader.
+    AllowDuplicateProperties = false,
     UseStringEnumConverter = true,
     Converters = [typeof(UtcSecondsConverter)])]
 [JsonSerializable(typeof(ClusterStatus))]

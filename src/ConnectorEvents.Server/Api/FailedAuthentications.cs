@@ -72,7 +72,7 @@ public sealed partial class FailedAuthentications(IOptions<RateLimitOptions> opt
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEventIds.FailedAuthentication, Level = LogLevel.Warning,
         Message = "Failed authentication from {Address} ({What}); more than {Limit} in a minute and the address must wait. " +
             "Logged once per address and minute.")]
     private static partial void LogFailed(ILogger logger, string address, string what, int limit);

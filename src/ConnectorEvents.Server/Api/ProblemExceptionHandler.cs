@@ -30,6 +30,16 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
             details = Details(500, "An unexpected error occurred.", "The error was logged.");
         }
+        else if (details.Status < 500)
+        {
+            // A client's mistake says nothing about the server: one short line, without the exception, below what is logged by
+            // default. Failed authentications get their Warning from FailedAuthentications, once per address and minute.
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                var route = RouteOf(httpContext);
+                LogClientMistake(logger, details.Status!.Value, httpContext.Request.Method, route);
+            }
+        }
         // Set here: the exception handler has cleared whatever headers the failing code set.
         if (exception is ApiProblemException { RetryAfter: { } wait })
         {
@@ -78,6 +88,15 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         return details;
     }
 
+    /// <summary>The route's template, short and free of what the caller typed; the path may be kilobytes of it.</summary>
+    private static string RouteOf(HttpContext context) =>
+        (context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint()) is RouteEndpoint route
+            ? route.RoutePattern.RawText ?? "(unnamed route)"
+            : "(no route)";
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Answered {Status} to {Method} {Route}")]
+    private static partial void LogClientMistake(ILogger logger, int status, string method, string route);
 }

@@ -1,14 +1,16 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
 using ConnectorEvents.Core.Delivery;
+using Microsoft.Net.Http.Headers;
 
 namespace ConnectorEvents.Server.Api;
 
 /// <summary>Reads and checks what a caller sends, turning every flaw into a precise <see cref="ApiProblemException"/>.</summary>
-public static class RequestReading
+public static partial class RequestReading
 {
     public const int MaxBodyBytes = 64 * 1024;
     public const int MaxNameLength = 255;
@@ -36,10 +38,9 @@ public static class RequestReading
     public static async Task<(JsonDocument Document, ReadOnlyMemory<byte> Raw)> ReadBodyAsync(this HttpRequest request, int maxBytes)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!IsJson(request.ContentType))
+        if (RefusedMediaType(request.ContentType) is { } refusal)
         {
-            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.",
-                "Send the body as JSON with 'Content-Type: application/json'.");
+            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", refusal);
         }
         if (request.ContentLength > maxBytes)
         {
@@ -69,6 +70,8 @@ public static class RequestReading
         }
         try
         {
+            // Repeated fields are found after (JsonDocumentOptions.AllowDuplicateProperties = false compares names exactly and
+            // says neither which name nor where), in the same pass that finds 'Name' beside 'name'.
             document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException ex)
@@ -86,6 +89,11 @@ public static class RequestReading
         {
             document.Dispose();
             throw ApiProblemException.Invalid(field, "holds an escaped lone surrogate (\\uD800-\\uDFFF), which is not valid Unicode text.");
+        }
+        if (FindRepeatedField(document.RootElement) is { } repeated)
+        {
+            document.Dispose();
+            throw repeated;
         }
         return (document, raw);
     }
@@ -138,15 +146,25 @@ public static class RequestReading
         }
     }
 
-    private static bool IsJson(string? contentType)
+    /// <summary>Why a body of this Content-Type is not read, or null: it must be JSON, and JSON is read as UTF-8 only.</summary>
+    private static string? RefusedMediaType(string? contentType)
     {
-        if (string.IsNullOrEmpty(contentType))
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media)
+            || !(media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || media.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
         {
-            return false;
+            return "Send the body as JSON with 'Content-Type: application/json'.";
         }
-        var mediaType = contentType.Split(';')[0].Trim();
-        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+        foreach (var parameter in media.Parameters)
+        {
+            // RFC 8259 defines no charset for JSON and requires UTF-8 between systems; a body said to be in another would be misread.
+            if (parameter.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)
+                && !HeaderUtilities.RemoveQuotes(parameter.Value).Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            {
+                return "Send the body as UTF-8 JSON: 'Content-Type: application/json', with no charset or 'charset=utf-8'.";
+            }
+        }
+        return null;
     }
 
     private static ApiProblemException TooLarge(int maxBytes) => new(StatusCodes.Status413PayloadTooLarge, "The body is too large.",
@@ -210,6 +228,13 @@ public static class RequestReading
         {
             throw ApiProblemException.Invalid(field, $"must be at most {MaxUrlLength} characters long.");
         }
+        // Checked before parsing: System.Uri drops tabs and line breaks anywhere and spaces at either end, so the URL stored
+        // and shown would not be the one called. Nothing is trimmed either: a URL is used exactly as sent, or refused.
+        if (FindHiddenCharacter(value) is { } hidden)
+        {
+            throw ApiProblemException.Invalid(field, "must not contain spaces, line breaks, control or invisible formatting characters " +
+                $"(U+{hidden.CodePoint:X4} at character {hidden.Position + 1}); percent-encode one that belongs in the URL.");
+        }
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
         {
             throw ApiProblemException.Invalid(field, "must be an absolute http or https URL.");
@@ -228,6 +253,22 @@ public static class RequestReading
                 "points at a private, loopback or link-local address, which deliveries refuse (see Delivery:AllowedNetworks).");
         }
         return value;
+    }
+
+    /// <summary>The first whitespace, control (C0, DEL, C1) or format character (bidi controls, zero-width ones, BOM), if any.</summary>
+    private static (int Position, int CodePoint)? FindHiddenCharacter(string value)
+    {
+        var position = 0;
+        foreach (var rune in value.EnumerateRunes())
+        {
+            // White space covers U+2028 and U+2029, the line and paragraph separators, and the no-break spaces.
+            if (Rune.IsWhiteSpace(rune) || Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format)
+            {
+                return (position, rune.Value);
+            }
+            position += rune.Utf16SequenceLength;
+        }
+        return null;
     }
 
     public static Guid ParseId(string value, string what)

@@ -14,6 +14,7 @@ using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Api;
 using ConnectorEvents.Storage.Postgres;
 using ConnectorEvents.Storage.Sqlite;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -162,9 +163,15 @@ public static partial class ServerHost
             services.AddHostedService<ChangeFeedHostedService>();
         }
 
+        // Before AddProblemDetails: the first writer that accepts a problem writes it, and this one accepts every problem.
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         // Routing (404, 405, 415 from Accepts) and status-code pages write a problem with a title only; give it a detail too.
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Detail ??= ProblemExceptionHandler.DefaultDetail(c.HttpContext));
         services.AddExceptionHandler<ProblemExceptionHandler>();
+        // The handler answers every exception and logs a server error itself, once, with its stack trace; the middleware's
+        // own Error line would repeat it, and for a client's mistake it is wrong (.NET 10's default, stated so it stays).
+        services.Configure<ExceptionHandlerOptions>(o =>
+            o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
         services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-delivery", tags: ["ready"]);
         services.AddOpenApi();
         services.ConfigureHttpJsonOptions(json =>
@@ -173,6 +180,8 @@ public static partial class ServerHost
             json.SerializerOptions.PropertyNamingPolicy = null;
             // The context's own options do not travel with it into these options, so the contract's timestamp form is set again.
             json.SerializerOptions.Converters.Add(new UtcSecondsConverter());
+            // A body bound through these options refuses a field given twice too, as RequestReading does.
+            json.SerializerOptions.AllowDuplicateProperties = false;
         });
     }
 

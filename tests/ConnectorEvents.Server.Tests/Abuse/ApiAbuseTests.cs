@@ -141,10 +141,10 @@ public sealed class ApiAbuseTests : IAsyncLifetime
     private async Task AbuseRouteAsync(DiscoveredRoute route, IReadOnlyList<DiscoveredRoute> all, AbuseIds ids, Dictionary<string, string> tokens)
     {
         var method = new HttpMethod(route.Method);
-        var path = Fill(route.Template, ids, null, null);
+        var path = route.PathWith(ids);
         if (path is null)
         {
-            _failures.Add($"{route} | its path parameters cannot be filled; teach Fill the entity they name.");
+            _failures.Add($"{route} | its path parameters cannot be filled; teach DiscoveredRoute.PathWith the entity they name.");
             return;
         }
         var rules = route.HasBody ? AbuseCases.Bodies[route.OperationId] : null;
@@ -163,12 +163,12 @@ public sealed class ApiAbuseTests : IAsyncLifetime
             }
         }
 
-        foreach (var parameter in Parameters(route.Template))
+        foreach (var parameter in route.PathParameters)
         {
             var other = parameter.Kind == "clients" ? ids.EnterpriseId.ToString() : ids.ClientId.ToString();
             foreach (var (@case, segment) in AbuseCases.BadIds(other))
             {
-                var bad = Fill(route.Template, ids, parameter.Name, segment)!;
+                var bad = route.PathWith(ids, parameter.Name, segment)!;
                 var answer = await SendAsync(method, bad, Valid());
                 if (segment == "%00" && answer is { Status: 400, Body.Length: 0 })
                 {
@@ -246,18 +246,10 @@ public sealed class ApiAbuseTests : IAsyncLifetime
             ((JsonObject)Get(body, fieldPath)!)["Colour"] = "red";
             Expect(route, $"an unknown field in {Describe(fieldPath)}", await SendAsync(method, path, Json(body)), 400);
         }
-        // A field twice, in two spellings: either may win or the body be refused, but never a 5xx.
+        // A field twice, in two spellings: names are read without regard to case, so it is one field given twice (InputHygieneTests).
         var firstField = rules.ValidBody(ids).First();
         var twice = Encoding.UTF8.GetBytes(validBody[..^1] + $",\"{firstField.Key.ToLowerInvariant()}\":{firstField.Value!.ToJsonString()}}}");
-        var duplicate = await SendAsync(method, path, Json(twice));
-        if (duplicate.Status is < 200 or > 299)
-        {
-            Expect(route, "a field twice", duplicate, 400);
-        }
-        else
-        {
-            Count();
-        }
+        Expect(route, "a field twice", await SendAsync(method, path, Json(twice)), 400);
 
         foreach (var odd in AbuseCases.OddTexts())
         {
@@ -306,7 +298,7 @@ public sealed class ApiAbuseTests : IAsyncLifetime
 
         var utf16 = new ByteArrayContent(Encoding.Unicode.GetBytes(validBody));
         utf16.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-16");
-        Expect(route, "a UTF-16 body", await SendAsync(method, path, utf16), 400, 415);
+        Expect(route, "a UTF-16 body", await SendAsync(method, path, utf16), 415);
         foreach (var contentType in AbuseCases.WrongContentTypes)
         {
             var content = new ByteArrayContent(Encoding.UTF8.GetBytes(validBody));
@@ -574,34 +566,6 @@ public sealed class ApiAbuseTests : IAsyncLifetime
         "{\"Name\":\""u8.CopyTo(bytes);
         "\"}"u8.CopyTo(bytes.AsSpan(length - 2));
         return bytes;
-    }
-
-    private static IEnumerable<(string Name, string Kind)> Parameters(string template) =>
-        template.Split('/').Select((s, i) => (s, i)).Where(p => p.s.StartsWith('{'))
-            .Select(p => (p.s.Trim('{', '}'), template.Split('/')[p.i - 1]));
-
-    /// <summary>The path with real ids (or <paramref name="value"/> for <paramref name="name"/>); null when a parameter is not understood.</summary>
-    private static string? Fill(string template, AbuseIds ids, string? name, string? value)
-    {
-        var path = template;
-        foreach (var (parameter, kind) in Parameters(template))
-        {
-            var real = kind switch
-            {
-                "enterprises" => ids.EnterpriseId.ToString(),
-                "clients" => ids.ClientId.ToString(),
-                "integrations" => ids.IntegrationId.ToString(),
-                "messages" => ids.MessageId,
-                "api-keys" => ids.ApiKeyId.ToString(),
-                _ => null,
-            };
-            if (real is null)
-            {
-                return null;
-            }
-            path = path.Replace("{" + parameter + "}", parameter == name ? value : real, StringComparison.Ordinal);
-        }
-        return path;
     }
 
     /// <summary>Every field the schema names at the top, and every field present in nested objects of the valid body.</summary>

@@ -32,6 +32,62 @@ public sealed record DiscoveredRoute(
 
     public override string ToString() => $"{Method} {Template}";
 
+    /// <summary>Each path parameter, with the collection segment before it (<c>clients</c> for <c>/clients/{id}</c>).</summary>
+    public IEnumerable<(string Name, string Kind)> PathParameters =>
+        Template.Split('/').Select((s, i) => (s, i)).Where(p => p.s.StartsWith('{'))
+            .Select(p => (p.s.Trim('{', '}'), Template.Split('/')[p.i - 1]));
+
+    /// <summary>The path with real ids (or <paramref name="value"/> for <paramref name="name"/>); null when a parameter is not understood.</summary>
+    public string? PathWith(AbuseIds ids, string? name = null, string? value = null)
+    {
+        var path = Template;
+        foreach (var (parameter, kind) in PathParameters)
+        {
+            var real = kind switch
+            {
+                "enterprises" => ids.EnterpriseId.ToString(),
+                "clients" => ids.ClientId.ToString(),
+                "integrations" => ids.IntegrationId.ToString(),
+                "messages" => ids.MessageId,
+                "api-keys" => ids.ApiKeyId.ToString(),
+                _ => null,
+            };
+            if (real is null)
+            {
+                return null;
+            }
+            path = path.Replace("{" + parameter + "}", parameter == name ? value : real, StringComparison.Ordinal);
+        }
+        return path;
+    }
+
+    /// <summary>
+    /// The server's routes from its OpenAPI document, plus the WebSocket endpoint, which it may not list. Fails when one the
+    /// suite knows is missing, or when a body is not described in <see cref="AbuseCases.Bodies"/>: a discovery that finds
+    /// little would let every loop over the routes pass by testing nothing.
+    /// </summary>
+    public static async Task<IReadOnlyList<DiscoveredRoute>> DiscoverAsync(HttpClient http, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var openApi = JsonNode.Parse(await http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), ct).ConfigureAwait(false))!;
+        var routes = Parse(openApi).ToList();
+        var missing = AbuseCases.KnownOperations.Where(o => o != "ConnectWebSocket" && routes.All(r => r.OperationId != o)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException("OpenAPI does not list " + string.Join(", ", missing));
+        }
+        var undescribed = routes.Where(r => r.HasBody && !AbuseCases.Bodies.ContainsKey(r.OperationId)).ToList();
+        if (undescribed.Count > 0)
+        {
+            throw new InvalidOperationException("Describe the body of " + string.Join(", ", undescribed) + " in AbuseCases.Bodies.");
+        }
+        if (routes.All(r => r.Template != "/ws/connector"))
+        {
+            routes.Add(new DiscoveredRoute("GET", "/ws/connector", "ConnectWebSocket", [], [], []));
+        }
+        return routes;
+    }
+
     /// <summary>Every path and method of <c>/openapi/v1.json</c>, with the query parameters and the body's fields.</summary>
     public static IReadOnlyList<DiscoveredRoute> Parse(JsonNode openApi)
     {
