@@ -191,4 +191,34 @@ public sealed class RedirectAndSsrfTests
         Assert.Equal(0, Volatile.Read(ref arrivedAtSecond));
         Assert.Equal(0, second.Count);
     }
+
+    [Theory]
+    [InlineData("http://webhook-user:s3cret-pw@127.0.0.1:{port}/moved?Token=abc-token", "InvalidRedirect")]
+    [InlineData("http://127.0.0.1:{closed}/moved?Token=abc-token", "ConnectionFailed")]
+    public async Task An_attempt_records_neither_the_user_information_nor_the_query_of_a_redirect_target(string location, string errorKind)
+    {
+        using var closed = Delivery.ClosedPort(out var closedPort);
+        await using var sink = await WebhookSink.StartAsync();
+        sink.Respond = (context, received) => received.Path == "/hook"
+            ? Delivery.Redirect(context, 307, location
+                .Replace("{port}", sink.BaseUri.Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+                .Replace("{closed}", closedPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))
+            : Delivery.Answer(context, 200);
+        await using var server = await RunningServer.StartAsync();
+        var (enterpriseId, clientId, _) = await server.SeedAsync(sink.Url("/hook?Token=first-token"));
+        var id = await server.CreateIntegrationAsync(enterpriseId, clientId);
+        var messageId = await server.SingleMessageIdAsync(id);
+
+        var detail = await server.WaitForAttemptsAsync(messageId, 1);
+        var attempt = Delivery.AttemptsOf(detail)[0];
+        Assert.Equal(errorKind, (string?)attempt["ErrorKind"]);
+        var recorded = (string)attempt["Url"]! + " " + (string)attempt["Error"]!;
+        foreach (var secret in new[] { "webhook-user", "s3cret-pw", "abc-token", "first-token", "Token=" })
+        {
+            Assert.DoesNotContain(secret, recorded, StringComparison.Ordinal);
+        }
+        // A URL with credentials is not followed at all: nothing reached /moved.
+        await Delivery.QuietPeriodAsync();
+        Assert.DoesNotContain(sink.Received, r => r.Path == "/moved");
+    }
 }

@@ -119,6 +119,12 @@ public sealed class WebhookSender : IDisposable
                     {
                         return Result(status, AttemptErrors.InvalidRedirect, $"The redirect goes to a '{next.Scheme}' URL.");
                     }
+                    if (!string.IsNullOrEmpty(next.UserInfo))
+                    {
+                        // The handler would drop them silently (it sends no user information, not even as Basic after a
+                        // 401), and a client URL may not carry any either: refused, never recorded.
+                        return Result(status, AttemptErrors.InvalidRedirect, "The redirect goes to a URL with a user name or password.");
+                    }
                     if (hop >= _options.MaxRedirects)
                     {
                         return Result(status, AttemptErrors.TooManyRedirects, $"More than {_options.MaxRedirects} redirects.");
@@ -283,11 +289,14 @@ public sealed class WebhookSender : IDisposable
         return null;
     }
 
-    /// <summary>The URL without its query, which may carry the receiver's secret token.</summary>
+    /// <summary>
+    /// The URL without its user information and without its query: either may carry a secret (a password, the receiver's
+    /// token). Scheme, host, port and path are kept.
+    /// </summary>
     public static string Redact(Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        var text = url.GetLeftPart(UriPartial.Path);
+        var text = url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         return string.IsNullOrEmpty(url.Query) ? text : text + "?…";
     }
 
