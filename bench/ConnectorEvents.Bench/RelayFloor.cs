@@ -32,8 +32,7 @@ public sealed partial class Scenarios
         var body = SampleBody();
         var urls = Enumerable.Range(0, settings.Clients).Select(c => Deployment.ClientUrl(sink, c)).ToArray();
         var options = new DeliveryOptions { AllowedNetworks = ["127.0.0.0/8"] };
-        using var invoker = new HttpMessageInvoker(WebhookSender.CreateHandler(new NetworkPolicy(options)));
-        var sender = new WebhookSender(invoker, options, TimeProvider.System);
+        using var sender = new WebhookSender(new NetworkPolicy(options), options, TimeProvider.System);
         byte[][] keys = [WebhookSigner.KeyOf(WebhookSigner.NewSecret())];
         var relayed = 0L;
         var deliveryFailures = 0;

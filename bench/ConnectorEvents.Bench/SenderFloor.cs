@@ -17,8 +17,7 @@ public sealed partial class Scenarios
         var body = SampleBody();
         var urls = Enumerable.Range(0, settings.Clients).Select(c => Deployment.ClientUrl(sink, c)).ToArray();
         var options = new DeliveryOptions { AllowedNetworks = ["127.0.0.0/8"] };
-        using var http = new HttpMessageInvoker(WebhookSender.CreateHandler(new NetworkPolicy(options)));
-        var sender = new WebhookSender(http, options, TimeProvider.System);
+        using var sender = new WebhookSender(new NetworkPolicy(options), options, TimeProvider.System);
         byte[][] keys = [WebhookSigner.KeyOf(WebhookSigner.NewSecret())];
 
         async Task<(int Posts, int Failed)> LoopAsync(int total)

@@ -118,6 +118,13 @@ public sealed class RedirectAndSsrfTests
     [InlineData("http://192.168.0.10/hook")]
     [InlineData("http://[::1]:8080/hook")]
     [InlineData("http://[::ffff:127.0.0.1]/hook")]
+    [InlineData("http://[::ffff:0:127.0.0.1]:8080/hook")]     // IPv4-translated loopback
+    [InlineData("http://[64:ff9b:1::7f00:1]:8080/hook")]      // local-use NAT64 of loopback
+    [InlineData("http://[64:ff9b::a9fe:a9fe]/hook")]          // NAT64 of the metadata address
+    [InlineData("http://[::127.0.0.1]/hook")]                 // IPv4-compatible loopback
+    [InlineData("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook")] // Teredo
+    [InlineData("http://[fd12:3456:789a::1]/hook")]           // unique local
+    [InlineData("http://[fe80::1]/hook")]                     // link-local
     public async Task An_ip_literal_the_guard_refuses_is_refused_when_the_client_is_created(string url)
     {
         await using var server = await RunningServer.StartAsync(
@@ -190,5 +197,70 @@ public sealed class RedirectAndSsrfTests
         await Delivery.QuietPeriodAsync();
         Assert.Equal(0, Volatile.Read(ref arrivedAtSecond));
         Assert.Equal(0, second.Count);
+    }
+
+    [Theory]
+    [InlineData("::ffff:0:127.0.0.1")] // IPv4-translated
+    [InlineData("64:ff9b:1::7f00:1")]  // local-use NAT64
+    [InlineData("64:ff9b::7f00:1")]    // NAT64, well-known prefix
+    [InlineData("::127.0.0.1")]        // IPv4-compatible
+    [InlineData("2002:7f00:1::1")]     // 6to4
+    public async Task A_redirect_to_an_ipv6_form_of_loopback_is_refused_at_connect_time_although_loopback_itself_is_allowed(string address)
+    {
+        // The test server opens 127.0.0.0/8 (so the first hop reaches the sink): that must not open the forms a translator
+        // or relay would carry to some 127.0.0.1 of its own.
+        var arrivedAtMoved = 0;
+        await using var sink = await WebhookSink.StartAsync();
+        sink.Respond = (context, received) =>
+        {
+            if (received.Path == "/hook")
+            {
+                return Delivery.Redirect(context, 307, $"http://[{address}]:{sink.BaseUri.Port}/moved");
+            }
+            Interlocked.Increment(ref arrivedAtMoved);
+            return Delivery.Answer(context, 200);
+        };
+        await using var server = await RunningServer.StartAsync();
+        var (enterpriseId, clientId, _) = await server.SeedAsync(sink.Url());
+        var id = await server.CreateIntegrationAsync(enterpriseId, clientId);
+        var messageId = await server.SingleMessageIdAsync(id);
+
+        var detail = await server.WaitForAttemptsAsync(messageId, 1);
+        var attempt = Delivery.AttemptsOf(detail)[0];
+        Assert.Equal("AddressBlocked", (string?)attempt["ErrorKind"]);
+        Assert.Contains(System.Net.IPAddress.Parse(address).ToString(), (string)attempt["Error"]!, StringComparison.Ordinal);
+        Assert.Equal("Pending", (string)detail["Message"]!["Status"]!);
+        await Delivery.QuietPeriodAsync();
+        Assert.Equal(0, Volatile.Read(ref arrivedAtMoved));
+    }
+
+    [Theory]
+    [InlineData("http://webhook-user:s3cret-pw@127.0.0.1:{port}/moved?Token=abc-token", "InvalidRedirect")]
+    [InlineData("http://127.0.0.1:{closed}/moved?Token=abc-token", "ConnectionFailed")]
+    public async Task An_attempt_records_neither_the_user_information_nor_the_query_of_a_redirect_target(string location, string errorKind)
+    {
+        using var closed = Delivery.ClosedPort(out var closedPort);
+        await using var sink = await WebhookSink.StartAsync();
+        sink.Respond = (context, received) => received.Path == "/hook"
+            ? Delivery.Redirect(context, 307, location
+                .Replace("{port}", sink.BaseUri.Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+                .Replace("{closed}", closedPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))
+            : Delivery.Answer(context, 200);
+        await using var server = await RunningServer.StartAsync();
+        var (enterpriseId, clientId, _) = await server.SeedAsync(sink.Url("/hook?Token=first-token"));
+        var id = await server.CreateIntegrationAsync(enterpriseId, clientId);
+        var messageId = await server.SingleMessageIdAsync(id);
+
+        var detail = await server.WaitForAttemptsAsync(messageId, 1);
+        var attempt = Delivery.AttemptsOf(detail)[0];
+        Assert.Equal(errorKind, (string?)attempt["ErrorKind"]);
+        var recorded = (string)attempt["Url"]! + " " + (string)attempt["Error"]!;
+        foreach (var secret in new[] { "webhook-user", "s3cret-pw", "abc-token", "first-token", "Token=" })
+        {
+            Assert.DoesNotContain(secret, recorded, StringComparison.Ordinal);
+        }
+        // A URL with credentials is not followed at all: nothing reached /moved.
+        await Delivery.QuietPeriodAsync();
+        Assert.DoesNotContain(sink.Received, r => r.Path == "/moved");
     }
 }

@@ -351,12 +351,12 @@ public sealed class PostgresStoreTests : IDisposable
     {
         var a = NewStore("node-a");
         var b = NewStore("node-b");
-        using var http = new HttpMessageInvoker(new SocketsHttpHandler());
         var delivery = new DeliveryOptions();
+        using var sender = new WebhookSender(new NetworkPolicy(delivery), delivery, TimeProvider.System);
         using var writer = new GroupCommitWriter(b, NullLogger<GroupCommitWriter>.Instance);
         await using var leases = new PartitionLeases(b, writer, Options.Create(new ClusterOptions { NodeId = "node-b" }), Options.Create(delivery),
             TimeProvider.System, NullLogger<PartitionLeases>.Instance);
-        await using var dispatcher = new DeliveryDispatcher(b, writer, new WebhookSender(http, delivery, TimeProvider.System),
+        await using var dispatcher = new DeliveryDispatcher(b, writer, sender,
             new RetryPolicy(delivery, new Random(1)), leases, Options.Create(delivery), TimeProvider.System, NullLogger<DeliveryDispatcher>.Instance);
         var hub = new WebSocketHub(Options.Create(new RealtimeOptions()), TimeProvider.System, NullLogger<WebSocketHub>.Instance);
         await using var feed = new PostgresChangeFeed(_connectionString, "node-b", NullLogger<PostgresChangeFeed>.Instance);

@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace ConnectorEvents.Core.Delivery;
@@ -39,11 +40,19 @@ public static class AttemptErrors
 
 /// <summary>Sends one signed POST, following 307/308 within one time-out, and records what happened.</summary>
 /// <remarks>
-/// A bare <see cref="HttpMessageInvoker"/> rather than an <see cref="HttpClient"/>: the client links every send's token
-/// to a token source that all its sends share (for CancelPendingRequests), and with hundreds of sends under way the bare
-/// invoker measured clearly cheaper (docs/architecture.md). The handler streams the body, as ResponseHeadersRead would.
+/// <para>
+/// Bare <see cref="HttpMessageInvoker"/>s rather than an <see cref="HttpClient"/>: the client links every send's token to a
+/// token source that all its sends share (for CancelPendingRequests), and with hundreds of sends under way the bare invoker
+/// measured clearly cheaper (docs/architecture.md). The handler streams the body, as ResponseHeadersRead would.
+/// </para>
+/// <para>
+/// Two of them, over the same connect-time address check: a pooled one for every send, and one whose connections serve a
+/// single request. A send that meets a pooled connection the receiver had closed (<see cref="StaleConnectionException"/>:
+/// no byte of the answer came) is sent again at once, once, through the second: a stale connection never costs an attempt,
+/// and a failure on a connection of its own is a failure.
+/// </para>
 /// </remarks>
-public sealed class WebhookSender(HttpMessageInvoker http, DeliveryOptions options, TimeProvider time)
+public sealed class WebhookSender : IDisposable
 {
     public const int ResponseBodyLimit = 1024;
 
@@ -57,20 +66,36 @@ public sealed class WebhookSender(HttpMessageInvoker http, DeliveryOptions optio
 
     private static readonly MediaTypeHeaderValue JsonContentType = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
 
+    private readonly HttpMessageInvoker _pooled;
+    private readonly HttpMessageInvoker _fresh;
+    private readonly DeliveryOptions _options;
+    private readonly TimeProvider _time;
+
+    public WebhookSender(NetworkPolicy policy, DeliveryOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        _pooled = new HttpMessageInvoker(CreateHandler(policy));
+        _fresh = new HttpMessageInvoker(CreateHandler(policy, reuseConnections: false));
+        _options = options;
+        _time = time;
+    }
+
     public async Task<AttemptResult> SendAsync(
         string url, string messageId, byte[] body, IReadOnlyList<byte[]> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        var started = time.GetUtcNow();
+        var started = _time.GetUtcNow();
         var clock = Stopwatch.GetTimestamp();
         var (first, redacted) = Parse(url);
         var target = first;
         // One token source: the time-out's, which a stop also cancels (cheaper than a linked pair on every send).
-        using var timeout = new CancellationTokenSource(options.Timeout, time);
+        using var timeout = new CancellationTokenSource(_options.Timeout, _time);
         using var stopping = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout);
         var timestamp = started.ToUnixTimeSeconds();
         var signature = WebhookSigner.Sign(keys, messageId, timestamp, body);
-        var timestampText = timestamp.ToString(CultureInfo.InvariantCulture);
+        var post = new Post(messageId, timestamp.ToString(CultureInfo.InvariantCulture), signature, body);
 
         AttemptResult Result(int? status, string? kind, string? error, string? responseBody = null, TimeSpan? retryAfter = null) =>
             new(started, Stopwatch.GetElapsedTime(clock).TotalMilliseconds,
@@ -80,14 +105,7 @@ public sealed class WebhookSender(HttpMessageInvoker http, DeliveryOptions optio
         {
             for (var hop = 0; ; hop++)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, target);
-                request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-                request.Headers.TryAddWithoutValidation("webhook-id", messageId);
-                request.Headers.TryAddWithoutValidation("webhook-timestamp", timestampText);
-                request.Headers.TryAddWithoutValidation("webhook-signature", signature);
-                request.Content = new ByteArrayContent(body) { Headers = { ContentType = JsonContentType } };
-
-                using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                using var response = await PostAsync(target, post, timeout.Token).ConfigureAwait(false);
                 var status = (int)response.StatusCode;
                 if (status is 307 or 308)
                 {
@@ -101,9 +119,15 @@ public sealed class WebhookSender(HttpMessageInvoker http, DeliveryOptions optio
                     {
                         return Result(status, AttemptErrors.InvalidRedirect, $"The redirect goes to a '{next.Scheme}' URL.");
                     }
-                    if (hop >= options.MaxRedirects)
+                    if (!string.IsNullOrEmpty(next.UserInfo))
                     {
-                        return Result(status, AttemptErrors.TooManyRedirects, $"More than {options.MaxRedirects} redirects.");
+                        // The handler would drop them silently (it sends no user information, not even as Basic after a
+                        // 401), and a client URL may not carry any either: refused, never recorded.
+                        return Result(status, AttemptErrors.InvalidRedirect, "The redirect goes to a URL with a user name or password.");
+                    }
+                    if (hop >= _options.MaxRedirects)
+                    {
+                        return Result(status, AttemptErrors.TooManyRedirects, $"More than {_options.MaxRedirects} redirects.");
                     }
                     target = next;
                     continue;
@@ -114,7 +138,7 @@ public sealed class WebhookSender(HttpMessageInvoker http, DeliveryOptions optio
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return Result(null, AttemptErrors.Timeout, $"No answer within {options.Timeout.TotalSeconds:0.###} s.");
+            return Result(null, AttemptErrors.Timeout, $"No answer within {_options.Timeout.TotalSeconds:0.###} s.");
         }
         catch (HttpRequestException ex) when (Find<BlockedAddressException>(ex) is { } blocked)
         {
@@ -134,6 +158,49 @@ public sealed class WebhookSender(HttpMessageInvoker http, DeliveryOptions optio
         {
             return Result(null, AttemptErrors.ConnectionFailed, $"{ex.GetType().Name} ({target.Host}:{target.Port}).");
         }
+    }
+
+    public void Dispose()
+    {
+        _pooled.Dispose();
+        _fresh.Dispose();
+    }
+
+    /// <summary>What every hop of one send carries.</summary>
+    private readonly record struct Post(string MessageId, string Timestamp, string Signature, byte[] Body);
+
+    /// <summary>
+    /// One POST on a pooled connection; if that connection turns out stale, the same POST once more on a connection of its
+    /// own, saying it will close (the receiver never answered the first, and the same webhook-id lets it drop a copy).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HttpResponseMessage> PostAsync(Uri target, Post post, CancellationToken cancellationToken)
+    {
+        using (var request = NewRequest(target, post))
+        {
+            try
+            {
+                return await _pooled.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (Find<StaleConnectionException>(ex) is not null)
+            {
+                // sent again below, on a new connection
+            }
+        }
+        using var again = NewRequest(target, post);
+        again.Headers.ConnectionClose = true;
+        return await _fresh.SendAsync(again, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static HttpRequestMessage NewRequest(Uri target, Post post)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, target);
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        request.Headers.TryAddWithoutValidation("webhook-id", post.MessageId);
+        request.Headers.TryAddWithoutValidation("webhook-timestamp", post.Timestamp);
+        request.Headers.TryAddWithoutValidation("webhook-signature", post.Signature);
+        request.Content = new ByteArrayContent(post.Body) { Headers = { ContentType = JsonContentType } };
+        return request;
     }
 
     /// <summary>A URL parsed once, with its redacted form: clients keep their URL for long, and parsing costs on every send.</summary>
@@ -205,7 +272,7 @@ public sealed class WebhookSender(HttpMessageInvoker http, DeliveryOptions optio
         }
         if (header?.Date is { } date)
         {
-            return date - time.GetUtcNow();
+            return date - _time.GetUtcNow();
         }
         return null;
     }
@@ -222,27 +289,37 @@ public sealed class WebhookSender(HttpMessageInvoker http, DeliveryOptions optio
         return null;
     }
 
-    /// <summary>The URL without its query, which may carry the receiver's secret token.</summary>
+    /// <summary>
+    /// The URL without its user information and without its query: either may carry a secret (a password, the receiver's
+    /// token). Scheme, host, port and path are kept.
+    /// </summary>
     public static string Redact(Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        var text = url.GetLeftPart(UriPartial.Path);
+        var text = url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         return string.IsNullOrEmpty(url.Query) ? text : text + "?…";
     }
 
-    /// <summary>The handler every delivery uses: SSRF checks at connect time, no automatic redirects, no proxy, no cookies.</summary>
-    public static SocketsHttpHandler CreateHandler(NetworkPolicy policy)
+    /// <summary>
+    /// The handler every delivery uses: SSRF checks at connect time, stale pooled connections told apart
+    /// (<see cref="DeliveryConnection"/>), no automatic redirects, no proxy, no cookies. Without
+    /// <paramref name="reuseConnections"/> each connection serves one request and is closed.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler(NetworkPolicy policy, bool reuseConnections = true)
     {
         ArgumentNullException.ThrowIfNull(policy);
         return new SocketsHttpHandler
         {
             ConnectCallback = policy.ConnectAsync,
+            // Above TLS, where the stream carries HTTP: a handshake's reads and writes are not an exchange.
+            PlaintextStreamFilter = static (context, _) => ValueTask.FromResult<Stream>(new DeliveryConnection(context.PlaintextStream)),
             AllowAutoRedirect = false,
             UseProxy = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            // Zero: a connection is closed when its request is done, never pooled (HttpConnectionPool.CheckExpirationOnReturn).
+            PooledConnectionLifetime = reuseConnections ? TimeSpan.FromMinutes(5) : TimeSpan.Zero,
             ConnectTimeout = TimeSpan.FromSeconds(10),
             MaxConnectionsPerServer = int.MaxValue,
         };

@@ -138,7 +138,7 @@ public static partial class ServerHost
         services.AddSingleton<GroupCommitWriter>();
         services.AddSingleton(sp => new NetworkPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value));
         services.AddSingleton(sp => new WebhookSender(
-            new HttpMessageInvoker(WebhookSender.CreateHandler(sp.GetRequiredService<NetworkPolicy>())),
+            sp.GetRequiredService<NetworkPolicy>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new RetryPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value, Random.Shared));

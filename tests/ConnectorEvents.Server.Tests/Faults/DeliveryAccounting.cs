@@ -12,7 +12,8 @@ internal sealed record AccountingPolicy
     public Func<JsonObject, bool> MayFail { get; init; } = _ => false;
 
     /// <summary>
-    /// Attempts that reached the sink but whose outcome was never recorded (a process killed mid-send), per message.
+    /// Attempts that reached the sink but whose outcome was never recorded, per message: a process killed mid-send, or a send
+    /// that met a reset on a reused connection before any answer and went again at once (WebhookSender).
     /// </summary>
     public int UnrecordedAttemptsPerMessage { get; init; }
 

@@ -59,6 +59,105 @@ public sealed class ReceiverFaultTests
     private static string?[] ErrorKinds(JsonObject detail) =>
         Delivery.AttemptsOf(detail).Select(a => (string?)a["ErrorKind"]).ToArray();
 
+    /// <summary>
+    /// Three webhooks per integration for <paramref name="integrations"/> integrations, as fast as the API takes the commands;
+    /// then <paramref name="spaced"/> more on the first integration, each once every webhook so far was answered and the
+    /// connections then stood idle for <paramref name="gap"/>. Returns how many webhooks that makes.
+    /// </summary>
+    private static async Task<int> DriveBurstThenSpacedAsync(
+        RunningServer server, Guid enterpriseId, Guid clientId, int integrations, int spaced, TimeSpan gap, Func<int> answered)
+    {
+        var ids = await DriveCommandsAsync(server, enterpriseId, clientId, integrations);
+        var expected = integrations * 3;
+        for (var i = 0; i < spaced; i++)
+        {
+            await Delivery.WaitUntilAsync(() => answered() >= expected, $"{expected} webhooks were answered");
+            await Task.Delay(gap, Delivery.Ct);
+            await server.PostAsync($"/api/v1/integrations/{ids[0]}/{(i % 2 == 0 ? "disable" : "enable")}");
+            expected++;
+        }
+        return expected;
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.0 200 OK", "")]                       // Python's http.server, many embedded servers
+    [InlineData("HTTP/1.0 200 OK", "Connection: close\r\n")]
+    [InlineData("HTTP/1.1 200 OK", "Connection: close\r\n")]
+    public async Task Fault_a_receiver_closing_after_each_answer_costs_no_attempt_and_gets_no_request_on_a_closing_connection(
+        string statusLine, string fields)
+    {
+        // It closes 100 ms after answering, as a receiver finishing its work does: long enough for a pooled connection to be
+        // handed to the next webhook, which then meets the close.
+        await using var receiver = new RawReceiver(_ => RawAnswer.ThenClose(statusLine, fields, TimeSpan.FromMilliseconds(100)));
+        await using var server = await RunningServer.StartAsync(DeliveryAccounting.ShortSchedule());
+        var (enterpriseId, clientId) = await SeedAsync(server, receiver.Url());
+
+        var webhooks = await DriveBurstThenSpacedAsync(server, enterpriseId, clientId, integrations: 67, spaced: 3,
+            gap: TimeSpan.FromMilliseconds(300), () => receiver.Answered.Count);
+
+        var details = await DeliveryAccounting.AssertAllAccountedAsync(server.Api, () => receiver.Receipts);
+        Assert.Equal(webhooks, details.Count);
+        Assert.All(details.Values, d => Assert.Equal([200], StatusCodes(d))); // one attempt each: not one failed
+        Assert.Equal(0, receiver.RequestsAfterClose); // an answer that said it closes ended its connection's use
+        Assert.Empty(receiver.Dropped);
+        Assert.Equal(webhooks, receiver.Answered.Count);
+    }
+
+    [Theory]
+    [InlineData(false)] // closed with a FIN: the sender reads the end of the stream
+    [InlineData(true)]  // closed with a reset
+    public async Task Fault_a_receiver_closing_idle_connections_costs_no_attempt_and_the_lost_request_goes_again_with_its_webhook_id(
+        bool reset)
+    {
+        // HTTP/1.1 keep-alive, but a connection idle for 300 ms is closed as the next request arrives: the race that a
+        // keep-alive time-out (Node's is 5 s) loses now and then, made certain. The request is read, never answered.
+        var idleLimit = TimeSpan.FromMilliseconds(300);
+        await using var receiver = new RawReceiver(r =>
+            r.IndexOnConnection > 0 && r.IdleBefore > idleLimit ? RawAnswer.Drop(reset) : RawAnswer.KeepAlive());
+        await using var server = await RunningServer.StartAsync(DeliveryAccounting.ShortSchedule());
+        var (enterpriseId, clientId) = await SeedAsync(server, receiver.Url());
+
+        var webhooks = await DriveBurstThenSpacedAsync(server, enterpriseId, clientId, integrations: 67, spaced: 3,
+            gap: TimeSpan.FromMilliseconds(500), () => receiver.Answered.Count);
+
+        var details = await DeliveryAccounting.AssertAllAccountedAsync(server.Api, () => receiver.Receipts);
+        Assert.Equal(webhooks, details.Count);
+        Assert.All(details.Values, d => Assert.Equal([200], StatusCodes(d))); // one attempt each: not one failed
+        // At least the first spaced webhook met an idle pooled connection (later ones may find the pool empty by then).
+        var lost = receiver.Dropped;
+        Assert.NotEmpty(lost);
+        foreach (var request in lost)
+        {
+            // Sent again at once on a new connection: the same webhook-id, timestamp, signature and body.
+            var again = Assert.Single(receiver.Answered, r => r.Webhook.MessageId == request.Webhook.MessageId);
+            Assert.Equal(0, again.IndexOnConnection);
+            foreach (var header in new[] { "webhook-id", "webhook-timestamp", "webhook-signature" })
+            {
+                Assert.Equal(request.Webhook.Header(header), again.Webhook.Header(header));
+            }
+            Assert.Equal(request.Webhook.Body, again.Webhook.Body);
+        }
+    }
+
+    [Fact]
+    public async Task Fault_a_send_failing_on_a_new_connection_is_one_failed_attempt_and_is_not_sent_again_at_once()
+    {
+        // Only a connection that had answered before can be stale: a new one that fails is a receiver's failure.
+        var arrivals = new ArrivalCounter();
+        await using var receiver = new RawReceiver(r =>
+            r.IndexOnConnection == 0 && arrivals.Next(r.Webhook) == 1 ? RawAnswer.Drop() : RawAnswer.KeepAlive());
+        await using var server = await RunningServer.StartAsync(DeliveryAccounting.ShortSchedule());
+        var (enterpriseId, clientId) = await SeedAsync(server, receiver.Url());
+        await server.CreateIntegrationAsync(enterpriseId, clientId);
+
+        var details = await DeliveryAccounting.AssertAllAccountedAsync(server.Api, () => receiver.Receipts);
+        var detail = Assert.Single(details.Values);
+        Assert.Equal(["ConnectionFailed", ""], ErrorKinds(detail).Select(k => k ?? ""));
+        Assert.Equal([0, 200], StatusCodes(detail));
+        Assert.Single(receiver.Dropped);
+        Assert.Single(receiver.Answered);
+    }
+
     [Fact]
     public async Task Fault_500_then_503_then_recovery_is_retried_and_delivered_with_every_status_recorded()
     {
@@ -161,13 +260,17 @@ public sealed class ReceiverFaultTests
     public async Task Fault_a_connection_reset_is_a_failed_attempt_and_the_message_is_retried(bool afterStatus)
     {
         var arrivals = new ArrivalCounter();
+        var requestsPerConnection = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var resetOnNewConnection = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         await using var sink = await WebhookSink.StartAsync();
         sink.Respond = async (context, received) =>
         {
+            var onNewConnection = requestsPerConnection.AddOrUpdate(context.Connection.Id, 1, (_, n) => n + 1) == 1;
             if (arrivals.Next(received) > 1)
             {
                 return;
             }
+            resetOnNewConnection[received.MessageId] = onNewConnection;
             if (afterStatus)
             {
                 context.Response.StatusCode = 500;
@@ -183,24 +286,39 @@ public sealed class ReceiverFaultTests
         var (enterpriseId, clientId) = await SeedAsync(server, sink.Url());
         await DriveCommandsAsync(server, enterpriseId, clientId, integrations: 2);
 
-        var details = await DeliveryAccounting.AssertAllAccountedAsync(server.Api, () => sink.Received);
+        // A reset before any answer on a reused connection looks like a receiver that had closed it: that send goes again at
+        // once on a new connection, without an attempt of its own.
+        var details = await DeliveryAccounting.AssertAllAccountedAsync(server.Api, () => sink.Received,
+            new AccountingPolicy { UnrecordedAttemptsPerMessage = afterStatus ? 0 : 1 });
         Assert.Equal(6, details.Count);
-        foreach (var detail in details.Values)
+        foreach (var (id, detail) in details)
         {
             var attempts = Delivery.AttemptsOf(detail);
-            Assert.Equal(2, attempts.Length);
             if (afterStatus)
             {
                 // The status line is the answer; the broken body does not hide it.
+                Assert.Equal(2, attempts.Length);
                 Assert.Equal(500, (int)attempts[0]["StatusCode"]!);
                 Assert.Equal("partial", (string?)attempts[0]["ResponseBody"]);
             }
-            else
+            else if (resetOnNewConnection[id])
             {
+                Assert.Equal(2, attempts.Length);
                 Assert.Equal("ConnectionFailed", (string)attempts[0]["ErrorKind"]!);
                 Assert.Null(attempts[0]["StatusCode"]);
             }
-            Assert.Equal(200, (int)attempts[1]["StatusCode"]!);
+            else
+            {
+                Assert.Single(attempts);
+            }
+            Assert.Equal(200, (int)attempts[^1]["StatusCode"]!);
+            Assert.Equal(2, sink.Received.Count(r => r.MessageId == id));
+        }
+        if (!afterStatus)
+        {
+            // Both cases happened: the first webhooks opened connections, later ones found them pooled.
+            Assert.Contains(true, resetOnNewConnection.Values);
+            Assert.Contains(false, resetOnNewConnection.Values);
         }
     }
 
