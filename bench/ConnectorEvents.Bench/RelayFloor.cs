@@ -34,7 +34,7 @@ public sealed partial class Scenarios
         var options = new DeliveryOptions { AllowedNetworks = ["127.0.0.0/8"] };
         using var invoker = new HttpMessageInvoker(WebhookSender.CreateHandler(new NetworkPolicy(options)));
         var sender = new WebhookSender(invoker, options, TimeProvider.System);
-        byte[][] keys = [WebhookSigner.KeyOf(WebhookSigner.NewSecret())];
+        SigningKey[] keys = [SigningKey.Parse(WebhookSigner.NewSecret())];
         var relayed = 0L;
         var deliveryFailures = 0;
 

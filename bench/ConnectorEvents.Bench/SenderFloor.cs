@@ -19,7 +19,7 @@ public sealed partial class Scenarios
         var options = new DeliveryOptions { AllowedNetworks = ["127.0.0.0/8"] };
         using var http = new HttpMessageInvoker(WebhookSender.CreateHandler(new NetworkPolicy(options)));
         var sender = new WebhookSender(http, options, TimeProvider.System);
-        byte[][] keys = [WebhookSigner.KeyOf(WebhookSigner.NewSecret())];
+        SigningKey[] keys = [SigningKey.Parse(WebhookSigner.NewSecret())];
 
         async Task<(int Posts, int Failed)> LoopAsync(int total)
         {

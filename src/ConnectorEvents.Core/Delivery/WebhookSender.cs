@@ -58,7 +58,7 @@ public sealed class WebhookSender(HttpMessageInvoker http, DeliveryOptions optio
     private static readonly MediaTypeHeaderValue JsonContentType = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
 
     public async Task<AttemptResult> SendAsync(
-        string url, string messageId, byte[] body, IReadOnlyList<byte[]> keys, CancellationToken cancellationToken)
+        string url, string messageId, byte[] body, IReadOnlyList<SigningKey> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
         var started = time.GetUtcNow();
