@@ -43,6 +43,12 @@ internal static class StandardWebhookVerifier
     private const int MaxSignatures = 16;
 
     /// <summary>
+    /// <c>v1a</c> entries read from one header. Checking one costs about as much as 50 HMACs (measured 0.11-0.17 ms against
+    /// 2-4 µs), and a sender signs with at most two keys at once during a rotation: more are not read.
+    /// </summary>
+    private const int MaxEd25519Signatures = 4;
+
+    /// <summary>
     /// The key of a <c>whsec_…</c> secret (the prefix is optional), or null when it is not base64 or is an Ed25519 key
     /// (<c>whsk_</c>, <c>whpk_</c>: the underscore is not base64, so they never pass for an HMAC key).
     /// </summary>
@@ -182,7 +188,7 @@ internal static class StandardWebhookVerifier
                     macs.Add(decoded);
                 }
             }
-            else if (entry.StartsWith("v1a,", StringComparison.Ordinal))
+            else if (entry.StartsWith("v1a,", StringComparison.Ordinal) && ed25519Signatures.Count < MaxEd25519Signatures)
             {
                 var decoded = new byte[Ed25519SignatureLength];
                 if (Convert.TryFromBase64String(entry[4..], decoded, out var written) && written == Ed25519SignatureLength)

@@ -62,6 +62,10 @@ public sealed class Ed25519SignatureTests
         Assert.Equal(VerificationResult.Valid, Verify($"v2,abc v1b,{VectorSignature[4..]} v1a,!!! v1a, {VectorSignature}"));
         Assert.Equal(VerificationResult.NoMatchingSignature, Verify($"v2,{VectorSignature[4..]} v1b,{VectorSignature[4..]} {otherV1a}"));
         Assert.Equal(VerificationResult.NoMatchingSignature, Verify("v1a,"));
+        // At most four v1a entries are checked (each costs about 50 HMACs); a fifth, even a valid one, is not read.
+        Assert.Equal(VerificationResult.Valid, Verify($"{otherV1a} {otherV1a} {otherV1a} {VectorSignature}"));
+        Assert.Equal(VerificationResult.NoMatchingSignature, Verify($"{otherV1a} {otherV1a} {otherV1a} {otherV1a} {VectorSignature}"));
+        Assert.Equal(VerificationResult.Valid, Verify($"{otherV1a} {otherV1a} {otherV1a} {otherV1a} {VectorSignature} {HmacVectorSignature}", secrets: both));
         Assert.Equal(SignatureVersions.V1 | SignatureVersions.V1a, StandardWebhookVerifier.VersionsIn($"{HmacVectorSignature} v2,x {VectorSignature}"));
         Assert.Equal(SignatureVersions.V1a, StandardWebhookVerifier.VersionsIn($"v1,short {VectorSignature}"));
     }
