@@ -18,7 +18,7 @@ public sealed partial class Scenarios
         var urls = Enumerable.Range(0, settings.Clients).Select(c => Deployment.ClientUrl(sink, c)).ToArray();
         var options = new DeliveryOptions { AllowedNetworks = ["127.0.0.0/8"] };
         using var sender = new WebhookSender(new NetworkPolicy(options), options, TimeProvider.System);
-        byte[][] keys = [WebhookSigner.KeyOf(WebhookSigner.NewSecret())];
+        SigningKey[] keys = [SigningKey.Parse(WebhookSigner.NewSecret())];
 
         async Task<(int Posts, int Failed)> LoopAsync(int total)
         {

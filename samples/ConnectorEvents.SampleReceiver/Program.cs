@@ -10,6 +10,11 @@ builder.Services.AddConnectorEventsReceiver(options =>
     {
         options.SigningSecrets.Add(secret);
     }
+    // A client that signs with Ed25519 (v1a) shows a public key instead, e.g. Webhooks__PublicKeys__0=whpk_...
+    foreach (var publicKey in builder.Configuration.GetSection("Webhooks:PublicKeys").Get<string[]>() ?? [])
+    {
+        options.PublicKeys.Add(publicKey);
+    }
     options.UrlToken = builder.Configuration["Webhooks:UrlToken"];
 
     options.OnIntegrationCreated((evt, ct) =>

@@ -11,10 +11,11 @@ public static class CliApp
     {
         ArgumentNullException.ThrowIfNull(args);
         var consoles = CliConsoles.Create(output, error);
-        var root = new RootCommand("connector-events: run the ConnectorEvents server, listen for API Events webhooks, trigger any documented event.")
+        var root = new RootCommand("connector-events: run the ConnectorEvents server, listen for API Events webhooks, trigger any documented event, generate signing keys.")
         {
             ListenCommand.Create(() => consoles),
             TriggerCommand.Create(() => consoles),
+            GenerateKeyCommand.Create(() => consoles),
             ServeCommand.Create(() => ServerArguments(args)),
         };
         var configuration = new InvocationConfiguration();

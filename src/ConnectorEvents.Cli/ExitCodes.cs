@@ -8,7 +8,7 @@ public static class ExitCodes
     /// <summary>The command line did not parse (unknown option, missing value); System.CommandLine's own code.</summary>
     public const int Syntax = 1;
 
-    /// <summary>A value was wrong: unknown event or version, bad URL, bad secret, bad status.</summary>
+    /// <summary>A value was wrong: unknown event or version, bad URL, bad secret or public key (or one of the wrong kind), bad status.</summary>
     public const int InvalidInput = 2;
 
     /// <summary>The URL could not be reached: connection refused, name not resolved, no answer in time.</summary>

@@ -9,11 +9,12 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using NSec.Cryptography;
 using Spectre.Console;
 
 namespace ConnectorEvents.Cli;
 
-/// <summary><c>listen</c>: a local receiver that prints each webhook readably and checks its signature.</summary>
+/// <summary><c>listen</c>: a local receiver that prints each webhook readably and checks its signature (v1 with secrets, v1a with public keys).</summary>
 internal static class ListenCommand
 {
     private const int MaxBodyBytes = 16 * 1024 * 1024;
@@ -24,7 +25,12 @@ internal static class ListenCommand
         var host = new Option<string>("--host") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
         var secret = new Option<string[]>("--secret")
         {
-            Description = "Secret(s) to verify signatures with, whsec_<base64>; repeat during a rotation.",
+            Description = "HMAC secret(s) to verify v1 signatures with, whsec_<base64>; repeat during a rotation.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var publicKey = new Option<string[]>("--public-key")
+        {
+            Description = "Ed25519 public key(s) to verify v1a signatures with, whpk_<base64>; repeat during a rotation.",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var status = new Option<int>("--status") { Description = "HTTP status to answer with.", DefaultValueFactory = _ => 200 };
@@ -32,15 +38,15 @@ internal static class ListenCommand
 
         var command = new Command("listen", "Receive webhooks locally and print them readably, verifying Standard Webhooks signatures.")
         {
-            port, host, secret, status, path,
+            port, host, secret, publicKey, status, path,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(consoles(), parse.GetValue(port), parse.GetValue(host)!,
-            parse.GetValue(secret) ?? [], parse.GetValue(status), parse.GetValue(path)!, cancellationToken));
+            parse.GetValue(secret) ?? [], parse.GetValue(publicKey) ?? [], parse.GetValue(status), parse.GetValue(path)!, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsoles consoles, int port, string host, string[] secrets, int status, string path,
-        CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliConsoles consoles, int port, string host, string[] secrets, string[] publicKeyTexts,
+        int status, string path, CancellationToken cancellationToken)
     {
         if (port is < 0 or > 65535)
         {
@@ -63,6 +69,15 @@ internal static class ListenCommand
             }
             keys.Add(key);
         }
+        var publicKeys = new List<PublicKey>();
+        foreach (var text in publicKeyTexts)
+        {
+            if (!Secrets.TryReadPublicKey(text.Trim(), out var key, out var error))
+            {
+                return consoles.Fail(ExitCodes.InvalidInput, error);
+            }
+            publicKeys.Add(key);
+        }
         var bindHost = IPAddress.TryParse(host, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
             ? $"[{address}]" : host;
 
@@ -72,7 +87,7 @@ internal static class ListenCommand
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
         builder.Logging.ClearProviders();
         await using var app = builder.Build();
-        var receiver = new Receiver(consoles.Out, new SignatureVerifier(keys, TimeProvider.System, SignatureVerifier.DefaultTolerance),
+        var receiver = new Receiver(consoles.Out, new SignatureVerifier(keys, publicKeys, TimeProvider.System, SignatureVerifier.DefaultTolerance),
             status, path.TrimEnd('/'));
         app.Run(receiver.HandleAsync);
         try
@@ -93,7 +108,7 @@ internal static class ListenCommand
         {
             consoles.Out.MarkupLine($"Listening on [bold]{Markup.Escape(bound.TrimEnd('/') + (path == "/" ? "/" : path))}[/]"
                 + string.Create(CultureInfo.InvariantCulture, $", answering {status}")
-                + (keys.Count == 0 ? ", no --secret (signatures are not checked)" : $", verifying with {keys.Count} secret{(keys.Count == 1 ? "" : "s")}")
+                + Checking(keys.Count, publicKeys.Count)
                 + ". Press Ctrl+C to stop.");
         }
         try
@@ -110,6 +125,24 @@ internal static class ListenCommand
         }
         consoles.Out.MarkupLine($"Stopped after {receiver.Count} request{(receiver.Count == 1 ? "" : "s")}.");
         return ExitCodes.Ok;
+    }
+
+    private static string Checking(int secrets, int publicKeys)
+    {
+        if (secrets + publicKeys == 0)
+        {
+            return ", no --secret or --public-key (signatures are not checked)";
+        }
+        var with = new List<string>();
+        if (secrets > 0)
+        {
+            with.Add(string.Create(CultureInfo.InvariantCulture, $"{secrets} secret{(secrets == 1 ? "" : "s")} (v1)"));
+        }
+        if (publicKeys > 0)
+        {
+            with.Add(string.Create(CultureInfo.InvariantCulture, $"{publicKeys} public key{(publicKeys == 1 ? "" : "s")} (v1a)"));
+        }
+        return ", verifying with " + string.Join(" and ", with);
     }
 
     /// <summary>Answers every request and prints one block per webhook; printing is serialized.</summary>

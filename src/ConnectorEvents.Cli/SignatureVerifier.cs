@@ -1,4 +1,5 @@
 using ConnectorEvents.Receiver;
+using NSec.Cryptography;
 
 namespace ConnectorEvents.Cli;
 
@@ -20,11 +21,11 @@ internal enum VerdictKind
 }
 
 /// <summary>
-/// Checks <c>webhook-id</c>, <c>webhook-timestamp</c> and <c>webhook-signature</c> against one or more keys
-/// (several during a rotation): HMAC-SHA256 of <c>{id}.{timestamp}.{body}</c>, compared in constant time, with
-/// the timestamp within a tolerance of now in both directions.
+/// Checks <c>webhook-id</c>, <c>webhook-timestamp</c> and <c>webhook-signature</c> against HMAC secrets (<c>v1</c>
+/// entries, compared in constant time) and Ed25519 public keys (<c>v1a</c> entries), several of each during a rotation,
+/// over <c>{id}.{timestamp}.{body}</c>, with the timestamp within a tolerance of now in both directions.
 /// </summary>
-internal sealed class SignatureVerifier(IReadOnlyList<byte[]> keys, TimeProvider time, TimeSpan tolerance)
+internal sealed class SignatureVerifier(IReadOnlyList<byte[]> secrets, IReadOnlyList<PublicKey> publicKeys, TimeProvider time, TimeSpan tolerance)
 {
     public static TimeSpan DefaultTolerance { get; } = TimeSpan.FromMinutes(5);
 
@@ -32,21 +33,45 @@ internal sealed class SignatureVerifier(IReadOnlyList<byte[]> keys, TimeProvider
     public Verdict Verify(string? id, string? timestamp, string? signature, ReadOnlySpan<byte> body)
     {
         var signed = !string.IsNullOrEmpty(signature);
-        if (keys.Count == 0)
+        if (secrets.Count == 0 && publicKeys.Count == 0)
         {
-            return signed ? Verdict.NotVerified("signed, but no --secret was given to check it") : Verdict.Unsigned;
+            return signed ? Verdict.NotVerified("signed, but no --secret or --public-key was given to check it") : Verdict.Unsigned;
         }
         var now = time.GetUtcNow();
-        return StandardWebhookVerifier.Verify(keys, id, timestamp, signature, body, now, tolerance, out var seconds) switch
+        return StandardWebhookVerifier.Verify(secrets, publicKeys, id, timestamp, signature, body, now, tolerance, out var seconds) switch
         {
             VerificationResult.Valid => Verdict.Verified,
             VerificationResult.MissingHeaders => Verdict.NotVerified(
                 !signed ? "no webhook-signature header" : string.IsNullOrEmpty(id) ? "no webhook-id header" : "no webhook-timestamp header"),
             VerificationResult.InvalidTimestamp => Verdict.NotVerified("webhook-timestamp is not a number of seconds"),
             VerificationResult.TimestampOutOfTolerance => Verdict.NotVerified(Skew(now.ToUnixTimeSeconds() - seconds)),
-            _ => Verdict.NotVerified(keys.Count == 1
-                ? "no v1 signature matches the secret"
-                : $"no v1 signature matches any of the {keys.Count} secrets"),
+            _ => Verdict.NotVerified(NoMatch(StandardWebhookVerifier.VersionsIn(signature))),
+        };
+    }
+
+    /// <summary>Why nothing matched: which entries were checked against which keys, or which kind of key is missing.</summary>
+    private string NoMatch(SignatureVersions offered)
+    {
+        var reasons = new List<string>();
+        if (offered.HasFlag(SignatureVersions.V1) && secrets.Count > 0)
+        {
+            reasons.Add(secrets.Count == 1 ? "no v1 signature matches the secret" : $"no v1 signature matches any of the {secrets.Count} secrets");
+        }
+        if (offered.HasFlag(SignatureVersions.V1a) && publicKeys.Count > 0)
+        {
+            reasons.Add(publicKeys.Count == 1
+                ? "no v1a signature matches the public key"
+                : $"no v1a signature matches any of the {publicKeys.Count} public keys");
+        }
+        if (reasons.Count > 0)
+        {
+            return string.Join(", and ", reasons);
+        }
+        return offered switch
+        {
+            SignatureVersions.V1a => "only v1a (Ed25519) signatures, and no --public-key was given to check them",
+            SignatureVersions.V1 => "only v1 (HMAC) signatures, and no --secret was given to check them",
+            _ => "no v1 or v1a signature in webhook-signature",
         };
     }
 

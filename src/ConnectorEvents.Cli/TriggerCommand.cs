@@ -22,7 +22,12 @@ internal static class TriggerCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var url = new Option<string?>("--url") { Description = "Where to POST (http:// or https://)." };
-        var secret = new Option<string?>("--secret") { Description = "Signing secret, whsec_<base64>; without it the webhook goes unsigned." };
+        var secret = new Option<string[]>("--secret")
+        {
+            Description = "Signing secret: whsec_<base64> signs v1 (HMAC), whsk_<base64> signs v1a (Ed25519); repeat to sign with "
+                + "several, as during a rotation. Without one the webhook goes unsigned.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var version = new Option<string?>("--version")
         {
             Description = $"Contract version of the body: {ContractVersion.KnownTexts} (default {ContractVersion.Default.Text}).",
@@ -40,13 +45,13 @@ internal static class TriggerCommand
             eventArgument, url, secret, version, token, list, timeout,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(consoles(), new TriggerRequest(
-            parse.GetValue(eventArgument), parse.GetValue(url), parse.GetValue(secret), parse.GetValue(version),
+            parse.GetValue(eventArgument), parse.GetValue(url), parse.GetValue(secret) ?? [], parse.GetValue(version),
             parse.GetValue(token), parse.GetValue(list), parse.GetValue(timeout)), cancellationToken));
         return command;
     }
 
     private sealed record TriggerRequest(
-        string? Event, string? Url, string? Secret, string? Version, string? Token, bool List, double TimeoutSeconds);
+        string? Event, string? Url, string[] Secrets, string? Version, string? Token, bool List, double TimeoutSeconds);
 
     private static async Task<int> RunAsync(CliConsoles consoles, TriggerRequest request, CancellationToken cancellationToken)
     {
@@ -89,10 +94,14 @@ internal static class TriggerCommand
         {
             target = WithToken(target, request.Token);
         }
-        byte[]? key = null;
-        if (request.Secret is not null && !Secrets.TryReadKey(request.Secret.Trim(), out key, out var secretError))
+        var keys = new List<SigningKey>();
+        foreach (var secret in request.Secrets)
         {
-            return consoles.Fail(ExitCodes.InvalidInput, secretError);
+            if (!Secrets.TryReadSigningKey(secret.Trim(), out var key, out var secretError))
+            {
+                return consoles.Fail(ExitCodes.InvalidInput, secretError);
+            }
+            keys.Add(key);
         }
         if (request.TimeoutSeconds is <= 0 or > 3600 || double.IsNaN(request.TimeoutSeconds))
         {
@@ -106,11 +115,11 @@ internal static class TriggerCommand
         var shown = Secrets.Redact(target);
         consoles.Out.MarkupLine(
             $"Sending {samples.Count} {(samples.Count == 1 ? "event" : "events")} of contract {version.Text} to [bold]{Markup.Escape(shown)}[/]"
-            + (key is null ? " [yellow](unsigned: no --secret)[/]" : " (signed)"));
+            + (keys.Count == 0 ? " [yellow](unsigned: no --secret)[/]" : Markup.Escape(Signing(keys))));
         var rejected = 0;
         foreach (var sample in samples)
         {
-            var outcome = await SendAsync(client, target, sample, key, cancellationToken).ConfigureAwait(false);
+            var outcome = await SendAsync(client, target, sample, keys, cancellationToken).ConfigureAwait(false);
             if (outcome.Failure is not null)
             {
                 return consoles.Fail(ExitCodes.Unreachable, $"Could not deliver {sample.Name} to {shown}: {outcome.Failure}");
@@ -135,9 +144,19 @@ internal static class TriggerCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>How the webhooks are signed; for v1a the public keys that verify them (public, so they may be shown).</summary>
+    private static string Signing(List<SigningKey> keys)
+    {
+        var versions = keys.Select(k => k.Scheme == SigningScheme.Hmac ? "v1" : "v1a").Distinct();
+        var publicKeys = keys.Where(k => k.PublicKey is not null).Select(k => k.PublicKey!).ToList();
+        return $" (signed {string.Join(" and ", versions)}"
+            + (publicKeys.Count == 0 ? ")" : $"; verify v1a with {string.Join(" or ", publicKeys)})");
+    }
+
     private sealed record Outcome(HttpStatusCode Status, TimeSpan Elapsed, string MessageId, string? BodyStart, string? Failure);
 
-    private static async Task<Outcome> SendAsync(HttpClient client, Uri target, SamplePayload sample, byte[]? key, CancellationToken cancellationToken)
+    private static async Task<Outcome> SendAsync(HttpClient client, Uri target, SamplePayload sample, List<SigningKey> keys,
+        CancellationToken cancellationToken)
     {
         var messageId = "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -146,9 +165,9 @@ internal static class TriggerCommand
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.TryAddWithoutValidation("webhook-id", messageId);
         request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
-        if (key is not null)
+        if (keys.Count > 0)
         {
-            request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSigner.Sign([key], messageId, timestamp, sample.Body));
+            request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSigner.Sign(keys, messageId, timestamp, sample.Body));
         }
         request.Headers.UserAgent.Add(new ProductInfoHeaderValue("connector-events", typeof(TriggerCommand).Assembly.GetName().Version?.ToString(3)));
 

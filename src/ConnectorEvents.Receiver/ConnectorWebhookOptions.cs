@@ -17,7 +17,8 @@ public enum WebhookProcessingMode
 
 /// <summary>
 /// Settings and handlers of the Connector webhook endpoint. Signatures are required unless
-/// <see cref="RequireSignature"/> is set to false explicitly; with it true and no secret the app does not start.
+/// <see cref="RequireSignature"/> is set to false explicitly; with it true and neither a signing secret nor a public key
+/// the app does not start.
 /// </summary>
 public sealed class ConnectorWebhookOptions
 {
@@ -27,10 +28,18 @@ public sealed class ConnectorWebhookOptions
     internal const string UnknownKey = "unknown";
 
     /// <summary>
-    /// Signing secrets (<c>whsec_</c> + base64 key). A body is accepted when any signature in <c>webhook-signature</c>
-    /// matches any of them, so a rotated secret can be added before the old one is removed.
+    /// Signing secrets (<c>whsec_</c> + base64 key) for HMAC signatures (<c>v1,</c> entries). A body is accepted when any
+    /// <c>v1</c> signature in <c>webhook-signature</c> matches any of them, or any <c>v1a</c> signature verifies under
+    /// one of the <see cref="PublicKeys"/>; so a rotated secret can be added before the old one is removed.
     /// </summary>
     public IList<string> SigningSecrets { get; } = new List<string>();
+
+    /// <summary>
+    /// Ed25519 public keys (<c>whpk_</c> + base64 of 32 bytes) for asymmetric signatures (<c>v1a,</c> entries), as the
+    /// sender shows them for your client. Only the sender holds the matching <c>whsk_</c> secret key: a leaked public key
+    /// lets nobody sign. Add the new key here before the sender rotates, and remove the old one after.
+    /// </summary>
+    public IList<string> PublicKeys { get; } = new List<string>();
 
     /// <summary>
     /// Whether every request must carry a valid Standard Webhooks signature. True by default; set it to false only on

@@ -7,22 +7,50 @@ internal sealed class ConnectorWebhookOptionsValidator : IValidateOptions<Connec
     public ValidateOptionsResult Validate(string? name, ConnectorWebhookOptions options)
     {
         var errors = new List<string>();
+        // Keys are never echoed, only where they are and what shape they should have.
         for (var i = 0; i < options.SigningSecrets.Count; i++)
         {
-            if (StandardWebhookVerifier.TryReadKey(options.SigningSecrets[i]) is null)
+            var secret = options.SigningSecrets[i];
+            if (secret?.StartsWith(StandardWebhookVerifier.PublicKeyPrefix, StringComparison.Ordinal) == true)
             {
-                // The secret itself is never echoed.
+                errors.Add($"SigningSecrets[{i}] is an Ed25519 public key ('whpk_'); add it to PublicKeys instead.");
+            }
+            else if (secret?.StartsWith(StandardWebhookVerifier.Ed25519SecretPrefix, StringComparison.Ordinal) == true)
+            {
+                errors.Add($"SigningSecrets[{i}] is an Ed25519 secret key ('whsk_'), which must stay with the sender; "
+                    + "add its 'whpk_' public key to PublicKeys instead.");
+            }
+            else if (StandardWebhookVerifier.TryReadKey(secret) is null)
+            {
                 errors.Add($"SigningSecrets[{i}] is not a 'whsec_' + base64 secret.");
             }
         }
-        if (options.RequireSignature && options.SigningSecrets.Count == 0)
+        for (var i = 0; i < options.PublicKeys.Count; i++)
         {
-            errors.Add("RequireSignature is true but no SigningSecrets are configured; add the client's signing secret, "
-                + "or set RequireSignature = false on purpose (e.g. when relying on UrlToken).");
+            var key = options.PublicKeys[i];
+            if (key?.StartsWith(StandardWebhookVerifier.Ed25519SecretPrefix, StringComparison.Ordinal) == true)
+            {
+                errors.Add($"PublicKeys[{i}] is an Ed25519 secret key ('whsk_'), which must stay with the sender; "
+                    + "use its 'whpk_' public key.");
+            }
+            else if (key?.StartsWith(StandardWebhookVerifier.SecretPrefix, StringComparison.Ordinal) == true)
+            {
+                errors.Add($"PublicKeys[{i}] is an HMAC signing secret ('whsec_'); add it to SigningSecrets instead.");
+            }
+            else if (StandardWebhookVerifier.TryReadPublicKey(key) is null)
+            {
+                errors.Add($"PublicKeys[{i}] is not a 'whpk_' + base64 Ed25519 public key (32 bytes).");
+            }
         }
-        if (!options.RequireSignature && options.SigningSecrets.Count > 0)
+        var keys = options.SigningSecrets.Count + options.PublicKeys.Count;
+        if (options.RequireSignature && keys == 0)
         {
-            errors.Add("SigningSecrets are configured but RequireSignature is false; remove one of the two.");
+            errors.Add("RequireSignature is true but neither SigningSecrets nor PublicKeys are configured; add the client's "
+                + "signing secret (whsec_) or public key (whpk_), or set RequireSignature = false on purpose (e.g. when relying on UrlToken).");
+        }
+        if (!options.RequireSignature && keys > 0)
+        {
+            errors.Add("SigningSecrets or PublicKeys are configured but RequireSignature is false; remove one or the other.");
         }
         if (options.UrlToken is { Length: 0 })
         {

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NSec.Cryptography;
 
 namespace ConnectorEvents.Receiver;
 
@@ -17,7 +18,8 @@ namespace ConnectorEvents.Receiver;
 internal sealed class WebhookProcessor
 {
     private readonly ConnectorWebhookOptions _options;
-    private readonly IReadOnlyList<byte[]> _keys;
+    private readonly IReadOnlyList<byte[]> _secrets;
+    private readonly IReadOnlyList<PublicKey> _publicKeys;
     private readonly byte[]? _token;
     private readonly TimeProvider _time;
     private readonly IWebhookDeduplicationStore _store;
@@ -37,7 +39,9 @@ internal sealed class WebhookProcessor
         ILogger<WebhookProcessor> logger)
     {
         _options = options.Value;
-        _keys = [.. _options.SigningSecrets.Select(secret => StandardWebhookVerifier.TryReadKey(secret)!)];
+        // Read once here (the validator has checked them), not per request.
+        _secrets = [.. _options.SigningSecrets.Select(secret => StandardWebhookVerifier.TryReadKey(secret)!)];
+        _publicKeys = [.. _options.PublicKeys.Select(key => StandardWebhookVerifier.TryReadPublicKey(key)!)];
         _token = _options.UrlToken is null ? null : Encoding.UTF8.GetBytes(_options.UrlToken);
         _time = _options.TimeProvider ?? services.GetService<TimeProvider>() ?? TimeProvider.System;
         _store = store;
@@ -84,7 +88,7 @@ internal sealed class WebhookProcessor
         DateTimeOffset? timestamp = null;
         if (_options.RequireSignature)
         {
-            var result = StandardWebhookVerifier.Verify(_keys, webhookId, headers["webhook-timestamp"].ToString(),
+            var result = StandardWebhookVerifier.Verify(_secrets, _publicKeys, webhookId, headers["webhook-timestamp"].ToString(),
                 headers["webhook-signature"].ToString(), body, _time.GetUtcNow(), _options.TimestampTolerance, out var unixTimestamp);
             if (result != VerificationResult.Valid)
             {

@@ -39,4 +39,14 @@ internal static class CliRun
         var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, signed));
         return signatureHeader.Split(' ').Any(entry => entry == expected);
     }
+
+    /// <summary>The same for Ed25519, on NSec directly: any v1a entry that verifies under the whpk_ public key.</summary>
+    public static bool Ed25519SignatureMatches(string publicKey, string id, string timestamp, byte[] body, string signatureHeader)
+    {
+        var key = NSec.Cryptography.PublicKey.Import(NSec.Cryptography.SignatureAlgorithm.Ed25519,
+            Convert.FromBase64String(publicKey["whpk_".Length..]), NSec.Cryptography.KeyBlobFormat.RawPublicKey);
+        var signed = Encoding.UTF8.GetBytes($"{id}.{timestamp}.").Concat(body).ToArray();
+        return signatureHeader.Split(' ').Where(entry => entry.StartsWith("v1a,", StringComparison.Ordinal))
+            .Any(entry => NSec.Cryptography.SignatureAlgorithm.Ed25519.Verify(key, signed, Convert.FromBase64String(entry[4..])));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Testing;
 using Xunit;
 
@@ -142,6 +143,65 @@ public sealed class ListenTests
 
         Assert.Contains("NOT verified: no v1 signature matches the secret", output, StringComparison.Ordinal);
         Assert.Contains("CustomerAdded, CustomerUpdated", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listen_verifies_a_v1a_webhook_with_the_public_key_of_the_secret_key_trigger_signed_with()
+    {
+        var pair = WebhookSigner.NewEd25519Secret();
+
+        var (output, triggerExit, listenExit) = await ListenAndTriggerAsync(["--public-key", pair.PublicKey],
+            ["IntegrationCreated", "--secret", pair.SecretKey]);
+
+        Assert.Equal(0, triggerExit);
+        Assert.Equal(0, listenExit);
+        Assert.Contains("verifying with 1 public key (v1a)", output, StringComparison.Ordinal);
+        Assert.Contains("verified ✓", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NOT verified", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(pair.SecretKey, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listen_refuses_a_v1a_webhook_under_another_public_key_or_with_only_a_secret()
+    {
+        var pair = WebhookSigner.NewEd25519Secret();
+
+        var (otherKey, _, _) = await ListenAndTriggerAsync(["--public-key", WebhookSigner.NewEd25519Secret().PublicKey],
+            ["IntegrationCreated", "--secret", pair.SecretKey]);
+        var (onlySecret, _, _) = await ListenAndTriggerAsync(["--secret", Secret], ["IntegrationCreated", "--secret", pair.SecretKey]);
+        var (both, _, _) = await ListenAndTriggerAsync(["--secret", Secret, "--public-key", pair.PublicKey],
+            ["IntegrationCreated", "--secret", Secret, "--secret", WebhookSigner.NewEd25519Secret().SecretKey]);
+
+        Assert.Contains("NOT verified: no v1a signature matches the public key", otherKey, StringComparison.Ordinal);
+        Assert.Contains("NOT verified: only v1a (Ed25519) signatures, and no --public-key was given to check them", onlySecret, StringComparison.Ordinal);
+        Assert.Contains("verifying with 1 secret (v1) and 1 public key (v1a)", both, StringComparison.Ordinal);
+        Assert.Contains("verified ✓", both, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_key_of_the_wrong_kind_stops_listen_with_a_clear_message_and_never_echoes_a_secret()
+    {
+        var pair = WebhookSigner.NewEd25519Secret();
+
+        var secretKeyAsSecret = await CliRun.RunAsync("listen", "--port", "0", "--secret", pair.SecretKey);
+        var secretKeyAsPublicKey = await CliRun.RunAsync("listen", "--port", "0", "--public-key", pair.SecretKey);
+        var hmacAsPublicKey = await CliRun.RunAsync("listen", "--port", "0", "--public-key", Secret);
+        var shortPublicKey = await CliRun.RunAsync("listen", "--port", "0", "--public-key", "whpk_" + Convert.ToBase64String(new byte[31]));
+        var publicKeyAsSecret = await CliRun.RunAsync("listen", "--port", "0", "--secret", pair.PublicKey);
+
+        foreach (var result in new[] { secretKeyAsSecret, secretKeyAsPublicKey, hmacAsPublicKey, shortPublicKey, publicKeyAsSecret })
+        {
+            Assert.Equal(ExitCodes.InvalidInput, result.ExitCode);
+            Assert.DoesNotContain("Listening on", result.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(pair.SecretKey, result.All, StringComparison.Ordinal);
+            Assert.DoesNotContain(Secret, result.All, StringComparison.Ordinal);
+        }
+        // A public key is no secret: naming it tells the person what to pass instead.
+        Assert.Contains($"--public-key {pair.PublicKey}", secretKeyAsSecret.Error, StringComparison.Ordinal);
+        Assert.Contains($"--public-key {pair.PublicKey}", secretKeyAsPublicKey.Error, StringComparison.Ordinal);
+        Assert.Contains("pass it with --secret", hmacAsPublicKey.Error, StringComparison.Ordinal);
+        Assert.Contains("not the base64 of 32 bytes", shortPublicKey.Error, StringComparison.Ordinal);
+        Assert.Contains("pass it with --public-key", publicKeyAsSecret.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,6 +37,10 @@ public sealed class PackTests
             var list = await RunProcessAsync(tool, work.FullName, null, ["trigger", "--list", "--version", "2025-08"]);
             Assert.True(list.ExitCode == 0, list.Output);
             Assert.Contains("IntegrationApiKeyCreated", list.Output, StringComparison.Ordinal);
+            // Ed25519 runs in libsodium, a native library the tool must carry (runtimes/<rid>/native) to sign at all.
+            var keys = await RunProcessAsync(tool, work.FullName, null, ["generate-key"]);
+            Assert.True(keys.ExitCode == 0, keys.Output);
+            Assert.Contains("public-key whpk_", keys.Output, StringComparison.Ordinal);
         }
         finally
         {

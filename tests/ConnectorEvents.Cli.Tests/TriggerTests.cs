@@ -1,6 +1,12 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Receiver;
 using ConnectorEvents.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace ConnectorEvents.Cli.Tests;
@@ -60,6 +66,64 @@ public sealed class TriggerTests
     }
 
     [Fact]
+    public async Task Trigger_with_a_whsk_secret_signs_v1a_which_the_receiver_sdk_verifies_with_the_whpk_public_key()
+    {
+        var pair = WebhookSigner.NewEd25519Secret();
+        var handled = new ConcurrentQueue<Guid>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddConnectorEventsReceiver(o =>
+        {
+            o.PublicKeys.Add(pair.PublicKey);
+            o.OnIntegrationCreated((e, _) =>
+            {
+                handled.Enqueue(e.Data.Integration.Id);
+                return Task.CompletedTask;
+            });
+        });
+        await using var receiver = builder.Build();
+        receiver.MapConnectorWebhooks("/webhooks");
+        await receiver.StartAsync(TestContext.Current.CancellationToken);
+        var url = receiver.Urls.Single() + "/webhooks";
+
+        var signed = await CliRun.RunAsync("trigger", "IntegrationCreated", "--url", url, "--secret", pair.SecretKey);
+        var foreign = await CliRun.RunAsync("trigger", "IntegrationCreated", "--url", url, "--secret", WebhookSigner.NewEd25519Secret().SecretKey);
+        var hmac = await CliRun.RunAsync("trigger", "IntegrationCreated", "--url", url, "--secret", Secret);
+        await receiver.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(signed.ExitCode == 0, signed.All);
+        Assert.Contains($"(signed v1a; verify v1a with {pair.PublicKey})", signed.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(pair.SecretKey, signed.All, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.NotAccepted, foreign.ExitCode);
+        Assert.Contains("401", foreign.Output, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.NotAccepted, hmac.ExitCode);
+        Assert.Single(handled);
+    }
+
+    [Fact]
+    public async Task Several_secrets_give_one_header_with_a_v1_and_a_v1a_entry_in_the_order_given()
+    {
+        var pair = WebhookSigner.NewEd25519Secret();
+        await using var sink = await WebhookSink.StartAsync();
+
+        var result = await CliRun.RunAsync("trigger", "IntegrationEnabled", "--url", sink.Url(), "--secret", Secret, "--secret", pair.SecretKey);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("(signed v1 and v1a; verify v1a with", result.Output, StringComparison.Ordinal);
+        var webhook = Assert.Single(sink.Received);
+        var header = webhook.Header("webhook-signature");
+        var entries = header.Split(' ');
+        Assert.Equal(2, entries.Length);
+        Assert.StartsWith("v1,", entries[0], StringComparison.Ordinal);
+        Assert.StartsWith("v1a,", entries[1], StringComparison.Ordinal);
+        var timestamp = webhook.Header("webhook-timestamp");
+        Assert.True(CliRun.SignatureMatches(Secret, webhook.MessageId, timestamp, webhook.Body, header));
+        Assert.True(CliRun.Ed25519SignatureMatches(pair.PublicKey, webhook.MessageId, timestamp, webhook.Body, header));
+        Assert.False(CliRun.Ed25519SignatureMatches(pair.PublicKey, webhook.MessageId, timestamp, [.. webhook.Body, (byte)' '], header));
+    }
+
+    [Fact]
     public async Task A_non_2xx_answer_exits_4()
     {
         await using var sink = await WebhookSink.StartAsync();
@@ -113,6 +177,9 @@ public sealed class TriggerTests
     [InlineData("--url", "ftp://127.0.0.1/", "absolute http:// or https:// URL")]
     [InlineData("--secret", "whsec_%%%notbase64", "not valid base64")]
     [InlineData("--secret", "sk_live_abc", "does not start with 'whsec_'")]
+    [InlineData("--secret", "whsk_%%%notbase64", "not the base64 of 32 bytes")]
+    [InlineData("--secret", "whsk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", "not the base64 of 32 bytes")]
+    [InlineData("--secret", "whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=", "which only verifies")]
     public async Task Bad_input_fails_with_a_clear_message_and_never_echoes_the_secret(string option, string value, string message)
     {
         string[] args = option == "--url"

@@ -56,7 +56,10 @@ internal sealed class ReceiverApp : IAsyncDisposable
         return new ReceiverApp(app, log);
     }
 
-    /// <summary>Posts <paramref name="body"/> signed the way the server signs it (the server's own signer).</summary>
+    /// <summary>
+    /// Posts <paramref name="body"/> signed the way the server signs it (the server's own signer), with each of
+    /// <paramref name="secrets"/>: <c>whsec_</c> gives a <c>v1</c> entry, <c>whsk_</c> a <c>v1a</c> entry.
+    /// </summary>
     public async Task<HttpResponseMessage> PostAsync(
         byte[] body, string? id = null, long? timestamp = null, string[]? secrets = null, string query = "",
         string contentType = "application/json", Action<HttpRequestMessage>? tamper = null)
@@ -67,7 +70,7 @@ internal sealed class ReceiverApp : IAsyncDisposable
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         request.Headers.Add("webhook-id", id);
         request.Headers.Add("webhook-timestamp", ts.ToString(CultureInfo.InvariantCulture));
-        var keys = (secrets ?? [Secret]).Select(WebhookSigner.KeyOf).ToList();
+        var keys = (secrets ?? [Secret]).Select(SigningKey.Parse).ToList();
         request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSigner.Sign(keys, id, ts, body));
         tamper?.Invoke(request);
         return await Client.SendAsync(request, Ct);

@@ -24,13 +24,13 @@ public sealed class ReceiverTests
         var at = DateTimeOffset.FromUnixTimeSeconds(1614265330);
         const string Signature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
-        Assert.Equal(VerificationResult.Valid, StandardWebhookVerifier.Verify([key], "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+        Assert.Equal(VerificationResult.Valid, StandardWebhookVerifier.Verify([key], [], "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
             Signature, body, at, TimeSpan.FromMinutes(5), out _));
-        Assert.Equal(VerificationResult.Valid, StandardWebhookVerifier.Verify([key], "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+        Assert.Equal(VerificationResult.Valid, StandardWebhookVerifier.Verify([key], [], "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
             "v2,abc v1,AAAA " + Signature, body, at, TimeSpan.FromMinutes(5), out _));
-        Assert.Equal(VerificationResult.NoMatchingSignature, StandardWebhookVerifier.Verify([key], "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        Assert.Equal(VerificationResult.NoMatchingSignature, StandardWebhookVerifier.Verify([key], [], "msg_p5jXN8AQM9LWM0D4loKWxJek",
             "1614265330", Signature, Encoding.UTF8.GetBytes("{\"test\": 2432232315}"), at, TimeSpan.FromMinutes(5), out _));
-        Assert.Equal(VerificationResult.TimestampOutOfTolerance, StandardWebhookVerifier.Verify([key], "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        Assert.Equal(VerificationResult.TimestampOutOfTolerance, StandardWebhookVerifier.Verify([key], [], "msg_p5jXN8AQM9LWM0D4loKWxJek",
             "1614265330", Signature, body, at.AddMinutes(6), TimeSpan.FromMinutes(5), out _));
     }
 

@@ -807,7 +807,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         var target = new ClientTarget(
             general ? client?.GeneralWebhookUrl : client?.IntegrationWebhookUrl,
             (general ? client?.GeneralWebhookDisabledUtc : client?.IntegrationWebhookDisabledUtc) is not null,
-            secrets.Select(s => WebhookSigner.KeyOf(s.Secret)).ToArray(),
+            secrets.Select(s => SigningKey.Parse(s.Secret)).ToArray(),
             secrets.Min(s => s.ExpiresUtc));
         _clients[(clientId, channel)] = target;
         return target;
@@ -918,7 +918,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     }
 
     /// <summary>Where and how a client's messages go; refreshed when a secret in use expires.</summary>
-    private sealed record ClientTarget(string? Url, bool Disabled, byte[][] Keys, DateTimeOffset? RefreshAt);
+    private sealed record ClientTarget(string? Url, bool Disabled, SigningKey[] Keys, DateTimeOffset? RefreshAt);
 
     private sealed record Send(Lane Lane, PendingMessage Message, ClientTarget Target);
 

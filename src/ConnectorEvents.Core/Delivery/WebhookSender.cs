@@ -83,7 +83,7 @@ public sealed class WebhookSender : IDisposable
     }
 
     public async Task<AttemptResult> SendAsync(
-        string url, string messageId, byte[] body, IReadOnlyList<byte[]> keys, CancellationToken cancellationToken)
+        string url, string messageId, byte[] body, IReadOnlyList<SigningKey> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
         var started = _time.GetUtcNow();
