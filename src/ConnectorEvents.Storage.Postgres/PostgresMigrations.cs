@@ -145,6 +145,7 @@ internal static class PostgresMigrations
             -- signing secrets and bodies that carry a token are encrypted by the sweep that runs after every start.
             ALTER TABLE clients RENAME COLUMN client_token TO client_token_hash;
             ALTER TABLE clients ADD COLUMN client_token_prefix text NOT NULL DEFAULT '';
+            ALTER TABLE clients ADD COLUMN signing_scheme text NOT NULL DEFAULT 'Hmac';
             UPDATE clients SET client_token_prefix = left(client_token_hash, 37) || '…',
                 client_token_hash = encode(sha256(convert_to(client_token_hash, 'UTF8')), 'hex');
             ALTER TABLE integrations RENAME COLUMN access_token TO access_token_hash;

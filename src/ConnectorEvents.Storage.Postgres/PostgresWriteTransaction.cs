@@ -62,7 +62,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     }
 
     public void InsertClient(ClientRecord client) => WriteClient(client,
-        $"INSERT INTO clients ({ClientColumns}) VALUES (@id, @name, @token, @iurl, @gurl, @disabled, @reason, @created, @version, @gdisabled, @greason, @prefix)");
+        $"INSERT INTO clients ({ClientColumns}) VALUES (@id, @name, @token, @iurl, @gurl, @disabled, @reason, @created, @version, @gdisabled, @greason, @prefix, @scheme)");
 
     public void UpdateClient(ClientRecord client)
     {
@@ -70,7 +70,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             UPDATE clients SET name = @name, client_token_hash = @token, integration_webhook_url = @iurl, general_webhook_url = @gurl,
                 integration_webhook_disabled_utc = @disabled, integration_webhook_disabled_reason = @reason, created_utc = @created,
                 contract_version = @version, general_webhook_disabled_utc = @gdisabled, general_webhook_disabled_reason = @greason,
-                client_token_prefix = @prefix
+                client_token_prefix = @prefix, signing_scheme = @scheme
             WHERE id = @id
             """);
         _announcements.Add($"c {client.Id}");
@@ -86,7 +86,8 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             ("disabled", Db(client.IntegrationWebhookDisabledUtc)),
             ("reason", Db(client.IntegrationWebhookDisabledReason)), ("created", Db(client.CreatedUtc)),
             ("version", client.ContractVersion.Text), ("gdisabled", Db(client.GeneralWebhookDisabledUtc)),
-            ("greason", Db(client.GeneralWebhookDisabledReason)), ("prefix", client.ClientToken.Prefix));
+            ("greason", Db(client.GeneralWebhookDisabledReason)), ("prefix", client.ClientToken.Prefix),
+            ("scheme", client.SigningScheme.ToString()));
     }
 
     public void InsertSecret(SigningSecretRecord secret)

@@ -187,6 +187,7 @@ internal static class SqliteMigrations
             -- by the sweep that runs after every start (SecretProtectionSweeper), which these tables' rows wait for.
             ALTER TABLE clients RENAME COLUMN client_token TO client_token_hash;
             ALTER TABLE clients ADD COLUMN client_token_prefix TEXT NOT NULL DEFAULT '';
+            ALTER TABLE clients ADD COLUMN signing_scheme TEXT NOT NULL DEFAULT 'Hmac';
             UPDATE clients SET client_token_prefix = substr(client_token_hash, 1, 37) || '…', client_token_hash = ce_sha256_hex(client_token_hash);
             ALTER TABLE integrations RENAME COLUMN access_token TO access_token_hash;
             ALTER TABLE integrations ADD COLUMN access_token_prefix TEXT NOT NULL DEFAULT '';

@@ -1,5 +1,6 @@
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.ApiKeys;
+using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
@@ -15,7 +16,7 @@ internal static class SqliteRows
     public const string ClientColumns =
         "id, name, client_token_hash, integration_webhook_url, general_webhook_url, integration_webhook_disabled_utc, " +
         "integration_webhook_disabled_reason, created_utc, contract_version, general_webhook_disabled_utc, general_webhook_disabled_reason, " +
-        "client_token_prefix";
+        "client_token_prefix, signing_scheme";
     public const string IntegrationColumns =
         "id, name, enterprise_id, service_id, client_id, access_token_hash, state, enabled_before_cancel, requestor_name, " +
         "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events, access_token_prefix";
@@ -50,7 +51,7 @@ internal static class SqliteRows
             id, r.GetString(1), new TokenDigest(r.GetString(2), r.GetString(11)),
             secrets.Unprotect(Text(r, 3), ProtectedColumns.IntegrationWebhookUrl(id)),
             secrets.Unprotect(Text(r, 4), ProtectedColumns.GeneralWebhookUrl(id)), TimeOrNull(r, 5), Text(r, 6), Time(r, 7),
-            ContractVersion.Parse(r.GetString(8)), TimeOrNull(r, 9), Text(r, 10));
+            ContractVersion.Parse(r.GetString(8)), TimeOrNull(r, 9), Text(r, 10), Enum.Parse<SigningScheme>(r.GetString(12)));
     }
 
     public static IntegrationRecord Integration(SqliteDataReader r) => new(

@@ -55,13 +55,13 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
             ("$id", Db(service.Id)), ("$e", Db(service.EnterpriseId)), ("$name", service.Name), ("$created", Db(service.CreatedUtc)));
     }
 
-    public void InsertClient(ClientRecord client) => WriteClient(client, $"INSERT INTO clients ({ClientColumns}) VALUES ($id, $name, $token, $iurl, $gurl, $disabled, $reason, $created, $version, $gdisabled, $greason, $prefix)");
+    public void InsertClient(ClientRecord client) => WriteClient(client, $"INSERT INTO clients ({ClientColumns}) VALUES ($id, $name, $token, $iurl, $gurl, $disabled, $reason, $created, $version, $gdisabled, $greason, $prefix, $scheme)");
 
     public void UpdateClient(ClientRecord client) => WriteClient(client, """
         UPDATE clients SET name = $name, client_token_hash = $token, integration_webhook_url = $iurl, general_webhook_url = $gurl,
             integration_webhook_disabled_utc = $disabled, integration_webhook_disabled_reason = $reason, created_utc = $created,
             contract_version = $version, general_webhook_disabled_utc = $gdisabled, general_webhook_disabled_reason = $greason,
-            client_token_prefix = $prefix
+            client_token_prefix = $prefix, signing_scheme = $scheme
         WHERE id = $id
         """);
 
@@ -75,7 +75,8 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
             ("$disabled", Db(client.IntegrationWebhookDisabledUtc)),
             ("$reason", Db(client.IntegrationWebhookDisabledReason)), ("$created", Db(client.CreatedUtc)),
             ("$version", client.ContractVersion.Text), ("$gdisabled", Db(client.GeneralWebhookDisabledUtc)),
-            ("$greason", Db(client.GeneralWebhookDisabledReason)), ("$prefix", client.ClientToken.Prefix));
+            ("$greason", Db(client.GeneralWebhookDisabledReason)), ("$prefix", client.ClientToken.Prefix),
+            ("$scheme", client.SigningScheme.ToString()));
     }
 
     public void InsertSecret(SigningSecretRecord secret)

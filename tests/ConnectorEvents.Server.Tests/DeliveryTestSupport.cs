@@ -34,6 +34,22 @@ internal static class StandardWebhooks
         SignaturesOf(webhook).Contains(
             ExpectedSignature(secret, webhook.Header("webhook-id"), webhook.Header("webhook-timestamp"), webhook.Body),
             StringComparer.Ordinal);
+
+    /// <summary>
+    /// True when one of the header's <c>v1a,</c> entries is an Ed25519 signature (RFC 8032, checked with NSec, not the
+    /// server's signer) of <c>{id}.{timestamp}.{body}</c> under <paramref name="publicKey"/> (<c>whpk_</c> + base64).
+    /// </summary>
+    public static bool IsSignedByPublicKey(ReceivedWebhook webhook, string publicKey)
+    {
+        const string prefix = "whpk_";
+        Assert.StartsWith(prefix, publicKey, StringComparison.Ordinal);
+        var key = NSec.Cryptography.PublicKey.Import(NSec.Cryptography.SignatureAlgorithm.Ed25519,
+            Convert.FromBase64String(publicKey[prefix.Length..]), NSec.Cryptography.KeyBlobFormat.RawPublicKey);
+        var signed = Encoding.UTF8.GetBytes(webhook.Header("webhook-id") + "." + webhook.Header("webhook-timestamp") + ".")
+            .Concat(webhook.Body).ToArray();
+        return SignaturesOf(webhook).Where(s => s.StartsWith("v1a,", StringComparison.Ordinal))
+            .Any(s => NSec.Cryptography.SignatureAlgorithm.Ed25519.Verify(key, signed, Convert.FromBase64String(s["v1a,".Length..])));
+    }
 }
 
 /// <summary>Polling and reading helpers shared by the delivery tests. Every wait is bounded.</summary>

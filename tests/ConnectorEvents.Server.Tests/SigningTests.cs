@@ -122,4 +122,99 @@ public sealed class SigningTests
         Assert.Equal(StandardWebhooks.ExpectedSignature(newSecret, after.MessageId, after.Header("webhook-timestamp"), after.Body), only);
         Assert.False(StandardWebhooks.IsSignedBy(after, oldSecret));
     }
+
+    [Fact]
+    public async Task An_Ed25519_client_gets_v1a_signatures_its_public_key_verifies_and_the_secret_key_is_never_shown()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var server = await RunningServer.StartAsync();
+        var enterprise = await server.PostAsync("/api/v1/enterprises", new { Name = "Ed25519 Hotel" });
+        var client = await server.PostAsync("/api/v1/clients", new { Name = "Ed25519 App", IntegrationWebhookUrl = sink.Url(), SigningScheme = "Ed25519" });
+        Assert.Equal("Ed25519", (string)client["SigningScheme"]!);
+        Assert.Null(client["SigningSecret"]);
+        var publicKey = (string)Assert.Single(client["SigningPublicKeys"]!.AsArray())!;
+        Assert.Matches("^whpk_[A-Za-z0-9+/]{43}=$", publicKey);
+        await server.PostAsync("/api/v1/integrations", new { EnterpriseId = (string)enterprise["Id"]!, ClientId = (string)client["Id"]! });
+
+        await sink.WaitForAsync(1, Delivery.WaitLimit);
+        var webhook = sink.Received[0];
+        var signature = Assert.Single(StandardWebhooks.SignaturesOf(webhook));
+        Assert.StartsWith("v1a,", signature, StringComparison.Ordinal);
+        Assert.True(StandardWebhooks.IsSignedByPublicKey(webhook, publicKey));
+        Assert.False(StandardWebhooks.IsSignedByPublicKey(webhook with { Body = [.. webhook.Body, (byte)' '] }, publicKey));
+        Assert.False(StandardWebhooks.IsSignedByPublicKey(webhook, WebhookSigner.NewEd25519Secret().PublicKey));
+
+        // The integrator reads the key without a management key; the API never shows a whsk_.
+        using var anonymous = new HttpClient { BaseAddress = server.BaseUri };
+        var keys = JsonNode.Parse(await anonymous.GetStringAsync($"/signing-keys/{client["Id"]}", Delivery.Ct))!;
+        Assert.Equal(publicKey, (string)keys["Keys"]![0]!["PublicKey"]!);
+        Assert.Null(keys["Keys"]![0]!["ExpiresUtc"]);
+        foreach (var path in new[] { $"/api/v1/clients/{client["Id"]}", "/api/v1/clients" })
+        {
+            var text = (await server.GetAsync(path)).ToJsonString();
+            Assert.Contains(publicKey, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("whsk_", text, StringComparison.Ordinal);
+        }
+        var hmac = await server.PostAsync("/api/v1/clients", new { Name = "HMAC App" });
+        foreach (var unknown in new[] { Guid.NewGuid().ToString(), (string)hmac["Id"]! })
+        {
+            using var answer = await anonymous.GetAsync($"/signing-keys/{unknown}", Delivery.Ct);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, answer.StatusCode);
+            Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
+    public async Task Moving_a_client_from_HMAC_to_Ed25519_signs_with_both_through_the_overlap_then_Ed25519_alone()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sink = await WebhookSink.StartAsync();
+        await using var server = await RunningServer.StartAsync(
+            new Dictionary<string, string?> { ["Security:SecretRotationOverlap"] = "00:01:00" }, time);
+        var (enterpriseId, clientId, hmacSecret) = await server.SeedAsync(sink.Url());
+        var id = await server.CreateIntegrationAsync(enterpriseId, clientId);
+        await sink.WaitForAsync(1, Delivery.WaitLimit);
+
+        var moved = await server.SendAsync(HttpMethod.Patch, $"/api/v1/clients/{clientId}", new { SigningScheme = "ed25519" });
+        Assert.Equal("Ed25519", (string)moved["SigningScheme"]!);
+        Assert.Null(moved["SigningSecret"]);
+        var publicKey = (string)Assert.Single(moved["SigningPublicKeys"]!.AsArray())!;
+
+        await server.PostAsync($"/api/v1/integrations/{id}/disable");
+        await sink.WaitForAsync(2, Delivery.WaitLimit);
+        var during = sink.Received[1];
+        Assert.Equal(["v1", "v1a"], StandardWebhooks.SignaturesOf(during).Select(s => s.Split(',')[0]).Order(StringComparer.Ordinal));
+        Assert.True(StandardWebhooks.IsSignedBy(during, hmacSecret));
+        Assert.True(StandardWebhooks.IsSignedByPublicKey(during, publicKey));
+        await server.WaitForMessageAsync(during.MessageId, "Delivered");
+
+        // A rotation of an Ed25519 client shows the new public key, never the secret; both keys sign during the overlap.
+        time.Advance(TimeSpan.FromSeconds(61));
+        var rotated = await server.PostAsync($"/api/v1/clients/{clientId}/rotate-secret");
+        Assert.Null(rotated["SigningSecret"]);
+        var nextKey = (string)rotated["SigningPublicKey"]!;
+        Assert.NotEqual(publicKey, nextKey);
+        await server.PostAsync($"/api/v1/integrations/{id}/enable");
+        await sink.WaitForAsync(3, Delivery.WaitLimit);
+        var after = sink.Received[2];
+        Assert.Equal(["v1a", "v1a"], StandardWebhooks.SignaturesOf(after).Select(s => s.Split(',')[0]));
+        Assert.False(StandardWebhooks.IsSignedBy(after, hmacSecret)); // the HMAC secret's overlap is over
+        Assert.True(StandardWebhooks.IsSignedByPublicKey(after, publicKey));
+        Assert.True(StandardWebhooks.IsSignedByPublicKey(after, nextKey));
+        var listed = await server.GetAsync($"/api/v1/clients/{clientId}");
+        Assert.Equal([nextKey, publicKey], listed["SigningPublicKeys"]!.AsArray().Select(k => (string)k!));
+    }
+
+    [Theory]
+    [InlineData("""{"Name":"x","SigningScheme":"RSA"}""")]
+    [InlineData("""{"Name":"x","SigningScheme":"1"}""")]
+    [InlineData("""{"Name":"x","SigningScheme":""}""")]
+    public async Task An_unknown_signing_scheme_is_a_400_naming_the_field(string body)
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var answer = await server.Api.PostAsync("/api/v1/clients", content, Delivery.Ct);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Contains("SigningScheme", await answer.Content.ReadAsStringAsync(Delivery.Ct), StringComparison.Ordinal);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Realtime;
@@ -16,34 +17,51 @@ public sealed class SecretRotationOptions
 
 /// <summary>A partial update: a null property is left as it is.</summary>
 public sealed record ClientPatch(
-    string? Name, UrlChange? IntegrationWebhookUrl, UrlChange? GeneralWebhookUrl, ContractVersion? ContractVersion = null);
+    string? Name, UrlChange? IntegrationWebhookUrl, UrlChange? GeneralWebhookUrl, ContractVersion? ContractVersion = null,
+    SigningScheme? SigningScheme = null);
 
 /// <summary>A new URL, or null to remove it.</summary>
 public sealed record UrlChange(string? Url);
 
-/// <summary>A new client with its token and signing secret: the only time either is shown.</summary>
+/// <summary>
+/// A new client with its token and signing secret: the only time either is shown. An Ed25519 secret (<c>whsk_</c>) stays
+/// with the server; its public key is what the integrator gets.
+/// </summary>
 public sealed record ClientWithSecret(ClientRecord Client, string ClientToken, string SigningSecret);
+
+/// <summary>A client after a patch, and the secret it rotated to when the patch changed the signing scheme.</summary>
+public sealed record ClientUpdate(ClientRecord Client, RotatedSecret? Rotated);
+
+/// <summary>A public key (<c>whpk_</c>) that verifies a client's <c>v1a</c> signatures, and until when it signs (null: until rotated).</summary>
+public sealed record PublicSigningKey(string PublicKey, DateTimeOffset CreatedUtc, DateTimeOffset? ExpiresUtc);
 
 /// <summary>A client with the new token a regeneration issued.</summary>
 public sealed record ClientWithToken(ClientRecord Client, string ClientToken);
 
-/// <summary>A new signing secret, and until when the ones before it keep signing.</summary>
-public sealed record RotatedSecret(string SigningSecret, DateTimeOffset PreviousSecretsExpireUtc);
+/// <summary>
+/// A new signing secret, and until when the ones before it keep signing. An HMAC secret is shown (the receiver needs it);
+/// an Ed25519 secret is not, only its public key.
+/// </summary>
+public sealed record RotatedSecret(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SigningSecret,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SigningPublicKey,
+    DateTimeOffset PreviousSecretsExpireUtc);
 
 public sealed class ClientService(
     GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<SecretRotationOptions> rotation,
     TimeProvider time)
 {
     public Task<ClientWithSecret> CreateAsync(
-        string name, string? integrationWebhookUrl, string? generalWebhookUrl, ContractVersion? contractVersion = null) =>
+        string name, string? integrationWebhookUrl, string? generalWebhookUrl, ContractVersion? contractVersion = null,
+        SigningScheme signingScheme = SigningScheme.Hmac) =>
         writer.ExecuteAsync(tx =>
         {
             var now = time.GetUtcNow();
             var id = Guid.NewGuid();
             var token = Tokens.For(id);
             var client = new ClientRecord(id, name, TokenDigest.Of(token), integrationWebhookUrl, generalWebhookUrl, null, null, now,
-                contractVersion ?? ContractVersion.Default);
-            var secret = WebhookSigner.NewSecret();
+                contractVersion ?? ContractVersion.Default, SigningScheme: signingScheme);
+            var secret = NewSecret(signingScheme);
             tx.InsertClient(client);
             tx.InsertSecret(new SigningSecretRecord(id, secret, now, null));
             return new ClientWithSecret(client, token, secret);
@@ -60,7 +78,8 @@ public sealed class ClientService(
             return new ClientWithToken(updated, token);
         }, regenerated => webSockets.ClientChanged(regenerated.Client));
 
-    public Task<ClientRecord> UpdateAsync(Guid id, ClientPatch patch) =>
+    /// <summary>Applies the patch; a new signing scheme rotates to a secret of that scheme, which the result carries.</summary>
+    public Task<ClientUpdate> UpdateAsync(Guid id, ClientPatch patch) =>
         writer.ExecuteAsync(tx =>
         {
             var client = tx.FindClient(id, forUpdate: true) ?? throw DomainException.NotFound("client", id);
@@ -68,7 +87,10 @@ public sealed class ClientService(
             {
                 Name = patch.Name ?? client.Name,
                 ContractVersion = patch.ContractVersion ?? client.ContractVersion,
+                SigningScheme = patch.SigningScheme ?? client.SigningScheme,
             };
+            // A new secret of the new kind; the ones before keep signing through the overlap, so the receiver can move.
+            var rotated = updated.SigningScheme != client.SigningScheme ? Rotate(tx, id, updated.SigningScheme) : null;
             if (patch.IntegrationWebhookUrl is { } integrationUrl)
             {
                 // Setting the URL, even to the same value, re-enables it after a 410.
@@ -89,19 +111,43 @@ public sealed class ClientService(
                 };
             }
             tx.UpdateClient(updated);
-            return updated;
-        }, updated => dispatcher.ClientChanged(updated.Id));
+            return new ClientUpdate(updated, rotated);
+        }, update => dispatcher.ClientChanged(update.Client.Id));
 
-    /// <summary>A new signing secret; the ones before it keep signing for the rotation overlap.</summary>
+    /// <summary>A new signing secret of the client's scheme; the ones before it keep signing for the rotation overlap.</summary>
     public Task<RotatedSecret> RotateSecretAsync(Guid id) =>
         writer.ExecuteAsync(tx =>
         {
-            _ = tx.FindClient(id, forUpdate: true) ?? throw DomainException.NotFound("client", id);
-            var now = time.GetUtcNow();
-            var expires = now + rotation.Value.SecretRotationOverlap;
-            tx.ExpireSecrets(id, expires);
-            var secret = WebhookSigner.NewSecret();
-            tx.InsertSecret(new SigningSecretRecord(id, secret, now, null));
-            return new RotatedSecret(secret, expires);
+            var client = tx.FindClient(id, forUpdate: true) ?? throw DomainException.NotFound("client", id);
+            return Rotate(tx, id, client.SigningScheme);
         }, _ => dispatcher.ClientChanged(id));
+
+    private RotatedSecret Rotate(IWriteTransaction tx, Guid clientId, SigningScheme scheme)
+    {
+        var now = time.GetUtcNow();
+        var expires = now + rotation.Value.SecretRotationOverlap;
+        tx.ExpireSecrets(clientId, expires);
+        var secret = NewSecret(scheme);
+        tx.InsertSecret(new SigningSecretRecord(clientId, secret, now, null));
+        return scheme == SigningScheme.Ed25519
+            ? new RotatedSecret(null, WebhookSigner.PublicKeyOf(secret), expires)
+            : new RotatedSecret(secret, null, expires);
+    }
+
+    private static string NewSecret(SigningScheme scheme) =>
+        scheme == SigningScheme.Ed25519 ? WebhookSigner.NewEd25519Secret().SecretKey : WebhookSigner.NewSecret();
+
+    /// <summary>
+    /// The public keys of the client's Ed25519 secrets that still sign at <paramref name="now"/>, newest first: what an
+    /// integrator verifies <c>v1a</c> signatures with. Empty for a client that signs with HMAC only.
+    /// </summary>
+    public static IReadOnlyList<PublicSigningKey> PublicKeysOf(IEnumerable<SigningSecretRecord> secrets, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(secrets);
+        return secrets
+            .Where(s => (s.ExpiresUtc is null || s.ExpiresUtc > now) && s.Secret.StartsWith(SigningKey.Ed25519SecretPrefix, StringComparison.Ordinal))
+            .OrderByDescending(s => s.CreatedUtc)
+            .Select(s => new PublicSigningKey(WebhookSigner.PublicKeyOf(s.Secret), s.CreatedUtc, s.ExpiresUtc))
+            .ToList();
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Security;
 
@@ -21,7 +22,8 @@ public sealed record ClientRecord(
     DateTimeOffset CreatedUtc,
     ContractVersion ContractVersion,
     DateTimeOffset? GeneralWebhookDisabledUtc = null,
-    string? GeneralWebhookDisabledReason = null);
+    string? GeneralWebhookDisabledReason = null,
+    SigningScheme SigningScheme = SigningScheme.Hmac);
 
 /// <summary>A signing secret; an expiry is set when a newer secret replaces it.</summary>
 public sealed record SigningSecretRecord(Guid ClientId, string Secret, DateTimeOffset CreatedUtc, DateTimeOffset? ExpiresUtc);

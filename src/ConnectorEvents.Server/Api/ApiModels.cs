@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Clients;
+using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Ingest;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Storage;
@@ -14,7 +15,8 @@ public sealed record CreateEnterpriseRequest(string? Name, Guid? Id);
 
 public sealed record CreateServiceRequest(string? Name, Guid? Id);
 
-public sealed record CreateClientRequest(string? Name, string? IntegrationWebhookUrl, string? GeneralWebhookUrl, string? ContractVersion);
+public sealed record CreateClientRequest(
+    string? Name, string? IntegrationWebhookUrl, string? GeneralWebhookUrl, string? ContractVersion, string? SigningScheme = null);
 
 public sealed record RequestorInput(string? Name, string? Email);
 
@@ -37,7 +39,10 @@ public sealed record ServiceResponse(Guid Id, string Name, Guid EnterpriseId)
 
 public sealed record ServiceList(IReadOnlyList<ServiceResponse> Services);
 
-/// <summary>A client. <c>ClientToken</c> and <c>SigningSecret</c> are present only in the answer that issued them.</summary>
+/// <summary>
+/// A client. <c>ClientToken</c> and an HMAC <c>SigningSecret</c> are present only in the answer that issued them; the public
+/// keys of its Ed25519 secrets that still sign (<c>SigningPublicKeys</c>, newest first) are always shown.
+/// </summary>
 public sealed record ClientResponse(
     Guid Id,
     string Name,
@@ -53,13 +58,16 @@ public sealed record ClientResponse(
     DateTimeOffset? GeneralWebhookDisabledUtc,
     string? GeneralWebhookDisabledReason,
     string ContractVersion,
-    DateTimeOffset CreatedUtc)
+    DateTimeOffset CreatedUtc,
+    SigningScheme SigningScheme,
+    IReadOnlyList<string> SigningPublicKeys)
 {
-    public static ClientResponse From(ClientRecord c, string? clientToken = null, string? signingSecret = null) => new(
+    public static ClientResponse From(
+        ClientRecord c, IReadOnlyList<PublicSigningKey> publicKeys, string? clientToken = null, string? signingSecret = null) => new(
         c.Id, c.Name, clientToken, c.ClientToken.Prefix, signingSecret, c.IntegrationWebhookUrl, c.GeneralWebhookUrl,
         c.IntegrationWebhookDisabledUtc is null, c.IntegrationWebhookDisabledUtc, c.IntegrationWebhookDisabledReason,
         c.GeneralWebhookDisabledUtc is null, c.GeneralWebhookDisabledUtc, c.GeneralWebhookDisabledReason,
-        c.ContractVersion.Text, c.CreatedUtc);
+        c.ContractVersion.Text, c.CreatedUtc, c.SigningScheme, publicKeys.Select(k => k.PublicKey).ToList());
 }
 
 public sealed record ClientList(IReadOnlyList<ClientResponse> Clients, string? Cursor);
@@ -146,6 +154,8 @@ public sealed record ApiKeyResponse(
 
 public sealed record ApiKeyList(IReadOnlyList<ApiKeyResponse> ApiKeys);
 
+public sealed record SigningPublicKeyList(Guid ClientId, IReadOnlyList<PublicSigningKey> Keys);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified,
     PropertyNameCaseInsensitive = true,
@@ -177,4 +187,5 @@ public sealed record ApiKeyList(IReadOnlyList<ApiKeyResponse> ApiKeys);
 [JsonSerializable(typeof(CreateApiKeyRequest))]
 [JsonSerializable(typeof(ApiKeyResponse))]
 [JsonSerializable(typeof(ApiKeyList))]
+[JsonSerializable(typeof(SigningPublicKeyList))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

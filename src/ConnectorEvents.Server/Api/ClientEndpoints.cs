@@ -14,52 +14,75 @@ public static class ClientEndpoints
     {
         var group = api.MapGroup("/clients").WithTags("Integration clients");
 
-        group.MapPost("/", async Task<Created<ClientResponse>> (HttpRequest request, ClientService clients, NetworkPolicy policy) =>
+        group.MapPost("/", async Task<Created<ClientResponse>> (
+            HttpRequest request, ClientService clients, NetworkPolicy policy, IConnectorStore store, TimeProvider time) =>
         {
             var body = await request.ReadJsonAsync(ApiJsonContext.Default.CreateClientRequest);
             var name = RequireName(body.Name);
             var created = await clients.CreateAsync(name,
                 CheckWebhookUrl(body.IntegrationWebhookUrl, "IntegrationWebhookUrl", policy),
                 CheckWebhookUrl(body.GeneralWebhookUrl, "GeneralWebhookUrl", policy),
-                body.ContractVersion is null ? null : ParseContractVersion(body.ContractVersion));
+                body.ContractVersion is null ? null : ParseContractVersion(body.ContractVersion),
+                body.SigningScheme is null ? SigningScheme.Hmac : ParseSigningScheme(body.SigningScheme));
+            // An Ed25519 secret stays here; the integrator gets its public key.
+            var hmacSecret = created.Client.SigningScheme == SigningScheme.Hmac ? created.SigningSecret : null;
             return TypedResults.Created($"/api/v1/clients/{created.Client.Id}",
-                ClientResponse.From(created.Client, created.ClientToken, created.SigningSecret));
-        }).Accepts<CreateClientRequest>("application/json").WithName("CreateClient");
+                Response(created.Client, store, time, created.ClientToken, hmacSecret));
+        }).Accepts<CreateClientRequest>("application/json").WithName("CreateClient")
+            .WithDescription("Creates an integration client. The answer carries its ClientToken and, for HMAC signing (the default), " +
+                "its SigningSecret: neither is shown again. With SigningScheme Ed25519 the secret stays with the server and " +
+                "SigningPublicKeys gives the public key that verifies its v1a signatures.");
 
-        group.MapGet("/", Ok<ClientList> (IConnectorStore store, string? cursor, string? limit) =>
+        group.MapGet("/", Ok<ClientList> (IConnectorStore store, TimeProvider time, string? cursor, string? limit) =>
         {
             var take = QueryLimit(limit);
             var page = store.ListClients(take, QueryId(cursor, "cursor"));
             return TypedResults.Ok(new ClientList(
-                page.Select(c => ClientResponse.From(c)).ToList(), page.Count == take ? page[^1].Id.ToString() : null));
+                page.Select(c => Response(c, store, time)).ToList(), page.Count == take ? page[^1].Id.ToString() : null));
         }).WithName("ListClients");
 
-        group.MapGet("/{id}", Ok<ClientResponse> (string id, IConnectorStore store) =>
-            TypedResults.Ok(ClientResponse.From(Find(store, id)))).WithName("GetClient");
+        group.MapGet("/{id}", Ok<ClientResponse> (string id, IConnectorStore store, TimeProvider time) =>
+            TypedResults.Ok(Response(Find(store, id), store, time))).WithName("GetClient");
 
-        group.MapPatch("/{id}", async Task<Ok<ClientResponse>> (string id, HttpRequest request, ClientService clients, NetworkPolicy policy) =>
+        group.MapPatch("/{id}", async Task<Ok<ClientResponse>> (
+            string id, HttpRequest request, ClientService clients, NetworkPolicy policy, IConnectorStore store, TimeProvider time) =>
         {
             var clientId = ParseId(id, "client");
             using var document = await request.ReadDocumentAsync();
             var patch = ReadPatch(document.RootElement, policy);
-            return TypedResults.Ok(ClientResponse.From(await clients.UpdateAsync(clientId, patch)));
+            var update = await clients.UpdateAsync(clientId, patch);
+            return TypedResults.Ok(Response(update.Client, store, time, signingSecret: update.Rotated?.SigningSecret));
         }).Accepts<CreateClientRequest>("application/merge-patch+json", "application/json").WithName("UpdateClient")
-            .WithDescription("Sets the fields present in the body (Name, IntegrationWebhookUrl, GeneralWebhookUrl, ContractVersion); " +
-                "a URL set to null is removed. Setting IntegrationWebhookUrl, " +
-                "even to its current value, re-enables it after the receiver answered 410.");
+            .WithDescription("Sets the fields present in the body (Name, IntegrationWebhookUrl, GeneralWebhookUrl, ContractVersion, " +
+                "SigningScheme); a URL set to null is removed. Setting IntegrationWebhookUrl, " +
+                "even to its current value, re-enables it after the receiver answered 410. A new SigningScheme (Hmac or Ed25519) " +
+                "rotates to a secret of that scheme; the old secrets keep signing through the rotation overlap, so the receiver " +
+                "can move. The answer then carries the new HMAC SigningSecret, or the new public key among SigningPublicKeys.");
 
-        group.MapPost("/{id}/regenerate-token", async Task<Ok<ClientResponse>> (string id, ClientService clients) =>
+        group.MapPost("/{id}/regenerate-token", async Task<Ok<ClientResponse>> (
+            string id, ClientService clients, IConnectorStore store, TimeProvider time) =>
         {
             var regenerated = await clients.RegenerateTokenAsync(ParseId(id, "client"));
-            return TypedResults.Ok(ClientResponse.From(regenerated.Client, regenerated.ClientToken));
+            return TypedResults.Ok(Response(regenerated.Client, store, time, regenerated.ClientToken));
         }).WithName("RegenerateClientToken")
             .WithDescription("Issues a new ClientToken, shown only in this answer; the one before no longer opens a WebSocket, and " +
                 "the client's WebSockets that it opened are closed.");
 
         group.MapPost("/{id}/rotate-secret", async Task<Ok<RotatedSecret>> (string id, ClientService clients) =>
             TypedResults.Ok(await clients.RotateSecretAsync(ParseId(id, "client")))).WithName("RotateClientSecret")
-            .WithDescription("Issues a new signing secret. Until the previous ones expire, each webhook carries a signature by each.");
+            .WithDescription("Issues a new signing secret of the client's scheme: an HMAC secret is in the answer, an Ed25519 one " +
+                "stays with the server and its public key is. Until the previous ones expire, each webhook carries a signature by each.");
     }
+
+    /// <summary>The client as the API shows it, with the public keys of its Ed25519 secrets that still sign.</summary>
+    private static ClientResponse Response(
+        ClientRecord client, IConnectorStore store, TimeProvider time, string? clientToken = null, string? signingSecret = null) =>
+        ClientResponse.From(client, ClientService.PublicKeysOf(store.ListSecrets(client.Id), time.GetUtcNow()), clientToken, signingSecret);
+
+    private static SigningScheme ParseSigningScheme(string text) =>
+        Enum.TryParse<SigningScheme>(text, ignoreCase: true, out var scheme) && Enum.IsDefined(scheme) && !int.TryParse(text, out _)
+            ? scheme
+            : throw ApiProblemException.Invalid("SigningScheme", "must be Hmac (v1 signatures) or Ed25519 (v1a signatures).");
 
     private static ClientRecord Find(IConnectorStore store, string id) =>
         store.FindClient(ParseId(id, "client")) ?? throw ApiProblemException.NotFound("client", id);
@@ -70,6 +93,7 @@ public static class ClientEndpoints
         UrlChange? integrationUrl = null;
         UrlChange? generalUrl = null;
         ContractVersion? version = null;
+        SigningScheme? scheme = null;
         foreach (var property in body.EnumerateObject())
         {
             switch (property.Name.ToUpperInvariant())
@@ -83,6 +107,10 @@ public static class ClientEndpoints
                 case "GENERALWEBHOOKURL":
                     generalUrl = new UrlChange(CheckWebhookUrl(StringOrNull(property, "GeneralWebhookUrl"), "GeneralWebhookUrl", policy));
                     break;
+                case "SIGNINGSCHEME":
+                    scheme = ParseSigningScheme(StringOrNull(property, "SigningScheme")
+                        ?? throw ApiProblemException.Invalid("SigningScheme", "must be Hmac or Ed25519, not null."));
+                    break;
                 case "CONTRACTVERSION":
                     version = ParseContractVersion(StringOrNull(property, "ContractVersion")
                         ?? throw ApiProblemException.Invalid("ContractVersion", "must be a version such as 2025-08, not null."));
@@ -91,7 +119,7 @@ public static class ClientEndpoints
                     throw ApiProblemException.Invalid(property.Name, "is not a known field.");
             }
         }
-        return new ClientPatch(name, integrationUrl, generalUrl, version);
+        return new ClientPatch(name, integrationUrl, generalUrl, version, scheme);
     }
 
     private static ContractVersion ParseContractVersion(string text) =>

@@ -58,6 +58,7 @@ public static partial class ServerHost
         api.MapApiKeys();
         // Outside /api: WebSocket clients authenticate with their own tokens, not the admin key.
         app.MapConnectorWebSocket();
+        app.MapSigningKeys(); // for integrators: public keys only
         app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<WebSocketHub>().CloseAll());
         return app;
     }
