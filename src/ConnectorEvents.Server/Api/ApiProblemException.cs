@@ -8,6 +8,9 @@ public sealed class ApiProblemException(int status, string title, string detail,
     public string Title { get; } = title;
     public IDictionary<string, string[]>? Errors { get; } = errors;
 
+    /// <summary>Sent as <c>Retry-After</c>, in seconds; a 503 without it says 5.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     public static ApiProblemException Invalid(string field, string reason) =>
         new(StatusCodes.Status400BadRequest, "The request is invalid.", $"{field}: {reason}",
             new Dictionary<string, string[]> { [field] = [reason] });

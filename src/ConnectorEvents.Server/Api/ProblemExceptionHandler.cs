@@ -31,7 +31,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             details = Details(500, "An unexpected error occurred.", "The error was logged.");
         }
         // Set here: the exception handler has cleared whatever headers the failing code set.
-        if (details.Status == 503)
+        if (exception is ApiProblemException { RetryAfterSeconds: { } seconds })
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (details.Status == 503)
         {
             httpContext.Response.Headers.RetryAfter = "5";
         }

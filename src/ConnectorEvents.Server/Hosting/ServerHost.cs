@@ -32,7 +32,13 @@ public static class ServerHost
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = 1024 * 1024;
+            // The default builder reads Kestrel's endpoints from its section, not its limits: connection limits
+            // (Kestrel:Limits:MaxConcurrentConnections, MaxConcurrentUpgradedConnections, …) are read here.
+            builder.Configuration.GetSection("Kestrel:Limits").Bind(k.Limits);
+        });
         ProvideDevelopmentAdminKey(builder);
         AddServices(builder.Services, builder.Configuration);
 
@@ -76,9 +82,8 @@ public static class ServerHost
         services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
         services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.Section)).ValidateOnStart();
         services.AddOptions<SecretRotationOptions>().Bind(configuration.GetSection(SecurityOptions.Section));
-        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.Section)).ValidateOnStart()
-            .Validate(o => o.IdempotencyKeyRetention >= TimeSpan.FromMinutes(1) && o.IdempotencyKeyRetention <= TimeSpan.FromDays(30),
-                "Ingest:IdempotencyKeyRetention must be between 00:01:00 and 30.00:00:00.");
+        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
         services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
@@ -124,6 +129,7 @@ public static class ServerHost
         services.AddSingleton<ClusterSignals>();
         services.AddSingleton<WebSocketHub>();
         services.AddSingleton<IngestService>();
+        services.AddSingleton<IngestBodyBudget>();
         services.AddHostedService<IdempotencyKeySweeper>();
         services.AddSingleton<EnterpriseService>();
         services.AddSingleton<ClientService>();
