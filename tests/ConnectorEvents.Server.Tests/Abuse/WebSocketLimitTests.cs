@@ -108,7 +108,8 @@ public sealed class WebSocketLimitTests
     public async Task Past_the_bound_on_frames_held_for_all_sockets_the_socket_furthest_behind_is_closed_as_too_slow()
     {
         using var cts = WebSocketTests.Bound();
-        const long bound = 1024 * 1024;
+        // Room for the reading socket to lag on a loaded machine (40 frames), so only the one that reads nothing passes it.
+        const long bound = 4 * 1024 * 1024;
         await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
         {
             // Per socket, far more than the total: only the total bound can close a socket here.
