@@ -210,6 +210,35 @@ public sealed class PostgresConnectorStore : IConnectorStore
             SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
         };
 
+    // By SQLSTATE and exception type; never the message, which may name the host or the user.
+    public string? DescribeWriteFailure(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case PostgresException { SqlState: PostgresErrorCodes.DiskFull }:
+                    return "disk full";
+                case PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction }:
+                    return "read-only";
+                case PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+                    or PostgresErrorCodes.CannotConnectNow }:
+                    return "database unreachable";
+                case PostgresException p when p.SqlState.StartsWith("22", StringComparison.Ordinal) || p.SqlState.StartsWith("23", StringComparison.Ordinal):
+                    return null; // data or integrity: the data, not the storage
+                case PostgresException p when p.SqlState.StartsWith("08", StringComparison.Ordinal):
+                    return "database unreachable";
+                case PostgresException p when p.SqlState.StartsWith("53", StringComparison.Ordinal):
+                    return "the database is out of resources";
+                case PostgresException p:
+                    return $"PostgreSQL error {p.SqlState}";
+                case System.Net.Sockets.SocketException or TimeoutException or IOException or EndOfStreamException:
+                    return "database unreachable";
+            }
+        }
+        return exception is NpgsqlException ? "database unreachable" : "the write failed";
+    }
+
     private T Read<T>(Func<NpgsqlConnection, T> query)
     {
         using var connection = _dataSource.OpenConnection();

@@ -49,6 +49,33 @@ public sealed class SqliteConnectorStore : IConnectorStore
     // One process and one writer connection: nothing to contend with, so a failure says something real.
     public bool IsTransient(Exception exception) => false;
 
+    // By SQLite's primary result code (the low byte of the extended one); never the message, which may name the file.
+    public string? DescribeWriteFailure(Exception exception) =>
+        (FindInChain<SqliteException>(exception)?.SqliteErrorCode & 0xFF) switch
+        {
+            13 => "disk full",                           // SQLITE_FULL
+            8 => "read-only",                            // SQLITE_READONLY
+            10 => "disk I/O error",                      // SQLITE_IOERR
+            14 => "the database file cannot be opened",  // SQLITE_CANTOPEN
+            11 or 26 => "the database file is damaged",  // SQLITE_CORRUPT, SQLITE_NOTADB
+            5 or 6 => "the database is locked",          // SQLITE_BUSY, SQLITE_LOCKED
+            18 or 19 or 20 or 25 => null,                // TOOBIG, CONSTRAINT, MISMATCH, RANGE: the data, not the storage
+            { } code => $"SQLite error {code}",
+            null => "the write failed",
+        };
+
+    private static T? FindInChain<T>(Exception? exception) where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+        return null;
+    }
+
     /// <summary>The connection every write transaction uses (tests check its pragmas).</summary>
     internal SqliteConnection WriteConnection => _writeConnection.Value;
 

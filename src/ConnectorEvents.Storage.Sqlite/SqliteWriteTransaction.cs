@@ -368,6 +368,12 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         // Every statement runs when called: an in-process library has no round trips to save.
     }
 
+    // SQLite writes no page for an update that leaves it as it was; one that changes a row and changes it back does.
+    public void Probe() => Execute(_connection, _tx, """
+        UPDATE schema_migrations SET applied_utc = applied_utc + 1 WHERE version = (SELECT MAX(version) FROM schema_migrations);
+        UPDATE schema_migrations SET applied_utc = applied_utc - 1 WHERE version = (SELECT MAX(version) FROM schema_migrations);
+        """);
+
     public void Savepoint() => _statements.Savepoint.ExecuteNonQuery();
 
     public void RollbackToSavepoint() => _statements.Rollback.ExecuteNonQuery();

@@ -306,6 +306,10 @@ public sealed class WebSocketTests
     [InlineData("WebSockets:SendBufferBytes", "10")]
     [InlineData("WebSockets:KeepAliveInterval", "-00:00:01")]
     [InlineData("WebSockets:CloseTimeout", "00:00:00")]
+    [InlineData("WebSockets:MaxConnections", "0")]
+    [InlineData("WebSockets:MaxConnectionsPerIntegration", "0")]
+    [InlineData("WebSockets:MaxBufferedBytes", "10")]
+    [InlineData("WebSockets:SocketSendBufferBytes", "10")]
     public async Task Invalid_websocket_settings_stop_the_start_with_a_message_naming_them(string key, string value)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(

@@ -37,6 +37,17 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The OS process id (the bench reads its memory from <c>/proc</c>).</summary>
     public int ProcessId => _process.Id;
 
+    /// <summary>
+    /// A memory figure of the process from <c>/proc/{pid}/status</c>, in MiB: <c>VmRSS</c> (resident now) or <c>VmHWM</c>
+    /// (the highest resident so far, start-up included).
+    /// </summary>
+    public double StatusMiB(string field)
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        var kib = long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        return kib / 1024.0;
+    }
+
     /// <summary>The last 200 lines the process wrote (its log), for a failing test to show.</summary>
     public string RecentOutput
     {

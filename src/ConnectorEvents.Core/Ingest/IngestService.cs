@@ -20,15 +20,6 @@ public sealed record IngestReceipt(Guid EnterpriseId, int GeneralEventCount, int
 
 public sealed record IngestOutcome(IngestReceipt Receipt, bool Replayed);
 
-/// <summary>Configuration section <c>Ingest</c>.</summary>
-public sealed class IngestOptions
-{
-    public const string Section = "Ingest";
-
-    /// <summary>How long an <c>Idempotency-Key</c> is remembered.</summary>
-    public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromHours(24);
-}
-
 /// <summary>
 /// Accepts producers' events. General events go to the enterprise's event log in one group-committed transaction
 /// (with the idempotency key, when given) and are answered only after that commit; then the enterprise's Enabled

@@ -8,12 +8,25 @@ namespace ConnectorEvents.Core.Realtime;
 /// <summary>
 /// One accepted socket of an integration: a bounded queue of ready frames drained by a single send loop (a WebSocket
 /// allows one send at a time, the close frame included), and a receive loop that discards what the client sends.
+/// Frames are shared with the other sockets they go to; what the socket holds of its own is the fragment being written
+/// (at most <see cref="FragmentBytes"/>) and what the transport buffers under it.
 /// </summary>
 public sealed class WebSocketConnection : IDisposable
 {
+    /// <summary>
+    /// A frame goes out as fragments of at most this size (one WebSocket message, reassembled by the client): the socket
+    /// copies each fragment it writes, with its header of up to 14 bytes, into a pooled buffer it keeps until the write
+    /// completes, so a socket that stops reading holds one fragment, not a copy of the whole frame. 16 KiB less the
+    /// header, so that buffer is a 16 KiB one (the pool rounds up to a power of two).
+    /// </summary>
+    public const int FragmentBytes = (16 * 1024) - 14;
+
     private readonly WebSocket _socket;
     private readonly RealtimeOptions _options;
-    private readonly Channel<byte[]> _queue = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _writeTurns;
+
+    // Several readers: a close drops the queued frames at once (so their bytes leave the hub's total), while the send loop reads.
+    private readonly Channel<SharedFrame> _queue = Channel.CreateUnbounded<SharedFrame>(new UnboundedChannelOptions { SingleReader = false });
 
     // Armed when a close is requested: when it passes, the connection underneath is aborted, which ends a send stuck
     // on a peer that does not read (cancelling the send itself does not reliably reach a pending flush) and the wait
@@ -26,12 +39,17 @@ public sealed class WebSocketConnection : IDisposable
     private readonly CancellationTokenSource _receiveCancel = new();
     private volatile EventSubscription _filter;
     private CloseRequest? _close;
+
+    // The frame being sent, held until it is sent or the socket closes, whichever comes first.
+    private SharedFrame? _inFlight;
     private int _frames;
     private long _bytes;
 
     internal WebSocketConnection(
-        WebSocket socket, ClientRecord client, IntegrationRecord integration, RealtimeOptions options, TimeProvider time, Action? abortTransport)
+        WebSocket socket, ClientRecord client, IntegrationRecord integration, RealtimeOptions options, TimeProvider time, Action? abortTransport,
+        SemaphoreSlim writeTurns)
     {
+        _writeTurns = writeTurns;
         _socket = socket;
         _abortTransport = abortTransport ?? socket.Abort;
         _options = options;
@@ -57,10 +75,10 @@ public sealed class WebSocketConnection : IDisposable
 
     public Guid EnterpriseId { get; }
 
-    /// <summary>Frames queued or being sent.</summary>
+    /// <summary>Frames queued or being sent: how far behind the socket is; none once it is closing.</summary>
     public int QueuedFrames => Volatile.Read(ref _frames);
 
-    /// <summary>Bytes of the frames queued or being sent.</summary>
+    /// <summary>Bytes of the frames queued or being sent (frames it shares with other sockets included); none once it is closing.</summary>
     public long QueuedBytes => Interlocked.Read(ref _bytes);
 
     public bool IsClosing => Volatile.Read(ref _close) is not null;
@@ -95,8 +113,9 @@ public sealed class WebSocketConnection : IDisposable
     }
 
     /// <summary>
-    /// Closes with this status and reason once the frame being sent (if any) has gone; queued frames are dropped.
-    /// The first request wins; returns whether this was it.
+    /// Closes with this status and reason once the frame being sent (if any) has gone; queued frames are dropped at
+    /// once, and the frame in flight no longer counts as held (it is sent, or dropped with the connection after
+    /// CloseTimeout). The first request wins; returns whether this was it.
     /// </summary>
     public bool Close(WebSocketCloseStatus status, string reason)
     {
@@ -105,6 +124,8 @@ public sealed class WebSocketConnection : IDisposable
             return false;
         }
         _queue.Writer.TryComplete();
+        DropQueued();
+        ReleaseInFlight();
         try
         {
             _closeDeadline.CancelAfter(_options.CloseTimeout);
@@ -116,8 +137,11 @@ public sealed class WebSocketConnection : IDisposable
         return true;
     }
 
-    /// <summary>Queues a frame without waiting; false when it does not fit the bounds (the caller closes the socket).</summary>
-    internal bool TryEnqueue(byte[] frame)
+    /// <summary>
+    /// Queues a frame without waiting, holding it until sent or dropped; false when it does not fit the bounds (the
+    /// caller closes the socket). Call while holding the frame.
+    /// </summary>
+    internal bool TryEnqueue(SharedFrame frame)
     {
         if (IsClosing)
         {
@@ -128,20 +152,41 @@ public sealed class WebSocketConnection : IDisposable
         // A single frame larger than the byte bound still goes when nothing else waits, or it could never be sent.
         if (frames > 1 && (frames > _options.SendBufferFrames || bytes > _options.SendBufferBytes))
         {
-            Release(frame.Length);
+            Interlocked.Decrement(ref _frames);
+            Interlocked.Add(ref _bytes, -frame.Length);
             return false;
         }
+        frame.Hold();
         if (!_queue.Writer.TryWrite(frame))
         {
-            Release(frame.Length);
+            // Closed meanwhile.
+            Release(frame);
         }
         return true;
     }
 
-    private void Release(int length)
+    private void Release(SharedFrame frame)
     {
         Interlocked.Decrement(ref _frames);
-        Interlocked.Add(ref _bytes, -length);
+        Interlocked.Add(ref _bytes, -frame.Length);
+        frame.Release();
+    }
+
+    private void DropQueued()
+    {
+        while (_queue.Reader.TryRead(out var dropped))
+        {
+            Release(dropped);
+        }
+    }
+
+    /// <summary>Lets go of the frame in flight, once: the send loop when it was sent, or a close, whichever comes first.</summary>
+    private void ReleaseInFlight()
+    {
+        if (Interlocked.Exchange(ref _inFlight, null) is { } frame)
+        {
+            Release(frame);
+        }
     }
 
     private async Task SendLoopAsync()
@@ -155,8 +200,13 @@ public sealed class WebSocketConnection : IDisposable
             {
                 while (!IsClosing && reader.TryRead(out var frame))
                 {
-                    await Bounded(_socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None)).ConfigureAwait(false);
-                    Release(frame.Length);
+                    Volatile.Write(ref _inFlight, frame);
+                    // A close that came between the read and the line above found no frame in flight to let go of.
+                    if (!IsClosing)
+                    {
+                        await SendFragmentsAsync(frame.Bytes).ConfigureAwait(false);
+                    }
+                    ReleaseInFlight();
                 }
             }
         }
@@ -165,11 +215,32 @@ public sealed class WebSocketConnection : IDisposable
             // The peer went away, or the close deadline ended a stuck send (which aborts the socket).
             Close(WebSocketCloseStatus.EndpointUnavailable, "The connection was lost.");
         }
-        while (reader.TryRead(out var dropped))
-        {
-            Release(dropped.Length);
-        }
+        ReleaseInFlight();
+        DropQueued();
         await CloseSocketAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>One text message, written a fragment at a time; a close requested meanwhile waits for its end.</summary>
+    private async Task SendFragmentsAsync(byte[] frame)
+    {
+        for (var offset = 0; offset < frame.Length; offset += FragmentBytes)
+        {
+            var length = Math.Min(FragmentBytes, frame.Length - offset);
+            // A turn covers the copying part of a write, not the wait for a slow peer: a fan-out to thousands of sockets
+            // then queues here, a few writes at a time, instead of in the thread pool ahead of every other request.
+            await _writeTurns.WaitAsync().ConfigureAwait(false);
+            Task send;
+            try
+            {
+                send = _socket.SendAsync(frame.AsMemory(offset, length), WebSocketMessageType.Text,
+                    endOfMessage: offset + length == frame.Length, CancellationToken.None).AsTask();
+            }
+            finally
+            {
+                _writeTurns.Release();
+            }
+            await Bounded(send).ConfigureAwait(false);
+        }
     }
 
     private async Task CloseSocketAsync()

@@ -12,9 +12,14 @@ namespace ConnectorEvents.Core.Realtime;
 /// <summary>
 /// The WebSocket connections of this process, by enterprise. <see cref="Publish"/> and
 /// <see cref="IntegrationChanged"/> run on the writer thread after a commit, so they only queue and flag: no socket
-/// is awaited here, and every connection's memory is bounded by its send buffer.
+/// is awaited here. Memory is bounded three ways: sockets are admitted up to <see cref="RealtimeOptions.MaxConnections"/>
+/// (and <see cref="RealtimeOptions.MaxConnectionsPerIntegration"/> per integration); a frame is encoded once and shared
+/// by every socket it goes to, each socket's backlog bounded by its send buffer; and the frames held for all sockets
+/// together are bounded by <see cref="RealtimeOptions.MaxBufferedBytes"/>, past which the sockets furthest behind close.
 /// </summary>
+#pragma warning disable CA1001 // its semaphore never makes a wait handle (nothing asks for one), so it holds nothing to dispose
 public sealed partial class WebSocketHub
+#pragma warning restore CA1001
 {
     public const string TooSlowReason = "Too slow: the send buffer is full.";
     public const string AccessTokenRegeneratedReason = "The access token was regenerated.";
@@ -26,8 +31,16 @@ public sealed partial class WebSocketHub
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
 
+    // Writes under way at once on all sockets together (see WebSocketConnection.SendFragmentsAsync): one per core.
+    private readonly SemaphoreSlim _writeTurns = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
     // Copy-on-write arrays, replaced under _gate, so Publish reads them without taking a lock.
     private readonly ConcurrentDictionary<Guid, WebSocketConnection[]> _byEnterprise = new();
+
+    // Places taken before the upgrade, in all and per integration, under _gate; given back when the socket is done.
+    private readonly Dictionary<Guid, int> _admittedByIntegration = [];
+    private int _admitted;
+    private long _bufferedBytes;
     private int _count;
     private int _published;
     private int _slowClosed;
@@ -49,8 +62,55 @@ public sealed partial class WebSocketHub
     /// <summary>Sockets registered now.</summary>
     public int ConnectionCount => Volatile.Read(ref _count);
 
-    /// <summary>Bytes queued for all sockets together.</summary>
-    public long BufferedBytes => _byEnterprise.Values.SelectMany(c => c).Sum(c => c.QueuedBytes);
+    /// <summary>Bytes of the frames queued or in flight for all open sockets together, each frame counted once.</summary>
+    public long BufferedBytes => Interlocked.Read(ref _bufferedBytes);
+
+    /// <summary>How far behind the sockets are, added up: a frame counts once for each socket it waits for.</summary>
+    public long BacklogBytes => _byEnterprise.Values.SelectMany(c => c).Sum(c => c.QueuedBytes);
+
+    /// <summary>
+    /// Takes a place for one more socket of the integration, before its upgrade; <see cref="Leave"/> gives it back once
+    /// the socket is done (or the upgrade failed).
+    /// </summary>
+    public WebSocketAdmission Admit(Guid integrationId)
+    {
+        lock (_gate)
+        {
+            if (_admitted >= _options.MaxConnections)
+            {
+                return WebSocketAdmission.ServerFull;
+            }
+            var ofIntegration = _admittedByIntegration.GetValueOrDefault(integrationId);
+            if (ofIntegration >= _options.MaxConnectionsPerIntegration)
+            {
+                return WebSocketAdmission.IntegrationFull;
+            }
+            _admittedByIntegration[integrationId] = ofIntegration + 1;
+            _admitted++;
+            return WebSocketAdmission.Admitted;
+        }
+    }
+
+    /// <summary>Gives back a place <see cref="Admit"/> took.</summary>
+    public void Leave(Guid integrationId)
+    {
+        lock (_gate)
+        {
+            if (!_admittedByIntegration.TryGetValue(integrationId, out var ofIntegration))
+            {
+                return;
+            }
+            if (ofIntegration <= 1)
+            {
+                _admittedByIntegration.Remove(integrationId);
+            }
+            else
+            {
+                _admittedByIntegration[integrationId] = ofIntegration - 1;
+            }
+            _admitted--;
+        }
+    }
 
     /// <summary>Pushes committed WebSocket events of an enterprise to the connected sockets that subscribe to them.</summary>
     public void Publish(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
@@ -62,27 +122,70 @@ public sealed partial class WebSocketHub
             return;
         }
         // Sockets with the same subscription share one serialized frame; null means nothing of it is subscribed.
-        var frames = new Dictionary<EventSubscription, byte[]?>();
-        foreach (var connection in connections)
+        var frames = new Dictionary<EventSubscription, SharedFrame?>();
+        try
         {
-            if (connection.IsClosing)
+            foreach (var connection in connections)
             {
-                continue;
-            }
-            var filter = connection.Filter;
-            if (!frames.TryGetValue(filter, out var frame))
-            {
-                frame = FrameFor(filter, events);
-                frames[filter] = frame;
-            }
-            if (frame is not null && !connection.TryEnqueue(frame))
-            {
-                LogSlowConsumer(_logger, connection.IntegrationId, connection.QueuedFrames, connection.QueuedBytes);
-                Interlocked.Increment(ref _slowClosed);
-                CloseConnection(connection, WebSocketCloseStatus.PolicyViolation, TooSlowReason);
+                if (connection.IsClosing)
+                {
+                    continue;
+                }
+                var filter = connection.Filter;
+                if (!frames.TryGetValue(filter, out var frame))
+                {
+                    frame = FrameFor(filter, events);
+                    frames[filter] = frame;
+                }
+                if (frame is not null && !connection.TryEnqueue(frame))
+                {
+                    LogSlowConsumer(_logger, connection.IntegrationId, connection.QueuedFrames, connection.QueuedBytes);
+                    CloseAsTooSlow(connection);
+                }
             }
         }
+        finally
+        {
+            // The publisher's own hold: a frame no socket took is let go here.
+            foreach (var frame in frames.Values)
+            {
+                frame?.Release();
+            }
+        }
+        if (BufferedBytes > _options.MaxBufferedBytes)
+        {
+            CloseSlowestUntilWithinBound();
+        }
     }
+
+    /// <summary>
+    /// The frames held for all sockets passed <see cref="RealtimeOptions.MaxBufferedBytes"/>: the sockets furthest behind
+    /// close as too slow, most bytes behind first, until the rest fits. A closing socket lets go of its frames at once.
+    /// </summary>
+    private void CloseSlowestUntilWithinBound()
+    {
+        var behind = _byEnterprise.Values.SelectMany(c => c)
+            .Where(c => !c.IsClosing && c.QueuedBytes > 0)
+            .OrderByDescending(c => c.QueuedBytes)
+            .ToList();
+        foreach (var connection in behind)
+        {
+            if (BufferedBytes <= _options.MaxBufferedBytes)
+            {
+                return;
+            }
+            LogOverBufferBound(_logger, connection.IntegrationId, connection.QueuedBytes, BufferedBytes, _options.MaxBufferedBytes);
+            CloseAsTooSlow(connection);
+        }
+    }
+
+    private void CloseAsTooSlow(WebSocketConnection connection)
+    {
+        Interlocked.Increment(ref _slowClosed);
+        CloseConnection(connection, WebSocketCloseStatus.PolicyViolation, TooSlowReason);
+    }
+
+    private void CountBuffered(long bytes) => Interlocked.Add(ref _bufferedBytes, bytes);
 
     /// <summary>
     /// An integration changed, in this process or another: its sockets close when it left Enabled or its access token is
@@ -142,7 +245,7 @@ public sealed partial class WebSocketHub
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(integration);
         ArgumentNullException.ThrowIfNull(store);
-        var connection = new WebSocketConnection(socket, client, integration, _options, _time, abortTransport);
+        var connection = new WebSocketConnection(socket, client, integration, _options, _time, abortTransport, _writeTurns);
         lock (_gate)
         {
             _byEnterprise[integration.EnterpriseId] = _byEnterprise.TryGetValue(integration.EnterpriseId, out var existing)
@@ -217,14 +320,14 @@ public sealed partial class WebSocketHub
         : current.AccessToken != accessToken ? AccessTokenRegeneratedReason
         : null;
 
-    private static byte[]? FrameFor(EventSubscription filter, IReadOnlyList<WebSocketEvent> events)
+    private SharedFrame? FrameFor(EventSubscription filter, IReadOnlyList<WebSocketEvent> events)
     {
         if (filter.IsAll)
         {
-            return WebSocketFrameWriter.Write(new WebSocketFrame(events));
+            return new SharedFrame(WebSocketFrameWriter.Write(new WebSocketFrame(events)), CountBuffered);
         }
         var kept = events.Where(e => filter.Includes(e.Type)).ToArray();
-        return kept.Length == 0 ? null : WebSocketFrameWriter.Write(new WebSocketFrame(kept));
+        return kept.Length == 0 ? null : new SharedFrame(WebSocketFrameWriter.Write(new WebSocketFrame(kept)), CountBuffered);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "WebSocket of integration {IntegrationId} (enterprise {EnterpriseId}) connected")]
@@ -239,4 +342,9 @@ public sealed partial class WebSocketHub
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "WebSocket of integration {IntegrationId} is too slow: {Frames} frames, {Bytes} bytes waiting; closing it")]
     private static partial void LogSlowConsumer(ILogger logger, Guid integrationId, int frames, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "WebSocket of integration {IntegrationId} is {Bytes} bytes behind while the sockets hold {TotalBytes} bytes, over the bound of {BoundBytes}; closing it")]
+    private static partial void LogOverBufferBound(ILogger logger, Guid integrationId, long bytes, long totalBytes, long boundBytes);
 }
+

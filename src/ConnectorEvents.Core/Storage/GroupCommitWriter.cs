@@ -10,6 +10,8 @@ namespace ConnectorEvents.Core.Storage;
 /// Units queued with <see cref="Post"/> (delivery outcomes) skip their savepoint; should one fail all the same, the
 /// transaction is rolled back and the batch runs again with every unit in its savepoint. So a unit's work may run more
 /// than once, and must act on the transaction only.
+/// It records the outcome of its last commit (see <see cref="Health"/>); while commits fail and nothing else is
+/// written, it tries a probe write now and then, so that a lifted fault shows without waiting for traffic.
 /// </summary>
 public sealed partial class GroupCommitWriter : IDisposable
 {
@@ -19,16 +21,21 @@ public sealed partial class GroupCommitWriter : IDisposable
 
     private readonly IConnectorStore _store;
     private readonly ILogger<GroupCommitWriter> _logger;
+    private readonly TimeProvider _time;
     private readonly Channel<WriteUnit> _queue = Channel.CreateUnbounded<WriteUnit>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _thread;
     private long _commits;
     private long _units;
+    private long _lastCommitTicks;
+    private WriteFailure? _failure;
+    private TimeSpan _probeDelay = FirstProbeDelay;
 
-    public GroupCommitWriter(IConnectorStore store, ILogger<GroupCommitWriter> logger)
+    public GroupCommitWriter(IConnectorStore store, ILogger<GroupCommitWriter> logger, TimeProvider? time = null)
     {
         _store = store;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
         _thread = new Thread(Run) { IsBackground = true, Name = "ConnectorEvents writer" };
         _thread.Start();
     }
@@ -80,18 +87,13 @@ public sealed partial class GroupCommitWriter : IDisposable
         {
             if (!reader.TryPeek(out _))
             {
-                bool more;
-                try
+                switch (WaitForWork(reader))
                 {
-                    more = reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult();
-                }
-                catch (OperationCanceledException)
-                {
-                    more = false;
-                }
-                if (!more)
-                {
-                    return;
+                    case Wait.Closed:
+                        return;
+                    case Wait.ProbeDue:
+                        Probe();
+                        continue;
                 }
             }
             while (batch.Count < MaxBatch && reader.TryRead(out var unit))
@@ -208,6 +210,8 @@ public sealed partial class GroupCommitWriter : IDisposable
                     {
                         (refused ??= []).Add((unit, _store.IsTransient(error)
                             ? new StorageUnavailableException("The write kept meeting other processes' writes.", error)
+                            : IsStorageFault(error)
+                            ? new StorageUnavailableException("The database refused the write.", error)
                             : error));
                     }
                 }
@@ -231,6 +235,7 @@ public sealed partial class GroupCommitWriter : IDisposable
                 throw new TransientCommitFailure(ex); // nothing was completed: the whole batch runs again
             }
             LogCommitFailed(_logger, ex, batch.Count);
+            RecordFailure(ex);
             // Every unit of the batch, not only those that ran: the transaction may fail to begin, or a rollback to a
             // savepoint may throw, before the later units were reached. Refused units keep their own error.
             FailRefused(refused);
@@ -242,6 +247,16 @@ public sealed partial class GroupCommitWriter : IDisposable
         }
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _units, done.Count);
+        // A unit the database refused (a full disk met by one statement) is a failed write although the commit went.
+        if (refused?.FirstOrDefault(r => r.Error is StorageUnavailableException { InnerException: { } inner } && !_store.IsTransient(inner)).Error
+            is { InnerException: { } fault })
+        {
+            RecordFailure(fault);
+        }
+        else
+        {
+            RecordCommit();
+        }
         foreach (var unit in done)
         {
             try

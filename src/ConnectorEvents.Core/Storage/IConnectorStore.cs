@@ -31,6 +31,12 @@ public interface IConnectorStore : IDisposable
     /// <summary>True when the database answers a trivial query.</summary>
     bool Ping();
 
+    /// <summary>
+    /// Why a write failed, in a few words that name no file, host or credential: "disk full", "read-only", "database
+    /// unreachable"; for readiness. Null when the failure lies in the data, not in the storage (a broken constraint).
+    /// </summary>
+    string? DescribeWriteFailure(Exception exception);
+
     EnterpriseRecord? FindEnterprise(Guid id);
     IReadOnlyList<EnterpriseRecord> ListEnterprises(int limit, Guid? after);
     IReadOnlyList<ServiceRecord> ListServices(Guid enterpriseId);
@@ -186,6 +192,12 @@ public interface IWriteTransaction : IDisposable
     /// releases and the commit send them too.
     /// </summary>
     void Flush();
+
+    /// <summary>
+    /// A write that leaves every row as it was but still puts a change on disk at the commit, so its commit tells
+    /// whether writes succeed (the writer's probe while writes fail and nothing else is written).
+    /// </summary>
+    void Probe();
 
     void Savepoint();
     void RollbackToSavepoint();

@@ -31,7 +31,7 @@ public static class IngestEndpoints
     public static void MapIngest(this IEndpointRouteBuilder api)
     {
         api.MapPost("/enterprises/{enterpriseId}/events", async Task<Accepted<IngestReceipt>> (
-            string enterpriseId, HttpRequest request, HttpResponse response, IngestService ingest) =>
+            string enterpriseId, HttpRequest request, HttpResponse response, IngestService ingest, IngestBodyBudget budget) =>
         {
             var id = ParseId(enterpriseId, "enterprise");
             var key = IdempotencyKey(request);
@@ -39,20 +39,35 @@ public static class IngestEndpoints
             {
                 limit.MaxRequestBodySize = MaxIngestBodyBytes;
             }
-            var (document, raw) = await request.ReadBodyAsync(MaxIngestBodyBytes);
-            using (document)
+            // A body without a length, or claiming more than may be sent, holds the largest share until it is refused.
+            var share = request.ContentLength is { } length and <= MaxIngestBodyBytes ? length : MaxIngestBodyBytes;
+            if (!budget.TryTake(share))
             {
-                var outcome = await ingest.IngestAsync(ReadBatch(id, document.RootElement), key, raw.Span);
-                if (outcome.Replayed)
+                throw new ApiProblemException(StatusCodes.Status503ServiceUnavailable, "The server is busy.",
+                    "Too many event bodies are being taken in at once (Ingest:MaxBufferedBytes); send this one again later.");
+            }
+            try
+            {
+                var (document, raw) = await request.ReadBodyAsync(MaxIngestBodyBytes);
+                using (document)
                 {
-                    response.Headers[ReplayedHeader] = "true";
+                    var outcome = await ingest.IngestAsync(ReadBatch(id, document.RootElement), key, raw.Span);
+                    if (outcome.Replayed)
+                    {
+                        response.Headers[ReplayedHeader] = "true";
+                    }
+                    return TypedResults.Accepted((string?)null, outcome.Receipt);
                 }
-                return TypedResults.Accepted((string?)null, outcome.Receipt);
+            }
+            finally
+            {
+                budget.Return(share);
             }
         }).Accepts<IngestRequest>("application/json").WithName("IngestEvents").WithTags("Events")
-            .ProducesProblem(413).ProducesProblem(415).ProducesProblem(422)
+            .ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503)
             .WithDescription(
                 $"Accepts up to {IngestService.MaxEventsPerRequest} events of one enterprise, answered 202 once they are on disk. " +
+                "While too many bodies are being taken in at once the request is refused with 503 and Retry-After. " +
                 "General events are routed to the enterprise's Enabled integrations that subscribe to them, batched and sent as " +
                 "General Webhooks; WebSocket events are pushed to connected sockets. With an Idempotency-Key header, a retry with " +
                 $"the same body gets the same answer (and the header {ReplayedHeader}: true) and adds nothing; the same key with " +

@@ -1,8 +1,11 @@
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Server.Api;
 
@@ -20,9 +23,13 @@ public static class WebSocketEndpoint
             .WithTags("WebSockets").WithName("ConnectWebSocket")
             .WithDescription("Upgrades to a WebSocket that receives the integration's events as {\"Events\":[…]} frames. "
                 + "Send 'Cookie: ClientToken=…; AccessToken=…'.")
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429);
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429).ProducesProblem(503);
 
-    private static async Task ConnectAsync(HttpContext context, IConnectorStore store, WebSocketHub hub, FailedAuthentications failures)
+    /// <summary>How long a socket refused for capacity is asked to wait before it connects again.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
+
+    private static async Task ConnectAsync(
+        HttpContext context, IConnectorStore store, WebSocketHub hub, IOptions<RealtimeOptions> options, FailedAuthentications failures)
     {
         var address = context.Connection.RemoteIpAddress;
         if (failures.Blocked(address) is { } wait)
@@ -46,20 +53,73 @@ public static class WebSocketEndpoint
             throw new ApiProblemException(StatusCodes.Status400BadRequest, "A WebSocket upgrade is required.",
                 $"{Path} only accepts WebSocket connections (GET with 'Connection: Upgrade' and 'Upgrade: websocket').");
         }
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var connection = hub.Register(socket, client, integration, store, context.Abort);
+        Admit(hub, integration);
         try
         {
-            await connection.RunAsync(context.RequestAborted);
+            LimitKernelSendBuffer(context, options.Value.SocketSendBufferBytes);
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var connection = hub.Register(socket, client, integration, store, context.Abort);
+            try
+            {
+                await connection.RunAsync(context.RequestAborted);
+            }
+            finally
+            {
+                hub.Unregister(connection);
+                if (socket.State != WebSocketState.Closed)
+                {
+                    // Aborted (a stuck send, a lost peer): drop the connection rather than let the server flush to a peer that does not read.
+                    context.Abort();
+                }
+            }
         }
         finally
         {
-            hub.Unregister(connection);
-            if (socket.State != WebSocketState.Closed)
-            {
-                // Aborted (a stuck send, a lost peer): drop the connection rather than let the server flush to a peer that does not read.
-                context.Abort();
-            }
+            hub.Leave(integration.Id);
+        }
+    }
+
+    /// <summary>
+    /// Fixes the connection's kernel send buffer before anything is sent on it, so a peer that stops reading parks a
+    /// bounded amount of kernel memory (see <see cref="RealtimeOptions.SocketSendBufferBytes"/>).
+    /// </summary>
+    private static void LimitKernelSendBuffer(HttpContext context, int bytes)
+    {
+        if (bytes == 0 || context.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+        {
+            return;
+        }
+        try
+        {
+            socket.SendBufferSize = bytes;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The connection is gone already; the upgrade will fail on its own.
+        }
+    }
+
+    /// <summary>
+    /// A place for the socket, or a refusal before the upgrade: 429 when the integration holds its share (its own sockets
+    /// must close first: a quota of that client), 503 when the process holds all it may (a capacity limit of the server,
+    /// which another process behind the same address may not have). Both say when to try again.
+    /// </summary>
+    private static void Admit(WebSocketHub hub, IntegrationRecord integration)
+    {
+        switch (hub.Admit(integration.Id))
+        {
+            case WebSocketAdmission.IntegrationFull:
+                throw new ApiProblemException(StatusCodes.Status429TooManyRequests, "Too many connections.",
+                    "The integration has as many WebSockets open as it may (WebSockets:MaxConnectionsPerIntegration); close one first.")
+                {
+                    RetryAfter = RetryAfter,
+                };
+            case WebSocketAdmission.ServerFull:
+                throw new ApiProblemException(StatusCodes.Status503ServiceUnavailable, "The server is at capacity.",
+                    "The server holds as many WebSockets as it may (WebSockets:MaxConnections); try again later.")
+                {
+                    RetryAfter = RetryAfter,
+                };
         }
     }
 

@@ -35,7 +35,13 @@ public static partial class ServerHost
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = 1024 * 1024;
+            // The default builder reads Kestrel's endpoints from its section, not its limits: connection limits
+            // (Kestrel:Limits:MaxConcurrentConnections, MaxConcurrentUpgradedConnections, …) are read here.
+            builder.Configuration.GetSection("Kestrel:Limits").Bind(k.Limits);
+        });
         ProvideDevelopmentKeys(builder);
         AddServices(builder.Services, builder.Configuration);
 
@@ -47,7 +53,11 @@ public static partial class ServerHost
         app.UseWebSockets();
         app.MapOpenApi();
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResponseWriter = ReadinessCheck.WriteResponseAsync,
+        });
         var api = app.MapGroup("/api/v1").ProducesProblem(400).ProducesProblem(401).ProducesProblem(404);
         api.MapEnterprises();
         api.MapClients();
@@ -94,9 +104,8 @@ public static partial class ServerHost
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddConnectorRateLimits();
         services.AddOptions<SecretRotationOptions>().Bind(configuration.GetSection(SecurityOptions.Section));
-        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.Section)).ValidateOnStart()
-            .Validate(o => o.IdempotencyKeyRetention >= TimeSpan.FromMinutes(1) && o.IdempotencyKeyRetention <= TimeSpan.FromDays(30),
-                "Ingest:IdempotencyKeyRetention must be between 00:01:00 and 30.00:00:00.");
+        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
         services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
@@ -148,6 +157,7 @@ public static partial class ServerHost
         services.AddSingleton<ClusterSignals>();
         services.AddSingleton<WebSocketHub>();
         services.AddSingleton<IngestService>();
+        services.AddSingleton<IngestBodyBudget>();
         services.AddHostedService<IdempotencyKeySweeper>();
         services.AddSingleton<EnterpriseService>();
         services.AddSingleton<ClientService>();

