@@ -28,7 +28,7 @@ public static class AbuseCases
         "CreateIntegration", "ListIntegrations", "GetIntegration", "UpdateIntegrationSubscriptions",
         "EnableIntegration", "DisableIntegration", "CancelIntegration", "ReinstateIntegration", "RegenerateAccessToken", "DeleteIntegration",
         "ListMessages", "GetMessage", "RetryMessage", "GetCluster", "IngestEvents", "ConnectWebSocket",
-        "RegenerateClientToken", "CreateApiKey", "ListApiKeys", "DeleteApiKey",
+        "RegenerateClientToken", "CreateApiKey", "ListApiKeys", "DeleteApiKey", "GetSigningPublicKeys",
     ];
 
     /// <summary>Each operation with a body; a new one fails the suite until it is described here.</summary>

@@ -165,7 +165,7 @@ public sealed class ApiAbuseTests : IAsyncLifetime
 
         foreach (var parameter in route.PathParameters)
         {
-            var other = parameter.Kind == "clients" ? ids.EnterpriseId.ToString() : ids.ClientId.ToString();
+            var other = parameter.Kind is "clients" or "signing-keys" ? ids.EnterpriseId.ToString() : ids.ClientId.ToString();
             foreach (var (@case, segment) in AbuseCases.BadIds(other))
             {
                 var bad = route.PathWith(ids, parameter.Name, segment)!;

@@ -46,7 +46,7 @@ public sealed record DiscoveredRoute(
             var real = kind switch
             {
                 "enterprises" => ids.EnterpriseId.ToString(),
-                "clients" => ids.ClientId.ToString(),
+                "clients" or "signing-keys" => ids.ClientId.ToString(),
                 "integrations" => ids.IntegrationId.ToString(),
                 "messages" => ids.MessageId,
                 "api-keys" => ids.ApiKeyId.ToString(),
