@@ -49,7 +49,8 @@ public sealed class RunningServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>
-    /// Starts a server. Loopback is opened for deliveries unless <paramref name="settings"/> says otherwise;
+    /// Starts a server. Loopback is opened for deliveries unless <paramref name="settings"/> says otherwise (a null value
+    /// drops a setting this class makes, so the server's default applies);
     /// <paramref name="time"/> replaces the clock; <paramref name="configure"/> runs last on the builder (e.g. to add a
     /// <see cref="CapturedLog"/>).
     /// </summary>
@@ -80,7 +81,14 @@ public sealed class RunningServer : IAsyncDisposable
         }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            config[key] = value;
+            if (value is null)
+            {
+                config.Remove(key); // null: the server's own default, not the tests'
+            }
+            else
+            {
+                config[key] = value;
+            }
         }
         var app = ServerHost.Build(["--environment", "Testing"], builder =>
         {

@@ -36,17 +36,17 @@ public sealed partial class ApiKeyService(GroupCommitWriter writer, IConnectorSt
                 $"Name between 1 and {MaxEnterpriseIds} enterprises, or leave it out for every enterprise.", "EnterpriseIds");
         }
         var key = KeyPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        var distinct = enterpriseIds?.Distinct().ToArray();
         return writer.ExecuteAsync(tx =>
         {
-            for (var i = 0; i < (distinct?.Length ?? 0); i++)
+            for (var i = 0; i < (enterpriseIds?.Count ?? 0); i++)
             {
-                if (tx.FindEnterprise(distinct![i]) is null)
+                if (tx.FindEnterprise(enterpriseIds![i]) is null)
                 {
-                    throw new DomainException(DomainErrorKind.Invalid, $"No enterprise has the id '{distinct[i]}'.", $"EnterpriseIds[{i}]");
+                    throw new DomainException(DomainErrorKind.Invalid, $"No enterprise has the id '{enterpriseIds[i]}'.", $"EnterpriseIds[{i}]");
                 }
             }
-            var record = new ApiKeyRecord(Guid.NewGuid(), name, role, distinct, TokenDigest.Of(key), time.GetUtcNow(), null);
+            var record = new ApiKeyRecord(Guid.NewGuid(), name, role, enterpriseIds?.Distinct().ToArray(), TokenDigest.Of(key),
+                time.GetUtcNow(), null);
             tx.InsertApiKey(record);
             return new IssuedApiKey(record, key);
         });
@@ -61,15 +61,15 @@ public sealed partial class ApiKeyService(GroupCommitWriter writer, IConnectorSt
         _useRecorded.TryRemove(id, out _);
     }
 
-    /// <summary>The key a request presented, or null when no key made through the API has that text.</summary>
-    public ApiKeyRecord? Find(string presented)
+    /// <summary>The key a request presented (<paramref name="hash"/>: its <see cref="TokenDigest.HashOf"/>), or null when no key made through the API has that text.</summary>
+    public ApiKeyRecord? FindByHash(string presented, string hash)
     {
         ArgumentNullException.ThrowIfNull(presented);
         if (!presented.StartsWith(KeyPrefix, StringComparison.Ordinal))
         {
             return null; // not one of ours: no lookup
         }
-        var key = store.FindApiKeyByHash(TokenDigest.HashOf(presented));
+        var key = store.FindApiKeyByHash(hash);
         if (key is not null)
         {
             NoteUse(key.Id);

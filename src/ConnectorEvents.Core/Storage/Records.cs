@@ -119,17 +119,17 @@ public sealed record MessageProgress(
     DateTimeOffset? NextAttemptUtc,
     DateTimeOffset? CompletedUtc);
 
-/// <summary>What an API key may do.</summary>
+/// <summary>What an API key may do. Stored by name; the least privileged role is the zero value.</summary>
 public enum ApiKeyRole
 {
-    /// <summary>Everything.</summary>
-    Admin,
-
     /// <summary>Reads everything, changes nothing.</summary>
-    Reader,
+    Reader = 0,
 
     /// <summary>Posts events, for its enterprises only when it names them.</summary>
-    Producer,
+    Producer = 1,
+
+    /// <summary>Everything.</summary>
+    Admin = 2,
 }
 
 /// <summary>

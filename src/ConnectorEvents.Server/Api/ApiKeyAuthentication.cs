@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using ConnectorEvents.Core.ApiKeys;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Hosting;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,9 @@ namespace ConnectorEvents.Server.Api;
 /// <item>Producer (a key made with that role, or one of <c>Security:ProducerApiKeys</c>) opens only
 /// <c>POST /api/v1/enterprises/{id}/events</c>, for its enterprises when it names them.</item>
 /// </list>
-/// Configured keys are compared in constant time; made keys are found by their SHA-256, never kept. No key, and no
+/// Keys are compared as SHA-256 digests, so a comparison takes the same time whatever the key's length or content;
+/// configured keys are trimmed (a key read from a file often ends in a newline); made keys are found by their digest,
+/// never kept. No key, and no
 /// part of a key's enterprise list, is echoed or logged. The caller is set as <see cref="HttpContext.User"/>: its name
 /// is the key's id (<see cref="ConfiguredAdmin"/> or <see cref="ConfiguredProducer"/> for configured keys), its role
 /// the key's role.
@@ -28,8 +31,11 @@ public sealed class ApiKeyAuthentication(
     public const string ConfiguredProducer = "configured-producer";
     private const string Scheme = "ApiKey";
 
-    private readonly byte[] _adminKey = Encoding.UTF8.GetBytes(options.Value.AdminApiKey ?? "");
-    private readonly byte[][] _producerKeys = (options.Value.ProducerApiKeys ?? []).Select(Encoding.UTF8.GetBytes).ToArray();
+    private readonly byte[]? _adminKey = DigestOf(options.Value.AdminApiKey);
+    private readonly byte[][] _producerKeys = (options.Value.ProducerApiKeys ?? []).Select(DigestOf).OfType<byte[]>().ToArray();
+
+    private static byte[]? DigestOf(string? configured) =>
+        string.IsNullOrWhiteSpace(configured) ? null : Encoding.ASCII.GetBytes(TokenDigest.HashOf(configured.Trim()));
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -39,11 +45,7 @@ public sealed class ApiKeyAuthentication(
             return next(context);
         }
         var address = context.Connection.RemoteIpAddress;
-        if (failures.Blocked(address) is { } wait)
-        {
-            throw ApiProblemException.TooManyRequests(
-                "Too many failed authentications from this address; try again when the Retry-After time has passed.", wait);
-        }
+        failures.ThrowIfBlocked(address);
         var header = context.Request.Headers.Authorization.ToString();
         const string bearer = "Bearer ";
         if (!header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase))
@@ -68,21 +70,22 @@ public sealed class ApiKeyAuthentication(
 
     private (string Id, ApiKeyRole Role, IReadOnlyList<Guid>? Enterprises)? Identify(string presented)
     {
-        var bytes = Encoding.UTF8.GetBytes(presented);
-        if (_adminKey.Length > 0 && CryptographicOperations.FixedTimeEquals(bytes, _adminKey))
+        var hash = TokenDigest.HashOf(presented);
+        var digest = Encoding.ASCII.GetBytes(hash);
+        if (_adminKey is not null && CryptographicOperations.FixedTimeEquals(digest, _adminKey))
         {
             return (ConfiguredAdmin, ApiKeyRole.Admin, null);
         }
         var isProducer = false;
         foreach (var key in _producerKeys)
         {
-            isProducer |= CryptographicOperations.FixedTimeEquals(bytes, key);
+            isProducer |= CryptographicOperations.FixedTimeEquals(digest, key);
         }
         if (isProducer)
         {
             return (ConfiguredProducer, ApiKeyRole.Producer, null);
         }
-        return apiKeys.Find(presented) is { } made ? (made.Id.ToString(), made.Role, made.EnterpriseIds) : null;
+        return apiKeys.FindByHash(presented, hash) is { } made ? (made.Id.ToString(), made.Role, made.EnterpriseIds) : null;
     }
 
     /// <summary>Why the role may not make this request, or null when it may.</summary>
@@ -96,7 +99,7 @@ public sealed class ApiKeyAuthentication(
                 return HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
                     ? null
                     : "A Reader key may only read (GET); this request changes something.";
-            default:
+            case ApiKeyRole.Producer:
                 if (IngestEnterprise(request) is not { } enterprise)
                 {
                     return "A Producer key may only post events (POST /api/v1/enterprises/{enterpriseId}/events).";
@@ -105,6 +108,8 @@ public sealed class ApiKeyAuthentication(
                 return enterprises is null || (Guid.TryParse(enterprise, out var id) && enterprises.Contains(id))
                     ? null
                     : "This API key may not post events for this enterprise.";
+            default:
+                return "This API key's role opens nothing."; // a role this version does not know
         }
     }
 

@@ -14,7 +14,9 @@ public static class ApiKeyEndpoints
         group.MapPost("/", async Task<Created<ApiKeyResponse>> (HttpRequest request, ApiKeyService apiKeys) =>
         {
             var body = await request.ReadJsonAsync(ApiJsonContext.Default.CreateApiKeyRequest);
-            var issued = await apiKeys.CreateAsync(RequireName(body.Name), ParseRole(body.Role), body.EnterpriseIds);
+            var issued = await apiKeys.CreateAsync(RequireName(body.Name),
+                QueryEnum<ApiKeyRole>(body.Role, "Role") ?? throw ApiProblemException.Invalid("Role", "is required (Admin, Reader or Producer)."),
+                body.EnterpriseIds);
             return TypedResults.Created($"/api/v1/api-keys/{issued.Record.Id}", ApiKeyResponse.From(issued.Record, issued.Key));
         }).Accepts<CreateApiKeyRequest>("application/json").WithName("CreateApiKey").ProducesProblem(403)
             .WithDescription("Makes an API key: Admin (everything), Reader (reads only) or Producer (posts events; only for " +
@@ -31,9 +33,4 @@ public static class ApiKeyEndpoints
         }).WithName("DeleteApiKey").ProducesProblem(403)
             .WithDescription("Revokes the key at once, on every server process that shares the database.");
     }
-
-    private static ApiKeyRole ParseRole(string? role) =>
-        Enum.TryParse<ApiKeyRole>(role, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(role, out _)
-            ? parsed
-            : throw ApiProblemException.Invalid("Role", "must be Admin, Reader or Producer.");
 }

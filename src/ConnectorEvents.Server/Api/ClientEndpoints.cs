@@ -80,9 +80,7 @@ public static class ClientEndpoints
         ClientResponse.From(client, ClientService.PublicKeysOf(store.ListSecrets(client.Id), time.GetUtcNow()), clientToken, signingSecret);
 
     private static SigningScheme ParseSigningScheme(string text) =>
-        Enum.TryParse<SigningScheme>(text, ignoreCase: true, out var scheme) && Enum.IsDefined(scheme) && !int.TryParse(text, out _)
-            ? scheme
-            : throw ApiProblemException.Invalid("SigningScheme", "must be Hmac (v1 signatures) or Ed25519 (v1a signatures).");
+        QueryEnum<SigningScheme>(text, "SigningScheme") ?? throw ApiProblemException.Invalid("SigningScheme", "must be Hmac or Ed25519, not empty.");
 
     private static ClientRecord Find(IConnectorStore store, string id) =>
         store.FindClient(ParseId(id, "client")) ?? throw ApiProblemException.NotFound("client", id);

@@ -295,8 +295,9 @@ public static partial class RequestReading
         {
             return null;
         }
-        return Enum.TryParse<TEnum>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !char.IsDigit(value[0])
-            ? parsed
+        // A name, in any case, and nothing else: Enum.TryParse would also take " 1", "+1" and "Reader, Admin".
+        return Enum.GetNames<TEnum>().FirstOrDefault(n => n.Equals(value, StringComparison.OrdinalIgnoreCase)) is { } known
+            ? Enum.Parse<TEnum>(known)
             : throw ApiProblemException.Invalid(name, $"must be one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
     }
 

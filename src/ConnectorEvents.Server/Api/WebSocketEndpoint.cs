@@ -32,11 +32,7 @@ public static class WebSocketEndpoint
         HttpContext context, IConnectorStore store, WebSocketHub hub, IOptions<RealtimeOptions> options, FailedAuthentications failures)
     {
         var address = context.Connection.RemoteIpAddress;
-        if (failures.Blocked(address) is { } wait)
-        {
-            throw ApiProblemException.TooManyRequests(
-                "Too many failed authentications from this address; try again when the Retry-After time has passed.", wait);
-        }
+        failures.ThrowIfBlocked(address);
         ClientRecord client;
         IntegrationRecord integration;
         try

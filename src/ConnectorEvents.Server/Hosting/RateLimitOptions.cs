@@ -10,11 +10,17 @@ public sealed class RateLimitOptions
 {
     public const string Section = "RateLimits";
 
-    /// <summary>Requests per second one API key may make, with as many again in a burst (default 1,000).</summary>
-    public int PerKeyRequestsPerSecond { get; set; } = 1_000;
+    /// <summary>
+    /// Requests per second one API key may make, with as many again in a burst (default 10,000: above what one process
+    /// carries, so it stops a runaway caller, never a busy one).
+    /// </summary>
+    public int PerKeyRequestsPerSecond { get; set; } = 10_000;
 
-    /// <summary>Requests per second from one address, to any route, with as many again in a burst (default 2,000).</summary>
-    public int PerAddressRequestsPerSecond { get; set; } = 2_000;
+    /// <summary>
+    /// Requests per second from one address (see <see cref="ProxyOptions"/> behind a proxy) that passed authentication or
+    /// need none, with as many again in a burst (default 20,000); health checks are not counted.
+    /// </summary>
+    public int PerAddressRequestsPerSecond { get; set; } = 20_000;
 
     /// <summary>
     /// Failed authentications (a wrong API key, wrong WebSocket tokens) one address may make in a minute (default 20); past

@@ -16,6 +16,7 @@ using ConnectorEvents.Storage.Postgres;
 using ConnectorEvents.Storage.Sqlite;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -46,6 +47,7 @@ public static partial class ServerHost
         AddServices(builder.Services, builder.Configuration);
 
         var app = builder.Build();
+        UseTrustedProxies(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<ApiKeyAuthentication>();
@@ -71,6 +73,28 @@ public static partial class ServerHost
         app.MapSigningKeys(); // for integrators: public keys only
         app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<WebSocketHub>().CloseAll());
         return app;
+    }
+
+    /// <summary>The client's address and scheme from the headers of the proxies <see cref="ProxyOptions"/> names, and only theirs.</summary>
+    private static void UseTrustedProxies(WebApplication app)
+    {
+        var proxies = app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value.Networks;
+        if (proxies.Count == 0)
+        {
+            return;
+        }
+        var forwarded = new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+            ForwardLimit = null, // every hop that is a trusted proxy, up to the first that is not
+        };
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        foreach (var network in proxies)
+        {
+            forwarded.KnownIPNetworks.Add(network);
+        }
+        app.UseForwardedHeaders(forwarded);
     }
 
     /// <summary>In Development, the keys nobody configured are made once and kept in the data folder.</summary>
@@ -101,6 +125,8 @@ public static partial class ServerHost
         services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
         services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.Section)).ValidateOnStart();
         services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section)).ValidateOnStart();
+        services.AddOptions<ProxyOptions>().Bind(configuration.GetSection(ProxyOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ProxyOptions>, ProxyOptionsValidator>();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddConnectorRateLimits();
         services.AddOptions<SecretRotationOptions>().Bind(configuration.GetSection(SecurityOptions.Section));

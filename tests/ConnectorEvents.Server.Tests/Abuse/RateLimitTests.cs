@@ -3,7 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
+using ConnectorEvents.Server.Api;
 using ConnectorEvents.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -118,5 +120,88 @@ public sealed class RateLimitTests
         time.Advance(TimeSpan.FromSeconds(61));
         Assert.Equal(HttpStatusCode.OK, (await guesserWithTheKey.GetAsync("/api/v1/enterprises", Delivery.Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await guesser.GetAsync("/api/v1/enterprises", Delivery.Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task By_default_the_twenty_first_failed_authentication_in_a_minute_is_429()
+    {
+        await using var server = await RunningServer.StartAsync(
+            new Dictionary<string, string?> { ["RateLimits:FailedAuthenticationsPerMinute"] = null }); // the default, not the tests' own
+        using var guesser = ClientFrom(server, "127.0.0.2", "wrong-key-wrong-key-wrong-key");
+        Assert.All(await BurstAsync(guesser, "/api/v1/enterprises", 20), a => Assert.Equal(HttpStatusCode.Unauthorized, a.StatusCode));
+        await AssertTooManyAsync(await guesser.GetAsync("/api/v1/enterprises", Delivery.Ct));
+    }
+
+    [Fact]
+    public async Task Behind_a_trusted_proxy_each_forwarded_client_is_counted_and_a_forwarded_header_from_anyone_else_is_ignored()
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["RateLimits:FailedAuthenticationsPerMinute"] = "3",
+            ["Proxy:TrustedNetworks:0"] = "127.0.0.2/32",
+        });
+        async Task<HttpStatusCode> SendAsync(string from, string forwardedFor, string key)
+        {
+            using var http = ClientFrom(server, from, key);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/enterprises");
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+            using var answer = await http.SendAsync(request, Delivery.Ct);
+            return answer.StatusCode;
+        }
+
+        // Through the proxy: the guesser (203.0.113.7) is shut out, another client of the same proxy is not.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync("127.0.0.2", "203.0.113.7", "wrong-key-wrong-key-wrong-key"));
+        }
+        Assert.Equal(HttpStatusCode.TooManyRequests, await SendAsync("127.0.0.2", "203.0.113.7", RunningServer.AdminKey));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync("127.0.0.2", "203.0.113.8", RunningServer.AdminKey));
+
+        // Not a proxy: its X-Forwarded-For is its own invention, so its failures count against it whatever it claims.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync("127.0.0.3", $"198.51.100.{i}", "wrong-key-wrong-key-wrong-key"));
+        }
+        Assert.Equal(HttpStatusCode.TooManyRequests, await SendAsync("127.0.0.3", "198.51.100.99", RunningServer.AdminKey));
+    }
+
+    [Fact]
+    public void An_IPv6_source_is_its_64_prefix_and_an_IPv4_mapped_address_its_IPv4_address()
+    {
+        Assert.Equal(IPAddress.Parse("2001:db8:1:2::"), FailedAuthentications.SourceOf(IPAddress.Parse("2001:db8:1:2:aaaa:bbbb:cccc:dddd")));
+        Assert.Equal(FailedAuthentications.SourceOf(IPAddress.Parse("2001:db8:1:2::1")), FailedAuthentications.SourceOf(IPAddress.Parse("2001:db8:1:2::2")));
+        Assert.NotEqual(FailedAuthentications.SourceOf(IPAddress.Parse("2001:db8:1:2::1")), FailedAuthentications.SourceOf(IPAddress.Parse("2001:db8:1:3::1")));
+        Assert.Equal(IPAddress.Parse("192.0.2.7"), FailedAuthentications.SourceOf(IPAddress.Parse("::ffff:192.0.2.7")));
+        Assert.Equal(IPAddress.Parse("192.0.2.7"), FailedAuthentications.SourceOf(IPAddress.Parse("192.0.2.7")));
+    }
+
+    [Fact]
+    public void Failures_from_very_many_addresses_are_counted_in_bounded_memory_and_logged_once_for_the_overflow()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var log = new CapturedLog();
+        using var logs = LoggerFactory.Create(b => b.AddProvider(log));
+        var failures = new FailedAuthentications(
+            Microsoft.Extensions.Options.Options.Create(new Hosting.RateLimitOptions { FailedAuthenticationsPerMinute = 3 }), time,
+            logs.CreateLogger<FailedAuthentications>());
+        // A scan: 30,000 addresses of one IPv6 /64 (one source), then 12,000 distinct IPv4 addresses.
+        for (var i = 0; i < 30_000; i++)
+        {
+            failures.Record(IPAddress.Parse($"2001:db8::{i % 65536:x}:{i / 65536:x}"), "a wrong API key");
+        }
+        for (var i = 0; i < 12_000; i++)
+        {
+            failures.Record(new IPAddress([10, (byte)(i >> 16), (byte)(i >> 8), (byte)i]), "a wrong API key");
+        }
+        Assert.Throws<ApiProblemException>(() => failures.ThrowIfBlocked(IPAddress.Parse("2001:db8::ffff:ffff")));
+        // One Warning for the /64, one per counted IPv4 address, one for all the addresses past the bound: not 42,000.
+        var warnings = log.Entries.Count(e => e.EventId.Id == LogEventIds.FailedAuthentication);
+        Assert.Equal(1 + (FailedAuthentications.MaxSources - 1) + 1, warnings);
+        Assert.Single(log.Entries, e => e.Message.Contains($"more than {FailedAuthentications.MaxSources}", StringComparison.Ordinal));
+
+        // A minute later the old windows are dropped and new addresses are counted one by one again.
+        time.Advance(TimeSpan.FromMinutes(2));
+        failures.Record(IPAddress.Parse("192.0.2.1"), "a wrong API key");
+        Assert.Contains(log.Entries, e => e.Message.Contains("192.0.2.1", StringComparison.Ordinal));
     }
 }
