@@ -148,6 +148,9 @@ internal static class PostgresMigrations
             ALTER TABLE clients ADD COLUMN signing_scheme text NOT NULL DEFAULT 'Hmac';
             UPDATE clients SET client_token_prefix = left(client_token_hash, 37) || '…',
                 client_token_hash = encode(sha256(convert_to(client_token_hash, 'UTF8')), 'hex');
+            -- A key for the sweep to page through the secrets by, and an Ed25519 secret's public key, shown without decrypting.
+            ALTER TABLE client_secrets ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;
+            ALTER TABLE client_secrets ADD COLUMN public_key text;
             ALTER TABLE integrations RENAME COLUMN access_token TO access_token_hash;
             ALTER TABLE integrations ADD COLUMN access_token_prefix text NOT NULL DEFAULT '';
             UPDATE integrations SET access_token_prefix = left(access_token_hash, 37) || '…',

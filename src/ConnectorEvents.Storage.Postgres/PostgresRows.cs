@@ -20,6 +20,7 @@ internal static class PostgresRows
     public const string IntegrationColumns =
         "id, name, enterprise_id, service_id, client_id, access_token_hash, state, enabled_before_cancel, requestor_name, " +
         "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events, access_token_prefix";
+    public const string SecretColumns = "client_id, secret, created_utc, expires_utc, public_key";
     public const string ApiKeyColumns = "id, name, role, enterprise_ids, key_hash, key_prefix, created_utc, last_used_utc";
     public const string MessageColumns =
         "seq, id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq, attempt_count, " +
@@ -73,7 +74,7 @@ internal static class PostgresRows
     public static SigningSecretRecord Secret(NpgsqlDataReader r, SecretProtector secrets)
     {
         var clientId = r.GetGuid(0);
-        return new(clientId, secrets.Unprotect(r.GetString(1), ProtectedColumns.SigningSecret(clientId)), Time(r, 2), TimeOrNull(r, 3));
+        return new(clientId, secrets.Unprotect(r.GetString(1), ProtectedColumns.SigningSecret(clientId)), Time(r, 2), TimeOrNull(r, 3), Text(r, 4));
     }
 
     public static ApiKeyRecord ApiKey(NpgsqlDataReader r) => new(

@@ -93,9 +93,9 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     public void InsertSecret(SigningSecretRecord secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        Execute(Sent, _tx, "INSERT INTO client_secrets (client_id, secret, created_utc, expires_utc) VALUES (@c, @s, @created, @expires)",
+        Execute(Sent, _tx, $"INSERT INTO client_secrets ({SecretColumns}) VALUES (@c, @s, @created, @expires, @public)",
             ("c", secret.ClientId), ("s", _secrets.Protect(secret.Secret, ProtectedColumns.SigningSecret(secret.ClientId))),
-            ("created", Db(secret.CreatedUtc)), ("expires", Db(secret.ExpiresUtc)));
+            ("created", Db(secret.CreatedUtc)), ("expires", Db(secret.ExpiresUtc)), ("public", Db(secret.PublicKey)));
         _announcements.Add($"c {secret.ClientId}");
     }
 

@@ -187,8 +187,21 @@ public sealed class SqliteConnectorStore : IConnectorStore
         ("$after", Db(after)), ("$limit", limit)));
 
     public IReadOnlyList<SigningSecretRecord> ListSecrets(Guid clientId) => Read(c => Many(c, null, r => Secret(r, _secrets),
-        "SELECT client_id, secret, created_utc, expires_utc FROM client_secrets WHERE client_id = $c ORDER BY created_utc DESC",
+        $"SELECT {SecretColumns} FROM client_secrets WHERE client_id = $c ORDER BY created_utc DESC",
         ("$c", Db(clientId))));
+
+    public IReadOnlyList<PublicSigningKey> ListPublicSigningKeys(IReadOnlyCollection<Guid> clientIds, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(clientIds);
+        var ids = clientIds.Select((id, i) => ($"$c{i}", Db(id))).ToList();
+        return ids.Count == 0 ? [] : Read(c => Many(c, null, r => new PublicSigningKey(Id(r, 0), r.GetString(1), Time(r, 2), TimeOrNull(r, 3)),
+            $"""
+            SELECT client_id, public_key, created_utc, expires_utc FROM client_secrets
+            WHERE client_id IN ({string.Join(", ", ids.Select(p => p.Item1))}) AND public_key IS NOT NULL
+              AND (expires_utc IS NULL OR expires_utc > $now)
+            ORDER BY client_id, created_utc DESC
+            """, [.. ids, ("$now", Db(now))]));
+    }
 
     public IntegrationRecord? FindIntegration(Guid id) => Read(c => SqliteRows.FindIntegration(c, null, id));
 

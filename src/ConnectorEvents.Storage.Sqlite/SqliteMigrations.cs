@@ -189,6 +189,7 @@ internal static class SqliteMigrations
             ALTER TABLE clients ADD COLUMN client_token_prefix TEXT NOT NULL DEFAULT '';
             ALTER TABLE clients ADD COLUMN signing_scheme TEXT NOT NULL DEFAULT 'Hmac';
             UPDATE clients SET client_token_prefix = substr(client_token_hash, 1, 37) || '…', client_token_hash = ce_sha256_hex(client_token_hash);
+            ALTER TABLE client_secrets ADD COLUMN public_key TEXT;
             ALTER TABLE integrations RENAME COLUMN access_token TO access_token_hash;
             ALTER TABLE integrations ADD COLUMN access_token_prefix TEXT NOT NULL DEFAULT '';
             UPDATE integrations SET access_token_prefix = substr(access_token_hash, 1, 37) || '…', access_token_hash = ce_sha256_hex(access_token_hash);

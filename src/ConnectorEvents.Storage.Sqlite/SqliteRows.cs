@@ -20,6 +20,7 @@ internal static class SqliteRows
     public const string IntegrationColumns =
         "id, name, enterprise_id, service_id, client_id, access_token_hash, state, enabled_before_cancel, requestor_name, " +
         "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events, access_token_prefix";
+    public const string SecretColumns = "client_id, secret, created_utc, expires_utc, public_key";
     public const string ApiKeyColumns = "id, name, role, enterprise_ids, key_hash, key_prefix, created_utc, last_used_utc";
 
     /// <summary>
@@ -90,7 +91,7 @@ internal static class SqliteRows
     public static SigningSecretRecord Secret(SqliteDataReader r, SecretProtector secrets)
     {
         var clientId = Id(r, 0);
-        return new(clientId, secrets.Unprotect(r.GetString(1), ProtectedColumns.SigningSecret(clientId)), Time(r, 2), TimeOrNull(r, 3));
+        return new(clientId, secrets.Unprotect(r.GetString(1), ProtectedColumns.SigningSecret(clientId)), Time(r, 2), TimeOrNull(r, 3), Text(r, 4));
     }
 
     public static ApiKeyRecord ApiKey(SqliteDataReader r) => new(

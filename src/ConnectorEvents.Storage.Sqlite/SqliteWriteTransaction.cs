@@ -82,9 +82,9 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
     public void InsertSecret(SigningSecretRecord secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        Execute(_connection, _tx, "INSERT INTO client_secrets (client_id, secret, created_utc, expires_utc) VALUES ($c, $s, $created, $expires)",
+        Execute(_connection, _tx, $"INSERT INTO client_secrets ({SecretColumns}) VALUES ($c, $s, $created, $expires, $public)",
             ("$c", Db(secret.ClientId)), ("$s", _secrets.Protect(secret.Secret, ProtectedColumns.SigningSecret(secret.ClientId))),
-            ("$created", Db(secret.CreatedUtc)), ("$expires", Db(secret.ExpiresUtc)));
+            ("$created", Db(secret.CreatedUtc)), ("$expires", Db(secret.ExpiresUtc)), ("$public", Db(secret.PublicKey)));
     }
 
     public void ExpireSecrets(Guid clientId, DateTimeOffset expiresUtc) =>

@@ -91,20 +91,17 @@ public abstract partial class StoreComplianceTests
         var rotated = Own(ReopenStore(new SecretProtector(nextKey, [SuiteKey])));
         AssertSecretsRead(rotated, updated, secrets, messages);
 
-        // One URL, two secrets and two bodies are under the old key; a limit of 2 takes three batches.
-        var rewritten = new List<int>();
-        int batch;
-        while ((batch = Write(rotated, tx => tx.ReprotectSecrets(2))) > 0)
-        {
-            rewritten.Add(batch);
-        }
-        Assert.Equal([2, 2, 1], rewritten);
+        // One URL, two secrets and two bodies are under the old key. Two rows a batch: the one client, then two secrets (a
+        // full batch, so the table is read on), none, then two bodies, none.
+        var (rewritten, unreadable) = SecretSweeps.Run(rotated, 2);
+        Assert.Equal([1, 2, 0, 2, 0], rewritten);
+        Assert.Empty(unreadable);
         AssertSecretsRead(rotated, updated, secrets, messages);
         rotated.Dispose();
 
         var newOnly = Own(ReopenStore(new SecretProtector(nextKey)));
         AssertSecretsRead(newOnly, updated, secrets, messages);
-        Assert.Equal(0, Write(newOnly, tx => tx.ReprotectSecrets(100)));
+        Assert.Equal(0, SecretSweeps.Run(newOnly, 100).Rewritten.Sum());
         newOnly.Dispose();
 
         var oldOnly = Own(ReopenStore(Secrets));
@@ -112,15 +109,26 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
-    public void The_sweep_stops_at_a_value_whose_key_is_not_configured_and_rewrites_nothing_of_that_unit()
+    public void The_sweep_names_and_leaves_every_value_whose_key_is_not_configured_and_goes_on()
     {
         var store = NewStore();
-        var (client, _, _) = SeedSecrets(store);
+        var (client, secrets, messages) = SeedSecrets(store);
+        var second = NewClient("Second");
+        Write(store, tx => tx.InsertClient(second));
         store.Dispose();
 
-        var stranger = Own(ReopenStore(NewKey()));
-        Assert.Throws<SecretUnreadableException>(() => Write(stranger, tx => tx.ReprotectSecrets(100)));
-        stranger.Dispose();
+        // A store that knows none of the keys: a batch of 1 row at a time reads every table to its end all the same.
+        var blind = Own(ReopenStore(NewKey()));
+        var (rewritten, unreadable) = SecretSweeps.Run(blind, 1);
+        Assert.Equal(0, rewritten.Sum());
+        // Both URLs of both clients, both secrets, both token-bearing bodies: named by column and row, never by value.
+        Assert.Equal(4 + 2 + 2, unreadable.Count);
+        Assert.Contains(unreadable, u => u.StartsWith(ProtectedColumns.IntegrationWebhookUrl(client.Id), StringComparison.Ordinal));
+        Assert.Contains(unreadable, u => u.StartsWith(ProtectedColumns.MessageBody(messages[0].Id), StringComparison.Ordinal));
+        Assert.All(unreadable, u => Assert.DoesNotContain("hooks.example.com", u, StringComparison.Ordinal));
+        Assert.All(unreadable, u => Assert.DoesNotContain(secrets[0].Secret, u, StringComparison.Ordinal));
+        blind.Dispose();
         Assert.Equal(client, Own(ReopenStore()).FindClient(client.Id));
+        Assert.Equal(second, Own(ReopenStore()).FindClient(second.Id));
     }
 }

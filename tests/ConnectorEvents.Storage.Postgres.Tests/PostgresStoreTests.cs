@@ -10,6 +10,7 @@ using ConnectorEvents.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using ConnectorEvents.Storage.Compliance;
 using Xunit;
 
 namespace ConnectorEvents.Storage.Postgres.Tests;
@@ -105,7 +106,8 @@ public sealed class PostgresStoreTests : IDisposable
                 INSERT INTO integrations (id, name, enterprise_id, client_id, access_token, state, enabled_before_cancel, created_utc, updated_utc)
                 VALUES (@i, 'Legacy', @e, @c, @at, 'Enabled', false, now(), now());
                 INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, queue_seq, attempt_count, created_utc)
-                VALUES ('m1', 'Integration', @c, @i, 'IntegrationCreated', @body, 'Pending', nextval('message_queue_seq'), 0, now());
+                VALUES ('m1', 'Integration', @c, @i, 'IntegrationCreated', @body, 'Pending', nextval('message_queue_seq'), 0, now()),
+                       ('m2', 'Integration', @c, @i, 'IntegrationDisabled', '\x7b7d', 'Pending', nextval('message_queue_seq'), 0, now());
                 """, connection);
             insert.Parameters.AddWithValue("e", Guid.NewGuid());
             insert.Parameters.AddWithValue("c", clientId);
@@ -124,14 +126,15 @@ public sealed class PostgresStoreTests : IDisposable
         Assert.Equal(TokenDigest.Of(accessToken), store.FindIntegrationByAccessTokenHash(TokenDigest.HashOf(accessToken))!.AccessToken);
         Assert.Equal(url, client.IntegrationWebhookUrl);
 
-        Assert.Equal(3, Write(store, tx => tx.ReprotectSecrets(100)));
-        Assert.Equal(0, Write(store, tx => tx.ReprotectSecrets(100)));
+        Assert.Equal(3, SecretSweeps.Run(store, 100).Rewritten.Sum());
+        Assert.Equal(0, SecretSweeps.Run(store, 100).Rewritten.Sum());
         Assert.Equal(url, store.FindClient(clientId)!.IntegrationWebhookUrl);
         Assert.Equal(secret, Assert.Single(store.ListSecrets(clientId)).Secret);
         Assert.Equal(body, store.FindMessage("m1")!.Body);
         Assert.Equal(0, Scalar($"SELECT COUNT(*) FROM clients WHERE integration_webhook_url LIKE '%legacy-url-token%' OR client_token_hash = '{clientToken}'"));
         Assert.Equal(0, Scalar("SELECT COUNT(*) FROM client_secrets WHERE secret LIKE 'whsec_%'"));
-        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM messages WHERE position('\\x7b'::bytea in body) = 1"));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM messages WHERE position('\\x7b'::bytea in body) = 1")); // m2, which carries no token
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM clients WHERE general_webhook_url IS NULL"));
     }
 
     [Fact]

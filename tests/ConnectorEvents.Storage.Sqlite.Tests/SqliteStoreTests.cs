@@ -1,6 +1,7 @@
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Data.Sqlite;
+using ConnectorEvents.Storage.Compliance;
 using Xunit;
 
 namespace ConnectorEvents.Storage.Sqlite.Tests;
@@ -317,7 +318,8 @@ public sealed class SqliteStoreTests : IDisposable
                 INSERT INTO integrations (id, name, enterprise_id, client_id, access_token, state, enabled_before_cancel, created_utc, updated_utc)
                 VALUES ($i, 'Legacy', $e, $c, $at, 'Enabled', 0, 0, 0);
                 INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, queue_seq, attempt_count, created_utc)
-                VALUES ('m1', 'Integration', $c, $i, 'IntegrationCreated', $body, 'Pending', 1, 0, 0);
+                VALUES ('m1', 'Integration', $c, $i, 'IntegrationCreated', $body, 'Pending', 1, 0, 0),
+                       ('m2', 'Integration', $c, $i, 'IntegrationDisabled', X'7B7D', 'Pending', 2, 0, 0);
                 """;
             insert.Parameters.AddWithValue("$e", Guid.NewGuid().ToString());
             insert.Parameters.AddWithValue("$c", clientId.ToString());
@@ -346,21 +348,20 @@ public sealed class SqliteStoreTests : IDisposable
 
         // Until the sweep, the plaintext reads as it is; the sweep encrypts the URL, the secret and the body.
         Assert.Equal(url, client.IntegrationWebhookUrl);
-        using (var tx = store.BeginWrite())
-        {
-            Assert.Equal(3, tx.ReprotectSecrets(100));
-            Assert.Equal(0, tx.ReprotectSecrets(100));
-            tx.Commit();
-        }
+        Assert.Equal(3, SecretSweeps.Run(store, 100).Rewritten.Sum());
+        Assert.Equal(0, SecretSweeps.Run(store, 100).Rewritten.Sum());
         Assert.Equal(url, store.FindClient(clientId)!.IntegrationWebhookUrl);
         Assert.Equal(secret, Assert.Single(store.ListSecrets(clientId)).Secret);
         Assert.Equal(body, store.FindMessage("m1")!.Body);
-        Assert.Equal(body, Assert.Single(store.LoadPending(new DeliveryLane(integrationId, WebhookChannel.Integration), 0, 10)).Body);
+        Assert.Equal([body, "{}"u8.ToArray()], store.LoadPending(new DeliveryLane(integrationId, WebhookChannel.Integration), 0, 10).Select(m => m.Body));
         using (var separate = OpenSeparately())
         {
             Assert.StartsWith(Secrets.CurrentTextPrefix, (string)Scalar(separate, "SELECT integration_webhook_url FROM clients"), StringComparison.Ordinal);
             Assert.StartsWith(Secrets.CurrentTextPrefix, (string)Scalar(separate, "SELECT secret FROM client_secrets"), StringComparison.Ordinal);
-            Assert.Equal(Secrets.CurrentBinaryPrefix, ((byte[])Scalar(separate, "SELECT body FROM messages"))[..5]);
+            Assert.Equal(Secrets.CurrentBinaryPrefix, ((byte[])Scalar(separate, "SELECT body FROM messages WHERE id = 'm1'"))[..5]);
+            // What carries no secret stays as it was: a missing URL, a body without a token.
+            Assert.IsType<DBNull>(Scalar(separate, "SELECT general_webhook_url FROM clients"));
+            Assert.Equal("{}"u8.ToArray(), (byte[])Scalar(separate, "SELECT body FROM messages WHERE id = 'm2'"));
         }
     }
 }

@@ -32,9 +32,6 @@ public sealed record ClientWithSecret(ClientRecord Client, string ClientToken, s
 /// <summary>A client after a patch, and the secret it rotated to when the patch changed the signing scheme.</summary>
 public sealed record ClientUpdate(ClientRecord Client, RotatedSecret? Rotated);
 
-/// <summary>A public key (<c>whpk_</c>) that verifies a client's <c>v1a</c> signatures, and until when it signs (null: until rotated).</summary>
-public sealed record PublicSigningKey(string PublicKey, DateTimeOffset CreatedUtc, DateTimeOffset? ExpiresUtc);
-
 /// <summary>A client with the new token a regeneration issued.</summary>
 public sealed record ClientWithToken(ClientRecord Client, string ClientToken);
 
@@ -63,7 +60,7 @@ public sealed class ClientService(
                 contractVersion ?? ContractVersion.Default, SigningScheme: signingScheme);
             var secret = NewSecret(signingScheme);
             tx.InsertClient(client);
-            tx.InsertSecret(new SigningSecretRecord(id, secret, now, null));
+            tx.InsertSecret(SecretRecord(id, secret, now));
             return new ClientWithSecret(client, token, secret);
         });
 
@@ -127,27 +124,19 @@ public sealed class ClientService(
         var now = time.GetUtcNow();
         var expires = now + rotation.Value.SecretRotationOverlap;
         tx.ExpireSecrets(clientId, expires);
-        var secret = NewSecret(scheme);
-        tx.InsertSecret(new SigningSecretRecord(clientId, secret, now, null));
-        return scheme == SigningScheme.Ed25519
-            ? new RotatedSecret(null, WebhookSigner.PublicKeyOf(secret), expires)
-            : new RotatedSecret(secret, null, expires);
+        var record = SecretRecord(clientId, NewSecret(scheme), now);
+        tx.InsertSecret(record);
+        return record.PublicKey is { } publicKey
+            ? new RotatedSecret(null, publicKey, expires)
+            : new RotatedSecret(record.Secret, null, expires);
     }
+
+    private static SigningSecretRecord SecretRecord(Guid clientId, string secret, DateTimeOffset now) =>
+        new(clientId, secret, now, null,
+            secret.StartsWith(SigningKey.Ed25519SecretPrefix, StringComparison.Ordinal) ? WebhookSigner.PublicKeyOf(secret) : null);
 
     private static string NewSecret(SigningScheme scheme) =>
         scheme == SigningScheme.Ed25519 ? WebhookSigner.NewEd25519Secret().SecretKey : WebhookSigner.NewSecret();
 
-    /// <summary>
-    /// The public keys of the client's Ed25519 secrets that still sign at <paramref name="now"/>, newest first: what an
-    /// integrator verifies <c>v1a</c> signatures with. Empty for a client that signs with HMAC only.
-    /// </summary>
-    public static IReadOnlyList<PublicSigningKey> PublicKeysOf(IEnumerable<SigningSecretRecord> secrets, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(secrets);
-        return secrets
-            .Where(s => (s.ExpiresUtc is null || s.ExpiresUtc > now) && s.Secret.StartsWith(SigningKey.Ed25519SecretPrefix, StringComparison.Ordinal))
-            .OrderByDescending(s => s.CreatedUtc)
-            .Select(s => new PublicSigningKey(WebhookSigner.PublicKeyOf(s.Secret), s.CreatedUtc, s.ExpiresUtc))
-            .ToList();
-    }
+
 }

@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
+using ConnectorEvents.Core.Security;
 
 namespace ConnectorEvents.Core.Delivery;
 
@@ -133,7 +134,8 @@ public sealed class WebhookSender : IDisposable
                     continue;
                 }
                 var text = await ReadStartAsync(response, timeout.Token).ConfigureAwait(false);
-                return Result(status, null, null, text, RetryAfterOf(response));
+                // Kept with the attempt: a receiver that echoes the request must not put its secrets there.
+                return Result(status, null, null, text is null ? null : EchoedSecrets.Conceal(text, body, first, target), RetryAfterOf(response));
             }
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

@@ -150,6 +150,13 @@ public sealed class SecretProtector
 
     public static bool IsProtected(ReadOnlySpan<byte> stored) => stored.Length > 0 && stored[0] == BinaryMarker;
 
+    /// <summary>Whether a stored text value is encrypted under the current key (null: there is nothing to encrypt).</summary>
+    public bool IsCurrent(string? stored) => stored is null || stored.StartsWith(CurrentTextPrefix, StringComparison.Ordinal);
+
+    /// <summary>Whether a stored byte value is encrypted under the current key.</summary>
+    public bool IsCurrent(ReadOnlySpan<byte> stored) =>
+        IsProtected(stored) && stored.Length >= 1 + KeyIdSize && BinaryPrimitives.ReadUInt32BigEndian(stored[1..]) == _current;
+
     /// <summary>How every text value encrypted under the current key starts: what a query for older ones compares.</summary>
     public string CurrentTextPrefix => TextMarker + CurrentKeyId + ".";
 
@@ -210,6 +217,3 @@ public sealed class SecretProtector
         return plaintext;
     }
 }
-
-/// <summary>A stored secret cannot be decrypted: its key is not configured, or the value was altered.</summary>
-public sealed class SecretUnreadableException(string message) : Exception(message);

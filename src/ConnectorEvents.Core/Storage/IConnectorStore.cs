@@ -1,4 +1,5 @@
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core.Security;
 
 namespace ConnectorEvents.Core.Storage;
 
@@ -43,6 +44,12 @@ public interface IConnectorStore : IDisposable
     ClientRecord? FindClient(Guid id);
     IReadOnlyList<ClientRecord> ListClients(int limit, Guid? after);
     IReadOnlyList<SigningSecretRecord> ListSecrets(Guid clientId);
+
+    /// <summary>
+    /// The public keys of the clients' Ed25519 secrets that still sign at <paramref name="now"/>, by client, newest first:
+    /// read without decrypting anything.
+    /// </summary>
+    IReadOnlyList<PublicSigningKey> ListPublicSigningKeys(IReadOnlyCollection<Guid> clientIds, DateTimeOffset now);
     IntegrationRecord? FindIntegration(Guid id);
     IReadOnlyList<IntegrationRecord> ListIntegrations(IntegrationQuery query);
     IReadOnlyList<MessageRecord> ListMessages(MessageQuery query);
@@ -179,10 +186,11 @@ public interface IWriteTransaction : IDisposable
     void RecordApiKeyUse(Guid id, DateTimeOffset usedUtc);
 
     /// <summary>
-    /// Encrypts again, under the current key, up to <paramref name="limit"/> stored secrets that are in the clear (written
-    /// before encryption existed) or under an older key; returns how many it rewrote (0: none is left).
+    /// Reads up to <paramref name="limit"/> rows of the sweep's table from <paramref name="from"/> on, and encrypts again,
+    /// under the current key, each value among them that is in the clear (written before encryption existed) or under an
+    /// older key. A value that cannot be read is named and left; the batch says where the next one starts.
     /// </summary>
-    int ReprotectSecrets(int limit);
+    SecretSweepBatch ReprotectSecrets(SecretSweepPosition from, int limit);
 
     /// <summary>Puts a finished message back at the end of the queue: Pending, no attempts counted; returns its new position.</summary>
     long Requeue(long seq);

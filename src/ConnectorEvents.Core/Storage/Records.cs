@@ -25,8 +25,15 @@ public sealed record ClientRecord(
     string? GeneralWebhookDisabledReason = null,
     SigningScheme SigningScheme = SigningScheme.Hmac);
 
-/// <summary>A signing secret; an expiry is set when a newer secret replaces it.</summary>
-public sealed record SigningSecretRecord(Guid ClientId, string Secret, DateTimeOffset CreatedUtc, DateTimeOffset? ExpiresUtc);
+/// <summary>
+/// A signing secret; an expiry is set when a newer secret replaces it. An Ed25519 secret has its <see cref="PublicKey"/>
+/// (<c>whpk_</c>) beside it, kept in the clear so that showing it needs no decryption.
+/// </summary>
+public sealed record SigningSecretRecord(
+    Guid ClientId, string Secret, DateTimeOffset CreatedUtc, DateTimeOffset? ExpiresUtc, string? PublicKey = null);
+
+/// <summary>A public key (<c>whpk_</c>) that verifies a client's <c>v1a</c> signatures, and until when it signs (null: until rotated).</summary>
+public sealed record PublicSigningKey(Guid ClientId, string PublicKey, DateTimeOffset CreatedUtc, DateTimeOffset? ExpiresUtc);
 
 public sealed record IntegrationRecord(
     Guid Id,

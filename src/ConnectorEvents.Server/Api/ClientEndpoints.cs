@@ -37,8 +37,10 @@ public static class ClientEndpoints
         {
             var take = QueryLimit(limit);
             var page = store.ListClients(take, QueryId(cursor, "cursor"));
+            // One query for the page's public keys, not one per client.
+            var keys = store.ListPublicSigningKeys(page.Select(c => c.Id).ToList(), time.GetUtcNow()).ToLookup(k => k.ClientId);
             return TypedResults.Ok(new ClientList(
-                page.Select(c => Response(c, store, time)).ToList(), page.Count == take ? page[^1].Id.ToString() : null));
+                page.Select(c => ClientResponse.From(c, keys[c.Id].ToList())).ToList(), page.Count == take ? page[^1].Id.ToString() : null));
         }).WithName("ListClients");
 
         group.MapGet("/{id}", Ok<ClientResponse> (string id, IConnectorStore store, TimeProvider time) =>
@@ -77,7 +79,7 @@ public static class ClientEndpoints
     /// <summary>The client as the API shows it, with the public keys of its Ed25519 secrets that still sign.</summary>
     private static ClientResponse Response(
         ClientRecord client, IConnectorStore store, TimeProvider time, string? clientToken = null, string? signingSecret = null) =>
-        ClientResponse.From(client, ClientService.PublicKeysOf(store.ListSecrets(client.Id), time.GetUtcNow()), clientToken, signingSecret);
+        ClientResponse.From(client, store.ListPublicSigningKeys([client.Id], time.GetUtcNow()), clientToken, signingSecret);
 
     private static SigningScheme ParseSigningScheme(string text) =>
         QueryEnum<SigningScheme>(text, "SigningScheme") ?? throw ApiProblemException.Invalid("SigningScheme", "must be Hmac or Ed25519, not empty.");

@@ -1,4 +1,3 @@
-using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using static ConnectorEvents.Server.Api.RequestReading;
@@ -18,7 +17,7 @@ public static class SigningKeyEndpoints
         app.MapGet(Path + "/{clientId}", Ok<SigningPublicKeyList> (string clientId, IConnectorStore store, TimeProvider time) =>
         {
             var id = ParseId(clientId, "client");
-            var keys = ClientService.PublicKeysOf(store.ListSecrets(id), time.GetUtcNow());
+            var keys = store.ListPublicSigningKeys([id], time.GetUtcNow());
             // One answer for a client that does not exist and one that signs with HMAC only: this route tells nothing else.
             return keys.Count > 0
                 ? TypedResults.Ok(new SigningPublicKeyList(id, keys))

@@ -4,57 +4,63 @@ using ConnectorEvents.Core.Storage;
 namespace ConnectorEvents.Server.Hosting;
 
 /// <summary>
-/// After every start, encrypts under the current key what storage still holds in the clear (from before encryption
-/// existed) or under an older key (after a key rotation), in small batches through the writer so commands never wait
-/// long behind it. When it reports that nothing is left, the older key can be removed from every process.
+/// After every start, reads every stored secret once and encrypts again, under the current key, what is in the clear
+/// (from before encryption existed) or under an older key (after a key rotation): <see cref="BatchSize"/> rows per writer
+/// unit, so commands never wait long behind it. A value it cannot read (its key is not configured) is left and counted.
+/// It always ends with one line saying what it did: the older key can go once a sweep that started after the last process
+/// took the new key has said that nothing was unreadable (docs/security.md, key rotation).
 /// </summary>
 public sealed partial class SecretProtectionSweeper(GroupCommitWriter writer, SecretProtector secrets, ILogger<SecretProtectionSweeper> logger)
     : BackgroundService
 {
-    /// <summary>Values rewritten per writer unit.</summary>
-    public const int BatchSize = 200;
+    /// <summary>Rows read per writer unit.</summary>
+    public const int BatchSize = 500;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var total = 0;
+        var rewritten = 0;
+        var unreadable = new List<string>();
         try
         {
-            int rewritten;
-            do
+            for (SecretSweepPosition? position = SecretSweepPosition.Start; position is not null;)
             {
                 stoppingToken.ThrowIfCancellationRequested();
-                rewritten = await writer.ExecuteAsync(tx => tx.ReprotectSecrets(BatchSize)).ConfigureAwait(false);
-                total += rewritten;
+                var from = position;
+                var batch = await writer.ExecuteAsync(tx => tx.ReprotectSecrets(from, BatchSize)).ConfigureAwait(false);
+                rewritten += batch.Rewritten;
+                unreadable.AddRange(batch.Unreadable);
+                position = batch.Next;
             }
-            while (rewritten > 0);
-            if (total > 0)
+            if (unreadable.Count == 0)
             {
-                LogReprotected(logger, total, secrets.CurrentKeyId);
+                LogSwept(logger, rewritten, secrets.CurrentKeyId);
+            }
+            else
+            {
+                LogUnreadable(logger, rewritten, secrets.CurrentKeyId, unreadable.Count, unreadable[0]);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        catch (SecretUnreadableException ex)
-        {
-            LogUnreadable(logger, total, ex.Message);
-        }
 #pragma warning disable CA1031 // the next start sweeps again; until then older values stay readable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogFailed(logger, ex, total);
+            LogFailed(logger, ex, rewritten);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information,
-        Message = "Encrypted {Count} stored secrets under key {KeyId}; no stored secret needs an older key any more")]
-    private static partial void LogReprotected(ILogger logger, int count, string keyId);
+    [LoggerMessage(EventId = LogEventIds.SecretsSwept, Level = LogLevel.Information,
+        Message = "Stored secrets swept: {Count} encrypted again under key {KeyId}; every stored secret is under it")]
+    private static partial void LogSwept(ILogger logger, int count, string keyId);
 
-    [LoggerMessage(Level = LogLevel.Error,
-        Message = "Stopped encrypting stored secrets under the current key after {Count}: {Reason} Configure the missing key in Security:DecryptionKeys.")]
-    private static partial void LogUnreadable(ILogger logger, int count, string reason);
+    [LoggerMessage(EventId = LogEventIds.SecretsUnreadable, Level = LogLevel.Error,
+        Message = "Stored secrets swept: {Count} encrypted again under key {KeyId}, but {Unreadable} cannot be read and were left, e.g. {Example} " +
+            "Configure the missing key in Security:DecryptionKeys.")]
+    private static partial void LogUnreadable(ILogger logger, int count, string keyId, int unreadable, string example);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Encrypting stored secrets under the current key stopped after {Count}; the next start resumes")]
+    [LoggerMessage(EventId = LogEventIds.SecretsSweepFailed, Level = LogLevel.Warning,
+        Message = "The sweep of stored secrets stopped after {Count}; the next start sweeps again")]
     private static partial void LogFailed(ILogger logger, Exception exception, int count);
 }

@@ -222,7 +222,7 @@ public static partial class ServerHost
         });
     }
 
-    [LoggerMessage(Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEventIds.DataFolderOpen, Level = LogLevel.Warning,
         Message = "The data folder {Folder} can be listed by other users; its files are readable by this user only, but consider 'chmod 700'")]
     private static partial void LogDataFolderOpen(ILogger logger, string folder);
 }

@@ -2,6 +2,8 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using ConnectorEvents.Core.Security;
+using ConnectorEvents.Core.Storage;
+using Microsoft.AspNetCore.Http;
 using ConnectorEvents.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +25,12 @@ public sealed class SecretsAtRestTests
     public async Task The_database_files_hold_none_of_the_secrets_the_api_issued_or_was_given()
     {
         await using var sink = await WebhookSink.StartAsync();
+        // A receiver that echoes what it got, as some error pages and debugging endpoints do: its answer is stored.
+        sink.Respond = (context, received) =>
+        {
+            context.Response.StatusCode = 200;
+            return context.Response.WriteAsync($"You sent {received.Path}{received.QueryString}: {received.BodyText}");
+        };
         await using var server = await RunningServer.StartAsync();
         var secrets = new List<string>();
         // Unique, not secret: the control that shows the search reads what the server wrote.
@@ -51,6 +59,11 @@ public sealed class SecretsAtRestTests
         secrets.Add((string)regenerated["AccessToken"]!);
         var apiKey = await server.PostAsync("/api/v1/api-keys", new { Name = "Secrets producer", Role = "Producer" });
         secrets.Add((string)apiKey["Key"]!);
+        // An Ed25519 secret key is never shown: the test reads it through the server's own store, which decrypts it.
+        var signer = await server.PostAsync("/api/v1/clients", new { Name = "Ed25519 App", SigningScheme = "Ed25519" });
+        var ed25519Secret = server.Services.GetRequiredService<IConnectorStore>().ListSecrets(Guid.Parse((string)signer["Id"]!)).Single().Secret;
+        Assert.StartsWith("whsk_", ed25519Secret, StringComparison.Ordinal);
+        secrets.AddRange([ed25519Secret, ed25519Secret["whsk_".Length..]]);
         // The secrets in the raw forms a file could hold them in too: a signing secret's key bytes, base64 alone.
         secrets.AddRange(secrets.Where(s => s.StartsWith("whsec_", StringComparison.Ordinal)).Select(s => s["whsec_".Length..]).ToList());
 
@@ -65,6 +78,16 @@ public sealed class SecretsAtRestTests
         await sink.WaitForAsync(2, Delivery.WaitLimit);
         Assert.All(sink.Received, r => Assert.Equal("?Token=" + urlToken, r.QueryString));
         Assert.Contains(sink.Received, r => r.BodyText.Contains((string)integration["AccessToken"]!, StringComparison.Ordinal));
+
+        // The echo is kept with each attempt, with the secrets cut out.
+        foreach (var message in (await server.GetAsync($"/api/v1/messages?integrationId={integrationId}"))["Messages"]!.AsArray())
+        {
+            var attempt = (await server.WaitForMessageAsync((string)message!["Id"]!, "Delivered"))["Attempts"]!.AsArray()[^1]!;
+            var answer = (string)attempt["ResponseBody"]!;
+            Assert.StartsWith("You sent /hook?Token=[redacted]: ", answer, StringComparison.Ordinal);
+            Assert.Contains("\"[redacted]\"", answer, StringComparison.Ordinal);
+            Assert.All(secrets, secret => Assert.DoesNotContain(secret, answer, StringComparison.Ordinal));
+        }
 
         var files = await DatabaseFilesAsync(server);
         Assert.NotEmpty(files);
