@@ -119,7 +119,8 @@ public sealed class SqliteConnectorStore : IConnectorStore
 
     /// <summary>
     /// Creates the database file readable by its owner only, and takes that right back from group and others on files an
-    /// older version left 0644: SQLite creates the log and shared-memory files with the database file's mode.
+    /// older version left 0644: SQLite creates the log and shared-memory files with the database file's mode. A file this
+    /// user may not change the mode of (another user's, in a folder shared on purpose) is left as it is.
     /// </summary>
     private void RestrictFileModes()
     {
@@ -128,7 +129,7 @@ public sealed class SqliteConnectorStore : IConnectorStore
             return;
         }
         const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        if (!File.Exists(DatabasePath))
+        try
         {
             using var created = new FileStream(DatabasePath, new FileStreamOptions
             {
@@ -137,11 +138,27 @@ public sealed class SqliteConnectorStore : IConnectorStore
                 UnixCreateMode = ownerOnly,
             });
         }
+        catch (IOException) when (File.Exists(DatabasePath))
+        {
+            // There already (or another process made it just now): its mode is checked below.
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"The SQLite database {DatabasePath} cannot be created ({ex.GetType().Name}). Check that Storage:DataDirectory is writable and not full.", ex);
+        }
         foreach (var path in (string[])[DatabasePath, DatabasePath + "-wal", DatabasePath + "-shm"])
         {
-            if (File.Exists(path) && (File.GetUnixFileMode(path) & ~ownerOnly) != 0)
+            try
             {
-                File.SetUnixFileMode(path, ownerOnly);
+                if (File.Exists(path) && (File.GetUnixFileMode(path) & ~ownerOnly) != 0)
+                {
+                    File.SetUnixFileMode(path, ownerOnly);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not this user's to change (or gone meanwhile): SQLite opens it or says why.
             }
         }
     }

@@ -20,6 +20,12 @@ public sealed class ConfigurationTests
     [InlineData("Storage:Provider", "Postgres", "ConnectionStrings:Postgres")]
     [InlineData("Cluster:LeaseDuration", "00:00:06", "Cluster:LeaseDuration")]
     [InlineData("Cluster:RenewInterval", "00:00:00.010", "Cluster:RenewInterval")]
+    [InlineData("Security:EncryptionKey", "", "Security:EncryptionKey")]
+    [InlineData("Security:EncryptionKey", "c2hvcnQ=", "Security:EncryptionKey")]
+    [InlineData("Security:DecryptionKeys:0", "not base64", "Security:DecryptionKeys:0")]
+    [InlineData("Security:SecretRotationOverlap", "-00:00:01", "Security:SecretRotationOverlap")]
+    [InlineData("RateLimits:PerKeyRequestsPerSecond", "-1", "RateLimits:PerKeyRequestsPerSecond")]
+    [InlineData("Proxy:TrustedNetworks:0", "10.0.0.0/33", "Proxy:TrustedNetworks:0")]
     public async Task Invalid_settings_stop_the_start_with_a_message_naming_them(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(
@@ -85,6 +91,25 @@ public sealed class ConfigurationTests
             using var second = new StringWriter();
             Assert.Equal(key, DevelopmentKeyFiles.LoadOrCreateAdminKey(folder, second));
             Assert.Equal("", second.ToString());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_development_encryption_key_file_that_holds_no_key_stops_the_start_and_is_kept()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "ce-key-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, DevelopmentKeyFiles.EncryptionKeyFileName);
+            File.WriteAllText(path, "truncated");
+            var error = Assert.Throws<InvalidOperationException>(() => DevelopmentKeyFiles.LoadOrCreateEncryptionKey(folder, TextWriter.Null));
+            Assert.Contains(path, error.Message, StringComparison.Ordinal);
+            Assert.Equal("truncated", File.ReadAllText(path)); // not replaced: the database's secrets are under the lost key
         }
         finally
         {

@@ -8,13 +8,6 @@ using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Core.Clients;
 
-/// <summary>Configuration section <c>Security</c> (the parts Core uses).</summary>
-public sealed class SecretRotationOptions
-{
-    /// <summary>How long a replaced signing secret keeps signing beside the new one.</summary>
-    public TimeSpan SecretRotationOverlap { get; set; } = TimeSpan.FromHours(24);
-}
-
 /// <summary>A partial update: a null property is left as it is.</summary>
 public sealed record ClientPatch(
     string? Name, UrlChange? IntegrationWebhookUrl, UrlChange? GeneralWebhookUrl, ContractVersion? ContractVersion = null,

@@ -26,8 +26,14 @@ internal static class DevelopmentKeyFiles
 
     public static string LoadOrCreateEncryptionKey(string dataDirectory, TextWriter announce)
     {
+        // Never replaced: the database's secrets are encrypted under it, and a new key would leave them unreadable.
         var (key, path, created) = LoadOrCreate(dataDirectory, EncryptionKeyFileName,
-            existing => SecretProtector.ParseKey(existing) is not null, SecretProtector.NewKey);
+            existing => SecretProtector.ParseKey(existing) is not null
+                ? true
+                : throw new InvalidOperationException(
+                    $"{Path.Combine(dataDirectory, EncryptionKeyFileName)} does not hold an encryption key (32 bytes in base64). It is " +
+                    "not replaced, since the database's secrets are encrypted under it: restore it, or delete the data folder to start afresh."),
+            SecretProtector.NewKey);
         if (created)
         {
             announce.WriteLine($"Generated a development encryption key (kept in {path}); outside Development set Security:EncryptionKey.");
@@ -35,6 +41,10 @@ internal static class DevelopmentKeyFiles
         return key;
     }
 
+    /// <summary>
+    /// The key in the file when <paramref name="isValid"/> takes it (it may refuse by throwing); otherwise a new one, written
+    /// only if no file is there (of two processes starting together, the second takes the first one's key).
+    /// </summary>
     private static (string Key, string Path, bool Created) LoadOrCreate(
         string dataDirectory, string fileName, Func<string, bool> isValid, Func<string> generate)
     {
@@ -47,24 +57,31 @@ internal static class DevelopmentKeyFiles
             {
                 return (existing, path, false);
             }
+            File.Delete(path); // not a key worth keeping (an admin key too short): a new one below
         }
         var key = generate();
-        if (OperatingSystem.IsWindows())
+        try
         {
-            File.WriteAllText(path, key + "\n");
+            WriteNew(path, key);
+            return (key, path, true);
         }
-        else
+        catch (IOException) when (File.Exists(path))
         {
-            File.Delete(path);
-            using var file = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-            using var writer = new StreamWriter(file);
-            writer.WriteLine(key);
+            var theirs = File.ReadAllText(path).Trim();
+            return isValid(theirs) ? (theirs, path, false) : throw new InvalidOperationException($"{path} was written by another process as it started.");
         }
-        return (key, path, true);
+    }
+
+    /// <summary>Creates the file, readable and writable by its owner only; fails when it exists.</summary>
+    private static void WriteNew(string path, string key)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using var file = new FileStream(path, options);
+        using var writer = new StreamWriter(file);
+        writer.WriteLine(key);
     }
 }

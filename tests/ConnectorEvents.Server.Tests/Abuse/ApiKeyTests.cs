@@ -161,4 +161,44 @@ public sealed class ApiKeyTests : IAsyncLifetime
         Assert.Contains(field, text, StringComparison.Ordinal);
         Assert.Empty((await _server.GetAsync("/api/v1/api-keys"))["ApiKeys"]!.AsArray());
     }
+
+    [Theory]
+    [InlineData("POST", "/API/V1/ENTERPRISES/{mine}/EVENTS", HttpStatusCode.Accepted)]
+    [InlineData("POST", "/api/v1/enterprises/{mine}/events/", HttpStatusCode.Accepted)]
+    [InlineData("POST", "/api/v1/enterprises/{MINE}/events", HttpStatusCode.Accepted)]
+    [InlineData("POST", "/api/v1//enterprises/{mine}/events", HttpStatusCode.Forbidden)]
+    [InlineData("POST", "/api/v1/enterprises/{mine}%2Fevents", HttpStatusCode.Forbidden)]
+    [InlineData("POST", "/api/v1/enterprises/{mine}/../{theirs}/events", HttpStatusCode.Forbidden)]
+    [InlineData("POST", "/api/v1/enterprises/{mine}/%2E%2E/{theirs}/events", HttpStatusCode.Forbidden)]
+    [InlineData("POST", "/api/v1/enterprises/{theirs}/events?enterpriseId={mine}", HttpStatusCode.Forbidden)]
+    [InlineData("GET", "/api/v1/enterprises/{mine}/events", HttpStatusCode.Forbidden)]
+    [InlineData("PUT", "/api/v1/enterprises/{mine}/events", HttpStatusCode.Forbidden)]
+    [InlineData("POST", "/api/v1/enterprises", HttpStatusCode.Forbidden)]
+    public async Task A_producer_key_opens_its_route_in_any_spelling_and_nothing_through_path_tricks(string method, string path, HttpStatusCode expected)
+    {
+        var mine = (string)(await _server.PostAsync("/api/v1/enterprises", new { Name = "Mine" }))["Id"]!;
+        var theirs = (string)(await _server.PostAsync("/api/v1/enterprises", new { Name = "Theirs" }))["Id"]!;
+        var (_, key) = await CreateKeyAsync(new { Name = "Scoped", Role = "Producer", EnterpriseIds = new[] { mine } });
+        using var producer = As(key);
+        var url = path.Replace("{mine}", mine, StringComparison.Ordinal).Replace("{MINE}", mine.ToUpperInvariant(), StringComparison.Ordinal)
+            .Replace("{theirs}", theirs, StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(_server.BaseUri + url.TrimStart('/'), UriKind.Absolute))
+        {
+            Content = JsonContent.Create(Events()),
+        };
+        using var answer = await producer.SendAsync(request, Delivery.Ct);
+        Assert.Equal(expected, answer.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("HEAD", HttpStatusCode.MethodNotAllowed)] // let through, then no route answers HEAD
+    [InlineData("OPTIONS", HttpStatusCode.Forbidden)]
+    [InlineData("TRACE", HttpStatusCode.Forbidden)]
+    public async Task A_reader_key_is_let_through_only_with_GET_and_HEAD(string method, HttpStatusCode expected)
+    {
+        var (_, key) = await CreateKeyAsync(new { Name = "Reader", Role = "Reader" });
+        using var reader = As(key);
+        using var answer = await reader.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/api/v1/enterprises"), Delivery.Ct);
+        Assert.Equal(expected, answer.StatusCode);
+    }
 }
