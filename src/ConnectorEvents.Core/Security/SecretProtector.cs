@@ -31,6 +31,12 @@ public sealed class SecretProtector
 
     // Keys, not AesGcm instances: an instance is not safe to share between threads, and values are few and small.
     private readonly Dictionary<uint, byte[]> _keys = [];
+
+    // Text values read again and again (a client's URLs, read by every integration command) decrypt once: keyed by the
+    // stored value, unique per encryption (a random nonce), and by its purpose, so a value moved to another row is still
+    // refused. Bounded: emptied when full, the live ones come back on their next read.
+    private const int TextsKept = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Stored, string Purpose), string> _texts = new();
     private readonly uint _current;
 
     /// <param name="currentKey">Encrypts every new value (32 bytes).</param>
@@ -105,6 +111,10 @@ public sealed class SecretProtector
         {
             return stored;
         }
+        if (_texts.TryGetValue((stored, purpose), out var known))
+        {
+            return known;
+        }
         var idEnd = TextMarker.Length + 8;
         if (stored.Length <= idEnd || stored[idEnd] != '.'
             || !uint.TryParse(stored.AsSpan(TextMarker.Length, 8), System.Globalization.NumberStyles.AllowHexSpecifier,
@@ -121,7 +131,13 @@ public sealed class SecretProtector
         {
             throw new SecretUnreadableException("A stored secret is damaged (not base64url).");
         }
-        return Encoding.UTF8.GetString(Open(keyId, sealedBytes, purpose));
+        var text = Encoding.UTF8.GetString(Open(keyId, sealedBytes, purpose));
+        if (_texts.Count >= TextsKept)
+        {
+            _texts.Clear();
+        }
+        _texts[(stored, purpose)] = text;
+        return text;
     }
 
     /// <summary>Encrypts a byte value (a message body).</summary>

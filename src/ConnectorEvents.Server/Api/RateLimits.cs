@@ -22,16 +22,20 @@ public static class RateLimits
         services.AddOptions<RateLimiterOptions>().Configure<Microsoft.Extensions.Options.IOptions<RateLimitOptions>>((limiter, configured) =>
         {
             var limits = configured.Value;
+            // Made once: the partition callbacks run on every request.
+            var perAddress = Bucket(limits.PerAddressRequestsPerSecond);
+            var perKey = Bucket(limits.PerKeyRequestsPerSecond);
+            Func<IPAddress, TokenBucketRateLimiterOptions> addressBucket = _ => perAddress;
+            Func<string, TokenBucketRateLimiterOptions> keyBucket = _ => perKey;
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
                 PartitionedRateLimiter.Create<HttpContext, IPAddress>(context =>
                     limits.PerAddressRequestsPerSecond == 0 || context.Request.Path.StartsWithSegments("/healthz")
                         ? RateLimitPartition.GetNoLimiter(IPAddress.None)
-                        : RateLimitPartition.GetTokenBucketLimiter(context.Connection.RemoteIpAddress ?? IPAddress.None,
-                            _ => Bucket(limits.PerAddressRequestsPerSecond))),
+                        : RateLimitPartition.GetTokenBucketLimiter(context.Connection.RemoteIpAddress ?? IPAddress.None, addressBucket)),
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     limits.PerKeyRequestsPerSecond == 0 || context.User.Identity?.Name is not { } key
                         ? RateLimitPartition.GetNoLimiter("")
-                        : RateLimitPartition.GetTokenBucketLimiter(key, _ => Bucket(limits.PerKeyRequestsPerSecond))));
+                        : RateLimitPartition.GetTokenBucketLimiter(key, keyBucket)));
             limiter.OnRejected = RejectAsync;
         });
         return services;
@@ -40,8 +44,8 @@ public static class RateLimits
     /// <summary><paramref name="perSecond"/> tokens a second, as many again saved up for a burst; no queue (refused at once).</summary>
     private static TokenBucketRateLimiterOptions Bucket(int perSecond) => new()
     {
-        TokenLimit = 2 * perSecond,
-        TokensPerPeriod = perSecond,
+        TokenLimit = Math.Max(1, 2 * perSecond),
+        TokensPerPeriod = Math.Max(1, perSecond),
         ReplenishmentPeriod = TimeSpan.FromSeconds(1),
         QueueLimit = 0,
         AutoReplenishment = true,
