@@ -11,6 +11,12 @@ public sealed class ApiProblemException(int status, string title, string detail,
     /// <summary>Sent as <c>Retry-After</c> (whole seconds) with a 429 or 503.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>
+    /// Answer with <c>Connection: close</c>: a refusal before a large body was read, whose unread rest Kestrel would
+    /// otherwise read and discard to keep the connection.
+    /// </summary>
+    public bool CloseConnection { get; init; }
+
     /// <summary>The caller must wait <paramref name="wait"/> before trying again.</summary>
     public static ApiProblemException TooManyRequests(string detail, TimeSpan wait) =>
         new(StatusCodes.Status429TooManyRequests, "Too many requests.", detail) { RetryAfter = wait };

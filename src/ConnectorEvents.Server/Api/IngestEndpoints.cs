@@ -44,7 +44,10 @@ public static class IngestEndpoints
             if (!budget.TryTake(share))
             {
                 throw new ApiProblemException(StatusCodes.Status503ServiceUnavailable, "The server is busy.",
-                    "Too many event bodies are being taken in at once (Ingest:MaxBufferedBytes); send this one again later.");
+                    "Too many event bodies are being taken in at once (Ingest:MaxBufferedBytes); send this one again later.")
+                {
+                    CloseConnection = true, // its body is not read: no reading it only to drop it
+                };
             }
             try
             {

@@ -41,6 +41,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             }
         }
         // Set here: the exception handler has cleared whatever headers the failing code set.
+        if (exception is ApiProblemException { CloseConnection: true })
+        {
+            httpContext.Response.Headers.Connection = "close";
+        }
         if (exception is ApiProblemException { RetryAfter: { } wait })
         {
             httpContext.Response.Headers.RetryAfter = RateLimits.WholeSeconds(wait);
