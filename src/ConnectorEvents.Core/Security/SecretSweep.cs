@@ -36,35 +36,18 @@ public sealed class SecretSweepWork(SecretProtector secrets)
     public IReadOnlyList<string> Unreadable => _unreadable;
 
     /// <summary>The value under the current key, or null when it is already (or is null, or cannot be read).</summary>
-    public string? Reprotect(string? stored, string purpose)
-    {
-        if (secrets.IsCurrent(stored))
-        {
-            return null;
-        }
-        try
-        {
-            var reprotected = secrets.Reprotect(stored, purpose);
-            Rewritten++;
-            return reprotected;
-        }
-        catch (SecretUnreadableException ex)
-        {
-            _unreadable.Add($"{purpose}: {ex.Message}");
-            return null;
-        }
-    }
+    public string? Reprotect(string? stored, string purpose) =>
+        stored is null || secrets.IsCurrent(stored) ? null : Attempt(() => secrets.Reprotect(stored, purpose), purpose);
 
     /// <inheritdoc cref="Reprotect(string?, string)"/>
-    public byte[]? Reprotect(byte[] stored, string purpose)
+    public byte[]? Reprotect(byte[] stored, string purpose) =>
+        secrets.IsCurrent(stored) ? null : Attempt(() => secrets.Reprotect(stored, purpose), purpose);
+
+    private T? Attempt<T>(Func<T> reprotect, string purpose) where T : class
     {
-        if (secrets.IsCurrent(stored))
-        {
-            return null;
-        }
         try
         {
-            var reprotected = secrets.Reprotect(stored, purpose);
+            var reprotected = reprotect();
             Rewritten++;
             return reprotected;
         }

@@ -4,9 +4,12 @@ namespace ConnectorEvents.Server.Tests.Abuse;
 
 /// <summary>
 /// What a suite of refusals needs to exist first: an enterprise, a client with an Enabled integration and its first message,
-/// and a second client with a Disabled integration (for the WebSocket's 403); with the tokens the WebSocket takes.
+/// a second client with a Disabled integration (for the WebSocket's 403), and a Reader API key; with the tokens the
+/// WebSocket takes, the clients' signing secrets and the key (which no refusal may repeat).
 /// </summary>
-public sealed record AbuseSeed(AbuseIds Ids, string EnabledClientToken, string EnabledAccessToken, string OtherClientToken, string DisabledAccessToken)
+public sealed record AbuseSeed(
+    AbuseIds Ids, string EnabledClientToken, string EnabledAccessToken, string OtherClientToken, string DisabledAccessToken,
+    string SigningSecret, string OtherSigningSecret, string ApiKey)
 {
     public static async Task<AbuseSeed> CreateAsync(RunningServer server)
     {
@@ -25,6 +28,7 @@ public sealed record AbuseSeed(AbuseIds Ids, string EnabledClientToken, string E
         return new AbuseSeed(
             new AbuseIds(enterpriseId, clientId, integrationId, (string)messages["Messages"]![0]!["Id"]!, Guid.Parse((string)apiKey["Id"]!)),
             (string)client["ClientToken"]!, (string)integration["AccessToken"]!,
-            (string)other["ClientToken"]!, (string)disabled["AccessToken"]!);
+            (string)other["ClientToken"]!, (string)disabled["AccessToken"]!,
+            (string)client[nameof(SigningSecret)]!, (string)other[nameof(SigningSecret)]!, (string)apiKey["Key"]!);
     }
 }

@@ -105,37 +105,25 @@ public sealed class ApiAbuseTests : IAsyncLifetime
 
     private async Task<(AbuseIds Ids, Dictionary<string, string> Tokens)> SeedAsync()
     {
-        var enterprise = await _server.PostAsync("/api/v1/enterprises", new { Name = "Abuse Hotel" });
-        var client = await _server.PostAsync("/api/v1/clients", new { Name = "Abuse App" });
-        var enterpriseId = Guid.Parse((string)enterprise["Id"]!);
-        var clientId = Guid.Parse((string)client["Id"]!);
-        var integration = await _server.PostAsync("/api/v1/integrations", new { EnterpriseId = enterpriseId, ClientId = clientId });
-        var integrationId = Guid.Parse((string)integration["Id"]!);
-        var messages = await _server.GetAsync($"/api/v1/messages?integrationId={integrationId}");
-        var messageId = (string)messages["Messages"]![0]!["Id"]!;
-        // A second client with a disabled integration, for the WebSocket refusals.
-        var other = await _server.PostAsync("/api/v1/clients", new { Name = "Other App" });
-        var disabled = await _server.PostAsync("/api/v1/integrations",
-            new { EnterpriseId = enterpriseId, ClientId = Guid.Parse((string)other["Id"]!), IsEnabled = false });
+        var seed = await AbuseSeed.CreateAsync(_server);
         var tokens = new Dictionary<string, string>
         {
-            ["ClientToken"] = (string)client["ClientToken"]!,
-            ["SigningSecret"] = (string)client["SigningSecret"]!,
-            ["AccessToken"] = (string)integration["AccessToken"]!,
-            ["OtherClientToken"] = (string)other["ClientToken"]!,
-            ["OtherSigningSecret"] = (string)other["SigningSecret"]!,
-            ["DisabledAccessToken"] = (string)disabled["AccessToken"]!,
+            ["ClientToken"] = seed.EnabledClientToken,
+            ["SigningSecret"] = seed.SigningSecret,
+            ["AccessToken"] = seed.EnabledAccessToken,
+            ["OtherClientToken"] = seed.OtherClientToken,
+            ["OtherSigningSecret"] = seed.OtherSigningSecret,
+            ["DisabledAccessToken"] = seed.DisabledAccessToken,
         };
         _secrets.AddRange(tokens.Values);
+        _secrets.Add(seed.ApiKey);
         // On PostgreSQL, the database password must not surface in any error either.
         var connection = _server.Services.GetService<IConfiguration>()?["ConnectionStrings:Postgres"];
         if (connection is not null && new Npgsql.NpgsqlConnectionStringBuilder(connection).Password is { Length: >= 4 } password)
         {
             _secrets.Add(password);
         }
-        var apiKey = await _server.PostAsync("/api/v1/api-keys", new { Name = "Abuse reader", Role = "Reader" });
-        _secrets.Add((string)apiKey["Key"]!);
-        return (new AbuseIds(enterpriseId, clientId, integrationId, messageId, Guid.Parse((string)apiKey["Id"]!)), tokens);
+        return (seed.Ids, tokens);
     }
 
     private async Task AbuseRouteAsync(DiscoveredRoute route, IReadOnlyList<DiscoveredRoute> all, AbuseIds ids, Dictionary<string, string> tokens)
