@@ -46,7 +46,9 @@ public static partial class RequestReading
         {
             throw TooLarge(maxBytes);
         }
-        using var buffer = new MemoryStream();
+        // Sized by Content-Length when it is given and within the limit: a 4 MiB body is then one array, not a dozen growing
+        // copies of it on the large-object heap.
+        using var buffer = new MemoryStream(request.ContentLength is { } length and > 0 and <= int.MaxValue && length <= maxBytes ? (int)length : 0);
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)

@@ -9,27 +9,71 @@ namespace ConnectorEvents.Server.Hosting;
 /// <summary>
 /// Ready when the writer and the dispatcher run, the last write succeeded (a failing one makes it unready until a write,
 /// or the writer's probe, succeeds again) and storage answers. A read alone is no proof: on a full disk it still succeeds.
+/// Storage is asked at most once a second, and a probe never waits long for it: under a burst of heavy writes (SQLite
+/// restarting its log, a flood of large ingest bodies) a read can take a second, which is slowness, not unreadiness. A
+/// probe waits <see cref="PingWait"/> at most; past that, storage that answered within <see cref="Silence"/> still counts.
 /// </summary>
-public sealed class ReadinessCheck(IConnectorStore store, GroupCommitWriter writer, DeliveryDispatcher dispatcher) : IHealthCheck
+public sealed class ReadinessCheck(IConnectorStore store, GroupCommitWriter writer, DeliveryDispatcher dispatcher, TimeProvider time)
+    : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan PingWait = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Silence = TimeSpan.FromSeconds(5);
+
+    private readonly Lock _gate = new();
+    private DateTimeOffset _answeredUtc = DateTimeOffset.MinValue;
+    private Task<bool>? _ping;
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         if (!writer.IsRunning)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("The storage writer has stopped."));
+            return HealthCheckResult.Unhealthy("The storage writer has stopped.");
         }
         if (!dispatcher.IsRunning)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("Delivery is not running."));
+            return HealthCheckResult.Unhealthy("Delivery is not running.");
         }
         if (writer.Health.Failure is { } failure)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy(string.Create(CultureInfo.InvariantCulture,
-                $"Writes fail: {failure.Reason} (since {failure.SinceUtc:yyyy-MM-ddTHH:mm:ssZ}, last {failure.LastUtc:yyyy-MM-ddTHH:mm:ssZ}).")));
+            return HealthCheckResult.Unhealthy(string.Create(CultureInfo.InvariantCulture,
+                $"Writes fail: {failure.Reason} (since {failure.SinceUtc:yyyy-MM-ddTHH:mm:ssZ}, last {failure.LastUtc:yyyy-MM-ddTHH:mm:ssZ})."));
         }
-        return Task.FromResult(store.Ping()
-            ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy("Storage does not answer."));
+        var now = time.GetUtcNow();
+        Task<bool> ping;
+        lock (_gate)
+        {
+            if (now - _answeredUtc < Fresh)
+            {
+                return HealthCheckResult.Healthy();
+            }
+            ping = _ping ??= Task.Run(Ping, CancellationToken.None);
+        }
+        if (await Task.WhenAny(ping, Task.Delay(PingWait, time, cancellationToken)).ConfigureAwait(false) == ping && !await ping.ConfigureAwait(false))
+        {
+            return HealthCheckResult.Unhealthy("Storage does not answer.");
+        }
+        lock (_gate)
+        {
+            return time.GetUtcNow() - _answeredUtc < Silence
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("Storage has not answered for 5 s.");
+        }
+    }
+
+    /// <summary>One read of storage at a time; its success is remembered for the probes that follow.</summary>
+    private bool Ping()
+    {
+        var answered = store.Ping();
+        lock (_gate)
+        {
+            if (answered)
+            {
+                _answeredUtc = time.GetUtcNow();
+            }
+            _ping = null;
+        }
+        return answered;
     }
 
     /// <summary>

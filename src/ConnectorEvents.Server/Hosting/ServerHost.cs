@@ -210,6 +210,7 @@ public static partial class ServerHost
         // own Error line would repeat it, and for a client's mistake it is wrong (.NET 10's default, stated so it stays).
         services.Configure<ExceptionHandlerOptions>(o =>
             o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
+        services.AddSingleton<ReadinessCheck>(); // one instance: it remembers when storage last answered
         services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-delivery", tags: ["ready"]);
         services.AddOpenApi();
         services.ConfigureHttpJsonOptions(json =>
