@@ -79,8 +79,6 @@ public sealed class SecretProtector
     /// <summary>The id every value encrypted now carries.</summary>
     public string CurrentKeyId => KeyIdText(_current);
 
-    public static string KeyIdOf(string base64Key) => KeyIdText(KeyIdOf(ParseKey(base64Key) ?? throw new ArgumentException("Not a key.", nameof(base64Key))));
-
     private static uint KeyIdOf(byte[] key)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];

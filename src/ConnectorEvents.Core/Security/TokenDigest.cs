@@ -39,8 +39,4 @@ public readonly record struct TokenDigest(string Hash, string Prefix)
         var length = Math.Min(token.Length - 1, randomStart + RandomCharactersShown);
         return token[..Math.Max(length, 0)] + "…";
     }
-
-    /// <summary>Whether <paramref name="token"/> is the one this digest was made of.</summary>
-    public bool Matches(string token) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(HashOf(token)), Encoding.ASCII.GetBytes(Hash));
 }
