@@ -77,6 +77,7 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
             var sqliteOnly = set.Storage == StorageKind.Sqlite;
             result.Isolation = !(sqliteOnly && settings.Only.Contains(9)) ? null : await Measure(run, $"{name}: 9. isolation", scenarios.IsolationAsync, result).ConfigureAwait(false);
             result.LargeBacklog = !(sqliteOnly && settings.Only.Contains(10)) ? null : await Measure(run, $"{name}: 10. large backlog", scenarios.LargeBacklogAsync, result).ConfigureAwait(false);
+            result.TelemetryCost = !settings.Only.Contains(11) ? null : await Measure(run, $"{name}: 11. telemetry off and on", scenarios.TelemetryCostAsync, result).ConfigureAwait(false);
             set.Runs.Add(result);
         }
         if (settings.Only.Contains(8))

@@ -22,6 +22,7 @@ public sealed class RunResult(int number)
     public IsolationResult? Isolation { get; set; }
     public LargeBacklogResult? LargeBacklog { get; set; }
     public WebSocketLatencyResult? WebSocketLatency { get; set; }
+    public TelemetryCostResult? TelemetryCost { get; set; }
     public List<string> Errors { get; } = [];
 
     public double? SenderAloneRatio => Ratio(SenderAlone?.Rate);
@@ -168,6 +169,12 @@ public static partial class Report
             x => x.Storage != StorageKind.Sqlite ? "—"
                 : string.Join(" / ", new Func<ListingTimes, double>[] { l => l.QuietIntegration, l => l.QuietClient, l => l.BusyIntegration, l => l.BusyClient, l => l.Failed }
                     .Select(f => Ms(Median(x.Runs.Select(r => r.LargeBacklog is { } b ? f(b.Listing) : (double?)null))))));
+        Row($"11. Telemetry on (Prometheus scraped each second, OTLP metrics and every span exported) ÷ off, {settings.TelemetryPairs} pairs alternated: drain rate / CPU per delivery", "≥ 95 %",
+            x => x.Runs.All(r => r.TelemetryCost is null) ? "—"
+                : $"{Pct(Median(x.Runs.Select(r => r.TelemetryCost?.DrainRatio)))} / {Pct(Median(x.Runs.Select(r => r.TelemetryCost?.DrainCpuRatio)))}");
+        Row("11. … sustained rate / CPU per event", "≥ 95 %",
+            x => x.Runs.All(r => r.TelemetryCost is null) ? "—"
+                : $"{Pct(Median(x.Runs.Select(r => r.TelemetryCost?.SustainedRatio)))} / {Pct(Median(x.Runs.Select(r => r.TelemetryCost?.SustainedCpuRatio)))}");
         s.AppendLine();
         s.AppendLine("### Latency at offered loads (medians of the runs, milliseconds)");
         s.AppendLine();

@@ -37,11 +37,33 @@ public sealed class ServerSet : IAsyncDisposable
 
     public static void Forget(string dataDirectory) => Databases.TryRemove(dataDirectory, out _);
 
+    /// <summary>Settings every in-process server started from now on gets besides the bench's (scenario 11: telemetry on or off).</summary>
+    public static IReadOnlyDictionary<string, string?>? ExtraSettings { get; set; }
+
+    /// <summary>The set started last and not yet disposed, for a scenario that watches whichever server is up.</summary>
+    public static ServerSet? Current { get; private set; }
+
+    private static Dictionary<string, string?> With(Dictionary<string, string?> settings)
+    {
+        foreach (var (key, value) in ExtraSettings ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        return settings;
+    }
+
     public static async Task<ServerSet> StartAsync(StorageKind storage, string dataDirectory)
+    {
+        var set = await StartSetAsync(storage, dataDirectory).ConfigureAwait(false);
+        Current = set;
+        return set;
+    }
+
+    private static async Task<ServerSet> StartSetAsync(StorageKind storage, string dataDirectory)
     {
         if (storage == StorageKind.Sqlite)
         {
-            var sqlite = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite" },
+            var sqlite = await RunningServer.StartAsync(With(new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite" }),
                 dataDirectory: dataDirectory).ConfigureAwait(false);
             return new ServerSet(storage, sqlite, null);
         }
@@ -56,11 +78,11 @@ public sealed class ServerSet : IAsyncDisposable
                 PostgresVersion = "PostgreSQL " + connection.PostgreSqlVersion.ToString();
             }
         }
-        var primary = await RunningServer.StartAsync(new Dictionary<string, string?>
+        var primary = await RunningServer.StartAsync(With(new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "Postgres",
             ["ConnectionStrings:Postgres"] = connectionString,
-        }, dataDirectory: dataDirectory).ConfigureAwait(false);
+        }), dataDirectory: dataDirectory).ConfigureAwait(false);
         ServerProcess? secondary = null;
         try
         {
@@ -125,6 +147,10 @@ public sealed class ServerSet : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Current == this)
+        {
+            Current = null;
+        }
         if (Secondary is not null)
         {
             await Secondary.StopAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);

@@ -202,6 +202,10 @@ public sealed class PostgresConnectorStore : IConnectorStore
         WHERE i.state = 'Enabled' AND EXISTS (SELECT 1 FROM general_events g WHERE g.enterprise_id = i.enterprise_id AND g.seq > i.general_cursor)
         """));
 
+    public IReadOnlyList<(WebhookChannel Channel, long Pending, DateTimeOffset OldestCreatedUtc)> MeasureBacklog() => Read(c => Many(c, null,
+        r => (Enum.Parse<WebhookChannel>(r.GetString(0)), r.GetInt64(1), Time(r, 2)),
+        "SELECT channel, COUNT(*), MIN(created_utc) FROM messages WHERE status = 'Pending' GROUP BY channel"));
+
     public long MaxQueueSeq() => Read(c => (long)Scalar(c, null, "SELECT COALESCE(MAX(queue_seq), 0) FROM messages")!);
 
     public IReadOnlyList<PartitionLeaseRecord> ListPartitionLeases() => Read(c => Many(c, null,

@@ -26,7 +26,7 @@ internal static class PostgresRows
         "seq, id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq, attempt_count, " +
         "next_attempt_utc, created_utc, completed_utc";
     public const string GeneralEventColumns = "seq, enterprise_id, discriminator, entity_id, entity, created_utc";
-    public const string PendingColumns = "seq, id, channel, integration_id, client_id, queue_seq, attempt_count, next_attempt_utc, body";
+    public const string PendingColumns = "seq, id, channel, integration_id, client_id, queue_seq, attempt_count, next_attempt_utc, body, created_utc";
 
     public static EnterpriseRecord Enterprise(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), Time(r, 2));
 
@@ -59,7 +59,7 @@ internal static class PostgresRows
         var id = r.GetString(1);
         return new(
             r.GetInt64(0), id, Enum.Parse<WebhookChannel>(r.GetString(2)), r.GetGuid(3), r.GetGuid(4), r.GetInt64(5),
-            r.GetInt32(6), TimeOrNull(r, 7), secrets.Unprotect(r.GetFieldValue<byte[]>(8), ProtectedColumns.MessageBody(id)));
+            r.GetInt32(6), TimeOrNull(r, 7), secrets.Unprotect(r.GetFieldValue<byte[]>(8), ProtectedColumns.MessageBody(id)), Time(r, 9));
     }
 
     public static MessageRecord Message(NpgsqlDataReader r, SecretProtector secrets)

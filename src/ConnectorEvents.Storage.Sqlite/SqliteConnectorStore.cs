@@ -337,6 +337,16 @@ public sealed class SqliteConnectorStore : IConnectorStore
               AND {EffectiveStatus} = 'Pending')
         """));
 
+    public IReadOnlyList<(WebhookChannel Channel, long Pending, DateTimeOffset OldestCreatedUtc)> MeasureBacklog() => Read(c => Many(c, null,
+        r => (Enum.Parse<WebhookChannel>(r.GetString(0)), r.GetInt64(1), Time(r, 2)),
+        $"""
+        SELECT m.channel, COUNT(*), MIN(m.created_utc) FROM lanes l
+        JOIN messages m ON m.integration_id = l.integration_id AND m.channel = l.channel AND m.queue_seq > l.settled_through
+        {OutcomeOfMessage}
+        WHERE {EffectiveStatus} = 'Pending'
+        GROUP BY m.channel
+        """));
+
     public IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents() => Read(c => Many(c, null, r => Id(r, 0),
         """
         SELECT i.id FROM integrations i

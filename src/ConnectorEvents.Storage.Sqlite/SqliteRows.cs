@@ -72,12 +72,12 @@ internal static class SqliteRows
         var id = r.GetString(1);
         return new(
             r.GetInt64(0), id, Enum.Parse<WebhookChannel>(r.GetString(2)), Id(r, 3), Id(r, 4), r.GetInt64(5),
-            r.GetInt32(6), TimeOrNull(r, 7), secrets.Unprotect((byte[])r.GetValue(8), ProtectedColumns.MessageBody(id)));
+            r.GetInt32(6), TimeOrNull(r, 7), secrets.Unprotect((byte[])r.GetValue(8), ProtectedColumns.MessageBody(id)), Time(r, 9));
     }
 
     public const string PendingColumns =
         "m.seq, m.id, m.channel, m.integration_id, m.client_id, m.queue_seq, COALESCE(o.attempt_count, m.attempt_count), " +
-        "IIF(o.id IS NULL, m.next_attempt_utc, o.next_attempt_utc), m.body";
+        "IIF(o.id IS NULL, m.next_attempt_utc, o.next_attempt_utc), m.body, m.created_utc";
 
     public static MessageRecord Message(SqliteDataReader r, SecretProtector secrets)
     {

@@ -6,7 +6,7 @@ namespace ConnectorEvents.Storage.Compliance;
 public abstract partial class StoreComplianceTests
 {
     private static PendingMessage AsPending(MessageRecord m) =>
-        new(m.Seq, m.Id, m.Channel, m.IntegrationId, m.ClientId, m.QueueSeq, m.AttemptCount, m.NextAttemptUtc, m.Body);
+        new(m.Seq, m.Id, m.Channel, m.IntegrationId, m.ClientId, m.QueueSeq, m.AttemptCount, m.NextAttemptUtc, m.Body, m.CreatedUtc);
 
     private static void AssertPending(IEnumerable<MessageRecord> expected, IEnumerable<PendingMessage> actual)
     {
@@ -78,6 +78,29 @@ public abstract partial class StoreComplianceTests
         Assert.Empty(store.LoadPending(new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration), mine[5].QueueSeq, 100));
         Assert.Empty(store.LoadPending(new DeliveryLane(Guid.NewGuid(), WebhookChannel.Integration), 0, 100));
         Assert.Equal(6, store.LoadPending(new DeliveryLane(other.Id, WebhookChannel.Integration), 0, 100).Count);
+    }
+
+    [Fact]
+    public void MeasureBacklog_counts_pending_messages_per_channel_with_the_oldest_creation_time()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        Assert.Empty(store.MeasureBacklog());
+        var delivered = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id) with { CreatedUtc = T0 });
+        var oldest = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id) with { CreatedUtc = T0.AddMinutes(1) });
+        Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id, MessageStatus.Skipped) with { CreatedUtc = T0 });
+        Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id, channel: WebhookChannel.General) with { CreatedUtc = T0.AddMinutes(2) });
+        Write(store, tx => tx.UpdateProgress(Delivered(delivered)));
+
+        Assert.Equal(
+            [(WebhookChannel.Integration, 3L, T0.AddMinutes(1)), (WebhookChannel.General, 1L, T0.AddMinutes(2))],
+            store.MeasureBacklog().OrderBy(b => b.Channel));
+
+        Write(store, tx => tx.UpdateProgress(Delivered(oldest)));
+
+        Assert.Equal((WebhookChannel.Integration, 2L, T0.AddMinutes(4)), store.MeasureBacklog().Single(b => b.Channel == WebhookChannel.Integration));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Core.Clients;
@@ -39,7 +40,7 @@ public sealed record RotatedSecret(
 
 public sealed class ClientService(
     GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<SecretRotationOptions> rotation,
-    TimeProvider time)
+    TimeProvider time, ILogger<ClientService> logger)
 {
     public Task<ClientWithSecret> CreateAsync(
         string name, string? integrationWebhookUrl, string? generalWebhookUrl, ContractVersion? contractVersion = null,
@@ -101,8 +102,23 @@ public sealed class ClientService(
                 };
             }
             tx.UpdateClient(updated);
-            return new ClientUpdate(updated, rotated);
-        }, update => dispatcher.ClientChanged(update.Client.Id));
+            return (Update: new ClientUpdate(updated, rotated),
+                IntegrationReenabled: client.IntegrationWebhookDisabledUtc is not null && updated.IntegrationWebhookDisabledUtc is null,
+                GeneralReenabled: client.GeneralWebhookDisabledUtc is not null && updated.GeneralWebhookDisabledUtc is null);
+        }, changed =>
+        {
+            var client = changed.Update.Client;
+            if (changed.IntegrationReenabled && client.IntegrationWebhookUrl is { } integrationUrl)
+            {
+                DeliveryLog.EndpointReenabled(logger, nameof(WebhookChannel.Integration), client.Id, DeliveryLog.Shown(integrationUrl));
+            }
+            if (changed.GeneralReenabled && client.GeneralWebhookUrl is { } generalUrl)
+            {
+                DeliveryLog.EndpointReenabled(logger, nameof(WebhookChannel.General), client.Id, DeliveryLog.Shown(generalUrl));
+            }
+            dispatcher.ClientChanged(client.Id);
+        }).ContinueWith(t => t.GetAwaiter().GetResult().Update, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>A new signing secret of the client's scheme; the ones before it keep signing for the rotation overlap.</summary>
     public Task<RotatedSecret> RotateSecretAsync(Guid id) =>

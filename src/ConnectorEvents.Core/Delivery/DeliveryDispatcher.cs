@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.General;
 using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +29,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private readonly DeliveryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<DeliveryDispatcher> _logger;
+    private readonly ConnectorTelemetry? _telemetry;
 
     private readonly Channel<Signal> _inbox = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<DeliveryLane, Lane> _lanes = [];
@@ -57,7 +60,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         PartitionLeases leases,
         IOptions<DeliveryOptions> options,
         TimeProvider time,
-        ILogger<DeliveryDispatcher> logger)
+        ILogger<DeliveryDispatcher> logger,
+        ConnectorTelemetry? telemetry = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -68,6 +72,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _telemetry = telemetry;
         _timer = time.CreateTimer(_ => _inbox.Writer.TryWrite(TimerFired.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -129,7 +134,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     {
         if (messages.Count > 0)
         {
-            _inbox.Writer.TryWrite(new Committed(messages));
+            _inbox.Writer.TryWrite(new Committed(Traced(messages)));
         }
     }
 
@@ -138,7 +143,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     {
         if (integrationIds.Count > 0)
         {
-            _inbox.Writer.TryWrite(new EventsLogged(integrationIds));
+            _inbox.Writer.TryWrite(new EventsLogged(integrationIds, CurrentTrace()));
         }
     }
 
@@ -199,7 +204,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 foreach (var integrationId in logged.IntegrationIds.Where(_leases.Holds))
                 {
                     var lane = LaneOf(new DeliveryLane(integrationId, WebhookChannel.General));
-                    MarkUnformed(lane, now);
+                    MarkUnformed(lane, now, logged.Trace);
                     Pump(lane);
                 }
                 break;
@@ -285,7 +290,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         return lane;
     }
 
-    private static void MarkUnformed(Lane lane, DateTimeOffset now)
+    private static void MarkUnformed(Lane lane, DateTimeOffset now, ActivityContext trace = default)
     {
         if (lane.Forming)
         {
@@ -295,6 +300,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         {
             lane.Unformed = true;
             lane.UnformedSinceUtc = now;
+        }
+        if (lane.UnformedTrace == default)
+        {
+            lane.UnformedTrace = trace; // the first ingest the next message carries gives it its trace
         }
     }
 
@@ -477,8 +486,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         {
             // Off the dispatcher's thread: signing and writing the request are the send's own work.
             await Task.Yield();
-            result = await _sender.SendAsync(target.Url!, message.Id, message.Body, target.Keys, _stopping.Token)
-                .ConfigureAwait(false);
+            result = await SendTracedAsync(message, target, _stopping.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -536,6 +544,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 $"Given up after {attempts} attempts.", attempts, null, now);
             lane.Head = null;
         }
+        _telemetry?.AttemptEnded(lane.Key.Channel, result, progress.Status, now - message.CreatedUtc);
+        LogAttempt(message, lane.Key.Channel, attempts, result, progress);
         var attempt = new AttemptRecord(message.Seq, attempts, result.StartedUtc, result.DurationMs, result.Url,
             result.StatusCode, result.ErrorKind, result.Error, result.ResponseBody);
         long settledThrough = 0;
@@ -620,7 +630,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 tx.UpdateClient(client with { GeneralWebhookDisabledUtc = now, GeneralWebhookDisabledReason = reason });
             }
         });
-        LogEndpointDisabled(_logger, clientId, ChannelUrl(channel));
+        DeliveryLog.EndpointDisabled(_logger, channel.ToString(), clientId, reason, DeliveryLog.Shown(url!));
     }
 
     private void StartForming(Lane lane)
@@ -635,6 +645,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         lane.Busy = true;
         lane.Forming = true;
         lane.Unformed = false;
+        lane.FormingTrace = lane.UnformedTrace;
+        lane.UnformedTrace = default;
         lane.ArrivedWhileForming = false;
         var integrationId = lane.Key.IntegrationId;
         var capacity = _options.General.MaxEventsPerMessage;
@@ -655,6 +667,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         if (lane.Abandoned)
         {
             return; // the message formed (if any) is pending in storage for the partition's new holder
+        }
+        if (formed.Result is { } made)
+        {
+            _telemetry?.MessagesCreated(WebhookChannel.General, made.Message is null ? 0 : 1, made.Skipped);
         }
         if (formed.Result is not { } result)
         {
@@ -680,7 +696,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         _lanes.TryAdd(lane.Key, lane);
         if (result.Message is { } message)
         {
-            Accept(lane, message);
+            Accept(lane, lane.FormingTrace == default ? message : message with { Trace = lane.FormingTrace });
         }
         Pump(lane); // Accept may have queued the message without sending it (overflow, refill)
     }
@@ -877,9 +893,6 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading which lanes have work failed; trying again in 1 s")]
     private static partial void LogScanFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} answered 410 Gone; its {Url} is disabled")]
-    private static partial void LogEndpointDisabled(ILogger logger, Guid clientId, string url);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forming the next General message of integration {IntegrationId} failed; retrying in 1 s")]
     private static partial void LogFormingFailed(ILogger logger, Exception exception, Guid integrationId);
 
@@ -901,6 +914,11 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         /// <summary>General lanes: the event log holds events this integration has not yet taken into a message.</summary>
         public bool Unformed { get; set; }
         public DateTimeOffset UnformedSinceUtc { get; set; }
+
+        /// <summary>The trace of the ingest whose events the next message starts with, and of the message being formed.</summary>
+        public ActivityContext UnformedTrace { get; set; }
+
+        public ActivityContext FormingTrace { get; set; }
         public bool Forming { get; set; }
         public bool ArrivedWhileForming { get; set; }
         /// <summary>Its partition went to another process: signals still under way for it change nothing.</summary>
@@ -933,7 +951,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private sealed record AttemptDone(Lane Lane, PendingMessage Message, ClientTarget Target, AttemptResult Result) : Signal;
     private sealed record Refilled(Lane Lane, IReadOnlyList<PendingMessage> Messages, bool Failed) : Signal;
     private sealed record ClientUpdated(Guid ClientId) : Signal;
-    private sealed record EventsLogged(IReadOnlyList<Guid> IntegrationIds) : Signal;
+    private sealed record EventsLogged(IReadOnlyList<Guid> IntegrationIds, ActivityContext Trace) : Signal;
     private sealed record Formed(Lane Lane, FormedMessage? Result, Exception? Error) : Signal;
     private sealed record OutcomeCommitted(Lane Lane, bool Retried) : Signal;
     private sealed record OutcomeFailed(Lane Lane, Action<IWriteTransaction> Write, bool Retried) : Signal;

@@ -316,6 +316,8 @@ public sealed class WebhookSender : IDisposable
             // Above TLS, where the stream carries HTTP: a handshake's reads and writes are not an exchange.
             PlaintextStreamFilter = static (context, _) => ValueTask.FromResult<Stream>(new DeliveryConnection(context.PlaintextStream)),
             AllowAutoRedirect = false,
+            // A webhook carries the contract's headers only: no traceparent of ours goes to a partner.
+            ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
             UseProxy = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,

@@ -6,7 +6,8 @@ using ConnectorEvents.Core.Storage;
 namespace ConnectorEvents.Core.General;
 
 /// <summary>What one formation produced: the message to send (if any) and whether more events wait behind it.</summary>
-public sealed record FormedMessage(Guid? ClientId, PendingMessage? Message, bool MoreWaiting, bool Parked);
+/// <param name="Skipped">Messages recorded as Skipped alongside (events the client's pinned version lacks).</param>
+public sealed record FormedMessage(Guid? ClientId, PendingMessage? Message, bool MoreWaiting, bool Parked, int Skipped = 0);
 
 /// <summary>
 /// Turns the events an integration has not yet received into its next General message, inside a write transaction:
@@ -72,7 +73,8 @@ public static class GeneralMessageFormation
         tx.SetGeneralCursor(integrationId, taken);
         tx.TrimGeneralEvents(integration.EnterpriseId);
 
-        if (batch.Withheld.Count > 0)
+        var skipped = batch.Withheld.Count > 0 ? 1 : 0;
+        if (skipped > 0)
         {
             var withheld = new GeneralWebhookMessage(integration.EnterpriseId, integration.Id, batch.Withheld);
             var names = string.Join(", ", batch.Withheld.Select(e => e.Discriminator).Distinct(StringComparer.Ordinal));
@@ -84,7 +86,7 @@ public static class GeneralMessageFormation
         }
         if (batch.Events.Count == 0)
         {
-            return new FormedMessage(client.Id, null, more, Parked: false);
+            return new FormedMessage(client.Id, null, more, Parked: false, skipped);
         }
         var message = new GeneralWebhookMessage(integration.EnterpriseId, integration.Id, batch.Events);
         var body = GeneralWebhookWriter.Write(client.ContractVersion, message, batch.Entities())!;
@@ -92,7 +94,7 @@ public static class GeneralMessageFormation
             MessageStatus.Pending, null, 0, 0, null, now, null);
         var (seq, queueSeq) = tx.InsertMessage(record);
         return new FormedMessage(client.Id,
-            new PendingMessage(seq, record.Id, WebhookChannel.General, integration.Id, client.Id, queueSeq, 0, null, body),
-            more, Parked: false);
+            new PendingMessage(seq, record.Id, WebhookChannel.General, integration.Id, client.Id, queueSeq, 0, null, body, now),
+            more, Parked: false, skipped);
     }
 }

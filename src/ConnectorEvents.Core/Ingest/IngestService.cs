@@ -5,6 +5,7 @@ using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Core.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Core.Ingest;
@@ -26,7 +27,8 @@ public sealed record IngestOutcome(IngestReceipt Receipt, bool Replayed);
 /// integrations are woken to form their messages, and WebSocket events are pushed to the connected sockets.
 /// </summary>
 public sealed class IngestService(
-    GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<IngestOptions> options, TimeProvider time)
+    GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<IngestOptions> options, TimeProvider time,
+    ConnectorTelemetry? telemetry = null)
 {
     public const int MaxEventsPerRequest = 1000;
 
@@ -79,6 +81,7 @@ public sealed class IngestService(
             {
                 return;
             }
+            telemetry?.EventsIngested(batch.GeneralEvents.Count + batch.WebSocketEvents.Count);
             dispatcher.EventsArrived(result.Wake);
             if (batch.WebSocketEvents.Count > 0)
             {

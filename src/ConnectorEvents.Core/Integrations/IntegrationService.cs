@@ -5,6 +5,7 @@ using ConnectorEvents.Core.Messages;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Core.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Core.Integrations;
@@ -20,7 +21,8 @@ public sealed record IntegrationResult(IntegrationRecord Integration, string? Is
 /// transaction; a refused one writes nothing.
 /// </summary>
 public sealed class IntegrationService(
-    GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<DeliveryOptions> options, TimeProvider time)
+    GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<DeliveryOptions> options, TimeProvider time,
+    ConnectorTelemetry? telemetry = null)
 {
     // Bounds the General messages one command forms when it takes an integration out of Enabled (250 events each by default).
     private const int MaxMessagesFormedOnLeaving = 64;
@@ -62,8 +64,8 @@ public sealed class IntegrationService(
                 integration.CreatedUtc,
                 command.IsEnabled,
                 Ref(integration));
-            return new Change(null, integration, Outbox(tx, client, integration, IntegrationActions.Created, data, now) is { } created ? [created] : [],
-                accessToken);
+            var created = Outbox(tx, client, integration, IntegrationActions.Created, data, now);
+            return new Change(null, integration, created is null ? [] : [created], accessToken, IntegrationSkipped: created is null ? 1 : 0);
         });
     }
 
@@ -98,12 +100,13 @@ public sealed class IntegrationService(
                     break;
             }
             List<PendingMessage> messages = [];
+            var generalSkipped = 0;
             var leaving = current.State == IntegrationState.Enabled && updated.State != IntegrationState.Enabled;
             if (leaving)
             {
                 // Events accepted while it was Enabled are its own: they become General messages now, before the state
                 // change, or leaving Enabled would drop the ones not yet formed (enabling again starts at the log's end).
-                FormWaitingGeneralMessages(tx, id, now, messages);
+                generalSkipped = FormWaitingGeneralMessages(tx, id, now, messages);
             }
             tx.UpdateIntegration(updated);
             if (updated.State == IntegrationState.Enabled && current.State != IntegrationState.Enabled)
@@ -116,28 +119,33 @@ public sealed class IntegrationService(
                 tx.TrimGeneralEvents(updated.EnterpriseId); // it no longer holds back the log
             }
             var client = tx.FindClient(updated.ClientId) ?? throw DomainException.NotFound("client", updated.ClientId);
-            if (Outbox(tx, client, updated, transition.Action, data, now) is { } webhook)
+            var webhook = Outbox(tx, client, updated, transition.Action, data, now);
+            if (webhook is not null)
             {
                 messages.Add(webhook);
             }
-            return new Change(current, updated, messages, issued);
+            return new Change(current, updated, messages, issued, IntegrationSkipped: webhook is null ? 1 : 0, generalSkipped);
         });
 
-    private void FormWaitingGeneralMessages(IWriteTransaction tx, Guid integrationId, DateTimeOffset now, List<PendingMessage> messages)
+    /// <returns>The General messages recorded as Skipped meanwhile.</returns>
+    private int FormWaitingGeneralMessages(IWriteTransaction tx, Guid integrationId, DateTimeOffset now, List<PendingMessage> messages)
     {
         var capacity = options.Value.General.MaxEventsPerMessage;
+        var skipped = 0;
         for (var formed = 0; formed < MaxMessagesFormedOnLeaving; formed++)
         {
             var result = GeneralMessageFormation.Form(tx, integrationId, capacity, now);
+            skipped += result.Skipped;
             if (result.Message is { } message)
             {
                 messages.Add(message);
             }
             if (!result.MoreWaiting)
             {
-                return;
+                break;
             }
         }
+        return skipped;
     }
 
     /// <summary>Sets which General discriminators and WebSocket event types the integration receives; null leaves one as it is.</summary>
@@ -161,11 +169,18 @@ public sealed class IntegrationService(
 
     /// <summary>What one command did: the integration before and after, its messages, and a token it issued.</summary>
     private sealed record Change(
-        IntegrationRecord? Before, IntegrationRecord After, IReadOnlyList<PendingMessage> Messages, string? IssuedAccessToken);
+        IntegrationRecord? Before, IntegrationRecord After, IReadOnlyList<PendingMessage> Messages, string? IssuedAccessToken,
+        int IntegrationSkipped = 0, int GeneralSkipped = 0);
 
     private Task<IntegrationResult> Execute(Func<IWriteTransaction, Change> work) =>
         writer.ExecuteAsync(work, result =>
         {
+            if (telemetry is not null)
+            {
+                var integrationMessages = result.Messages.Count(m => m.Channel == WebhookChannel.Integration);
+                telemetry.MessagesCreated(WebhookChannel.Integration, integrationMessages, result.IntegrationSkipped);
+                telemetry.MessagesCreated(WebhookChannel.General, result.Messages.Count - integrationMessages, result.GeneralSkipped);
+            }
             if (result.Messages.Count > 0)
             {
                 dispatcher.Enqueue(result.Messages);
@@ -194,7 +209,7 @@ public sealed class IntegrationService(
         var message = new MessageRecord(0, MessageIds.New(), WebhookChannel.Integration, client.Id, integration.Id, action, body,
             send ? MessageStatus.Pending : MessageStatus.Skipped, skipReason, 0, 0, null, now, send ? null : now);
         var (seq, queueSeq) = tx.InsertMessage(message);
-        return send ? new PendingMessage(seq, message.Id, WebhookChannel.Integration, integration.Id, client.Id, queueSeq, 0, null, body) : null;
+        return send ? new PendingMessage(seq, message.Id, WebhookChannel.Integration, integration.Id, client.Id, queueSeq, 0, null, body, now) : null;
     }
 
     private static IntegrationRef Ref(IntegrationRecord integration) => new(integration.Id, integration.Name);

@@ -25,6 +25,7 @@ public sealed class MessageService(GroupCommitWriter writer, DeliveryDispatcher 
                 NextAttemptUtc = null, CompletedUtc = null,
             };
         }, message => dispatcher.Enqueue([
-            new PendingMessage(message.Seq, message.Id, message.Channel, message.IntegrationId, message.ClientId, message.QueueSeq, 0, null, message.Body),
+            new PendingMessage(message.Seq, message.Id, message.Channel, message.IntegrationId, message.ClientId, message.QueueSeq, 0, null, message.Body,
+                message.CreatedUtc),
         ]));
 }

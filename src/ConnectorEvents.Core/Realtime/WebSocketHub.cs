@@ -4,6 +4,7 @@ using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,6 +30,7 @@ public sealed partial class WebSocketHub
     private readonly RealtimeOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ConnectorTelemetry? _telemetry;
     private readonly Lock _gate = new();
 
     // Writes under way at once on all sockets together (see WebSocketConnection.SendFragmentsAsync): one per core.
@@ -45,12 +47,14 @@ public sealed partial class WebSocketHub
     private int _published;
     private int _slowClosed;
 
-    public WebSocketHub(IOptions<RealtimeOptions> options, TimeProvider time, ILogger<WebSocketHub> logger)
+    public WebSocketHub(IOptions<RealtimeOptions> options, TimeProvider time, ILogger<WebSocketHub> logger, ConnectorTelemetry? telemetry = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _telemetry = telemetry;
+        telemetry?.ObserveWebSocketConnections(() => ConnectionCount);
     }
 
     /// <summary>Events handed to <see cref="Publish"/> so far.</summary>
@@ -123,6 +127,7 @@ public sealed partial class WebSocketHub
         }
         // Sockets with the same subscription share one serialized frame; null means nothing of it is subscribed.
         var frames = new Dictionary<EventSubscription, SharedFrame?>();
+        var queued = 0;
         try
         {
             foreach (var connection in connections)
@@ -137,7 +142,15 @@ public sealed partial class WebSocketHub
                     frame = FrameFor(filter, events);
                     frames[filter] = frame;
                 }
-                if (frame is not null && !connection.TryEnqueue(frame))
+                if (frame is null)
+                {
+                    continue;
+                }
+                if (connection.TryEnqueue(frame))
+                {
+                    queued++;
+                }
+                else
                 {
                     LogSlowConsumer(_logger, connection.IntegrationId, connection.QueuedFrames, connection.QueuedBytes);
                     CloseAsTooSlow(connection);
@@ -146,6 +159,7 @@ public sealed partial class WebSocketHub
         }
         finally
         {
+            _telemetry?.FramesQueued(queued);
             // The publisher's own hold: a frame no socket took is let go here.
             foreach (var frame in frames.Values)
             {

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using ConnectorEvents.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace ConnectorEvents.Core.Storage;
@@ -22,6 +24,7 @@ public sealed partial class GroupCommitWriter : IDisposable
     private readonly IConnectorStore _store;
     private readonly ILogger<GroupCommitWriter> _logger;
     private readonly TimeProvider _time;
+    private readonly ConnectorTelemetry? _telemetry;
     private readonly Channel<WriteUnit> _queue = Channel.CreateUnbounded<WriteUnit>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _thread;
@@ -31,11 +34,13 @@ public sealed partial class GroupCommitWriter : IDisposable
     private WriteFailure? _failure;
     private TimeSpan _probeDelay = FirstProbeDelay;
 
-    public GroupCommitWriter(IConnectorStore store, ILogger<GroupCommitWriter> logger, TimeProvider? time = null)
+    public GroupCommitWriter(IConnectorStore store, ILogger<GroupCommitWriter> logger, TimeProvider? time = null,
+        ConnectorTelemetry? telemetry = null)
     {
         _store = store;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _telemetry = telemetry;
         _thread = new Thread(Run) { IsBackground = true, Name = "ConnectorEvents writer" };
         _thread.Start();
     }
@@ -175,6 +180,8 @@ public sealed partial class GroupCommitWriter : IDisposable
     private bool TryWriteBatchOnce(List<WriteUnit> batch, bool guardAll, bool throwTransient)
     {
         var done = new List<WriteUnit>(batch.Count);
+        var startedUtc = _time.GetUtcNow();
+        var started = Stopwatch.GetTimestamp();
         List<(WriteUnit Unit, Exception Error)>? refused = null;
         List<WriteUnit>? deferred = null;
         try
@@ -247,6 +254,7 @@ public sealed partial class GroupCommitWriter : IDisposable
         }
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _units, done.Count);
+        _telemetry?.Committed(done.Count, Stopwatch.GetElapsedTime(started));
         // A unit the database refused (a full disk met by one statement) is a failed write although the commit went.
         if (refused?.FirstOrDefault(r => r.Error is StorageUnavailableException { InnerException: { } inner } && !_store.IsTransient(inner)).Error
             is { InnerException: { } fault })
@@ -259,6 +267,10 @@ public sealed partial class GroupCommitWriter : IDisposable
         }
         foreach (var unit in done)
         {
+            // The unit's commit, as a span of its caller's trace; its after-commit work (handing messages to delivery) runs
+            // inside, so the attempts join the same trace.
+            using var span = unit.Caller == default ? null : ConnectorTelemetry.Source.StartActivity(
+                "commit", ActivityKind.Internal, unit.Caller, [new("connector_events.commit.units", done.Count)], startTime: startedUtc);
             try
             {
                 unit.Complete();
@@ -318,6 +330,10 @@ public sealed partial class GroupCommitWriter : IDisposable
 
         /// <summary>Times it was put off to a later transaction because another process held a row it needed.</summary>
         public int Deferrals { get; set; }
+
+        /// <summary>The span that queued the unit, when traces are being recorded.</summary>
+        public ActivityContext Caller { get; } = ConnectorTelemetry.Source.HasListeners() && Activity.Current is { } current
+            ? current.Context : default;
 
         public abstract void Execute(IWriteTransaction tx);
         public abstract void Complete();

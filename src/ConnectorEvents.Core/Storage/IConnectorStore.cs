@@ -73,6 +73,9 @@ public interface IConnectorStore : IDisposable
 
     IReadOnlyList<DeliveryLane> ListLanesWithPending();
 
+    /// <summary>Pending messages per channel and the creation time of the oldest, for the backlog gauges.</summary>
+    IReadOnlyList<(WebhookChannel Channel, long Pending, DateTimeOffset OldestCreatedUtc)> MeasureBacklog();
+
     /// <summary>Enabled integrations whose enterprise's General event log holds events they have not yet taken into a message.</summary>
     IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents();
 

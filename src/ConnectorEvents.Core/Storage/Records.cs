@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Serialization;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
@@ -103,7 +104,12 @@ public sealed record PendingMessage(
     long QueueSeq,
     int AttemptCount,
     DateTimeOffset? NextAttemptUtc,
-    byte[] Body);
+    byte[] Body,
+    DateTimeOffset CreatedUtc)
+{
+    /// <summary>The span that created the message, in this process: its delivery attempts join that trace.</summary>
+    public ActivityContext Trace { get; init; }
+}
 
 /// <summary>One delivery queue: FIFO holds within it, and lanes never wait for each other.</summary>
 public readonly record struct DeliveryLane(Guid IntegrationId, WebhookChannel Channel);

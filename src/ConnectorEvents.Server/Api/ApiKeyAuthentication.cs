@@ -25,7 +25,8 @@ namespace ConnectorEvents.Server.Api;
 /// the key's role.
 /// </summary>
 public sealed class ApiKeyAuthentication(
-    RequestDelegate next, IOptions<SecurityOptions> options, ApiKeyService apiKeys, FailedAuthentications failures)
+    RequestDelegate next, IOptions<SecurityOptions> options, IOptions<MetricsOptions> metrics, ApiKeyService apiKeys,
+    FailedAuthentications failures)
 {
     public const string ConfiguredAdmin = "configured-admin";
     public const string ConfiguredProducer = "configured-producer";
@@ -33,6 +34,7 @@ public sealed class ApiKeyAuthentication(
 
     private readonly byte[]? _adminKey = DigestOf(options.Value.AdminApiKey);
     private readonly byte[][] _producerKeys = (options.Value.ProducerApiKeys ?? []).Select(DigestOf).OfType<byte[]>().ToArray();
+    private readonly bool _metricsGuarded = !metrics.Value.AllowAnonymous;
 
     private static byte[]? DigestOf(string? configured) =>
         string.IsNullOrWhiteSpace(configured) ? null : Encoding.ASCII.GetBytes(TokenDigest.HashOf(configured.Trim()));
@@ -40,7 +42,7 @@ public sealed class ApiKeyAuthentication(
     public Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        if (!context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) && !GuardsMetrics(context.Request.Path))
         {
             return next(context);
         }
@@ -67,6 +69,9 @@ public sealed class ApiKeyAuthentication(
         }
         return next(context);
     }
+
+    private bool GuardsMetrics(PathString path) =>
+        _metricsGuarded && path.StartsWithSegments(MetricsOptions.ScrapePath, StringComparison.OrdinalIgnoreCase);
 
     private (string Id, ApiKeyRole Role, IReadOnlyList<Guid>? Enterprises)? Identify(string presented)
     {

@@ -54,6 +54,7 @@ public static partial class ServerHost
         app.UseRateLimiter(); // after authentication, which names the key a limit counts
         app.UseWebSockets();
         app.MapOpenApi();
+        app.MapConnectorMetrics();
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions
         {
@@ -172,6 +173,7 @@ public static partial class ServerHost
             }
             return new SqliteConnectorStore(storage.DatabasePath, secrets);
         });
+        services.AddConnectorTelemetry(configuration);
         services.AddSingleton<GroupCommitWriter>();
         services.AddSingleton(sp => new NetworkPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value));
         services.AddSingleton(sp => new WebhookSender(
