@@ -29,6 +29,7 @@ public sealed partial class GroupCommitWriter : IDisposable
         new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _thread;
     private long _commits;
+    private long _queued;
     private long _units;
     private long _lastCommitTicks;
     private WriteFailure? _failure;
@@ -47,6 +48,20 @@ public sealed partial class GroupCommitWriter : IDisposable
 
     public bool IsRunning => _thread.IsAlive;
 
+    /// <summary>Writes queued and not yet taken into a transaction.</summary>
+    public long Queued => Interlocked.Read(ref _queued);
+
+    private bool TryQueue(WriteUnit unit)
+    {
+        Interlocked.Increment(ref _queued);
+        if (_queue.Writer.TryWrite(unit))
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref _queued);
+        return false;
+    }
+
     /// <summary>Transactions committed and units written so far (for diagnostics and benchmarks).</summary>
     public (long Commits, long Units) Counters => (Interlocked.Read(ref _commits), Interlocked.Read(ref _units));
 
@@ -57,7 +72,7 @@ public sealed partial class GroupCommitWriter : IDisposable
     public Task<T> ExecuteAsync<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit = null)
     {
         var unit = new WriteUnit<T>(work, afterCommit);
-        if (!_queue.Writer.TryWrite(unit))
+        if (!TryQueue(unit))
         {
             return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
         }
@@ -75,7 +90,7 @@ public sealed partial class GroupCommitWriter : IDisposable
         // No task: the callbacks run on the writer thread right after the commit. A task completed there would hand each
         // outcome's continuation to the thread pool, one work item per delivery for nothing but bookkeeping.
         var unit = new PostedUnit(work, afterCommit, afterFailure, _logger);
-        if (!_queue.Writer.TryWrite(unit))
+        if (!TryQueue(unit))
         {
             unit.Fail(new ObjectDisposedException(nameof(GroupCommitWriter)));
         }
@@ -105,6 +120,7 @@ public sealed partial class GroupCommitWriter : IDisposable
             {
                 batch.Add(unit);
             }
+            Interlocked.Add(ref _queued, -batch.Count);
             WriteBatch(batch);
             batch.Clear();
         }
@@ -287,7 +303,7 @@ public sealed partial class GroupCommitWriter : IDisposable
         {
             unit.Deferrals++;
             _ = Task.Delay(TimeSpan.FromMilliseconds(Math.Min(unit.Deferrals, 20))).ContinueWith(
-                _ => { if (!_queue.Writer.TryWrite(unit)) { unit.Fail(new ObjectDisposedException(nameof(GroupCommitWriter))); } },
+                _ => { if (!TryQueue(unit)) { unit.Fail(new ObjectDisposedException(nameof(GroupCommitWriter))); } },
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         return true;

@@ -188,4 +188,9 @@ public sealed record SigningPublicKeyList(Guid ClientId, IReadOnlyList<PublicSig
 [JsonSerializable(typeof(ApiKeyResponse))]
 [JsonSerializable(typeof(ApiKeyList))]
 [JsonSerializable(typeof(SigningPublicKeyList))]
+[JsonSerializable(typeof(Hosting.StorageDetail))]
+[JsonSerializable(typeof(Hosting.WriterDetail))]
+[JsonSerializable(typeof(Hosting.DispatcherDetail))]
+[JsonSerializable(typeof(Hosting.LeaseDetail))]
+[JsonSerializable(typeof(Hosting.DiskDetail))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

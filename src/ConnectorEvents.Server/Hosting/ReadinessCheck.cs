@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
+using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Server.Api;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace ConnectorEvents.Server.Hosting;
 
@@ -13,8 +16,9 @@ namespace ConnectorEvents.Server.Hosting;
 /// restarting its log, a flood of large ingest bodies) a read can take a second, which is slowness, not unreadiness. A
 /// probe waits <see cref="PingWait"/> at most; past that, storage that answered within <see cref="Silence"/> still counts.
 /// </summary>
-public sealed class ReadinessCheck(IConnectorStore store, GroupCommitWriter writer, DeliveryDispatcher dispatcher, TimeProvider time)
-    : IHealthCheck
+public sealed class ReadinessCheck(
+    IConnectorStore store, GroupCommitWriter writer, DeliveryDispatcher dispatcher, PartitionLeases leases, IOptions<StorageOptions> storage,
+    TimeProvider time) : IHealthCheck
 {
     private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PingWait = TimeSpan.FromMilliseconds(50);
@@ -25,6 +29,48 @@ public sealed class ReadinessCheck(IConnectorStore store, GroupCommitWriter writ
     private Task<bool>? _ping;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var verdict = await VerdictAsync(cancellationToken).ConfigureAwait(false);
+        return new HealthCheckResult(verdict.Status, verdict.Description, data: Details());
+    }
+
+    /// <summary>What an operator looks at first; no path, host or credential (the endpoint answers anyone).</summary>
+    private Dictionary<string, object> Details()
+    {
+        var health = writer.Health;
+        DateTimeOffset answered;
+        lock (_gate)
+        {
+            answered = _answeredUtc;
+        }
+        return new Dictionary<string, object>
+        {
+            ["Storage"] = new StorageDetail(store.IsShared ? "Postgres" : "Sqlite", answered == DateTimeOffset.MinValue ? null : answered),
+            ["Writer"] = new WriterDetail(writer.IsRunning, writer.Queued, health.LastCommitUtc, health.Failure?.Reason),
+            ["Dispatcher"] = new DispatcherDetail(dispatcher.IsRunning, dispatcher.InFlight),
+            ["Leases"] = new LeaseDetail(leases.Held.Count, DeliveryPartitions.Count, leases.LiveNodes),
+            ["Disk"] = new DiskDetail(FreeBytes()),
+        };
+    }
+
+    /// <summary>Free bytes where the SQLite file lives; null on PostgreSQL (the database server's disk is its own).</summary>
+    private long? FreeBytes()
+    {
+        if (store.IsShared)
+        {
+            return null;
+        }
+        try
+        {
+            return new DriveInfo(Path.GetFullPath(storage.Value.DataDirectory)).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<HealthCheckResult> VerdictAsync(CancellationToken cancellationToken)
     {
         if (!writer.IsRunning)
         {
@@ -77,7 +123,8 @@ public sealed class ReadinessCheck(IConnectorStore store, GroupCommitWriter writ
     }
 
     /// <summary>
-    /// The body of <c>/healthz/ready</c>: <c>{"Status":"Unhealthy","Reason":"Writes fail: disk full (…)."}</c>. The
+    /// The body of <c>/healthz/ready</c>: <c>{"Status":"Unhealthy","Reason":"Writes fail: disk full (…).","Storage":{…},
+    /// "Writer":{…},"Dispatcher":{…},"Leases":{…},"Disk":{…}}</c>. The
     /// reasons are this class's own sentences, never an exception's message, so no path, host or credential gets out.
     /// </summary>
     public static Task WriteResponseAsync(HttpContext context, HealthReport report)
@@ -94,8 +141,29 @@ public sealed class ReadinessCheck(IConnectorStore store, GroupCommitWriter writ
             {
                 json.WriteString("Reason", reason);
             }
+            foreach (var (name, detail) in report.Entries.Values.SelectMany(e => e.Data))
+            {
+                json.WritePropertyName(name);
+                JsonSerializer.Serialize(json, detail, detail.GetType(), ApiJsonContext.Default);
+            }
             json.WriteEndObject();
         }
         return context.Response.Body.WriteAsync(body.ToArray()).AsTask();
     }
 }
+
+/// <param name="LastAnsweredUtc">When storage last answered the readiness probe's read.</param>
+public sealed record StorageDetail(string Provider, DateTimeOffset? LastAnsweredUtc);
+
+/// <param name="Queued">Writes waiting for the next group commit.</param>
+public sealed record WriterDetail(bool Running, long Queued, DateTimeOffset? LastCommitUtc, string? Failure);
+
+/// <param name="Sending">Requests to receivers under way.</param>
+public sealed record DispatcherDetail(bool Running, int Sending);
+
+/// <param name="Held">Delivery partitions this process holds, of <paramref name="Partitions"/>.</param>
+/// <param name="LiveNodes">Processes of the cluster seen alive (1 on SQLite).</param>
+public sealed record LeaseDetail(int Held, int Partitions, int LiveNodes);
+
+/// <param name="FreeBytes">Free space for the SQLite file; null on PostgreSQL.</param>
+public sealed record DiskDetail(long? FreeBytes);
