@@ -202,6 +202,15 @@ public sealed class PostgresConnectorStore : IConnectorStore
         WHERE i.state = 'Enabled' AND EXISTS (SELECT 1 FROM general_events g WHERE g.enterprise_id = i.enterprise_id AND g.seq > i.general_cursor)
         """));
 
+    public IReadOnlyList<RecentAttempt> ListRecentAttempts(Guid clientId, WebhookChannel channel, int limit) => Read(c => Many(c, null,
+        r => new RecentAttempt(Time(r, 0), r.GetDouble(1), r.IsDBNull(2) ? null : r.GetInt32(2), r.IsDBNull(3) ? null : r.GetString(3)),
+        $"""
+        SELECT a.started_utc, a.duration_ms, a.status_code, a.error_kind FROM attempts a
+        JOIN (SELECT seq FROM messages WHERE client_id = @c AND channel = @ch ORDER BY seq DESC LIMIT {IConnectorStore.RecentAttemptsScanned}) recent
+          ON a.message_seq = recent.seq
+        ORDER BY a.started_utc DESC, a.id DESC LIMIT @limit
+        """, ("c", clientId), ("ch", channel.ToString()), ("limit", limit)));
+
     public IReadOnlyList<(WebhookChannel Channel, long Pending, DateTimeOffset OldestCreatedUtc)> MeasureBacklog() => Read(c => Many(c, null,
         r => (Enum.Parse<WebhookChannel>(r.GetString(0)), r.GetInt64(1), Time(r, 2)),
         "SELECT channel, COUNT(*), MIN(created_utc) FROM messages WHERE status = 'Pending' GROUP BY channel"));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.General;
@@ -38,6 +39,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     // slot waits in a queue here instead of on a semaphore (a contended async wait costs a cancellation registration).
     private readonly Dictionary<string, Endpoint> _endpoints = new(StringComparer.Ordinal);
     private readonly Queue<Send> _waitingForSlot = new();
+    // Since when every attempt to an endpoint failed, as this process saw it (Delivery:DisableEndpointAfter).
+    private readonly Dictionary<(Guid ClientId, WebhookChannel Channel), DateTimeOffset> _failingSince = [];
     // Lanes that would send but wait until the writer has caught up with the outcomes already handed to it.
     private readonly Queue<Lane> _waitingForWriter = new();
     private int _outcomesUncommitted;
@@ -530,7 +533,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 $"The receiver answered 410 Gone; the client's {ChannelUrl(lane.Key.Channel)} is disabled until it is updated.",
                 attempts, null, now);
             lane.Head = null;
-            DisableEndpoint(message.ClientId, lane.Key.Channel, target, now);
+            DisableEndpoint(message.ClientId, lane.Key.Channel, target, now, "The receiver answered 410 Gone.");
         }
         else if (_retry.NextDelay(attempts, result.RetryAfter) is { } delay)
         {
@@ -543,6 +546,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             progress = new MessageProgress(message.Seq, MessageStatus.Failed,
                 $"Given up after {attempts} attempts.", attempts, null, now);
             lane.Head = null;
+        }
+        if (!result.Gone)
+        {
+            NoteEndpointOutcome(message.ClientId, lane.Key.Channel, target, result.Succeeded, now);
         }
         _telemetry?.AttemptEnded(lane.Key.Channel, result, progress.Status, now - message.CreatedUtc);
         LogAttempt(message, lane.Key.Channel, attempts, result, progress);
@@ -603,18 +610,39 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         SignalIfSendsEnded();
     }
 
+    /// <summary>An endpoint that failed every attempt for <see cref="DeliveryOptions.DisableEndpointAfter"/> is disabled.</summary>
+    private void NoteEndpointOutcome(Guid clientId, WebhookChannel channel, ClientTarget target, bool succeeded, DateTimeOffset now)
+    {
+        if (succeeded)
+        {
+            _failingSince.Remove((clientId, channel));
+            return;
+        }
+        if (!_failingSince.TryGetValue((clientId, channel), out var since))
+        {
+            _failingSince[(clientId, channel)] = now;
+            return;
+        }
+        var limit = _options.DisableEndpointAfter;
+        if (limit > TimeSpan.Zero && now - since >= limit)
+        {
+            DisableEndpoint(clientId, channel, target, now, string.Create(CultureInfo.InvariantCulture,
+                $"Every attempt failed for {Instants.Describe(now - since)} (since {since:yyyy-MM-ddTHH:mm:ssZ}; Delivery:DisableEndpointAfter is {Instants.Describe(limit)})."));
+        }
+    }
+
     private static string ChannelUrl(WebhookChannel channel) =>
         channel == WebhookChannel.General ? "General-Webhook URL" : "Integration-Webhook URL";
 
-    private void DisableEndpoint(Guid clientId, WebhookChannel channel, ClientTarget target, DateTimeOffset now)
+    private void DisableEndpoint(Guid clientId, WebhookChannel channel, ClientTarget target, DateTimeOffset now, string reason)
     {
+        _failingSince.Remove((clientId, channel));
         // Only while the cache still holds the URL that answered 410: a URL set meanwhile is not disabled by the old one.
         if (_clients.TryGetValue((clientId, channel), out var cached) && cached.Url == target.Url)
         {
             _clients[(clientId, channel)] = cached with { Disabled = true };
         }
         var url = target.Url;
-        const string reason = "The receiver answered 410 Gone.";
         _writer.Post(tx =>
         {
             if (tx.FindClient(clientId, forUpdate: true) is not { } client)

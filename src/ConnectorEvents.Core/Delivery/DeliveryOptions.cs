@@ -23,6 +23,12 @@ public sealed class DeliveryOptions
     /// <summary>Delays before each retry; null means <see cref="DefaultRetrySchedule"/>.</summary>
     public TimeSpan[]? RetrySchedule { get; set; }
 
+    /// <summary>
+    /// An endpoint whose every attempt failed for this long is disabled the way a 410 disables it (default 5 days; zero:
+    /// never). Counted by each process from the first failure it saw after a success, so a restart starts the count again.
+    /// </summary>
+    public TimeSpan DisableEndpointAfter { get; set; } = TimeSpan.FromDays(5);
+
     /// <summary>Each delay is spread by ± this fraction so that failed receivers are not hit in waves.</summary>
     public double Jitter { get; set; } = 0.2;
 
@@ -91,6 +97,10 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
         if (options.Jitter is < 0 or > 1 || double.IsNaN(options.Jitter))
         {
             errors.Add("Delivery:Jitter must be between 0 and 1.");
+        }
+        if (options.DisableEndpointAfter < TimeSpan.Zero)
+        {
+            errors.Add("Delivery:DisableEndpointAfter must not be negative (00:00:00 never disables).");
         }
         if (options.MaxRetryAfter < TimeSpan.Zero)
         {

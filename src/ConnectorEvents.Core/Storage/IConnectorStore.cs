@@ -56,6 +56,14 @@ public interface IConnectorStore : IDisposable
     MessageRecord? FindMessage(string id);
     IReadOnlyList<AttemptRecord> ListAttempts(long messageSeq);
 
+    /// <summary>
+    /// The newest <paramref name="limit"/> attempts to one of the client's endpoints, newest first, among the attempts of its
+    /// newest <see cref="RecentAttemptsScanned"/> messages (so the read stays small however many messages it has).
+    /// </summary>
+    IReadOnlyList<RecentAttempt> ListRecentAttempts(Guid clientId, WebhookChannel channel, int limit);
+
+    public const int RecentAttemptsScanned = 2000;
+
     /// <param name="tokenHash">The <see cref="Security.TokenDigest.Hash"/> of the token presented.</param>
     ClientRecord? FindClientByTokenHash(string tokenHash);
 

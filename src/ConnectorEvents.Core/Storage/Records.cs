@@ -168,3 +168,9 @@ public sealed record PartitionLeaseRecord(int Partition, string? NodeId, DateTim
 
 /// <summary>A server process as its last heartbeat recorded it.</summary>
 public sealed record NodeRecord(string NodeId, DateTimeOffset SeenUtc);
+
+/// <summary>One delivery attempt as endpoint health reads it.</summary>
+public sealed record RecentAttempt(DateTimeOffset StartedUtc, double DurationMs, int? StatusCode, string? ErrorKind)
+{
+    public bool Succeeded => StatusCode is >= 200 and < 300;
+}

@@ -135,6 +135,9 @@ public sealed record MessageDetail(MessageSummary Message, JsonElement Body, IRe
 
 public sealed record HealthResponse(string Status);
 
+/// <summary>A client's endpoints and how their deliveries fare.</summary>
+public sealed record ClientHealthResponse(Guid ClientId, IReadOnlyList<ChannelHealth> Channels);
+
 public sealed record CreateApiKeyRequest(string? Name, string? Role, IReadOnlyList<Guid>? EnterpriseIds);
 
 /// <summary>An API key. <c>Key</c> is present only in the answer to its creation.</summary>
@@ -181,6 +184,7 @@ public sealed record SigningPublicKeyList(Guid ClientId, IReadOnlyList<PublicSig
 [JsonSerializable(typeof(MessageList))]
 [JsonSerializable(typeof(MessageDetail))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ClientHealthResponse))]
 [JsonSerializable(typeof(IngestRequest))]
 [JsonSerializable(typeof(IngestReceipt))]
 [JsonSerializable(typeof(SubscriptionRequest))]

@@ -70,6 +70,15 @@ public static class ClientEndpoints
             .WithDescription("Issues a new ClientToken, shown only in this answer; the one before no longer opens a WebSocket, and " +
                 "the client's WebSockets that it opened are closed.");
 
+        group.MapGet("/{id}/health", Ok<ClientHealthResponse> (string id, IConnectorStore store) =>
+        {
+            var client = Find(store, id);
+            return TypedResults.Ok(new ClientHealthResponse(client.Id, EndpointHealth.Of(client, store)));
+        }).WithName("GetClientHealth")
+            .WithDescription($"Each endpoint of the client (Integration, General): its URL without query, its state (Healthy, Failing, " +
+                $"Disabled), consecutive failures, the last success and failure, and the success rate and attempt time (p50, p99) " +
+                $"over its last {EndpointHealth.Window} attempts.");
+
         group.MapPost("/{id}/rotate-secret", async Task<Ok<RotatedSecret>> (string id, ClientService clients) =>
             TypedResults.Ok(await clients.RotateSecretAsync(ParseId(id, "client")))).WithName("RotateClientSecret")
             .WithDescription("Issues a new signing secret of the client's scheme: an HMAC secret is in the answer, an Ed25519 one " +
