@@ -204,12 +204,25 @@ public sealed class PostgresConnectorStore : IConnectorStore
 
     public IReadOnlyList<RecentAttempt> ListRecentAttempts(Guid clientId, WebhookChannel channel, int limit) => Read(c => Many(c, null,
         r => new RecentAttempt(Time(r, 0), r.GetDouble(1), r.IsDBNull(2) ? null : r.GetInt32(2), r.IsDBNull(3) ? null : r.GetString(3)),
-        $"""
+        """
         SELECT a.started_utc, a.duration_ms, a.status_code, a.error_kind FROM attempts a
-        JOIN (SELECT seq FROM messages WHERE client_id = @c AND channel = @ch ORDER BY seq DESC LIMIT {IConnectorStore.RecentAttemptsScanned}) recent
+        JOIN (SELECT seq FROM messages WHERE client_id = @c AND channel = @ch ORDER BY seq DESC LIMIT 2000) recent
           ON a.message_seq = recent.seq
-        ORDER BY a.started_utc DESC, a.id DESC LIMIT @limit
+        ORDER BY a.id DESC LIMIT @limit
         """, ("c", clientId), ("ch", channel.ToString()), ("limit", limit)));
+
+    public IReadOnlyList<MessageRecord> ListFailedMessages(FailedMessageQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Read(c => Many(c, null, r => Message(r, _secrets),
+            $"""
+            SELECT {MessageColumns} FROM messages
+            WHERE status = 'Failed' AND (@c::uuid IS NULL OR client_id = @c) AND (@i::uuid IS NULL OR integration_id = @i)
+              AND (@ch::text IS NULL OR channel = @ch) AND created_utc >= @since AND created_utc < @until
+            ORDER BY seq LIMIT @limit
+            """, ("c", Db(query.ClientId)), ("i", Db(query.IntegrationId)), ("ch", (object?)query.Channel?.ToString() ?? DBNull.Value),
+            ("since", query.SinceUtc), ("until", query.UntilUtc), ("limit", query.Limit)));
+    }
 
     public IReadOnlyList<(WebhookChannel Channel, long Pending, DateTimeOffset OldestCreatedUtc)> MeasureBacklog() => Read(c => Many(c, null,
         r => (Enum.Parse<WebhookChannel>(r.GetString(0)), r.GetInt64(1), Time(r, 2)),

@@ -339,12 +339,28 @@ public sealed class SqliteConnectorStore : IConnectorStore
 
     public IReadOnlyList<RecentAttempt> ListRecentAttempts(Guid clientId, WebhookChannel channel, int limit) => Read(c => Many(c, null,
         r => new RecentAttempt(Time(r, 0), r.GetDouble(1), r.IsDBNull(2) ? null : r.GetInt32(2), r.IsDBNull(3) ? null : r.GetString(3)),
-        $"""
+        // Messages keep no index by client (migration 6): the attempts are read newest first, a bounded way back.
+        """
         SELECT a.started_utc, a.duration_ms, a.status_code, a.error_kind FROM attempts a
-        JOIN (SELECT seq FROM messages WHERE client_id = $c AND channel = $ch ORDER BY seq DESC LIMIT {IConnectorStore.RecentAttemptsScanned}) recent
-          ON a.message_seq = recent.seq
-        ORDER BY a.started_utc DESC, a.id DESC LIMIT $limit
+        CROSS JOIN messages m ON m.seq = a.message_seq
+        WHERE a.id > (SELECT COALESCE(MAX(id), 0) FROM attempts) - 100000 AND m.client_id = $c AND m.channel = $ch
+        ORDER BY a.id DESC LIMIT $limit
         """, ("$c", Db(clientId)), ("$ch", channel.ToString()), ("$limit", limit)));
+
+    public IReadOnlyList<MessageRecord> ListFailedMessages(FailedMessageQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        // Through the Failed outcomes (rare, indexed; migration 7 gave every Failed message one), each its message's latest.
+        return Read(c => Many(c, null, r => Message(r, _secrets),
+            $"""
+            SELECT {MessageColumns} FROM outcomes f INDEXED BY ix_outcomes_failed CROSS JOIN messages m ON m.seq = f.message_seq {OutcomeOfMessage}
+            WHERE f.status = 'Failed' AND o.id = f.id
+              AND ($c IS NULL OR m.client_id = $c) AND ($i IS NULL OR m.integration_id = $i) AND ($ch IS NULL OR m.channel = $ch)
+              AND m.created_utc >= $since AND m.created_utc < $until
+            ORDER BY m.seq LIMIT $limit
+            """, ("$c", Db(query.ClientId)), ("$i", Db(query.IntegrationId)), ("$ch", (object?)query.Channel?.ToString() ?? DBNull.Value),
+            ("$since", Db(query.SinceUtc)), ("$until", Db(query.UntilUtc)), ("$limit", query.Limit)));
+    }
 
     public IReadOnlyList<(WebhookChannel Channel, long Pending, DateTimeOffset OldestCreatedUtc)> MeasureBacklog() => Read(c => Many(c, null,
         r => (Enum.Parse<WebhookChannel>(r.GetString(0)), r.GetInt64(1), Time(r, 2)),

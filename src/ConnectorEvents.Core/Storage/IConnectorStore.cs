@@ -57,12 +57,14 @@ public interface IConnectorStore : IDisposable
     IReadOnlyList<AttemptRecord> ListAttempts(long messageSeq);
 
     /// <summary>
-    /// The newest <paramref name="limit"/> attempts to one of the client's endpoints, newest first, among the attempts of its
-    /// newest <see cref="RecentAttemptsScanned"/> messages (so the read stays small however many messages it has).
+    /// The newest <paramref name="limit"/> attempts to one of the client's endpoints, newest first. The read looks back a
+    /// bounded way, so it stays small however much is stored: SQLite among the newest 100,000 attempts of all clients,
+    /// PostgreSQL among the client's newest 2,000 messages of the channel.
     /// </summary>
     IReadOnlyList<RecentAttempt> ListRecentAttempts(Guid clientId, WebhookChannel channel, int limit);
 
-    public const int RecentAttemptsScanned = 2000;
+    /// <summary>Failed messages of a client or an integration created in a window, oldest first (the order they were queued in).</summary>
+    IReadOnlyList<MessageRecord> ListFailedMessages(FailedMessageQuery query);
 
     /// <param name="tokenHash">The <see cref="Security.TokenDigest.Hash"/> of the token presented.</param>
     ClientRecord? FindClientByTokenHash(string tokenHash);

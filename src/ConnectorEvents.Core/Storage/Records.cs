@@ -163,6 +163,10 @@ public sealed record IntegrationQuery(Guid? EnterpriseId, Guid? ClientId, Integr
 /// <summary>Newest first; <see cref="BeforeSeq"/> is the cursor.</summary>
 public sealed record MessageQuery(Guid? ClientId, Guid? IntegrationId, MessageStatus? Status, long? BeforeSeq, int Limit);
 
+/// <summary>Failed messages of one client or one integration, created from <see cref="SinceUtc"/> to before <see cref="UntilUtc"/>.</summary>
+public sealed record FailedMessageQuery(
+    Guid? ClientId, Guid? IntegrationId, WebhookChannel? Channel, DateTimeOffset SinceUtc, DateTimeOffset UntilUtc, int Limit);
+
 /// <summary>Which server process delivers for a partition, and until when its lease runs without renewal.</summary>
 public sealed record PartitionLeaseRecord(int Partition, string? NodeId, DateTimeOffset? LeaseUntilUtc);
 

@@ -5,6 +5,7 @@ using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Ingest;
 using ConnectorEvents.Core.Integrations;
+using ConnectorEvents.Core.Messages;
 using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Server.Api;
@@ -135,6 +136,9 @@ public sealed record MessageDetail(MessageSummary Message, JsonElement Body, IRe
 
 public sealed record HealthResponse(string Status);
 
+/// <summary>Which Failed messages to send again: created from <c>Since</c> to before <c>Until</c> (default now), of one channel or both.</summary>
+public sealed record RecoverRequest(DateTimeOffset? Since, DateTimeOffset? Until, string? Channel);
+
 /// <summary>A client's endpoints and how their deliveries fare.</summary>
 public sealed record ClientHealthResponse(Guid ClientId, IReadOnlyList<ChannelHealth> Channels);
 
@@ -185,6 +189,8 @@ public sealed record SigningPublicKeyList(Guid ClientId, IReadOnlyList<PublicSig
 [JsonSerializable(typeof(MessageDetail))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ClientHealthResponse))]
+[JsonSerializable(typeof(RecoverRequest))]
+[JsonSerializable(typeof(RecoveryReceipt))]
 [JsonSerializable(typeof(IngestRequest))]
 [JsonSerializable(typeof(IngestReceipt))]
 [JsonSerializable(typeof(SubscriptionRequest))]

@@ -70,6 +70,8 @@ public static class ClientEndpoints
             .WithDescription("Issues a new ClientToken, shown only in this answer; the one before no longer opens a WebSocket, and " +
                 "the client's WebSockets that it opened are closed.");
 
+        group.MapRecover("client");
+
         group.MapGet("/{id}/health", Ok<ClientHealthResponse> (string id, IConnectorStore store) =>
         {
             var client = Find(store, id);

@@ -14,6 +14,7 @@ public static class IntegrationEndpoints
     public static void MapIntegrations(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/integrations").WithTags("Integrations");
+        group.MapRecover("integration");
 
         group.MapPost("/", async Task<Created<IntegrationResponse>> (HttpRequest request, IntegrationService integrations) =>
         {

@@ -38,6 +38,40 @@ public static class MessageEndpoints
             .WithDescription("Sends a Delivered or Failed message again, with the same webhook-id, after what is queued for its integration.");
     }
 
+    /// <summary>
+    /// <c>POST {group}/{id}/recover</c> on the clients' or the integrations' group: every Failed message of the client or the
+    /// integration created in the window goes out again.
+    /// </summary>
+    public static void MapRecover(this RouteGroupBuilder group, string owner)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var ofClient = owner == "client";
+        group.MapPost("/{id}/recover", async Task<Accepted<RecoveryReceipt>> (
+            string id, HttpRequest request, IConnectorStore store, MessageService messages, TimeProvider time) =>
+        {
+            var ownerId = ParseId(id, owner);
+            var body = await request.ReadJsonAsync(ApiJsonContext.Default.RecoverRequest);
+            var since = body.Since ?? throw ApiProblemException.Invalid("Since", "is required: the creation time the window starts at.");
+            var until = body.Until ?? time.GetUtcNow();
+            if (since >= until)
+            {
+                throw ApiProblemException.Invalid("Until", "must be later than Since.");
+            }
+            var channel = QueryEnum<WebhookChannel>(body.Channel, "Channel");
+            if (ofClient ? store.FindClient(ownerId) is null : store.FindIntegration(ownerId) is null)
+            {
+                throw ApiProblemException.NotFound(owner, id);
+            }
+            var receipt = await messages.RecoverAsync(new FailedMessageQuery(
+                ofClient ? ownerId : null, ofClient ? null : ownerId, channel, since, until, MessageService.MaxRecoveredPerCall));
+            return TypedResults.Accepted((string?)null, receipt);
+        }).Accepts<RecoverRequest>("application/json").WithName(ofClient ? "RecoverClientMessages" : "RecoverIntegrationMessages")
+            .WithDescription($"Sends every Failed message of the {owner} created from Since to before Until (default now), of one " +
+                $"Channel (Integration or General) or both, again: in the order they were first queued, with their webhook-ids, " +
+                $"each after what its integration has queued now. At most {MessageService.MaxRecoveredPerCall:N0} per call: More " +
+                "says that the window holds more; call again with the same window to send the next ones.");
+    }
+
     /// <summary>The body, with the token of a message that carries one cut to its prefix: only its issue shows a token.</summary>
     private static JsonElement MaskedBody(MessageRecord message)
     {
