@@ -1,7 +1,8 @@
 namespace ConnectorEvents.Server;
 
 /// <summary>
-/// Stable event ids of the server's log lines that operators alert on, a range per area: Api 2000–2099, Hosting 2100–2199.
+/// Stable event ids of the server's log lines that operators alert on, a range per area: Api 2000–2099, Hosting 2100–2199,
+/// Delivery 2200–2299 (<see cref="ConnectorEvents.Core.Delivery.DeliveryLog"/>).
 /// Never renumber one.
 /// </summary>
 public static class LogEventIds
@@ -20,4 +21,10 @@ public static class LogEventIds
 
     /// <summary>The sweep of stored secrets stopped early.</summary>
     public const int SecretsSweepFailed = 2112;
+
+    /// <summary>Retention deleted settled messages past their retention.</summary>
+    public const int RetentionSwept = 2120;
+
+    /// <summary>A retention sweep failed; the next runs at the next interval.</summary>
+    public const int RetentionFailed = 2121;
 }

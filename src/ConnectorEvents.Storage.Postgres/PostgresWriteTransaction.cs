@@ -299,6 +299,37 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         Execute(Sent, _tx, "DELETE FROM ingest_requests WHERE enterprise_id = @e AND idempotency_key = @k",
             ("e", enterpriseId), ("k", idempotencyKey));
 
+    public RetentionPass DeleteExpiredMessages(long afterSeq, RetentionCutoffs cutoffs, int examine)
+    {
+        ArgumentNullException.ThrowIfNull(cutoffs);
+        // Positions and seqs come from sequences: deleting the newest message cannot make one be given again. Read without
+        // locks; the DELETE checks again, so a message retried meanwhile (Pending once more) stays.
+        var rows = Many(Sent, _tx, r => (Seq: r.GetInt64(0), Created: Time(r, 1), Status: r.GetString(2), Completed: TimeOrNull(r, 3)),
+            "SELECT seq, created_utc, status, completed_utc FROM messages WHERE seq > @after ORDER BY seq LIMIT @n",
+            ("after", afterSeq), ("n", examine));
+        var frontier = rows.FindIndex(r => r.Created >= cutoffs.Frontier);
+        var examined = frontier < 0 ? rows : rows.Take(frontier).ToList();
+        var expired = examined.Where(r => r.Completed is { } completed && r.Status switch
+        {
+            "Delivered" or "Skipped" => completed < cutoffs.Delivered,
+            "Failed" => completed < cutoffs.Failed,
+            _ => false,
+        }).Select(r => r.Seq).ToArray();
+        var deleted = 0;
+        if (expired.Length > 0)
+        {
+            var gone = Many(Sent, _tx, r => r.GetInt64(0), """
+                DELETE FROM messages WHERE seq = ANY(@l)
+                  AND ((status IN ('Delivered', 'Skipped') AND completed_utc < @d) OR (status = 'Failed' AND completed_utc < @f))
+                RETURNING seq
+                """, ("l", expired), ("d", cutoffs.Delivered), ("f", cutoffs.Failed)).ToArray();
+            Execute(Sent, _tx, "DELETE FROM attempts WHERE message_seq = ANY(@l)", ("l", gone));
+            deleted = gone.Length;
+        }
+        return new RetentionPass(examined.Count, deleted, examined.Count > 0 ? examined[^1].Seq : afterSeq,
+            Done: frontier >= 0 || rows.Count < examine);
+    }
+
     public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
         Execute(Sent, _tx, "DELETE FROM ingest_requests WHERE created_utc < @cutoff", ("cutoff", Db(cutoff)));
 

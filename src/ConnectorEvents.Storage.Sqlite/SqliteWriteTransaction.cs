@@ -311,6 +311,43 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         _statements.InsertIngest.ExecuteNonQuery();
     }
 
+    public RetentionPass DeleteExpiredMessages(long afterSeq, RetentionCutoffs cutoffs, int examine)
+    {
+        ArgumentNullException.ThrowIfNull(cutoffs);
+        // The newest message stays: the next message's seq and queue position are numbered on from the highest ones kept.
+        using var newest = Command(_connection, _tx, "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(queue_seq), 0) FROM messages");
+        long maxSeq, maxQueueSeq;
+        using (var reader = newest.ExecuteReader())
+        {
+            reader.Read();
+            (maxSeq, maxQueueSeq) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        var rows = Many(_connection, _tx, r => (Seq: r.GetInt64(0), QueueSeq: r.GetInt64(1), Created: Time(r, 2), Status: r.GetString(3), Completed: TimeOrNull(r, 4)),
+            $"""
+            SELECT m.seq, m.queue_seq, m.created_utc, {EffectiveStatus}, IIF(o.id IS NULL, m.completed_utc, o.completed_utc)
+            FROM {MessagesWithOutcome} WHERE m.seq > $after ORDER BY m.seq LIMIT $n
+            """, ("$after", afterSeq), ("$n", examine));
+        var frontier = rows.FindIndex(r => r.Created >= cutoffs.Frontier);
+        var examined = frontier < 0 ? rows : rows.Take(frontier).ToList();
+        var expired = examined.Where(r => r.Seq != maxSeq && r.QueueSeq != maxQueueSeq && r.Completed is { } completed && r.Status switch
+        {
+            "Delivered" or "Skipped" => completed < cutoffs.Delivered,
+            "Failed" => completed < cutoffs.Failed,
+            _ => false,
+        }).Select(r => r.Seq).ToList();
+        if (expired.Count > 0)
+        {
+            var list = "[" + string.Join(",", expired) + "]";
+            foreach (var table in new[] { "attempts", "outcomes" })
+            {
+                Execute(_connection, _tx, $"DELETE FROM {table} WHERE message_seq IN (SELECT value FROM json_each($l))", ("$l", list));
+            }
+            Execute(_connection, _tx, "DELETE FROM messages WHERE seq IN (SELECT value FROM json_each($l))", ("$l", list));
+        }
+        return new RetentionPass(examined.Count, expired.Count, examined.Count > 0 ? examined[^1].Seq : afterSeq,
+            Done: frontier >= 0 || rows.Count < examine);
+    }
+
     public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
         Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE created_utc < $cutoff", ("$cutoff", Db(cutoff)));
 

@@ -112,6 +112,15 @@ public interface IWriteTransaction : IDisposable
     IntegrationRecord? FindIntegration(Guid id);
     MessageRecord? FindMessage(string id);
 
+    /// <summary>
+    /// Looks at up to <paramref name="examine"/> messages after <paramref name="afterSeq"/>, oldest first, and deletes those
+    /// past retention, with their attempts and outcomes: Delivered and Skipped ones completed before
+    /// <see cref="RetentionCutoffs.Delivered"/>, Failed ones before <see cref="RetentionCutoffs.Failed"/>. Never a Pending one,
+    /// and never the newest message (positions are numbered on from it). Stops early at the first message created at or after
+    /// <see cref="RetentionCutoffs.Frontier"/>, where none can be past retention yet.
+    /// </summary>
+    RetentionPass DeleteExpiredMessages(long afterSeq, RetentionCutoffs cutoffs, int examine);
+
     void InsertEnterprise(EnterpriseRecord enterprise);
     void InsertService(ServiceRecord service);
     void InsertClient(ClientRecord client);

@@ -178,3 +178,16 @@ public sealed record RecentAttempt(DateTimeOffset StartedUtc, double DurationMs,
 {
     public bool Succeeded => StatusCode is >= 200 and < 300;
 }
+
+/// <summary>
+/// What retention deletes: messages completed before these instants (<see cref="DateTimeOffset.MinValue"/>: none of that kind);
+/// nothing created at or after <see cref="Frontier"/>, the latest of the two that deletes anything.
+/// </summary>
+public sealed record RetentionCutoffs(DateTimeOffset Delivered, DateTimeOffset Failed)
+{
+    public DateTimeOffset Frontier => Delivered > Failed ? Delivered : Failed;
+}
+
+/// <param name="LastSeq">The last message looked at; the next batch starts after it.</param>
+/// <param name="Done">The frontier or the end of the outbox was reached.</param>
+public sealed record RetentionPass(int Examined, int Deleted, long LastSeq, bool Done);

@@ -188,6 +188,10 @@ public static partial class ServerHost
         services.AddSingleton<IngestService>();
         services.AddSingleton<IngestBodyBudget>();
         services.AddHostedService<IdempotencyKeySweeper>();
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
+        services.AddSingleton<RetentionSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
         services.AddSingleton<EnterpriseService>();
         services.AddSingleton<ClientService>();
         services.AddSingleton<IntegrationService>();

@@ -1,0 +1,119 @@
+using ConnectorEvents.Core.Storage;
+using Microsoft.Extensions.Options;
+
+namespace ConnectorEvents.Server.Hosting;
+
+/// <summary>
+/// Configuration section <c>Retention</c>: how long settled messages are kept. Their attempts go with them. Pending
+/// messages are never deleted. Zero keeps that kind forever.
+/// </summary>
+public sealed class RetentionOptions
+{
+    public const string Section = "Retention";
+
+    /// <summary>Delivered (and Skipped) messages, from their completion (default 30 days).</summary>
+    public TimeSpan DeliveredMessages { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Failed messages, from when they were given up (default 90 days): time to recover them.</summary>
+    public TimeSpan FailedMessages { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>How often the sweep runs (default one minute).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Messages one write looks at (default 500): small, so a sweep never holds the writer for long.</summary>
+    public int BatchSize { get; set; } = 500;
+}
+
+public sealed class RetentionOptionsValidator : IValidateOptions<RetentionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RetentionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (options.DeliveredMessages < TimeSpan.Zero)
+        {
+            errors.Add("Retention:DeliveredMessages must not be negative (00:00:00 keeps them forever).");
+        }
+        if (options.FailedMessages < TimeSpan.Zero)
+        {
+            errors.Add("Retention:FailedMessages must not be negative (00:00:00 keeps them forever).");
+        }
+        if (options.Interval < TimeSpan.FromSeconds(1) || options.Interval > TimeSpan.FromDays(1))
+        {
+            errors.Add("Retention:Interval must be between 00:00:01 and 1.00:00:00.");
+        }
+        if (options.BatchSize is < 1 or > 10_000)
+        {
+            errors.Add("Retention:BatchSize must be between 1 and 10000.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>
+/// Deletes messages past retention every <see cref="RetentionOptions.Interval"/>, oldest first, one small batch per write
+/// unit: each batch shares a group commit with whatever else is queued, so delivery and commands never wait behind a sweep.
+/// SQLite reuses the pages freed for new rows, so under a steady load the file stops growing after one retention period.
+/// </summary>
+public sealed partial class RetentionSweeper(
+    GroupCommitWriter writer, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionSweeper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (settings.DeliveredMessages == TimeSpan.Zero && settings.FailedMessages == TimeSpan.Zero)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(settings.Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await SweepAsync(stoppingToken).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // a failed sweep is retried at the next tick; nothing is lost by keeping messages longer
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                LogSweepFailed(logger, ex);
+            }
+        }
+    }
+
+    /// <summary>One sweep through the outbox up to the retention frontier; returns the messages deleted.</summary>
+    public async Task<long> SweepAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        var cutoffs = new RetentionCutoffs(
+            settings.DeliveredMessages == TimeSpan.Zero ? DateTimeOffset.MinValue : now - settings.DeliveredMessages,
+            settings.FailedMessages == TimeSpan.Zero ? DateTimeOffset.MinValue : now - settings.FailedMessages);
+        long after = 0, deleted = 0, examined = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var from = after;
+            var pass = await writer.ExecuteAsync(tx => tx.DeleteExpiredMessages(from, cutoffs, settings.BatchSize)).ConfigureAwait(false);
+            deleted += pass.Deleted;
+            examined += pass.Examined;
+            after = pass.LastSeq;
+            if (pass.Done)
+            {
+                break;
+            }
+        }
+        if (deleted > 0)
+        {
+            LogSwept(logger, deleted, examined);
+        }
+        return deleted;
+    }
+
+    [LoggerMessage(EventId = LogEventIds.RetentionSwept, Level = LogLevel.Information,
+        Message = "Retention deleted {Deleted} settled messages past their retention (of {Examined} looked at)")]
+    private static partial void LogSwept(ILogger logger, long deleted, long examined);
+
+    [LoggerMessage(EventId = LogEventIds.RetentionFailed, Level = LogLevel.Warning,
+        Message = "The retention sweep failed; it runs again at the next interval")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
+}
