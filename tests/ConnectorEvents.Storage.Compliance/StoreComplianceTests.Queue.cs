@@ -150,6 +150,58 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
+    public void DeleteExpiredMessages_deletes_settled_messages_past_their_cutoff_with_their_attempts_and_never_a_pending_one()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var delivered = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var failed = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var skipped = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id, MessageStatus.Skipped));
+        var pending = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var later = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id) with { CreatedUtc = T0.AddDays(5) });
+        var newest = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id) with { CreatedUtc = T0.AddDays(6) });
+        Write(store, tx =>
+        {
+            tx.RecordAttempt(new AttemptRecord(delivered.Seq, 1, T0, 3, "https://hooks.example.com/", 200, null, null, null));
+            tx.UpdateProgress(Delivered(delivered));
+            tx.RecordAttempt(new AttemptRecord(failed.Seq, 1, T0, 3, "https://hooks.example.com/", 410, null, null, null));
+            tx.UpdateProgress(new MessageProgress(failed.Seq, MessageStatus.Failed, "Gone.", 1, null, T0.AddMinutes(10)));
+            tx.UpdateProgress(new MessageProgress(pending.Seq, MessageStatus.Pending, null, 3, T0.AddDays(10), null));
+            tx.UpdateProgress(Delivered(later));
+        });
+
+        // Failed ones kept longer than delivered ones: only the delivered and the skipped go; the pass stops at the message
+        // created after the cutoff, which cannot have expired yet.
+        var cutoffs = new RetentionCutoffs(Delivered: T0.AddDays(1), Failed: T0);
+        var pass = Write(store, tx => tx.DeleteExpiredMessages(0, cutoffs, 100));
+        Assert.Equal((4, 2, pending.Seq, true), (pass.Examined, pass.Deleted, pass.LastSeq, pass.Done));
+        Assert.Null(store.FindMessage(delivered.Id));
+        Assert.Null(store.FindMessage(skipped.Id));
+        Assert.Empty(store.ListAttempts(delivered.Seq));
+        Assert.NotNull(store.FindMessage(failed.Id));
+        Assert.Single(store.ListAttempts(failed.Seq));
+        Assert.Equal(MessageStatus.Pending, store.FindMessage(pending.Id)!.Status);
+
+        // In batches of one, from where the last one stopped; the Failed one's cutoff now past.
+        cutoffs = new RetentionCutoffs(Delivered: T0.AddDays(1), Failed: T0.AddDays(1));
+        pass = Write(store, tx => tx.DeleteExpiredMessages(0, cutoffs, 1));
+        Assert.Equal((1, 1, failed.Seq, false), (pass.Examined, pass.Deleted, pass.LastSeq, pass.Done));
+        Assert.Null(store.FindMessage(failed.Id));
+        Assert.Empty(store.ListAttempts(failed.Seq));
+        pass = Write(store, tx => tx.DeleteExpiredMessages(failed.Seq, cutoffs, 1));
+        Assert.Equal((1, 0, pending.Seq, false), (pass.Examined, pass.Deleted, pass.LastSeq, pass.Done));
+
+        // Everything past its cutoff: the pending one stays, and so does the newest message.
+        pass = Write(store, tx => tx.DeleteExpiredMessages(0, new RetentionCutoffs(T0.AddDays(30), T0.AddDays(30)), 100));
+        Assert.Equal(1, pass.Deleted);
+        Assert.True(pass.Done);
+        Assert.Null(store.FindMessage(later.Id));
+        Assert.NotNull(store.FindMessage(pending.Id));
+        Assert.NotNull(store.FindMessage(newest.Id));
+        Assert.Equal(newest.QueueSeq + 1, Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id)).QueueSeq);
+    }
+
+    [Fact]
     public void Attempts_are_listed_per_message_in_the_order_they_were_recorded()
     {
         var store = NewStore();
