@@ -23,16 +23,25 @@ public sealed record BenchSettings
     public string? OutputPath { get; init; }
 
     /// <summary>The highest scenario number.</summary>
-    public const int LastScenario = 11;
+    public const int LastScenario = 12;
 
     /// <summary>
-    /// Scenario numbers to run (1–10 unless named; 11, the cost of telemetry, only when asked for with --only, as it runs
-    /// scenarios 2 and 3 four times more); the ceiling always runs, since the ratios need it.
+    /// Scenario numbers to run (1–10 unless named; 11, the cost of telemetry, and 12, retention at work, only when asked
+    /// for with --only, as each takes minutes); the ceiling always runs, since the ratios need it.
     /// </summary>
     public IReadOnlySet<int> Only { get; init; } = Enumerable.Range(1, 10).ToHashSet();
 
     /// <summary>Scenario 11: off and on measurements of scenarios 2 and 3 each.</summary>
     public int TelemetryPairs { get; init; } = 2;
+
+    /// <summary>Scenario 12: delivered messages past retention in the outbox when the server starts.</summary>
+    public int RetentionExpired { get; init; } = 1_000_000;
+
+    /// <summary>Scenario 12: the retention of the steady-load part, and the length of each of its ten periods.</summary>
+    public TimeSpan RetentionPeriod { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Scenario 12: commands per second of the steady load.</summary>
+    public int SteadyRate { get; init; } = 1_000;
 
     /// <summary>
     /// The storage configurations measured, in this order within each run. Two server processes (postgres2) are measured
@@ -217,6 +226,8 @@ public sealed record BenchSettings
                 PeerInMemoryJobs = 5_000,
                 PeerLatencyDuration = TimeSpan.FromSeconds(5),
                 TelemetryPairs = 1,
+                RetentionExpired = 100_000,
+                RetentionPeriod = TimeSpan.FromSeconds(5),
             }
             : settings;
     }
@@ -225,5 +236,5 @@ public sealed record BenchSettings
         index < args.Length ? args[index] : throw new ArgumentException($"{name} needs a value.");
 
     public const string Usage =
-        "Usage: dotnet run -c Release --project bench/ConnectorEvents.Bench -- [--runs N] [--quick] [--only 2,3] (11: telemetry's cost) [--storage sqlite,postgres,postgres2] [--out docs/benchmarks.md]";
+        "Usage: dotnet run -c Release --project bench/ConnectorEvents.Bench -- [--runs N] [--quick] [--only 2,3] (11: telemetry's cost, 12: retention) [--storage sqlite,postgres,postgres2] [--out docs/benchmarks.md]";
 }

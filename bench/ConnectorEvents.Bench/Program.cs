@@ -78,6 +78,7 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
             result.Isolation = !(sqliteOnly && settings.Only.Contains(9)) ? null : await Measure(run, $"{name}: 9. isolation", scenarios.IsolationAsync, result).ConfigureAwait(false);
             result.LargeBacklog = !(sqliteOnly && settings.Only.Contains(10)) ? null : await Measure(run, $"{name}: 10. large backlog", scenarios.LargeBacklogAsync, result).ConfigureAwait(false);
             result.TelemetryCost = !settings.Only.Contains(11) ? null : await Measure(run, $"{name}: 11. telemetry off and on", scenarios.TelemetryCostAsync, result).ConfigureAwait(false);
+            result.Retention = !(sqliteOnly && settings.Only.Contains(12)) ? null : await Measure(run, $"{name}: 12. retention at work", scenarios.RetentionAsync, result).ConfigureAwait(false);
             set.Runs.Add(result);
         }
         if (settings.Only.Contains(8))

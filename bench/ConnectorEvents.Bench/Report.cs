@@ -23,6 +23,7 @@ public sealed class RunResult(int number)
     public LargeBacklogResult? LargeBacklog { get; set; }
     public WebSocketLatencyResult? WebSocketLatency { get; set; }
     public TelemetryCostResult? TelemetryCost { get; set; }
+    public RetentionResult? Retention { get; set; }
     public List<string> Errors { get; } = [];
 
     public double? SenderAloneRatio => Ratio(SenderAlone?.Rate);
@@ -169,12 +170,18 @@ public static partial class Report
             x => x.Storage != StorageKind.Sqlite ? "—"
                 : string.Join(" / ", new Func<ListingTimes, double>[] { l => l.QuietIntegration, l => l.QuietClient, l => l.BusyIntegration, l => l.BusyClient, l => l.Failed }
                     .Select(f => Ms(Median(x.Runs.Select(r => r.LargeBacklog is { } b ? f(b.Listing) : (double?)null))))));
-        Row($"11. Telemetry on (Prometheus scraped each second, OTLP metrics and every span exported) ÷ off, {settings.TelemetryPairs} pairs alternated: drain rate / CPU per delivery", "≥ 95 %",
+        Row($"11. Telemetry on (Prometheus scraped each second, OTLP metrics, {double.Parse(Scenarios.SampledShare, CultureInfo.InvariantCulture):P0} of traces exported) ÷ off, {settings.TelemetryPairs} pairs alternated: drain rate / CPU per delivery", "≥ 95 %",
             x => x.Runs.All(r => r.TelemetryCost is null) ? "—"
                 : $"{Pct(Median(x.Runs.Select(r => r.TelemetryCost?.DrainRatio)))} / {Pct(Median(x.Runs.Select(r => r.TelemetryCost?.DrainCpuRatio)))}");
         Row("11. … sustained rate / CPU per event", "≥ 95 %",
             x => x.Runs.All(r => r.TelemetryCost is null) ? "—"
                 : $"{Pct(Median(x.Runs.Select(r => r.TelemetryCost?.SustainedRatio)))} / {Pct(Median(x.Runs.Select(r => r.TelemetryCost?.SustainedCpuRatio)))}");
+        Row($"12. Retention: command → POST p99 at {settings.SteadyRate:N0}/s while {settings.RetentionExpired:N0} expired messages are deleted ÷ after", "≤ 110 %",
+            x => x.Storage != StorageKind.Sqlite || x.Runs.All(r => r.Retention is null) ? "—"
+                : $"{Ms(Median(x.Runs.Select(r => r.Retention?.WhileDeleting.FromSend.P99)))} / {Ms(Median(x.Runs.Select(r => r.Retention?.After.FromSend.P99)))} · {Pct(Median(x.Runs.Select(r => r.Retention?.P99Ratio)))} (swept in {Rate(Median(x.Runs.Select(r => r.Retention?.SweepSeconds)))} s)");
+        Row($"12. … SQLite file after 10 retention periods of steady load ÷ after 5 ({settings.RetentionPeriod.TotalSeconds:0} s retention)", "≤ 110 %",
+            x => x.Storage != StorageKind.Sqlite || x.Runs.All(r => r.Retention is null) ? "—"
+                : $"{Pct(Median(x.Runs.Select(r => r.Retention?.GrowthRatio)))} ({Rate(Median(x.Runs.Select(r => r.Retention?.FileMiB[4])))} → {Rate(Median(x.Runs.Select(r => r.Retention?.FileMiB[^1])))} MiB)");
         s.AppendLine();
         s.AppendLine("### Latency at offered loads (medians of the runs, milliseconds)");
         s.AppendLine();

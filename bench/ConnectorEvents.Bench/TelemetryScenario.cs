@@ -30,11 +30,16 @@ public sealed record TelemetryCostResult(
 
 public sealed partial class Scenarios
 {
+    /// <summary>The share of traces sampled with telemetry on (scenario 11).</summary>
+    public const string SampledShare = "0.01";
+
     // ---- 11. The cost of telemetry --------------------------------------------------------------------------------
 
     /// <summary>
-    /// "Off": no Prometheus endpoint, no OTLP. "On": the Prometheus endpoint scraped every second, and metrics and traces
-    /// (every request, commit and attempt a span, all sampled) exported over OTLP/HTTP to a second sink. Drain and sustained
+    /// "Off": no Prometheus endpoint, no OTLP. "On": the Prometheus endpoint scraped every second, metrics exported over
+    /// OTLP/HTTP to a second sink, and traces (requests, commits, attempts) sampled as production would sample them, 1 % of
+    /// traces (<c>OTEL_TRACES_SAMPLER=parentbased_traceidratio</c>, <c>OTEL_TRACES_SAMPLER_ARG=0.01</c>), exported there too.
+    /// Drain and sustained
     /// run <see cref="BenchSettings.TelemetryPairs"/> times each way, off and on alternating (starting with off, then with
     /// on), so load that drifts during the run falls on both sides.
     /// </summary>
@@ -47,6 +52,8 @@ public sealed partial class Scenarios
         {
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUri.ToString().TrimEnd('/'),
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio",
+            ["OTEL_TRACES_SAMPLER_ARG"] = SampledShare,
             ["Metrics:AllowAnonymous"] = "true",
         };
         List<DrainResult> drainOff = [], drainOn = [];

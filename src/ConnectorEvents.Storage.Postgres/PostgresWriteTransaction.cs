@@ -309,12 +309,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             ("after", afterSeq), ("n", examine));
         var frontier = rows.FindIndex(r => r.Created >= cutoffs.Frontier);
         var examined = frontier < 0 ? rows : rows.Take(frontier).ToList();
-        var expired = examined.Where(r => r.Completed is { } completed && r.Status switch
-        {
-            "Delivered" or "Skipped" => completed < cutoffs.Delivered,
-            "Failed" => completed < cutoffs.Failed,
-            _ => false,
-        }).Select(r => r.Seq).ToArray();
+        var expired = examined.Where(r => cutoffs.Expired(r.Status, r.Completed)).Select(r => r.Seq).ToArray();
         var deleted = 0;
         if (expired.Length > 0)
         {

@@ -315,13 +315,14 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
     {
         ArgumentNullException.ThrowIfNull(cutoffs);
         // The newest message stays: the next message's seq and queue position are numbered on from the highest ones kept.
-        using var newest = Command(_connection, _tx, "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(queue_seq), 0) FROM messages");
-        long maxSeq, maxQueueSeq;
-        using (var reader = newest.ExecuteReader())
+        // Two statements: SQLite answers a lone MAX from the index's end, but two in one statement by reading the whole table.
+        long Max(string column)
         {
-            reader.Read();
-            (maxSeq, maxQueueSeq) = (reader.GetInt64(0), reader.GetInt64(1));
+            using var command = Command(_connection, _tx, $"SELECT COALESCE(MAX({column}), 0) FROM messages");
+            return (long)command.ExecuteScalar()!;
         }
+        var maxSeq = Max("seq");
+        var maxQueueSeq = Max("queue_seq");
         var rows = Many(_connection, _tx, r => (Seq: r.GetInt64(0), QueueSeq: r.GetInt64(1), Created: Time(r, 2), Status: r.GetString(3), Completed: TimeOrNull(r, 4)),
             $"""
             SELECT m.seq, m.queue_seq, m.created_utc, {EffectiveStatus}, IIF(o.id IS NULL, m.completed_utc, o.completed_utc)
@@ -329,12 +330,7 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
             """, ("$after", afterSeq), ("$n", examine));
         var frontier = rows.FindIndex(r => r.Created >= cutoffs.Frontier);
         var examined = frontier < 0 ? rows : rows.Take(frontier).ToList();
-        var expired = examined.Where(r => r.Seq != maxSeq && r.QueueSeq != maxQueueSeq && r.Completed is { } completed && r.Status switch
-        {
-            "Delivered" or "Skipped" => completed < cutoffs.Delivered,
-            "Failed" => completed < cutoffs.Failed,
-            _ => false,
-        }).Select(r => r.Seq).ToList();
+        var expired = examined.Where(r => r.Seq != maxSeq && r.QueueSeq != maxQueueSeq && cutoffs.Expired(r.Status, r.Completed)).Select(r => r.Seq).ToList();
         if (expired.Count > 0)
         {
             var list = "[" + string.Join(",", expired) + "]";

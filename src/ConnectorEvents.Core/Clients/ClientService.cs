@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Core.Operations;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
@@ -40,7 +41,7 @@ public sealed record RotatedSecret(
 
 public sealed class ClientService(
     GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<SecretRotationOptions> rotation,
-    TimeProvider time, ILogger<ClientService> logger)
+    TimeProvider time, ILogger<ClientService> logger, OperationalEvents? operations = null)
 {
     public Task<ClientWithSecret> CreateAsync(
         string name, string? integrationWebhookUrl, string? generalWebhookUrl, ContractVersion? contractVersion = null,
@@ -102,11 +103,26 @@ public sealed class ClientService(
                 };
             }
             tx.UpdateClient(updated);
-            return (Update: new ClientUpdate(updated, rotated),
-                IntegrationReenabled: client.IntegrationWebhookDisabledUtc is not null && updated.IntegrationWebhookDisabledUtc is null,
-                GeneralReenabled: client.GeneralWebhookDisabledUtc is not null && updated.GeneralWebhookDisabledUtc is null);
+            var integrationReenabled = client.IntegrationWebhookDisabledUtc is not null && updated.IntegrationWebhookDisabledUtc is null;
+            var generalReenabled = client.GeneralWebhookDisabledUtc is not null && updated.GeneralWebhookDisabledUtc is null;
+            List<PendingMessage> operational = [];
+            foreach (var (reenabled, channel, url) in new[]
+                     {
+                         (integrationReenabled, WebhookChannel.Integration, updated.IntegrationWebhookUrl),
+                         (generalReenabled, WebhookChannel.General, updated.GeneralWebhookUrl),
+                     })
+            {
+                if (reenabled && url is not null
+                    && operations?.Emit(tx, OperationalEvents.EndpointRecovered, id, channel, url, "The URL was set again.") is { } message)
+                {
+                    operational.Add(message);
+                }
+            }
+            return (Update: new ClientUpdate(updated, rotated), IntegrationReenabled: integrationReenabled, GeneralReenabled: generalReenabled,
+                Operational: operational);
         }, changed =>
         {
+            dispatcher.Enqueue(changed.Operational);
             var client = changed.Update.Client;
             if (changed.IntegrationReenabled && client.IntegrationWebhookUrl is { } integrationUrl)
             {

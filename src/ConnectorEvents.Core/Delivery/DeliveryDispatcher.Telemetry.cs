@@ -14,6 +14,31 @@ public sealed partial class DeliveryDispatcher
     private static ActivityContext CurrentTrace() =>
         ConnectorTelemetry.Source.HasListeners() && Activity.Current is { } current ? current.Context : default;
 
+    /// <summary>
+    /// The traces of committed messages that a lane will read back from storage instead of taking them from the commit (on
+    /// PostgreSQL always, elsewhere past the in-memory window), by message id; bounded, as a message read by another
+    /// process never comes to take its entry.
+    /// </summary>
+    private readonly Dictionary<string, ActivityContext> _keptTraces = new(StringComparer.Ordinal);
+
+    private const int MaxKeptTraces = 10_000;
+
+    private void KeepTrace(PendingMessage message)
+    {
+        if (message.Trace == default)
+        {
+            return;
+        }
+        if (_keptTraces.Count >= MaxKeptTraces)
+        {
+            _keptTraces.Clear();
+        }
+        _keptTraces[message.Id] = message.Trace;
+    }
+
+    private PendingMessage WithKeptTrace(PendingMessage message) =>
+        _keptTraces.Count > 0 && _keptTraces.Remove(message.Id, out var trace) ? message with { Trace = trace } : message;
+
     private static IReadOnlyList<PendingMessage> Traced(IReadOnlyList<PendingMessage> messages)
     {
         var trace = CurrentTrace();

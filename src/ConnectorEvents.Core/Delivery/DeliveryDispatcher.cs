@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.General;
+using ConnectorEvents.Core.Operations;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Core.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -31,6 +32,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<DeliveryDispatcher> _logger;
     private readonly ConnectorTelemetry? _telemetry;
+    private readonly OperationalEvents? _operations;
 
     private readonly Channel<Signal> _inbox = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<DeliveryLane, Lane> _lanes = [];
@@ -64,7 +66,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         IOptions<DeliveryOptions> options,
         TimeProvider time,
         ILogger<DeliveryDispatcher> logger,
-        ConnectorTelemetry? telemetry = null)
+        ConnectorTelemetry? telemetry = null,
+        OperationalEvents? operations = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -76,6 +79,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         _time = time;
         _logger = logger;
         _telemetry = telemetry;
+        _operations = operations;
         _timer = time.CreateTimer(_ => _inbox.Writer.TryWrite(TimerFired.Instance), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -293,29 +297,13 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         return lane;
     }
 
-    private static void MarkUnformed(Lane lane, DateTimeOffset now, ActivityContext trace = default)
-    {
-        if (lane.Forming)
-        {
-            lane.ArrivedWhileForming = true;
-        }
-        else if (!lane.Unformed)
-        {
-            lane.Unformed = true;
-            lane.UnformedSinceUtc = now;
-        }
-        if (lane.UnformedTrace == default)
-        {
-            lane.UnformedTrace = trace; // the first ingest the next message carries gives it its trace
-        }
-    }
-
     private void Accept(Lane lane, PendingMessage message)
     {
         if (message.QueueSeq <= lane.LastQueueSeq)
         {
             return;
         }
+        KeepTrace(message); // the copy read back from storage (refill) takes it up
         if (lane.Refilling)
         {
             lane.MissedWhileRefilling = true;
@@ -511,9 +499,20 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     /// An outcome whose commit failed (a full or read-only disk) is written again every second until it commits: storage
     /// still calls its message Pending, and this process, which believes it settled, would otherwise never send it again.
     /// </summary>
-    private void PostOutcome(Lane lane, Action<IWriteTransaction> write, bool retried) =>
-        _writer.Post(write, () => _inbox.Writer.TryWrite(new OutcomeCommitted(lane, retried)),
+    /// <param name="write">Returns the operational event it wrote beside the outcome, if any, for delivery after the commit.</param>
+    private void PostOutcome(Lane lane, Func<IWriteTransaction, PendingMessage?> write, bool retried)
+    {
+        PendingMessage? operational = null;
+        _writer.Post(tx => operational = write(tx), () =>
+            {
+                _inbox.Writer.TryWrite(new OutcomeCommitted(lane, retried));
+                if (operational is { } message)
+                {
+                    _inbox.Writer.TryWrite(new Committed([message]));
+                }
+            },
             _ => _inbox.Writer.TryWrite(new OutcomeFailed(lane, write, retried)));
+    }
 
     private void Finish(AttemptDone done)
     {
@@ -564,6 +563,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         }
         lane.OutcomesUncommitted++;
         _outcomesUncommitted++;
+        var reportFailure = progress.Status == MessageStatus.Failed && _operations is { Enabled: true };
         PostOutcome(lane, tx =>
         {
             tx.RecordAttempt(attempt);
@@ -572,6 +572,10 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             {
                 tx.SettleLane(lane.Key, settledThrough);
             }
+            return reportFailure
+                ? _operations!.Emit(tx, OperationalEvents.MessageFailed, message.ClientId, lane.Key.Channel, target.Url!, progress.StatusReason!,
+                    message.Id, message.IntegrationId, attempts)
+                : null;
         }, retried: false);
         Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(lane.Key.IntegrationId)]); // after the outcome is queued
         lane.Busy = false;
@@ -608,125 +612,6 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             Interlocked.Decrement(ref _sendingByPartition[DeliveryPartitions.Of(send.Lane.Key.IntegrationId)]);
         }
         SignalIfSendsEnded();
-    }
-
-    /// <summary>An endpoint that failed every attempt for <see cref="DeliveryOptions.DisableEndpointAfter"/> is disabled.</summary>
-    private void NoteEndpointOutcome(Guid clientId, WebhookChannel channel, ClientTarget target, bool succeeded, DateTimeOffset now)
-    {
-        if (succeeded)
-        {
-            _failingSince.Remove((clientId, channel));
-            return;
-        }
-        if (!_failingSince.TryGetValue((clientId, channel), out var since))
-        {
-            _failingSince[(clientId, channel)] = now;
-            return;
-        }
-        var limit = _options.DisableEndpointAfter;
-        if (limit > TimeSpan.Zero && now - since >= limit)
-        {
-            DisableEndpoint(clientId, channel, target, now, string.Create(CultureInfo.InvariantCulture,
-                $"Every attempt failed for {Instants.Describe(now - since)} (since {since:yyyy-MM-ddTHH:mm:ssZ}; Delivery:DisableEndpointAfter is {Instants.Describe(limit)})."));
-        }
-    }
-
-    private static string ChannelUrl(WebhookChannel channel) =>
-        channel == WebhookChannel.General ? "General-Webhook URL" : "Integration-Webhook URL";
-
-    private void DisableEndpoint(Guid clientId, WebhookChannel channel, ClientTarget target, DateTimeOffset now, string reason)
-    {
-        _failingSince.Remove((clientId, channel));
-        // Only while the cache still holds the URL that answered 410: a URL set meanwhile is not disabled by the old one.
-        if (_clients.TryGetValue((clientId, channel), out var cached) && cached.Url == target.Url)
-        {
-            _clients[(clientId, channel)] = cached with { Disabled = true };
-        }
-        var url = target.Url;
-        _writer.Post(tx =>
-        {
-            if (tx.FindClient(clientId, forUpdate: true) is not { } client)
-            {
-                return;
-            }
-            if (channel == WebhookChannel.Integration && client.IntegrationWebhookUrl == url)
-            {
-                tx.UpdateClient(client with { IntegrationWebhookDisabledUtc = now, IntegrationWebhookDisabledReason = reason });
-            }
-            else if (channel == WebhookChannel.General && client.GeneralWebhookUrl == url)
-            {
-                tx.UpdateClient(client with { GeneralWebhookDisabledUtc = now, GeneralWebhookDisabledReason = reason });
-            }
-        });
-        DeliveryLog.EndpointDisabled(_logger, channel.ToString(), clientId, reason, DeliveryLog.Shown(url!));
-    }
-
-    private void StartForming(Lane lane)
-    {
-        var now = _time.GetUtcNow();
-        var window = _options.General.BatchWindow;
-        if (window > TimeSpan.Zero && lane.UnformedSinceUtc + window > now)
-        {
-            Wait(lane, lane.UnformedSinceUtc + window);
-            return;
-        }
-        lane.Busy = true;
-        lane.Forming = true;
-        lane.Unformed = false;
-        lane.FormingTrace = lane.UnformedTrace;
-        lane.UnformedTrace = default;
-        lane.ArrivedWhileForming = false;
-        var integrationId = lane.Key.IntegrationId;
-        var capacity = _options.General.MaxEventsPerMessage;
-        // The result is signalled from the writer thread right after the commit, so it reaches the inbox before any
-        // message a later unit of the same commit hands over (e.g. a retry of this lane with a later queue position).
-        _writer.ExecuteAsync(tx => GeneralMessageFormation.Form(tx, integrationId, capacity, now),
-                formed => _inbox.Writer.TryWrite(new Formed(lane, formed, null)))
-            .ContinueWith(t => _inbox.Writer.TryWrite(new Formed(lane, null, t.Exception!.GetBaseException())),
-                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-    }
-
-    private void AfterFormed(Formed formed)
-    {
-        var lane = formed.Lane;
-        lane.Busy = false;
-        lane.Forming = false;
-        if (lane.Abandoned)
-        {
-            return; // the message formed (if any) is pending in storage for the partition's new holder
-        }
-        if (formed.Result is { } made)
-        {
-            _telemetry?.MessagesCreated(WebhookChannel.General, made.Message is null ? 0 : 1, made.Skipped);
-        }
-        if (formed.Result is not { } result)
-        {
-            LogFormingFailed(_logger, formed.Error!, lane.Key.IntegrationId);
-            MarkUnformed(lane, _time.GetUtcNow());
-            Wait(lane, _time.GetUtcNow() + TimeSpan.FromSeconds(1));
-            return;
-        }
-        if (result.ClientId is { } clientId)
-        {
-            lane.ClientId = clientId;
-        }
-        if (result.MoreWaiting || lane.ArrivedWhileForming)
-        {
-            lane.ArrivedWhileForming = false;
-            MarkUnformed(lane, _time.GetUtcNow());
-        }
-        if (result.Parked)
-        {
-            lane.Unformed = true; // ClientChanged pumps the lane again once the URL is set
-            return;
-        }
-        _lanes.TryAdd(lane.Key, lane);
-        if (result.Message is { } message)
-        {
-            Accept(lane, lane.FormingTrace == default ? message : message with { Trace = lane.FormingTrace });
-        }
-        Pump(lane); // Accept may have queued the message without sending it (overflow, refill)
     }
 
     private void AfterScan(Scanned scanned)
@@ -824,7 +709,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         {
             if (message.QueueSeq > lane.LastQueueSeq)
             {
-                lane.Queue.Enqueue(message);
+                lane.Queue.Enqueue(WithKeptTrace(message));
                 lane.LastQueueSeq = message.QueueSeq;
             }
         }
@@ -923,79 +808,4 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forming the next General message of integration {IntegrationId} failed; retrying in 1 s")]
     private static partial void LogFormingFailed(ILogger logger, Exception exception, Guid integrationId);
-
-    private sealed class Lane(DeliveryLane key)
-    {
-        public DeliveryLane Key { get; } = key;
-        public Guid ClientId { get; set; }
-        public Queue<PendingMessage> Queue { get; } = new();
-#pragma warning disable CA1051 // a field, so TryDequeue can write it in place
-        public PendingMessage? Head;
-#pragma warning restore CA1051
-        /// <summary>A message is in flight or waiting for its retry time.</summary>
-        public bool Busy { get; set; }
-        public DateTimeOffset? WaitingUntil { get; set; }
-        /// <summary>Storage holds pending messages beyond what is in memory.</summary>
-        public bool Overflow { get; set; }
-        public bool Refilling { get; set; }
-        public bool MissedWhileRefilling { get; set; }
-        /// <summary>General lanes: the event log holds events this integration has not yet taken into a message.</summary>
-        public bool Unformed { get; set; }
-        public DateTimeOffset UnformedSinceUtc { get; set; }
-
-        /// <summary>The trace of the ingest whose events the next message starts with, and of the message being formed.</summary>
-        public ActivityContext UnformedTrace { get; set; }
-
-        public ActivityContext FormingTrace { get; set; }
-        public bool Forming { get; set; }
-        public bool ArrivedWhileForming { get; set; }
-        /// <summary>Its partition went to another process: signals still under way for it change nothing.</summary>
-        public bool Abandoned { get; set; }
-        public long LastQueueSeq { get; set; }
-        /// <summary>Outcomes posted to the writer and not yet committed.</summary>
-        public int OutcomesUncommitted { get; set; }
-        /// <summary>Outcomes whose commit failed and that are being written again; the lane sends nothing meanwhile.</summary>
-        public int OutcomesFailing { get; set; }
-        /// <summary>Messages settled since the lane's settled position was last written.</summary>
-        public int SettledUnrecorded { get; set; }
-        /// <summary>In the queue of lanes that wait for the writer to catch up.</summary>
-        public bool WaitingForWriter { get; set; }
-        public int Count => Queue.Count + (Head is null ? 0 : 1);
-    }
-
-    /// <summary>Where and how a client's messages go; refreshed when a secret in use expires.</summary>
-    private sealed record ClientTarget(string? Url, bool Disabled, SigningKey[] Keys, DateTimeOffset? RefreshAt);
-
-    private sealed record Send(Lane Lane, PendingMessage Message, ClientTarget Target);
-
-    private sealed class Endpoint
-    {
-        public int Sending;
-        public Queue<Send> Waiting { get; } = new();
-    }
-
-    private abstract record Signal;
-    private sealed record Committed(IReadOnlyList<PendingMessage> Messages) : Signal;
-    private sealed record AttemptDone(Lane Lane, PendingMessage Message, ClientTarget Target, AttemptResult Result) : Signal;
-    private sealed record Refilled(Lane Lane, IReadOnlyList<PendingMessage> Messages, bool Failed) : Signal;
-    private sealed record ClientUpdated(Guid ClientId) : Signal;
-    private sealed record EventsLogged(IReadOnlyList<Guid> IntegrationIds, ActivityContext Trace) : Signal;
-    private sealed record Formed(Lane Lane, FormedMessage? Result, Exception? Error) : Signal;
-    private sealed record OutcomeCommitted(Lane Lane, bool Retried) : Signal;
-    private sealed record OutcomeFailed(Lane Lane, Action<IWriteTransaction> Write, bool Retried) : Signal;
-    private sealed record CommittedElsewhere(IReadOnlyList<DeliveryLane> Lanes) : Signal;
-    private sealed record RescanAll : Signal
-    {
-        public static readonly RescanAll Instance = new();
-    }
-    private sealed record TimerFired : Signal
-    {
-        public static readonly TimerFired Instance = new();
-    }
-    private sealed record SendsClosing : Signal
-    {
-        public static readonly SendsClosing Instance = new();
-    }
-    private sealed record OwnershipChanged(IReadOnlyList<int> Gained, IReadOnlyList<int> Lost) : Signal;
-    private sealed record Scanned(IReadOnlyList<int> Partitions, IReadOnlyList<DeliveryLane> Lanes, IReadOnlyList<Guid> Unformed, bool Failed) : Signal;
 }

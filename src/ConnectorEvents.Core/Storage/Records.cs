@@ -186,6 +186,14 @@ public sealed record RecentAttempt(DateTimeOffset StartedUtc, double DurationMs,
 public sealed record RetentionCutoffs(DateTimeOffset Delivered, DateTimeOffset Failed)
 {
     public DateTimeOffset Frontier => Delivered > Failed ? Delivered : Failed;
+
+    /// <summary>Whether a message in this state (as stored: "Delivered", "Failed", …) is past its retention.</summary>
+    public bool Expired(string status, DateTimeOffset? completedUtc) => completedUtc is { } completed && status switch
+    {
+        nameof(MessageStatus.Delivered) or nameof(MessageStatus.Skipped) => completed < Delivered,
+        nameof(MessageStatus.Failed) => completed < Failed,
+        _ => false,
+    };
 }
 
 /// <param name="LastSeq">The last message looked at; the next batch starts after it.</param>

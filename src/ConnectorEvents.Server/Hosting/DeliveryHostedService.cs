@@ -1,5 +1,6 @@
 using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.Delivery;
+using ConnectorEvents.Core.Operations;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,7 @@ namespace ConnectorEvents.Server.Hosting;
 /// </summary>
 public sealed class DeliveryHostedService(
     IConnectorStore store, DeliveryDispatcher dispatcher, PartitionLeases leases, GroupCommitWriter writer,
-    IOptions<StorageOptions> storage) : IHostedService
+    IOptions<StorageOptions> storage, OperationalEvents operations) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -22,6 +23,11 @@ public sealed class DeliveryHostedService(
             DataFolder.Ensure(storage.Value.DataDirectory);
         }
         store.Migrate();
+        if (operations.Enabled)
+        {
+            var secrets = store.ListSecrets(OperationalEvents.ClientId);
+            await writer.ExecuteAsync(tx => { operations.Provision(tx, secrets); return true; }).ConfigureAwait(false);
+        }
         dispatcher.Start();
         await leases.StartAsync().ConfigureAwait(false);
     }

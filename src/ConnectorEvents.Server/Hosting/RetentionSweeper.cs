@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Options;
 
@@ -20,8 +21,14 @@ public sealed class RetentionOptions
     /// <summary>How often the sweep runs (default one minute).</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Messages one write looks at (default 500): small, so a sweep never holds the writer for long.</summary>
-    public int BatchSize { get; set; } = 500;
+    /// <summary>Messages one write looks at (default 100): small, so a sweep never holds the writer for long.</summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>
+    /// The share of the time a sweep spends in writes (default 0.2): after each batch it pauses four times as long as the
+    /// batch took, so commands and deliveries keep the writer to themselves most of the time.
+    /// </summary>
+    public double MaxWriterShare { get; set; } = 0.2;
 }
 
 public sealed class RetentionOptionsValidator : IValidateOptions<RetentionOptions>
@@ -45,6 +52,10 @@ public sealed class RetentionOptionsValidator : IValidateOptions<RetentionOption
         if (options.BatchSize is < 1 or > 10_000)
         {
             errors.Add("Retention:BatchSize must be between 1 and 10000.");
+        }
+        if (options.MaxWriterShare is not (> 0 and <= 1))
+        {
+            errors.Add("Retention:MaxWriterShare must be more than 0 and at most 1.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
@@ -93,6 +104,7 @@ public sealed partial class RetentionSweeper(
         while (!cancellationToken.IsCancellationRequested)
         {
             var from = after;
+            var started = Stopwatch.GetTimestamp();
             var pass = await writer.ExecuteAsync(tx => tx.DeleteExpiredMessages(from, cutoffs, settings.BatchSize)).ConfigureAwait(false);
             deleted += pass.Deleted;
             examined += pass.Examined;
@@ -101,6 +113,9 @@ public sealed partial class RetentionSweeper(
             {
                 break;
             }
+            // Wall-clock pacing (not the TimeProvider's: it is about the writer's real load, not the retention clock).
+            var took = Stopwatch.GetElapsedTime(started);
+            await Task.Delay(took * ((1 - settings.MaxWriterShare) / settings.MaxWriterShare), cancellationToken).ConfigureAwait(false);
         }
         if (deleted > 0)
         {

@@ -7,6 +7,7 @@ using ConnectorEvents.Core.Enterprises;
 using ConnectorEvents.Core.Ingest;
 using ConnectorEvents.Core.Integrations;
 using ConnectorEvents.Core.Messages;
+using ConnectorEvents.Core.Operations;
 using ConnectorEvents.Core.Realtime;
 using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.Security;
@@ -174,6 +175,9 @@ public static partial class ServerHost
             return new SqliteConnectorStore(storage.DatabasePath, secrets);
         });
         services.AddConnectorTelemetry(configuration);
+        services.AddOptions<OperationsOptions>().Bind(configuration.GetSection(OperationsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OperationsOptions>, OperationsOptionsValidator>();
+        services.AddSingleton<OperationalEvents>();
         services.AddSingleton<GroupCommitWriter>();
         services.AddSingleton(sp => new NetworkPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value));
         services.AddSingleton(sp => new WebhookSender(

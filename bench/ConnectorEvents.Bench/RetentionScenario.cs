@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using ConnectorEvents.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace ConnectorEvents.Bench;
+
+/// <param name="WhileDeleting">Command → POST latency at the steady rate while the sweep deleted the expired messages.</param>
+/// <param name="After">The same once nothing was left to delete.</param>
+/// <param name="SweepSeconds">From the server's start until the last expired message was gone.</param>
+/// <param name="FileMiB">The SQLite file (its log apart) after each retention period of steady load.</param>
+public sealed record RetentionResult(
+    int Expired, double SweepSeconds, LatencyResult WhileDeleting, LatencyResult After, TimeSpan Period, IReadOnlyList<double> FileMiB)
+{
+    /// <summary>p99 while deleting ÷ p99 after: at most 1.10 is the goal.</summary>
+    public double P99Ratio => WhileDeleting.FromSend.P99 / After.FromSend.P99;
+
+    /// <summary>The file after ten periods ÷ after five: 1.00 when it stopped growing.</summary>
+    public double GrowthRatio => FileMiB[^1] / FileMiB[(FileMiB.Count / 2) - 1];
+
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Expired:N0} expired deleted in {SweepSeconds:0.0} s; p99 at {WhileDeleting.Rate:N0}/s {WhileDeleting.FromSend.P99:0.0} ms while deleting, "
+        + $"{After.FromSend.P99:0.0} ms after ({P99Ratio:P0}); file after each {Period.TotalSeconds:0} s period: {string.Join(", ", FileMiB.Select(f => f.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))} MiB ({GrowthRatio:P0} at 10 vs 5)");
+}
+
+public sealed partial class Scenarios
+{
+    // ---- 12. Retention at work (SQLite) -------------------------------------------------------------------------
+
+    /// <summary>
+    /// (a) An outbox holding <see cref="BenchSettings.RetentionExpired"/> delivered messages 100 days old (written straight into
+    /// the file before the server starts, oldest first, as years of traffic would leave them): the server starts, the sweep
+    /// deletes them while commands arrive at the steady rate, and the latency of that load is compared with the same load
+    /// once nothing is left to delete. (b) A retention of <see cref="BenchSettings.RetentionPeriod"/> under the steady rate
+    /// for ten periods: the file's size after each.
+    /// </summary>
+    public async Task<RetentionResult> RetentionAsync()
+    {
+        var rate = settings.SteadyRate;
+        var directory = NewDataDirectory();
+        var periodSettings = settings with { LatencyDuration = settings.RetentionPeriod, LatencyEventsMax = int.MaxValue };
+        try
+        {
+            // (a) The expired messages, then a deployment on the same file with the sweep every second.
+            await (await Deployment.StartServerAsync(storage, directory).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            var path = Path.Combine(directory, "connector-events.db");
+            WriteExpiredMessages(path, settings.RetentionExpired);
+            ServerSet.ExtraSettings = new Dictionary<string, string?> { ["Retention:Interval"] = "00:00:01" };
+            var started = Stopwatch.GetTimestamp();
+            Deployment d;
+            try
+            {
+                d = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
+            }
+            finally
+            {
+                ServerSet.ExtraSettings = null;
+            }
+            LatencyResult whileDeleting, after;
+            double sweepSeconds;
+            await using (d.ConfigureAwait(false))
+            {
+                await WarmUpAsync(d).ConfigureAwait(false);
+                var sentTo = new int[d.IntegrationIds.Length];
+                whileDeleting = await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
+                var swept = await WaitUntilSweptAsync(path).ConfigureAwait(false);
+                sweepSeconds = Clock.Seconds(started, swept);
+                after = await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
+                Progress($"  expired messages deleted {sweepSeconds:0.0} s after the start");
+            }
+            // (b) Ten retention periods of steady load, on a server whose messages expire after one.
+            return new RetentionResult(settings.RetentionExpired, sweepSeconds, whileDeleting, after, settings.RetentionPeriod,
+                await FileSizesAsync(periodSettings, rate).ConfigureAwait(false));
+        }
+        finally
+        {
+            ServerSet.ExtraSettings = null;
+            await DeleteDirectoryAsync(directory).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<double>> FileSizesAsync(BenchSettings periodSettings, int rate)
+    {
+        var directory = NewDataDirectory();
+        var retention = settings.RetentionPeriod.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        ServerSet.ExtraSettings = new Dictionary<string, string?>
+        {
+            ["Retention:DeliveredMessages"] = retention, ["Retention:Interval"] = "00:00:01",
+        };
+        try
+        {
+            var d = await Deployment.CreateAsync(settings, sink, storage, directory).ConfigureAwait(false);
+            await using (d.ConfigureAwait(false))
+            {
+                await WarmUpAsync(d).ConfigureAwait(false);
+                var periods = new Scenarios(periodSettings, sink, storage);
+                var sentTo = new int[d.IntegrationIds.Length];
+                var sizes = new List<double>();
+                for (var period = 1; period <= 10; period++)
+                {
+                    await periods.LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
+                    var file = Path.Combine(directory, "connector-events.db");
+                    sizes.Add(new FileInfo(file).Length / 1048576.0);
+                    Progress($"  period {period}: file {sizes[^1]:0.0} MiB, its log {new FileInfo(file + "-wal").Length / 1048576.0:0.0} MiB, "
+                        + $"{CountMessages(file):N0} messages");
+                }
+                return sizes;
+            }
+        }
+        finally
+        {
+            ServerSet.ExtraSettings = null;
+            await DeleteDirectoryAsync(directory).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Delivered messages created and completed 100 days ago, seq 1 to <paramref name="count"/>, 300-byte bodies.</summary>
+    private static void WriteExpiredMessages(string databasePath, int count)
+    {
+        var old = DateTimeOffset.UtcNow.AddDays(-100).ToUnixTimeMilliseconds();
+        using (var connection = new SqliteConnection($"Data Source={databasePath}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                PRAGMA journal_mode=WAL;
+                BEGIN;
+                WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < $count)
+                INSERT INTO messages (seq, id, channel, client_id, integration_id, event_type, body, status, queue_seq, attempt_count,
+                    created_utc, completed_utc)
+                SELECT x, 'msg_expired_' || x, 'Integration', 'expired', 'expired', 'IntegrationEnabled', zeroblob(300), 'Delivered', x, 1,
+                    $old, $old FROM n;
+                COMMIT;
+                PRAGMA wal_checkpoint(TRUNCATE);
+                """;
+            command.Parameters.AddWithValue("$count", count);
+            command.Parameters.AddWithValue("$old", old);
+            command.CommandTimeout = 600;
+            command.ExecuteNonQuery();
+        }
+        SqliteConnection.ClearAllPools();
+    }
+
+    private static long CountMessages(string databasePath)
+    {
+        using var connection = new SqliteConnection($"Data Source={databasePath};Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM messages";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Waits until no expired message is left in the file; returns when that was seen.</summary>
+    private static async Task<long> WaitUntilSweptAsync(string databasePath)
+    {
+        var limit = Stopwatch.StartNew();
+        using var connection = new SqliteConnection($"Data Source={databasePath};Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM messages WHERE client_id = 'expired')";
+        while ((long)command.ExecuteScalar()! == 1)
+        {
+            if (limit.Elapsed > TimeSpan.FromMinutes(10))
+            {
+                throw new TimeoutException("The expired messages were not deleted within 10 minutes.");
+            }
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+        return Stopwatch.GetTimestamp();
+    }
+}
