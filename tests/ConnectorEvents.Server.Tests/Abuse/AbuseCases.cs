@@ -29,6 +29,7 @@ public static class AbuseCases
         "EnableIntegration", "DisableIntegration", "CancelIntegration", "ReinstateIntegration", "RegenerateAccessToken", "DeleteIntegration",
         "ListMessages", "GetMessage", "RetryMessage", "GetCluster", "IngestEvents", "ConnectWebSocket",
         "RegenerateClientToken", "CreateApiKey", "ListApiKeys", "DeleteApiKey", "GetSigningPublicKeys",
+        "GetClientHealth", "RecoverClientMessages", "RecoverIntegrationMessages",
     ];
 
     /// <summary>Each operation with a body; a new one fails the suite until it is described here.</summary>
@@ -60,7 +61,11 @@ public static class AbuseCases
                 ["State"] = "Dirty",
             }),
         }, ["Events"], ["Events", 0, "State"], true, null, TextRefusesControl: false),
+        ["RecoverClientMessages"] = new(_ => Recovery(), ["Since"], ["Channel"], false, null),
+        ["RecoverIntegrationMessages"] = new(_ => Recovery(), ["Since"], ["Channel"], false, null),
     };
+
+    private static JsonObject Recovery() => new() { ["Since"] = "2026-01-01T00:00:00Z", ["Channel"] = "Integration" };
 
     public static IEnumerable<(string Case, string Header)> BadAuthorizations(string adminKey, string clientToken, string signingSecret,
         string accessToken)
