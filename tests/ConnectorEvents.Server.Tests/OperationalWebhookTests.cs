@@ -52,10 +52,11 @@ public sealed class OperationalWebhookTests
         Assert.Equal(1, (int)byType["MessageFailed"]["Attempts"]!);
         Assert.Equal(sink.Url("/ok") + "?…", (string)byType["EndpointRecovered"]["Url"]!);
 
-        // Kept and listed like any message, under the server's own client.
-        var listed = await server.GetAsync("/api/v1/messages?clientId=0ce0e000-0000-4000-8000-0000000000c0");
-        Assert.Equal(3, listed["Messages"]!.AsArray().Count);
-        Assert.All(listed["Messages"]!.AsArray(), m => Assert.Equal("Delivered", (string)m!["Status"]!));
+        // Kept and listed like any message, under the server's own client (the last outcome commits just after its answer).
+        const string operations = "/api/v1/messages?clientId=0ce0e000-0000-4000-8000-0000000000c0";
+        await Delivery.WaitUntilAsync(() => server.GetAsync(operations).GetAwaiter().GetResult()["Messages"]!.AsArray()
+            .Count(m => (string)m!["Status"]! == "Delivered") == 3, "three operational messages listed as Delivered");
+        Assert.Equal(3, (await server.GetAsync(operations))["Messages"]!.AsArray().Count);
     }
 
     [Fact]
