@@ -5,12 +5,13 @@ namespace ConnectorEvents.Core.Telemetry;
 
 /// <summary>
 /// The backlog gauges' source: one count of pending messages per channel in storage, asked when metrics are collected
-/// and kept for a second, so the two gauges of one collection share one query and a burst of scrapes costs one.
-/// The count covers the whole database (every process of a cluster reports the same figure).
+/// and kept for ten seconds, so the two gauges of one collection share one query, and scrapes more often than that (a
+/// Prometheus default is 15 s) cost nothing more: with a large backlog the count reads every pending row. The count
+/// covers the whole database (every process of a cluster reports the same figure).
 /// </summary>
 public sealed partial class BacklogMeter
 {
-    private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(10);
     private static readonly WebhookChannel[] Channels = [WebhookChannel.Integration, WebhookChannel.General];
 
     private readonly IConnectorStore _store;
