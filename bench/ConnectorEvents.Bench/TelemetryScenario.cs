@@ -3,7 +3,7 @@ using ConnectorEvents.Testing;
 namespace ConnectorEvents.Bench;
 
 /// <summary>Scenarios 2 and 3 with telemetry off and on, alternated within one run.</summary>
-/// <param name="Pairs">Off and on measurements of each scenario, in alternating order.</param>
+/// <param name="OtlpRequests">Requests the OTLP exporters made to the collector sink while telemetry was on.</param>
 public sealed record TelemetryCostResult(
     IReadOnlyList<DrainResult> DrainOff, IReadOnlyList<DrainResult> DrainOn,
     IReadOnlyList<SustainedResult> SustainedOff, IReadOnlyList<SustainedResult> SustainedOn, long OtlpRequests)
@@ -17,12 +17,7 @@ public sealed record TelemetryCostResult(
 
     public double SustainedCpuRatio => Median(SustainedOn.Select(s => s.CpuMicrosecondsEach)) / Median(SustainedOff.Select(s => s.CpuMicrosecondsEach));
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN
-            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
+    private static double Median(IEnumerable<double> values) => Report.Median(values.Select(v => (double?)v)) ?? double.NaN;
 
     public override string ToString() =>
         $"drain on/off {DrainRatio:P1} (CPU {DrainCpuRatio:P1}), sustained on/off {SustainedRatio:P1} (CPU {SustainedCpuRatio:P1}), {OtlpRequests:N0} OTLP exports";

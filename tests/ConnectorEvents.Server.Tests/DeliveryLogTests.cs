@@ -17,7 +17,7 @@ public sealed class DeliveryLogTests
     {
         await using var sink = await WebhookSink.StartAsync();
         sink.Respond = (context, _) => Delivery.Answer(context, context.Request.Path.StartsWithSegments("/gone") ? 410 : 500);
-        var data = Path.Combine(Path.GetTempPath(), "ce-log-" + Guid.NewGuid().ToString("N"));
+        var data = ServerProcess.NewDataDirectory("log");
         await using var server = await ServerProcess.StartAsync(data, ServerProcess.FreePort(), new Dictionary<string, string>
         {
             ["Logging__Console__FormatterName"] = "json",
@@ -26,11 +26,11 @@ public sealed class DeliveryLogTests
             ["Delivery__Jitter"] = "0",
         });
         using var api = server.CreateApiClient();
-        var enterprise = await PostAsync(api, "/api/v1/enterprises", new { Name = "Logged Hotel" });
-        var failing = await PostAsync(api, "/api/v1/clients", new { Name = "Failing", IntegrationWebhookUrl = sink.Url("/fail?Token=log-secret-1") });
-        var gone = await PostAsync(api, "/api/v1/clients", new { Name = "Gone", IntegrationWebhookUrl = sink.Url("/gone?Token=log-secret-2") });
-        var failingIntegration = await PostAsync(api, "/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = failing["Id"] });
-        var goneIntegration = await PostAsync(api, "/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = gone["Id"] });
+        var enterprise = await api.PostJsonAsync("/api/v1/enterprises", new { Name = "Logged Hotel" });
+        var failing = await api.PostJsonAsync("/api/v1/clients", new { Name = "Failing", IntegrationWebhookUrl = sink.Url("/fail?Token=log-secret-1") });
+        var gone = await api.PostJsonAsync("/api/v1/clients", new { Name = "Gone", IntegrationWebhookUrl = sink.Url("/gone?Token=log-secret-2") });
+        var failingIntegration = await api.PostJsonAsync("/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = failing["Id"] });
+        var goneIntegration = await api.PostJsonAsync("/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = gone["Id"] });
         await server.WaitForOutputAsync("\"EventId\":2203", Delivery.WaitLimit);
         await server.WaitForOutputAsync("failed for good after attempt 3", Delivery.WaitLimit);
         using (var patch = await api.PatchAsJsonAsync($"/api/v1/clients/{gone["Id"]}", new { IntegrationWebhookUrl = sink.Url("/gone?Token=log-secret-3") }, Delivery.Ct))
@@ -82,25 +82,6 @@ public sealed class DeliveryLogTests
         {
             Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
         }
-        TryDelete(data);
-    }
-
-    private static async Task<JsonObject> PostAsync(HttpClient api, string path, object body)
-    {
-        using var response = await api.PostAsJsonAsync(path, body, Delivery.Ct);
-        var text = await response.Content.ReadAsStringAsync(Delivery.Ct);
-        Assert.True(response.IsSuccessStatusCode, $"POST {path} answered {(int)response.StatusCode}: {text}");
-        return JsonSerializer.Deserialize<JsonObject>(text)!;
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        ServerProcess.DeleteDataDirectory(data);
     }
 }

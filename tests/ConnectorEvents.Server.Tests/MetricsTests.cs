@@ -25,25 +25,25 @@ public sealed partial class MetricsTests
         cts.CancelAfter(Limit);
         await using var sink = await WebhookSink.StartAsync();
         sink.Respond = (context, _) => Delivery.Answer(context, context.Request.Path.StartsWithSegments("/gone") ? 410 : 200);
-        var data = Path.Combine(Path.GetTempPath(), "ce-metrics-" + Guid.NewGuid().ToString("N"));
+        var data = ServerProcess.NewDataDirectory("metrics");
         await using var server = await ServerProcess.StartAsync(data, ServerProcess.FreePort());
         using var api = server.CreateApiClient();
 
-        var enterprise = await PostAsync(api, "/api/v1/enterprises", new { Name = "Metrics Hotel" });
-        var delivering = await PostAsync(api, "/api/v1/clients", new { Name = "Delivering", IntegrationWebhookUrl = sink.Url("/ok?Token=t1") });
-        var withoutUrl = await PostAsync(api, "/api/v1/clients", new { Name = "No URL" });
-        var gone = await PostAsync(api, "/api/v1/clients", new { Name = "Gone", IntegrationWebhookUrl = sink.Url("/gone?Token=t2") });
-        var integration = await PostAsync(api, "/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = delivering["Id"] });
-        await PostAsync(api, $"/api/v1/integrations/{integration["Id"]}/disable", null);
-        await PostAsync(api, $"/api/v1/integrations/{integration["Id"]}/enable", null);
-        await PostAsync(api, "/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = withoutUrl["Id"] });
-        await PostAsync(api, "/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = gone["Id"] });
-        await PostAsync(api, $"/api/v1/enterprises/{enterprise["Id"]}/events", new
+        var enterprise = await api.PostJsonAsync("/api/v1/enterprises", new { Name = "Metrics Hotel" });
+        var delivering = await api.PostJsonAsync("/api/v1/clients", new { Name = "Delivering", IntegrationWebhookUrl = sink.Url("/ok?Token=t1") });
+        var withoutUrl = await api.PostJsonAsync("/api/v1/clients", new { Name = "No URL" });
+        var gone = await api.PostJsonAsync("/api/v1/clients", new { Name = "Gone", IntegrationWebhookUrl = sink.Url("/gone?Token=t2") });
+        var integration = await api.PostJsonAsync("/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = delivering["Id"] });
+        await api.PostJsonAsync($"/api/v1/integrations/{integration["Id"]}/disable", null);
+        await api.PostJsonAsync($"/api/v1/integrations/{integration["Id"]}/enable", null);
+        await api.PostJsonAsync("/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = withoutUrl["Id"] });
+        await api.PostJsonAsync("/api/v1/integrations", new { EnterpriseId = enterprise["Id"], ClientId = gone["Id"] });
+        await api.PostJsonAsync($"/api/v1/enterprises/{enterprise["Id"]}/events", new
         {
             Events = Enumerable.Range(0, 4).Select(_ => new { Type = "Resource", Id = Guid.NewGuid(), State = "Dirty" }),
         });
-        var reader = await PostAsync(api, "/api/v1/api-keys", new { Name = "scraper", Role = "Reader" });
-        var producer = await PostAsync(api, "/api/v1/api-keys", new { Name = "producer", Role = "Producer" });
+        var reader = await api.PostJsonAsync("/api/v1/api-keys", new { Name = "scraper", Role = "Reader" });
+        var producer = await api.PostJsonAsync("/api/v1/api-keys", new { Name = "producer", Role = "Producer" });
         using var scraper = new HttpClient { BaseAddress = server.BaseUri };
         scraper.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (string)reader["Key"]!);
 
@@ -87,13 +87,13 @@ public sealed partial class MetricsTests
             Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
         }
         await server.StopAsync(TimeSpan.FromSeconds(15));
-        TryDelete(data);
+        ServerProcess.DeleteDataDirectory(data);
     }
 
     [Fact]
     public async Task Metrics_AllowAnonymous_opens_the_scrape_and_Metrics_Prometheus_false_removes_it()
     {
-        var data = Path.Combine(Path.GetTempPath(), "ce-metrics-" + Guid.NewGuid().ToString("N"));
+        var data = ServerProcess.NewDataDirectory("metrics");
         await using (var open = await ServerProcess.StartAsync(data, ServerProcess.FreePort(),
             new Dictionary<string, string> { ["Metrics__AllowAnonymous"] = "true" }))
         {
@@ -110,7 +110,7 @@ public sealed partial class MetricsTests
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
             await off.StopAsync(TimeSpan.FromSeconds(15));
         }
-        TryDelete(data);
+        ServerProcess.DeleteDataDirectory(data);
     }
 
     private static async Task<Samples> ScrapeUntilAsync(HttpClient scraper, Func<Samples, bool> settled, CancellationToken ct)
@@ -134,25 +134,6 @@ public sealed partial class MetricsTests
             {
                 Assert.Fail("The work did not settle in time. Last scrape:\n" + text);
             }
-        }
-    }
-
-    private static async Task<JsonObject> PostAsync(HttpClient api, string path, object? body)
-    {
-        using var response = await api.PostAsJsonAsync(path, body ?? new { }, TestContext.Current.CancellationToken);
-        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        Assert.True(response.IsSuccessStatusCode, $"POST {path} answered {(int)response.StatusCode}: {text}");
-        return (JsonObject)JsonNode.Parse(text)!;
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
         }
     }
 

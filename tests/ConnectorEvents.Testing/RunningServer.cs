@@ -112,34 +112,23 @@ public sealed class RunningServer : IAsyncDisposable
     public async Task<JsonObject> PostAsync(string path, object? body = null, int expectedStatus = 0)
     {
         using var response = await Api.PostAsync(path, Json(body)).ConfigureAwait(false);
-        return await ReadAsync(response, expectedStatus).ConfigureAwait(false);
+        return await ApiClientExtensions.ReadAsync(response, expectedStatus).ConfigureAwait(false);
     }
 
     public async Task<JsonObject> GetAsync(string path, int expectedStatus = 200)
     {
         using var response = await Api.GetAsync(path).ConfigureAwait(false);
-        return await ReadAsync(response, expectedStatus).ConfigureAwait(false);
+        return await ApiClientExtensions.ReadAsync(response, expectedStatus).ConfigureAwait(false);
     }
 
     public async Task<JsonObject> SendAsync(HttpMethod method, string path, object? body = null, int expectedStatus = 0)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : Json(body) };
         using var response = await Api.SendAsync(request).ConfigureAwait(false);
-        return await ReadAsync(response, expectedStatus).ConfigureAwait(false);
+        return await ApiClientExtensions.ReadAsync(response, expectedStatus).ConfigureAwait(false);
     }
 
     private static JsonContent? Json(object? body) => body is null ? null : JsonContent.Create(body);
-
-    private static async Task<JsonObject> ReadAsync(HttpResponseMessage response, int expectedStatus)
-    {
-        var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-        var status = (int)response.StatusCode;
-        if (expectedStatus == 0 ? status is < 200 or > 299 : status != expectedStatus)
-        {
-            throw new HttpRequestException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {status}: {text}");
-        }
-        return text.Length == 0 ? [] : JsonNode.Parse(text) as JsonObject ?? [];
-    }
 
     /// <summary>An enterprise, a client pointing at <paramref name="integrationWebhookUrl"/>, and the client's secret.</summary>
     public async Task<(Guid EnterpriseId, Guid ClientId, string Secret)> SeedAsync(string? integrationWebhookUrl, string name = "Sample")

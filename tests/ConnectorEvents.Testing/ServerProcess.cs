@@ -186,6 +186,21 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>A data folder path of its own under the temp folder, not yet created.</summary>
+    public static string NewDataDirectory(string purpose) => Path.Combine(Path.GetTempPath(), $"ce-{purpose}-{Guid.NewGuid():N}");
+
+    /// <summary>Deletes a data folder, leaving it be when something still holds it.</summary>
+    public static void DeleteDataDirectory(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

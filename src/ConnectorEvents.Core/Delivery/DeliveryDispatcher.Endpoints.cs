@@ -12,7 +12,10 @@ public sealed partial class DeliveryDispatcher
     {
         if (succeeded)
         {
-            _failingSince.Remove((clientId, channel));
+            if (_failingSince.Count > 0) // nearly always empty: no hashing per delivery
+            {
+                _failingSince.Remove((clientId, channel));
+            }
             return;
         }
         if (!_failingSince.TryGetValue((clientId, channel), out var since))
