@@ -32,7 +32,7 @@ public sealed record BenchSettings
     public IReadOnlySet<int> Only { get; init; } = Enumerable.Range(1, 10).ToHashSet();
 
     /// <summary>Scenario 11: off and on measurements of scenarios 2 and 3 each.</summary>
-    public int TelemetryPairs { get; init; } = 2;
+    public int TelemetryPairs { get; init; } = 3;
 
     /// <summary>Scenario 12: delivered messages past retention in the outbox when the server starts.</summary>
     public int RetentionExpired { get; init; } = 1_000_000;

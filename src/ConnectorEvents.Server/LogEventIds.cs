@@ -27,4 +27,10 @@ public static class LogEventIds
 
     /// <summary>A retention sweep failed; the next runs at the next interval.</summary>
     public const int RetentionFailed = 2121;
+
+    /// <summary>The health probe port is open (Health:Port).</summary>
+    public const int HealthProbeListening = 2130;
+
+    /// <summary>The health probe port met an error; it goes on.</summary>
+    public const int HealthProbeFailed = 2131;
 }

@@ -55,6 +55,8 @@ public sealed class WebhookSink : IAsyncDisposable
 
     public string Url(string path = "/hook") => new Uri(BaseUri, path).ToString();
 
+    private const string TraceSourceName = "ConnectorEvents.Testing.WebhookSink";
+
     public static async Task<WebhookSink> StartAsync(string host = "127.0.0.1")
     {
         // Rooted beside the binaries, not in the working directory: the settings-file watcher would otherwise watch the
@@ -64,6 +66,10 @@ public sealed class WebhookSink : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://{host}:0");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 16 * 1024 * 1024);
+        // A receiver is another party: its requests stay out of the traces of a server in the same process (the bench's),
+        // which listen to ASP.NET Core's activity source and diagnostic listener by their name, "Microsoft.AspNetCore".
+        builder.Services.AddSingleton(_ => new ActivitySource(TraceSourceName));
+        builder.Services.AddSingleton(_ => new DiagnosticListener(TraceSourceName));
         var app = builder.Build();
         var sink = new WebhookSink(app);
         app.Run(sink.HandleAsync);

@@ -39,7 +39,7 @@ public sealed class ProblemJsonWriter(IOptions<ProblemDetailsOptions> problemOpt
     }
 
     /// <summary>The RFC 9110 section of a status, as the framework's writer gave it; none (about:blank) for others.</summary>
-    private static string? TypeOf(int status) => status switch
+    internal static string? TypeOf(int status) => status switch
     {
         >= 400 and <= 417 => $"https://tools.ietf.org/html/rfc9110#section-15.5.{status - 399}",
         421 or 422 => $"https://tools.ietf.org/html/rfc9110#section-15.5.{status - 401}",

@@ -30,8 +30,20 @@ public sealed class ReadinessCheck(
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var verdict = await VerdictAsync(cancellationToken).ConfigureAwait(false);
+        var verdict = await VerdictAsync(PingWait, cancellationToken).ConfigureAwait(false);
         return new HealthCheckResult(verdict.Status, verdict.Description, data: Details());
+    }
+
+    /// <summary>
+    /// The body of <c>/healthz/ready</c> and its status (200 or 503), taken without waiting for anything: storage's last answer
+    /// counts. For <see cref="HealthProbeListener"/>, whose thread must never wait on the thread pool.
+    /// </summary>
+    public (int StatusCode, byte[] Body) Now()
+    {
+        var verdict = VerdictAsync(TimeSpan.Zero, CancellationToken.None);
+        var result = verdict.IsCompletedSuccessfully ? verdict.Result : HealthCheckResult.Unhealthy("The readiness check did not finish.");
+        return (result.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK,
+            Body(result.Status, result.Description, Details()));
     }
 
     /// <summary>What an operator looks at first; no path, host or credential (the endpoint answers anyone).</summary>
@@ -70,7 +82,8 @@ public sealed class ReadinessCheck(
         }
     }
 
-    private async Task<HealthCheckResult> VerdictAsync(CancellationToken cancellationToken)
+    /// <summary>The verdict; when storage was not asked within the last second, waits up to <paramref name="pingWait"/> for its answer.</summary>
+    private async Task<HealthCheckResult> VerdictAsync(TimeSpan pingWait, CancellationToken cancellationToken)
     {
         if (!writer.IsRunning)
         {
@@ -85,17 +98,15 @@ public sealed class ReadinessCheck(
             return HealthCheckResult.Unhealthy(string.Create(CultureInfo.InvariantCulture,
                 $"Writes fail: {failure.Reason} (since {failure.SinceUtc:yyyy-MM-ddTHH:mm:ssZ}, last {failure.LastUtc:yyyy-MM-ddTHH:mm:ssZ})."));
         }
-        var now = time.GetUtcNow();
-        Task<bool> ping;
-        lock (_gate)
+        if (KeepFresh() is not { } ping)
         {
-            if (now - _answeredUtc < Fresh)
-            {
-                return HealthCheckResult.Healthy();
-            }
-            ping = _ping ??= Task.Run(Ping, CancellationToken.None);
+            return HealthCheckResult.Healthy();
         }
-        if (await Task.WhenAny(ping, Task.Delay(PingWait, time, cancellationToken)).ConfigureAwait(false) == ping && !await ping.ConfigureAwait(false))
+        if (pingWait > TimeSpan.Zero && !ping.IsCompleted)
+        {
+            await Task.WhenAny(ping, Task.Delay(pingWait, time, cancellationToken)).ConfigureAwait(false);
+        }
+        if (ping.IsCompletedSuccessfully && !ping.Result)
         {
             return HealthCheckResult.Unhealthy("Storage does not answer.");
         }
@@ -104,6 +115,19 @@ public sealed class ReadinessCheck(
             return time.GetUtcNow() - _answeredUtc < Silence
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy("Storage has not answered for 5 s.");
+        }
+    }
+
+    /// <summary>
+    /// Asks storage again when its last answer is more than a second old (one read at a time, on the thread pool); null when
+    /// the last answer is fresh, else the read under way.
+    /// </summary>
+    public Task<bool>? KeepFresh()
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            return now - _answeredUtc < Fresh ? null : _ping ??= Task.Run(Ping, CancellationToken.None);
         }
     }
 
@@ -131,24 +155,32 @@ public sealed class ReadinessCheck(
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(report);
-        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.ContentType = ContentType;
+        var reason = report.Entries.Values.Select(e => e.Description).FirstOrDefault(d => !string.IsNullOrEmpty(d));
+        return context.Response.Body.WriteAsync(Body(report.Status, reason, report.Entries.Values.SelectMany(e => e.Data))).AsTask();
+    }
+
+    public const string ContentType = "application/json; charset=utf-8";
+
+    private static byte[] Body(HealthStatus status, string? reason, IEnumerable<KeyValuePair<string, object>> details)
+    {
         using var body = new MemoryStream();
         using (var json = new Utf8JsonWriter(body))
         {
             json.WriteStartObject();
-            json.WriteString("Status", report.Status.ToString());
-            if (report.Entries.Values.Select(e => e.Description).FirstOrDefault(d => !string.IsNullOrEmpty(d)) is { } reason)
+            json.WriteString("Status", status.ToString());
+            if (!string.IsNullOrEmpty(reason))
             {
                 json.WriteString("Reason", reason);
             }
-            foreach (var (name, detail) in report.Entries.Values.SelectMany(e => e.Data))
+            foreach (var (name, detail) in details)
             {
                 json.WritePropertyName(name);
                 JsonSerializer.Serialize(json, detail, detail.GetType(), ApiJsonContext.Default);
             }
             json.WriteEndObject();
         }
-        return context.Response.Body.WriteAsync(body.ToArray()).AsTask();
+        return body.ToArray();
     }
 }
 

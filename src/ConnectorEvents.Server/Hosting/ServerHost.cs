@@ -221,6 +221,10 @@ public static partial class ServerHost
         services.Configure<ExceptionHandlerOptions>(o =>
             o.SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService);
         services.AddSingleton<ReadinessCheck>(); // one instance: it remembers when storage last answered
+        services.AddOptions<HealthOptions>().Bind(configuration.GetSection(HealthOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
+        services.AddSingleton<HealthProbeListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthProbeListener>());
         services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-delivery", tags: ["ready"]);
         services.AddOpenApi();
         services.ConfigureHttpJsonOptions(json =>

@@ -21,8 +21,11 @@ public sealed class ReadinessFaultTests
     {
         using var folder = TmpfsFolder.Mount(megabytes: 24);
         await using var sink = await WebhookSink.StartAsync();
-        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite" },
-            dataDirectory: Path.Combine(folder.Path, "data"));
+        var probePort = ServerProcess.FreePort();
+        var settings = HealthProbePortTests.ProbePort(probePort);
+        settings["Storage:Provider"] = "Sqlite";
+        await using var server = await RunningServer.StartAsync(settings, dataDirectory: Path.Combine(folder.Path, "data"));
+        using var probes = HealthProbePortTests.Probes(probePort);
         var enterprise = await server.PostAsync("/api/v1/enterprises", new { Name = "Full Hotel" });
         // A receiver, so the events are kept in the log, formed into messages and delivered: all of it writes.
         var client = await server.PostAsync("/api/v1/clients", new { Name = "Full App", GeneralWebhookUrl = sink.Url("/general") });
@@ -45,9 +48,19 @@ public sealed class ReadinessFaultTests
         Assert.Equal("Unhealthy", (string?)body["Status"]);
         Assert.Contains("disk full", (string?)body["Reason"], StringComparison.Ordinal);
         Assert.DoesNotContain(folder.Path, body.ToJsonString(), StringComparison.Ordinal);
+        // The probe port (Health:Port) gives the same verdict.
+        using (var probe = await probes.GetAsync(new Uri("/healthz/ready", UriKind.Relative), Delivery.Ct))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, probe.StatusCode);
+            var probeBody = JsonNode.Parse(await probe.Content.ReadAsStringAsync(Delivery.Ct))!;
+            Assert.Equal("Unhealthy", (string?)probeBody["Status"]);
+            Assert.Contains("disk full", (string?)probeBody["Reason"], StringComparison.Ordinal);
+        }
 
         folder.Unfill();
         await WaitUntilReadyAsync(server);
+        using var recovered = await probes.GetAsync(new Uri("/healthz/ready", UriKind.Relative), Delivery.Ct);
+        Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
     }
 
     [Fact]
