@@ -10,6 +10,9 @@ public static class LogEventIds
     /// <summary>A source failed to authenticate (once per source and minute).</summary>
     public const int FailedAuthentication = 2001;
 
+    /// <summary>Requests failed on unavailable storage and were answered 503 (one line per 10 s, with the count).</summary>
+    public const int StorageReadFailed = 2002;
+
     /// <summary>The data folder can be listed by other users.</summary>
     public const int DataFolderOpen = 2101;
 

@@ -78,7 +78,8 @@ public sealed class PostgresConnectorStore : IConnectorStore
 
     public IWriteTransaction BeginWrite()
     {
-        // Called from the writer thread only. A connection that broke (server restart, network) is replaced.
+        // Called from the writer thread only. A connection that broke (server restart, network) is replaced. One cut while
+        // idle still says Open: the write that finds out fails before its COMMIT and runs again (IsLostConnection).
         if (_writeConnection is { State: not ConnectionState.Open })
         {
             _writeConnection.Dispose();
@@ -247,6 +248,20 @@ public sealed class PostgresConnectorStore : IConnectorStore
             SqlState: PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
         };
 
+    // Npgsql marks network failures and time-outs transient; a server that closed the session on purpose says so by SQLSTATE.
+    public bool IsLostConnection(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown } or NpgsqlException { IsTransient: true }
+                and not PostgresException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     // By SQLSTATE and exception type; never the message, which may name the host or the user.
     public string? DescribeWriteFailure(Exception exception)
     {
@@ -268,13 +283,22 @@ public sealed class PostgresConnectorStore : IConnectorStore
                 case PostgresException p when p.SqlState.StartsWith("53", StringComparison.Ordinal):
                     return "the database is out of resources";
                 case PostgresException p:
-                    return $"PostgreSQL error {p.SqlState}";
+                    return $"{UnknownErrorPrefix}{p.SqlState}";
                 case System.Net.Sockets.SocketException or TimeoutException or IOException or EndOfStreamException:
                     return "database unreachable";
             }
         }
-        return exception is NpgsqlException ? "database unreachable" : "the write failed";
+        return exception is NpgsqlException ? "database unreachable" : WriteFailed;
     }
+
+    private const string UnknownErrorPrefix = "PostgreSQL error ";
+    private const string WriteFailed = "the write failed";
+
+    // What DescribeWriteFailure says, but only for the database being unavailable: an unknown error may be a bug of ours.
+    public string? DescribeUnavailable(Exception exception) =>
+        DescribeWriteFailure(exception) is { } reason && reason != WriteFailed && !reason.StartsWith(UnknownErrorPrefix, StringComparison.Ordinal)
+            ? reason
+            : null;
 
     private T Read<T>(Func<NpgsqlConnection, T> query)
     {

@@ -381,9 +381,13 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         get
         {
             Flush();
+            _sentAny = true;
             return _connection;
         }
     }
+
+    /// <summary>Whether anything of this transaction went to the database before its COMMIT.</summary>
+    private bool _sentAny;
 
     private void Defer(string sql, params (string Name, object Value)[] parameters)
     {
@@ -413,6 +417,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         _deferred.Clear();
         _savepointAt = -1;
         _unitWrites = 0;
+        _sentAny = true;
         batch.ExecuteNonQuery();
     }
 
@@ -478,8 +483,29 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
             _deferred.Add(notify);
         }
-        Flush();
-        _tx.Commit();
+        try
+        {
+            Flush();
+        }
+        catch (NpgsqlException ex) when (ex is not PostgresException)
+        {
+            // The connection failed (an answer of the server stays as it is): COMMIT goes in a round trip of its own, below.
+            throw new CommitNotSentException(ex);
+        }
+        if (_sentAny)
+        {
+            _tx.Commit();
+            return;
+        }
+        try
+        {
+            _tx.Commit();
+        }
+        catch (NpgsqlException ex) when (ex is not PostgresException)
+        {
+            // Nothing was sent before it, so whether the COMMIT arrived does not matter: it applied nothing.
+            throw new CommitNotSentException(ex);
+        }
     }
 
     public void Dispose() => _tx.Dispose();

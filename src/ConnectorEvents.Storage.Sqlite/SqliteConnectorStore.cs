@@ -49,6 +49,9 @@ public sealed class SqliteConnectorStore : IConnectorStore
     // One process and one writer connection: nothing to contend with, so a failure says something real.
     public bool IsTransient(Exception exception) => false;
 
+    // A file, not a connection: nothing to lose.
+    public bool IsLostConnection(Exception exception) => false;
+
     // By SQLite's primary result code (the low byte of the extended one); never the message, which may name the file.
     public string? DescribeWriteFailure(Exception exception) =>
         (FindInChain<SqliteException>(exception)?.SqliteErrorCode & 0xFF) switch
@@ -63,6 +66,12 @@ public sealed class SqliteConnectorStore : IConnectorStore
             { } code => $"SQLite error {code}",
             null => "the write failed",
         };
+
+    // The failures of the file and the disk only; any other code may be a bug of ours.
+    public string? DescribeUnavailable(Exception exception) =>
+        (FindInChain<SqliteException>(exception)?.SqliteErrorCode & 0xFF) is 13 or 8 or 10 or 14 or 11 or 26 or 5 or 6
+            ? DescribeWriteFailure(exception)
+            : null;
 
     private static T? FindInChain<T>(Exception? exception) where T : Exception
     {

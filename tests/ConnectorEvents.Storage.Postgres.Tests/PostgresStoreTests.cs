@@ -60,6 +60,39 @@ public sealed class PostgresStoreTests : IDisposable
     });
 
     [Fact]
+    public void A_terminated_connection_is_a_lost_connection_and_unavailable_storage_but_a_bad_statement_or_constraint_is_neither()
+    {
+        var store = NewStore("node-faults");
+        using var victim = new NpgsqlConnection(_connectionString);
+        victim.Open();
+        var pid = Convert.ToInt32(Query(victim, "SELECT pg_backend_pid()"), System.Globalization.CultureInfo.InvariantCulture);
+        using (var admin = new NpgsqlConnection(_connectionString))
+        {
+            admin.Open();
+            Query(admin, $"SELECT pg_terminate_backend({pid})");
+        }
+        var lost = Assert.ThrowsAny<NpgsqlException>(() => Query(victim, "SELECT 1"));
+        Assert.True(store.IsLostConnection(lost));
+        Assert.Equal("database unreachable", store.DescribeUnavailable(lost));
+
+        using var healthy = new NpgsqlConnection(_connectionString);
+        healthy.Open();
+        var syntax = Assert.Throws<PostgresException>(() => Query(healthy, "SELEC 1"));
+        Assert.False(store.IsLostConnection(syntax));
+        Assert.Null(store.DescribeUnavailable(syntax));
+        Query(healthy, "CREATE TEMP TABLE once (id int PRIMARY KEY); INSERT INTO once VALUES (1)");
+        var duplicate = Assert.Throws<PostgresException>(() => Query(healthy, "INSERT INTO once VALUES (1)"));
+        Assert.False(store.IsLostConnection(duplicate));
+        Assert.Null(store.DescribeUnavailable(duplicate));
+    }
+
+    private static object? Query(NpgsqlConnection connection, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        return command.ExecuteScalar();
+    }
+
+    [Fact]
     public void Migrating_twice_is_a_no_op()
     {
         var store = NewStore("a");

@@ -37,6 +37,32 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_locked_or_read_only_file_is_unavailable_storage_but_a_bad_statement_or_constraint_is_not()
+    {
+        using var store = new SqliteConnectorStore(DatabasePath, Secrets);
+        store.Migrate();
+        using var reader = OpenSeparately();
+        var readOnly = Assert.Throws<SqliteException>(() => Execute(reader, "CREATE TABLE t (id INTEGER)"));
+        Assert.Equal("read-only", store.DescribeUnavailable(readOnly));
+        Assert.False(store.IsLostConnection(readOnly));
+
+        var syntax = Assert.Throws<SqliteException>(() => Execute(reader, "SELEC 1"));
+        Assert.Null(store.DescribeUnavailable(syntax));
+        using var writer = new SqliteConnection($"Data Source={Path.Combine(_folder.Path, "other.db")};Pooling=False");
+        writer.Open();
+        Execute(writer, "CREATE TABLE once (id INTEGER PRIMARY KEY); INSERT INTO once VALUES (1)");
+        var duplicate = Assert.Throws<SqliteException>(() => Execute(writer, "INSERT INTO once VALUES (1)"));
+        Assert.Null(store.DescribeUnavailable(duplicate));
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
     public void The_database_file_is_in_wal_mode()
     {
         using (var store = new SqliteConnectorStore(DatabasePath, Secrets))

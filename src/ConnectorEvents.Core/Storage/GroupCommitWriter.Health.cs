@@ -89,6 +89,35 @@ public sealed partial class GroupCommitWriter
         return false;
     }
 
+    /// <summary>While writes keep failing, one line per this interval (with the count), not a stack trace per commit.</summary>
+    private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(10);
+
+    private long _failedCommitsUnlogged;
+    private long _failureLoggedAt;
+
+    /// <summary>
+    /// The first failed commit of an outage is logged with its exception; later ones while it lasts (and the probes) are
+    /// counted and summed up every <see cref="FailureLogInterval"/>, so an outage costs the log a few lines. Writer thread only.
+    /// </summary>
+    private void LogFailedCommit(Exception exception, int units)
+    {
+        var now = _time.GetTimestamp();
+        if (Volatile.Read(ref _failure) is not { } failure)
+        {
+            LogCommitFailed(_logger, exception, units);
+            _failureLoggedAt = now;
+            _failedCommitsUnlogged = 0;
+            return;
+        }
+        _failedCommitsUnlogged++;
+        if (_time.GetElapsedTime(_failureLoggedAt, now) >= FailureLogInterval)
+        {
+            LogCommitsStillFailing(_logger, _failedCommitsUnlogged, failure.Reason, failure.SinceUtc);
+            _failureLoggedAt = now;
+            _failedCommitsUnlogged = 0;
+        }
+    }
+
     private void RecordFailure(Exception exception) => RecordFailure(_store.DescribeWriteFailure(exception) ?? "the write failed");
 
     private void RecordFailure(string reason)
@@ -97,6 +126,9 @@ public sealed partial class GroupCommitWriter
         var since = Volatile.Read(ref _failure)?.SinceUtc ?? now;
         Volatile.Write(ref _failure, new WriteFailure(since, now, reason));
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Failed} more group commits failed in the last seconds ({Reason}, failing since {SinceUtc:u})")]
+    private static partial void LogCommitsStillFailing(ILogger logger, long failed, string reason, DateTimeOffset sinceUtc);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writes succeed again after failing since {SinceUtc:u} ({Reason})")]
     private static partial void LogWritesRecovered(ILogger logger, string reason, DateTimeOffset sinceUtc);

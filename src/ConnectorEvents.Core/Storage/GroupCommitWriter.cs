@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using ConnectorEvents.Core.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -183,7 +184,12 @@ public sealed partial class GroupCommitWriter : IDisposable
         {
             try
             {
-                return TryWriteBatchOnce(batch, guardAll, throwTransient: attempt < MaxTransientAttempts);
+                return TryWriteBatchOnce(batch, guardAll, throwTransient: attempt < MaxTransientAttempts, retryLostConnection: attempt == 1);
+            }
+            catch (TransientCommitFailure failure) when (failure.LostConnection)
+            {
+                // A connection cut while idle (a restarted proxy, a database that came back) is found by the next write.
+                LogReconnecting(_logger);
             }
             catch (TransientCommitFailure failure)
             {
@@ -193,13 +199,14 @@ public sealed partial class GroupCommitWriter : IDisposable
         }
     }
 
-    private bool TryWriteBatchOnce(List<WriteUnit> batch, bool guardAll, bool throwTransient)
+    private bool TryWriteBatchOnce(List<WriteUnit> batch, bool guardAll, bool throwTransient, bool retryLostConnection)
     {
         var done = new List<WriteUnit>(batch.Count);
         var startedUtc = _time.GetUtcNow();
         var started = Stopwatch.GetTimestamp();
         List<(WriteUnit Unit, Exception Error)>? refused = null;
         List<WriteUnit>? deferred = null;
+        var committing = false;
         try
         {
             using var tx = _store.BeginWrite();
@@ -223,6 +230,11 @@ public sealed partial class GroupCommitWriter : IDisposable
                 unguardedUnsent = false;
                 if (RunGuarded(tx, unit) is { } error)
                 {
+                    if (_store.IsLostConnection(error))
+                    {
+                        // The transaction went with the connection: no later unit can run in it. To the batch's handler.
+                        ExceptionDispatchInfo.Throw(error);
+                    }
                     if (_store.IsTransient(error) && unit.Deferrals < MaxDeferrals)
                     {
                         // A row another process is writing right now: try again in a later transaction rather than wait
@@ -247,6 +259,7 @@ public sealed partial class GroupCommitWriter : IDisposable
             {
                 return false;
             }
+            committing = true;
             tx.Commit();
         }
 #pragma warning disable CA1031 // a failed commit fails every unit that was in it; the writer keeps going
@@ -257,7 +270,13 @@ public sealed partial class GroupCommitWriter : IDisposable
             {
                 throw new TransientCommitFailure(ex); // nothing was completed: the whole batch runs again
             }
-            LogCommitFailed(_logger, ex, batch.Count);
+            if (retryLostConnection && (!committing || ex is CommitNotSentException) && _store.IsLostConnection(ex))
+            {
+                // The connection was lost before COMMIT was sent, which ends the transaction: nothing of the batch was applied.
+                // It runs again, once, on a fresh connection.
+                throw new TransientCommitFailure(ex) { LostConnection = true };
+            }
+            LogFailedCommit(ex, batch.Count);
             RecordFailure(ex);
             // Every unit of the batch, not only those that ran: the transaction may fail to begin, or a rollback to a
             // savepoint may throw, before the later units were reached. Refused units keep their own error.
@@ -326,6 +345,9 @@ public sealed partial class GroupCommitWriter : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A group commit of {Count} writes failed")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The database connection was lost before a commit was sent; running the writes again on a new one")]
+    private static partial void LogReconnecting(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A write met a transient failure (attempt {Attempt}); running it again")]
     private static partial void LogTransientRetry(ILogger logger, Exception exception, int attempt);
@@ -403,7 +425,16 @@ public sealed partial class GroupCommitWriter : IDisposable
     }
 }
 
-internal sealed class TransientCommitFailure(Exception inner) : Exception("A transient failure; the batch runs again.", inner);
+internal sealed class TransientCommitFailure(Exception inner) : Exception("A transient failure; the batch runs again.", inner)
+{
+    public bool LostConnection { get; init; }
+}
 
 /// <summary>The database could not take a write (disk full, read-only, gone). Callers answer 503.</summary>
 public sealed class StorageUnavailableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
+/// A write transaction failed while sending what came before its COMMIT, so the database applied none of it; thrown by
+/// <see cref="IWriteTransaction.Commit"/> for that part, so that the writer can tell it from a COMMIT whose outcome is unknown.
+/// </summary>
+public sealed class CommitNotSentException(Exception inner) : Exception("The transaction failed before its COMMIT was sent.", inner);

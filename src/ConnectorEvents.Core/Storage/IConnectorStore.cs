@@ -29,6 +29,12 @@ public interface IConnectorStore : IDisposable
     /// </summary>
     bool IsTransient(Exception exception);
 
+    /// <summary>
+    /// True for a failure of the connection itself (cut, reset, timed out), which undoes a transaction that had not yet sent
+    /// its COMMIT: the writer runs such a batch again, once, on a fresh connection.
+    /// </summary>
+    bool IsLostConnection(Exception exception);
+
     /// <summary>True when the database answers a trivial query.</summary>
     bool Ping();
 
@@ -37,6 +43,12 @@ public interface IConnectorStore : IDisposable
     /// unreachable"; for readiness. Null when the failure lies in the data, not in the storage (a broken constraint).
     /// </summary>
     string? DescribeWriteFailure(Exception exception);
+
+    /// <summary>
+    /// Like <see cref="DescribeWriteFailure"/>, but only when the storage itself is unavailable (unreachable, shut down, out
+    /// of connections, a full or failing disk, locked); null for any other failure, which may be a defect to look into.
+    /// </summary>
+    string? DescribeUnavailable(Exception exception);
 
     EnterpriseRecord? FindEnterprise(Guid id);
     IReadOnlyList<EnterpriseRecord> ListEnterprises(int limit, Guid? after);

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using ConnectorEvents.Core;
 using ConnectorEvents.Core.Storage;
 using Microsoft.AspNetCore.Diagnostics;
@@ -6,9 +7,15 @@ using Microsoft.AspNetCore.Mvc;
 namespace ConnectorEvents.Server.Api;
 
 /// <summary>Every error leaves as problem details; nothing internal (and no secret) reaches the body.</summary>
-public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
-    : IExceptionHandler
+public sealed partial class ProblemExceptionHandler(
+    IProblemDetailsService problems, IConnectorStore store, TimeProvider time, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
+    /// <summary>Reads that fail on unavailable storage log one line per this interval, with how many failed since the last.</summary>
+    private static readonly TimeSpan StorageLogInterval = TimeSpan.FromSeconds(10);
+
+    private long _storageFailures;
+    private long _storageLoggedTicks = long.MinValue;
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
@@ -23,6 +30,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             BadHttpRequestException b => Details(b.StatusCode, "The request could not be read.", b.Message),
             StorageUnavailableException => Details(503, "Storage is unavailable.",
                 "The change could not be written to disk and was not applied. Try again later."),
+            // A read that met the database down, frozen past its time-out, out of connections, or a failing disk: the
+            // storage, not the request. Any other database error may be a defect and stays an unexpected error.
+            DbException db when store.DescribeUnavailable(db) is { } reason => StorageFailed(reason),
             _ => null,
         };
         if (details is null)
@@ -67,6 +77,20 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         }).ConfigureAwait(false);
     }
 
+    private ProblemDetails StorageFailed(string reason)
+    {
+        var failures = Interlocked.Increment(ref _storageFailures);
+        var now = time.GetTimestamp();
+        var last = Interlocked.Read(ref _storageLoggedTicks);
+        if ((last == long.MinValue || time.GetElapsedTime(last, now) >= StorageLogInterval)
+            && Interlocked.CompareExchange(ref _storageLoggedTicks, now, last) == last)
+        {
+            Interlocked.Add(ref _storageFailures, -failures);
+            LogStorageUnavailable(logger, reason, failures);
+        }
+        return Details(503, "Storage is unavailable.", $"Storage could not be read ({reason}); nothing was changed. Try again later.");
+    }
+
     /// <summary>The detail of a problem the framework wrote without one.</summary>
     public static string DefaultDetail(HttpContext context)
     {
@@ -100,6 +124,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(EventId = LogEventIds.StorageReadFailed, Level = LogLevel.Warning,
+        Message = "Requests failed on unavailable storage ({Reason}): {Failures} since the last such line, answered 503")]
+    private static partial void LogStorageUnavailable(ILogger logger, string reason, long failures);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Answered {Status} to {Method} {Route}")]
     private static partial void LogClientMistake(ILogger logger, int status, string method, string route);

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using ConnectorEvents.Testing;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Xunit;
+
+namespace ConnectorEvents.Server.Tests.Faults;
+
+/// <summary>
+/// Reads while PostgreSQL is out of reach (a loopback proxy in front of it, stopped): each answers 503 problem details with
+/// <c>Retry-After</c>, never a 500, naming neither host nor credential, and the outage costs the log a line per 10 s, not a
+/// stack trace per request.
+/// </summary>
+public sealed class StorageOutageTests
+{
+    [Fact]
+    public async Task Reads_on_an_unreachable_PostgreSQL_answer_503_with_Retry_After_and_log_a_bounded_number_of_lines()
+    {
+        var database = new NpgsqlConnectionStringBuilder(PostgresServer.CreateDatabase());
+        using var forwarder = new TcpForwarder(new IPEndPoint(IPAddress.Parse(database.Host!), database.Port));
+        // A password the server is given (the test database trusts loopback and ignores it), to look for where it must not be.
+        const string Password = "outage-password-never-shown";
+        var viaForwarder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = forwarder.Port, Password = Password };
+        var log = new CapturedLog();
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Postgres",
+            ["ConnectionStrings:Postgres"] = viaForwarder.ConnectionString,
+        }, configure: b => b.Logging.AddProvider(log));
+        var enterprise = await server.PostAsync("/api/v1/enterprises", new { Name = "Outage Hotel" });
+        var client = await server.PostAsync("/api/v1/clients", new { Name = "Outage App" });
+        string[] reads =
+        [
+            "/api/v1/enterprises",
+            $"/api/v1/enterprises/{enterprise["Id"]}",
+            "/api/v1/clients",
+            $"/api/v1/clients/{client["Id"]}",
+            $"/api/v1/clients/{client["Id"]}/health",
+            "/api/v1/integrations",
+            "/api/v1/api-keys",
+        ];
+        var before = log.Count;
+
+        forwarder.Stop();
+        try
+        {
+            for (var round = 0; round < 20; round++)
+            {
+                foreach (var path in reads)
+                {
+                    using var response = await server.Api.GetAsync(new Uri(path, UriKind.Relative), Delivery.Ct);
+                    var body = await response.Content.ReadAsStringAsync(Delivery.Ct);
+                    Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{path} answered {(int)response.StatusCode}: {body}");
+                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                    Assert.NotNull(response.Headers.RetryAfter);
+                    var problem = JsonNode.Parse(body)!;
+                    Assert.Equal(503, (int)problem["status"]!);
+                    Assert.Contains("database unreachable", (string?)problem["detail"], StringComparison.Ordinal);
+                    Assert.DoesNotContain(Password, body, StringComparison.Ordinal);
+                    Assert.DoesNotContain(viaForwarder.Host!, body, StringComparison.Ordinal);
+                }
+            }
+            // And commands: each refused with 503 as not applied.
+            for (var command = 0; command < 30; command++)
+            {
+                using var response = await server.Api.PostAsJsonAsync("/api/v1/enterprises", new { Name = $"Refused {command}" }, Delivery.Ct);
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.NotNull(response.Headers.RetryAfter);
+            }
+        }
+        finally
+        {
+            forwarder.Start();
+        }
+
+        // The writer: the first failed commit with its exception, then at most a summary line per 10 s.
+        var writer = log.Since(before).Where(e => e.Category.EndsWith("GroupCommitWriter", StringComparison.Ordinal) && e.Level >= LogLevel.Error).ToList();
+        Assert.InRange(writer.Count(e => e.Exception is not null), 1, 1);
+        Assert.InRange(writer.Count, 1, 3);
+
+        // 140 failed reads within a few seconds: one line for the first, maybe another when 10 s passed; no error with a trace.
+        var outage = log.Since(before).Where(e => e.Category.EndsWith("ProblemExceptionHandler", StringComparison.Ordinal)).ToList();
+        Assert.InRange(outage.Count(e => e.EventId.Id == 2002), 1, 2);
+        Assert.DoesNotContain(outage, e => e.Level >= LogLevel.Error || e.Exception is not null);
+        Assert.All(outage, e => Assert.DoesNotContain(Password, e.Message, StringComparison.Ordinal));
+
+        await Delivery.WaitUntilAsync(() =>
+        {
+            using var response = server.Api.GetAsync(new Uri("/api/v1/enterprises", UriKind.Relative), Delivery.Ct).GetAwaiter().GetResult();
+            return response.StatusCode == HttpStatusCode.OK;
+        }, "reads answered again once the database was back");
+    }
+
+    [Theory]
+    [InlineData("/api/v1/enterprises", "Enterprises")]
+    [InlineData("/api/v1/clients", "Clients")]
+    public async Task A_command_right_after_the_databases_connections_were_cut_is_applied_on_a_fresh_connection(string route, string items)
+    {
+        var database = new NpgsqlConnectionStringBuilder(PostgresServer.CreateDatabase());
+        using var forwarder = new TcpForwarder(new IPEndPoint(IPAddress.Parse(database.Host!), database.Port));
+        var viaForwarder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = forwarder.Port };
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Postgres",
+            ["ConnectionStrings:Postgres"] = viaForwarder.ConnectionString,
+        });
+        await server.PostAsync(route, new { Name = "Before the cut" }, expectedStatus: 201);
+
+        // Every open connection cut (a proxy restarted, a network blip), the database itself fine: the writer's connection
+        // still says Open. The next command fails before its COMMIT was sent, so nothing of it was applied: it runs again.
+        forwarder.Stop();
+        forwarder.Start();
+        await server.PostAsync(route, new { Name = "After the cut" }, expectedStatus: 201);
+
+        using var list = await server.Api.GetAsync(new Uri(route, UriKind.Relative), Delivery.Ct);
+        var names = JsonNode.Parse(await list.Content.ReadAsStringAsync(Delivery.Ct))![items]!.AsArray().Select(n => (string?)n!["Name"]).ToList();
+        Assert.Contains("Before the cut", names);
+        Assert.Single(names, "After the cut");
+    }
+}
