@@ -341,6 +341,9 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         return (int)(long)Scalar(Sent, _tx, "SELECT COUNT(*) FROM nodes WHERE seen_utc >= @since", ("since", Db(liveSince)))!;
     }
 
+    public int ForgetNodes(DateTimeOffset seenBefore) =>
+        Execute(Sent, _tx, "DELETE FROM nodes WHERE seen_utc < @before", ("before", Db(seenBefore)));
+
     public IReadOnlyList<int> RenewPartitions(string nodeId, DateTimeOffset until) =>
         Partitions("UPDATE partition_leases SET lease_until = @until WHERE node_id = @n RETURNING partition",
             ("n", nodeId), ("until", Db(until)));

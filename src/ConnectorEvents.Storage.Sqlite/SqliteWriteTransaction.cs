@@ -360,6 +360,9 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         return (int)(long)count.ExecuteScalar()!;
     }
 
+    public int ForgetNodes(DateTimeOffset seenBefore) =>
+        Execute(_connection, _tx, "DELETE FROM nodes WHERE seen_utc < $before", ("$before", Db(seenBefore)));
+
     public IReadOnlyList<int> RenewPartitions(string nodeId, DateTimeOffset until) =>
         Partitions("UPDATE partition_leases SET lease_until = $until WHERE node_id = $n RETURNING partition",
             ("$n", nodeId), ("$until", Db(until)));

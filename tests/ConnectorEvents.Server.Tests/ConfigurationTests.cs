@@ -20,6 +20,8 @@ public sealed class ConfigurationTests
     [InlineData("Storage:Provider", "Postgres", "ConnectionStrings:Postgres")]
     [InlineData("Cluster:LeaseDuration", "00:00:06", "Cluster:LeaseDuration")]
     [InlineData("Cluster:RenewInterval", "00:00:00.010", "Cluster:RenewInterval")]
+    [InlineData("Cluster:ForgetNodesAfter", "00:00:30", "Cluster:ForgetNodesAfter")]
+    [InlineData("Health:Port", "0", "Health:Port")]
     [InlineData("Security:EncryptionKey", "", "Security:EncryptionKey")]
     [InlineData("Security:EncryptionKey", "c2hvcnQ=", "Security:EncryptionKey")]
     [InlineData("Security:DecryptionKeys:0", "not base64", "Security:DecryptionKeys:0")]

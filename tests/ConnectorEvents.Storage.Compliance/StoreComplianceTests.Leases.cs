@@ -89,4 +89,18 @@ public abstract partial class StoreComplianceTests
         Assert.Equal(1, Write(store, tx => tx.Heartbeat("node-b", T0.AddSeconds(20), T0.AddSeconds(1))));
         Assert.Equal(2, Write(store, tx => tx.Heartbeat("node-a", T0.AddSeconds(21), T0.AddSeconds(5))));
     }
+
+    [Fact]
+    public void Nodes_not_seen_since_a_time_are_forgotten_and_the_others_kept()
+    {
+        var store = NewStore();
+        Write(store, tx => tx.Heartbeat("node-gone", T0, T0));
+        Write(store, tx => tx.Heartbeat("node-stopped", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch)); // as a graceful stop leaves it
+        Write(store, tx => tx.Heartbeat("node-live", T0.AddHours(2), T0));
+
+        Assert.Equal(2, Write(store, tx => tx.ForgetNodes(T0.AddHours(1))));
+
+        Assert.Equal(["node-live"], store.ListNodes().Select(n => n.NodeId));
+        Assert.Equal(0, Write(store, tx => tx.ForgetNodes(T0.AddHours(1))));
+    }
 }

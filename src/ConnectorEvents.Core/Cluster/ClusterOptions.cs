@@ -31,6 +31,12 @@ public sealed class ClusterOptions
 
     /// <summary>How often a process renews its leases, records that it is alive and rebalances partitions.</summary>
     public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// A process not seen for this long is gone for good (killed, its host replaced) and leaves <c>GET /api/v1/cluster</c>
+    /// (default one hour). A process that stops gracefully leaves at the next renewal of another.
+    /// </summary>
+    public TimeSpan ForgetNodesAfter { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>
@@ -51,6 +57,10 @@ public sealed class ClusterOptionsValidator(IOptions<DeliveryOptions> delivery) 
         if (options.LeaseDuration is { } lease && lease <= minimum)
         {
             errors.Add($"Cluster:LeaseDuration must be longer than Cluster:RenewInterval + Delivery:Timeout + {PartitionLeases.ClockAllowance.TotalSeconds:0} s ({minimum.TotalSeconds:0.###} s).");
+        }
+        if (options.ForgetNodesAfter < TimeSpan.FromMinutes(1))
+        {
+            errors.Add("Cluster:ForgetNodesAfter must be at least 00:01:00 (a process is forgotten only when surely gone).");
         }
         if (options.NodeId is { } node && (node.Length is 0 or > 200 || node.Any(char.IsControl)))
         {

@@ -143,6 +143,7 @@ public sealed partial class PartitionLeases : IAsyncDisposable
             var (live, held) = await _writer.ExecuteAsync(tx =>
             {
                 var live = Math.Max(1, tx.Heartbeat(node, now, now - _leaseDuration));
+                tx.ForgetNodes(now - _options.ForgetNodesAfter);
                 var held = tx.RenewPartitions(node, until);
                 var fair = FairShare(live);
                 var claimed = held.Count < fair ? tx.ClaimPartitions(node, fair - held.Count, now, until) : [];

@@ -197,6 +197,9 @@ public interface IWriteTransaction : IDisposable
     /// <summary>Records that <paramref name="nodeId"/> is alive; returns how many nodes were seen since <paramref name="liveSince"/>, this one included.</summary>
     int Heartbeat(string nodeId, DateTimeOffset now, DateTimeOffset liveSince);
 
+    /// <summary>Forgets the processes last seen before <paramref name="seenBefore"/> (gone for good); returns how many.</summary>
+    int ForgetNodes(DateTimeOffset seenBefore);
+
     /// <summary>Extends to <paramref name="until"/> the partition leases the node still holds; returns those partitions.</summary>
     IReadOnlyList<int> RenewPartitions(string nodeId, DateTimeOffset until);
 
