@@ -13,6 +13,15 @@ public static class LogEventIds
     /// <summary>Requests failed on unavailable storage and were answered 503 (one line per 10 s, with the count).</summary>
     public const int StorageReadFailed = 2002;
 
+    /// <summary>The database could not be reached at start; the server waits for it and answers 503 meanwhile.</summary>
+    public const int StartWaitsForStorage = 2102;
+
+    /// <summary>The database answered after a start that waited for it.</summary>
+    public const int StartReachedStorage = 2103;
+
+    /// <summary>Opening storage failed otherwise while the start waited for it.</summary>
+    public const int StartOpenFailed = 2104;
+
     /// <summary>The data folder can be listed by other users.</summary>
     public const int DataFolderOpen = 2101;
 

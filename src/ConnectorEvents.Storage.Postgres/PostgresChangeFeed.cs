@@ -89,7 +89,16 @@ public sealed partial class PostgresChangeFeed : IAsyncDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogConnectionLost(_logger, ex, backoff.TotalMilliseconds);
+                // The first failure of an outage with its exception; the attempts after it in one short line each, their
+                // number bounded by the back-off.
+                if (backoff == FirstBackoff)
+                {
+                    LogConnectionLost(_logger, ex, backoff.TotalMilliseconds);
+                }
+                else
+                {
+                    LogStillUnreachable(_logger, backoff.TotalMilliseconds);
+                }
                 reconnecting = true;
                 try
                 {
@@ -186,6 +195,9 @@ public sealed partial class PostgresChangeFeed : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The change feed lost its connection; reconnecting in {DelayMs} ms")]
     private static partial void LogConnectionLost(ILogger logger, Exception exception, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The change feed still cannot connect; trying again in {DelayMs} ms")]
+    private static partial void LogStillUnreachable(ILogger logger, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A change announcement of {Length} characters could not be read; skipped")]
     private static partial void LogMalformedPayload(ILogger logger, Exception exception, int length);

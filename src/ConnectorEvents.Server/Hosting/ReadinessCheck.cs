@@ -18,7 +18,7 @@ namespace ConnectorEvents.Server.Hosting;
 /// </summary>
 public sealed class ReadinessCheck(
     IConnectorStore store, GroupCommitWriter writer, DeliveryDispatcher dispatcher, PartitionLeases leases, IOptions<StorageOptions> storage,
-    TimeProvider time) : IHealthCheck
+    StartupState startup, TimeProvider time) : IHealthCheck
 {
     private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PingWait = TimeSpan.FromMilliseconds(50);
@@ -85,6 +85,10 @@ public sealed class ReadinessCheck(
     /// <summary>The verdict; when storage was not asked within the last second, waits up to <paramref name="pingWait"/> for its answer.</summary>
     private async Task<HealthCheckResult> VerdictAsync(TimeSpan pingWait, CancellationToken cancellationToken)
     {
+        if (startup.Waiting is { } waiting)
+        {
+            return HealthCheckResult.Unhealthy($"Starting: waiting for storage, {waiting}.");
+        }
         if (!writer.IsRunning)
         {
             return HealthCheckResult.Unhealthy("The storage writer has stopped.");

@@ -10,14 +10,15 @@ namespace ConnectorEvents.Server.Hosting;
 /// It always ends with one line saying what it did: the older key can go once a sweep that started after the last process
 /// took the new key has said that nothing was unreadable (docs/security.md, key rotation).
 /// </summary>
-public sealed partial class SecretProtectionSweeper(GroupCommitWriter writer, SecretProtector secrets, ILogger<SecretProtectionSweeper> logger)
-    : BackgroundService
+public sealed partial class SecretProtectionSweeper(
+    GroupCommitWriter writer, SecretProtector secrets, StartupState startup, ILogger<SecretProtectionSweeper> logger) : BackgroundService
 {
     /// <summary>Rows read per writer unit.</summary>
     public const int BatchSize = 500;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await startup.Started.WaitAsync(stoppingToken).ConfigureAwait(false); // the schema it reads is there
         var rewritten = 0;
         var unreadable = new List<string>();
         try

@@ -51,6 +51,7 @@ public static partial class ServerHost
         UseTrustedProxies(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<StartupGate>();
         app.UseMiddleware<ApiKeyAuthentication>();
         app.UseRateLimiter(); // after authentication, which names the key a limit counts
         app.UseWebSockets();
@@ -201,6 +202,7 @@ public static partial class ServerHost
         services.AddSingleton<IntegrationService>();
         services.AddSingleton<MessageService>();
         services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<StartupState>();
         services.AddHostedService<DeliveryHostedService>();
         services.AddHostedService<SecretProtectionSweeper>(); // after the migration DeliveryHostedService runs
         if (configuration.GetValue<StorageProvider?>($"{StorageOptions.Section}:Provider") == StorageProvider.Postgres)

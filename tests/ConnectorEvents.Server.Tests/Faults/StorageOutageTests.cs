@@ -119,4 +119,51 @@ public sealed class StorageOutageTests
         Assert.Contains("Before the cut", names);
         Assert.Single(names, "After the cut");
     }
+
+    [Fact]
+    public async Task A_start_while_PostgreSQL_is_out_of_reach_waits_for_it_answering_503_and_is_ready_once_it_answers()
+    {
+        var database = new NpgsqlConnectionStringBuilder(PostgresServer.CreateDatabase());
+        using var forwarder = new TcpForwarder(new IPEndPoint(IPAddress.Parse(database.Host!), database.Port));
+        forwarder.Stop(); // the database "starts after" the server, as under an orchestrator
+        var viaForwarder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = forwarder.Port, Timeout = 3 };
+        var log = new CapturedLog();
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Postgres",
+            ["ConnectionStrings:Postgres"] = viaForwarder.ConnectionString,
+        }, configure: b => b.Logging.AddProvider(log));
+        using var anonymous = new HttpClient { BaseAddress = server.BaseUri };
+
+        using (var ready = await anonymous.GetAsync(new Uri("/healthz/ready", UriKind.Relative), Delivery.Ct))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var reason = (string?)JsonNode.Parse(await ready.Content.ReadAsStringAsync(Delivery.Ct))!["Reason"];
+            Assert.Contains("Starting: waiting for storage, database unreachable", reason, StringComparison.Ordinal);
+        }
+        using (var api = await server.Api.GetAsync(new Uri("/api/v1/enterprises", UriKind.Relative), Delivery.Ct))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, api.StatusCode);
+            Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(api.Headers.RetryAfter);
+        }
+        Assert.Single(log.Entries, e => e.EventId.Id == 2102);
+        // Two seconds of waiting (the change feed tries at 0.1, 0.3, 0.7 and 1.5 s): one stack trace in the log, not one per try.
+        await Task.Delay(TimeSpan.FromSeconds(2), Delivery.Ct);
+        Assert.InRange(log.Entries.Count(e => e.Exception is not null), 1, 1);
+
+        forwarder.Start();
+        await Delivery.WaitUntilAsync(() =>
+        {
+            using var ready = anonymous.GetAsync(new Uri("/healthz/ready", UriKind.Relative), Delivery.Ct).GetAwaiter().GetResult();
+            return ready.StatusCode == HttpStatusCode.OK;
+        }, "readiness said 200 once the database answered");
+        Assert.Single(log.Entries, e => e.EventId.Id == 2103);
+
+        // Started for real: commands are applied and delivered.
+        await using var sink = await WebhookSink.StartAsync();
+        var (enterpriseId, clientId, _) = await server.SeedAsync(sink.Url("/late?Token=t"));
+        await server.CreateIntegrationAsync(enterpriseId, clientId);
+        await Delivery.WaitUntilAsync(() => sink.Received.Count >= 1, "the webhook of the integration created after the wait was delivered");
+    }
 }
