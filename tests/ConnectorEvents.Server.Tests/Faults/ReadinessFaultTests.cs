@@ -66,14 +66,8 @@ public sealed class ReadinessFaultTests
     [Fact]
     public async Task An_unreachable_PostgreSQL_makes_readiness_503_with_database_unreachable_and_200_once_it_is_back()
     {
-        var database = new NpgsqlConnectionStringBuilder(PostgresServer.CreateDatabase());
-        using var forwarder = new TcpForwarder(new IPEndPoint(IPAddress.Parse(database.Host!), database.Port));
-        var viaForwarder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = forwarder.Port };
-        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "Postgres",
-            ["ConnectionStrings:Postgres"] = viaForwarder.ConnectionString,
-        });
+        await using var proxied = await ProxiedPostgres.StartAsync();
+        var (forwarder, viaForwarder, server) = (proxied.Proxy, proxied.Connection, proxied.Server);
         Assert.Equal(HttpStatusCode.OK, (await ReadinessAsync(server)).Status);
 
         forwarder.Stop();

@@ -18,17 +18,11 @@ public sealed class StorageOutageTests
     [Fact]
     public async Task Reads_on_an_unreachable_PostgreSQL_answer_503_with_Retry_After_and_log_a_bounded_number_of_lines()
     {
-        var database = new NpgsqlConnectionStringBuilder(PostgresServer.CreateDatabase());
-        using var forwarder = new TcpForwarder(new IPEndPoint(IPAddress.Parse(database.Host!), database.Port));
         // A password the server is given (the test database trusts loopback and ignores it), to look for where it must not be.
         const string Password = "outage-password-never-shown";
-        var viaForwarder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = forwarder.Port, Password = Password };
         var log = new CapturedLog();
-        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "Postgres",
-            ["ConnectionStrings:Postgres"] = viaForwarder.ConnectionString,
-        }, configure: b => b.Logging.AddProvider(log));
+        await using var proxied = await ProxiedPostgres.StartAsync(c => c.Password = Password, configure: b => b.Logging.AddProvider(log));
+        var (forwarder, viaForwarder, server) = (proxied.Proxy, proxied.Connection, proxied.Server);
         var enterprise = await server.PostAsync("/api/v1/enterprises", new { Name = "Outage Hotel" });
         var client = await server.PostAsync("/api/v1/clients", new { Name = "Outage App" });
         string[] reads =
@@ -98,14 +92,8 @@ public sealed class StorageOutageTests
     [InlineData("/api/v1/clients", "Clients")]
     public async Task A_command_right_after_the_databases_connections_were_cut_is_applied_on_a_fresh_connection(string route, string items)
     {
-        var database = new NpgsqlConnectionStringBuilder(PostgresServer.CreateDatabase());
-        using var forwarder = new TcpForwarder(new IPEndPoint(IPAddress.Parse(database.Host!), database.Port));
-        var viaForwarder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = forwarder.Port };
-        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "Postgres",
-            ["ConnectionStrings:Postgres"] = viaForwarder.ConnectionString,
-        });
+        await using var proxied = await ProxiedPostgres.StartAsync();
+        var (forwarder, server) = (proxied.Proxy, proxied.Server);
         await server.PostAsync(route, new { Name = "Before the cut" }, expectedStatus: 201);
 
         // Every open connection cut (a proxy restarted, a network blip), the database itself fine: the writer's connection
@@ -123,16 +111,10 @@ public sealed class StorageOutageTests
     [Fact]
     public async Task A_start_while_PostgreSQL_is_out_of_reach_waits_for_it_answering_503_and_is_ready_once_it_answers()
     {
-        var database = new NpgsqlConnectionStringBuilder(PostgresServer.CreateDatabase());
-        using var forwarder = new TcpForwarder(new IPEndPoint(IPAddress.Parse(database.Host!), database.Port));
-        forwarder.Stop(); // the database "starts after" the server, as under an orchestrator
-        var viaForwarder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = forwarder.Port, Timeout = 3 };
         var log = new CapturedLog();
-        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "Postgres",
-            ["ConnectionStrings:Postgres"] = viaForwarder.ConnectionString,
-        }, configure: b => b.Logging.AddProvider(log));
+        // The database "starts after" the server, as under an orchestrator.
+        await using var proxied = await ProxiedPostgres.StartAsync(c => c.Timeout = 3, proxyStopped: true, configure: b => b.Logging.AddProvider(log));
+        var (forwarder, server) = (proxied.Proxy, proxied.Server);
         using var anonymous = new HttpClient { BaseAddress = server.BaseUri };
 
         using (var ready = await anonymous.GetAsync(new Uri("/healthz/ready", UriKind.Relative), Delivery.Ct))

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using ConnectorEvents.Testing;
+using Microsoft.AspNetCore.Builder;
+using Npgsql;
 
 namespace ConnectorEvents.Server.Tests.Faults;
 
@@ -99,4 +102,49 @@ internal sealed class TcpForwarder : IDisposable
     }
 
     public void Dispose() => Stop();
+}
+
+/// <summary>A test server on a fresh PostgreSQL database reached through a <see cref="TcpForwarder"/> the test can stop and start.</summary>
+internal sealed class ProxiedPostgres : IAsyncDisposable
+{
+    private ProxiedPostgres(TcpForwarder proxy, NpgsqlConnectionStringBuilder connection, RunningServer server)
+    {
+        Proxy = proxy;
+        Connection = connection;
+        Server = server;
+    }
+
+    public TcpForwarder Proxy { get; }
+
+    /// <summary>The connection string the server was given (through the proxy).</summary>
+    public NpgsqlConnectionStringBuilder Connection { get; }
+
+    public RunningServer Server { get; }
+
+    /// <param name="adjust">Changes to the server's connection string (a password, a time-out).</param>
+    /// <param name="proxyStopped">The database out of reach when the server starts.</param>
+    public static async Task<ProxiedPostgres> StartAsync(
+        Action<NpgsqlConnectionStringBuilder>? adjust = null, bool proxyStopped = false, Action<WebApplicationBuilder>? configure = null)
+    {
+        var database = new NpgsqlConnectionStringBuilder(PostgresServer.CreateDatabase());
+        var proxy = new TcpForwarder(new IPEndPoint(IPAddress.Parse(database.Host!), database.Port));
+        if (proxyStopped)
+        {
+            proxy.Stop();
+        }
+        var connection = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = proxy.Port };
+        adjust?.Invoke(connection);
+        var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "Postgres",
+            ["ConnectionStrings:Postgres"] = connection.ConnectionString,
+        }, configure: configure);
+        return new ProxiedPostgres(proxy, connection, server);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Proxy.Dispose();
+    }
 }
