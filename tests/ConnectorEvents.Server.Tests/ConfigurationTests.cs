@@ -2,6 +2,7 @@ using ConnectorEvents.Server.Hosting;
 using ConnectorEvents.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xunit;
 
@@ -36,7 +37,7 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public async Task A_bad_or_unreachable_postgres_connection_string_stops_the_start_without_showing_it()
+    public async Task A_bad_postgres_connection_string_stops_the_start_and_an_unreachable_one_makes_it_wait_without_showing_either()
     {
         const string Password = "pw-must-never-show-0123";
         var bad = await Assert.ThrowsAsync<OptionsValidationException>(() => RunningServer.StartAsync(new Dictionary<string, string?>
@@ -47,13 +48,21 @@ public sealed class ConfigurationTests
         Assert.Contains("ConnectionStrings:Postgres", bad.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Password, bad.Message, StringComparison.Ordinal);
 
-        // Nothing listens on a fresh free port: the start fails, and neither the error nor its causes carry the password.
-        var unreachable = await Assert.ThrowsAnyAsync<Exception>(() => RunningServer.StartAsync(new Dictionary<string, string?>
+        // Nothing listens on a fresh free port: the start waits for the database (it may come up later), answering readiness
+        // 503 with the reason; neither that answer nor any log line carries the password.
+        var log = new CapturedLog();
+        await using var waiting = await RunningServer.StartAsync(new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "Postgres",
             ["ConnectionStrings:Postgres"] = $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Username=x;Password={Password};Timeout=3",
-        }));
-        Assert.DoesNotContain(Password, unreachable.ToString(), StringComparison.Ordinal);
+        }, configure: b => b.Logging.AddProvider(log));
+        using var anonymous = new HttpClient { BaseAddress = waiting.BaseUri };
+        using var ready = await anonymous.GetAsync(new Uri("/healthz/ready", UriKind.Relative), TestContext.Current.CancellationToken);
+        var body = await ready.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("database unreachable", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(log.Entries, e => e.ToString().Contains(Password, StringComparison.Ordinal));
     }
 
     [Theory]
