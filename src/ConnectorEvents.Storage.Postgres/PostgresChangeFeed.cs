@@ -166,6 +166,7 @@ public sealed partial class PostgresChangeFeed : IAsyncDisposable
                 case ["m", var id, "G"]: notification.Lanes.Add(new DeliveryLane(Id(id), WebhookChannel.General)); break;
                 case ["g", var id]: notification.GeneralIntegrations.Add(Id(id)); break;
                 case ["c", var id]: notification.Clients.Add(Id(id)); break;
+                case ["r", var id]: notification.RetryNow.Add(Id(id)); break;
                 case ["i", var id]: notification.Integrations.Add(Id(id)); break;
                 case ["w", var id, var frame]:
                     notification.WebSocketEvents.Add((Id(id), WebSocketFrameReader.Read(Convert.FromBase64String(frame)).Events));
@@ -213,6 +214,8 @@ public sealed partial class PostgresChangeFeed : IAsyncDisposable
 
         public void ClientChanged(Guid clientId) => signals.ClientChanged(clientId);
 
+        public void RetryNow(Guid clientId) => signals.RetryNow(clientId);
+
         public void IntegrationChanged(Guid integrationId) => signals.IntegrationChanged(integrationId);
 
         public void WebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events) => signals.WebSocketEvents(enterpriseId, events);
@@ -227,6 +230,7 @@ internal interface IChangeTarget
     void MessagesCommitted(IReadOnlyList<DeliveryLane> lanes);
     void GeneralEventsLogged(IReadOnlyList<Guid> integrationIds);
     void ClientChanged(Guid clientId);
+    void RetryNow(Guid clientId);
     void IntegrationChanged(Guid integrationId);
     void WebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events);
     void MayHaveMissedSignals();
@@ -238,6 +242,7 @@ internal sealed class ChangeNotification
     public List<DeliveryLane> Lanes { get; } = [];
     public List<Guid> GeneralIntegrations { get; } = [];
     public List<Guid> Clients { get; } = [];
+    public List<Guid> RetryNow { get; } = [];
     public List<Guid> Integrations { get; } = [];
     public List<(Guid EnterpriseId, IReadOnlyList<WebSocketEvent> Events)> WebSocketEvents { get; } = [];
 
@@ -255,6 +260,10 @@ internal sealed class ChangeNotification
         foreach (var client in Clients)
         {
             target.ClientChanged(client);
+        }
+        foreach (var client in RetryNow)
+        {
+            target.RetryNow(client);
         }
         foreach (var integration in Integrations)
         {

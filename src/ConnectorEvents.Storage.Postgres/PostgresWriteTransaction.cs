@@ -334,6 +334,8 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         _announcements.AddWebSocketEvents(enterpriseId, events);
     }
 
+    public void AnnounceRetryNow(Guid clientId) => _announcements.Add($"r {clientId}");
+
     public int Heartbeat(string nodeId, DateTimeOffset now, DateTimeOffset liveSince)
     {
         Execute(Sent, _tx, "INSERT INTO nodes (node_id, seen_utc) VALUES (@n, @now) ON CONFLICT (node_id) DO UPDATE SET seen_utc = EXCLUDED.seen_utc",

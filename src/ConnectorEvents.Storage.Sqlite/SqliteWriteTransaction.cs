@@ -352,6 +352,11 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         // One process owns the file and publishes its own events.
     }
 
+    public void AnnounceRetryNow(Guid clientId)
+    {
+        // One process owns the file and wakes its own lanes.
+    }
+
     public int Heartbeat(string nodeId, DateTimeOffset now, DateTimeOffset liveSince)
     {
         Execute(_connection, _tx, "INSERT INTO nodes (node_id, seen_utc) VALUES ($n, $now) ON CONFLICT (node_id) DO UPDATE SET seen_utc = $now",

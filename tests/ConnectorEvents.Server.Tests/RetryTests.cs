@@ -16,6 +16,42 @@ public sealed class RetryTests
     private static Dictionary<string, string?> NoJitter() => new() { ["Delivery:Jitter"] = "0" };
 
     [Fact]
+    public async Task Retry_now_sends_the_clients_messages_waiting_for_a_retry_at_once_and_no_other_clients()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sink = await WebhookSink.StartAsync();
+        var healed = 0;
+        // Both receivers fail; then "/healed" is fixed, and its operator asks for a retry now.
+        sink.Respond = (context, _) => Delivery.Answer(context, context.Request.Path.StartsWithSegments("/healed") && Volatile.Read(ref healed) == 1 ? 200 : 500);
+        await using var server = await RunningServer.StartAsync(NoJitter(), time);
+        var (enterpriseId, healedClient, _) = await server.SeedAsync(sink.Url("/healed?Token=h"), "Healed");
+        var (_, otherClient, _) = await server.SeedAsync(sink.Url("/other?Token=o"), "Other");
+        var healedIntegration = await server.CreateIntegrationAsync(enterpriseId, healedClient);
+        await server.CreateIntegrationAsync(enterpriseId, otherClient);
+        var messageId = await server.SingleMessageIdAsync(healedIntegration);
+        await sink.WaitForAsync(2, Delivery.WaitLimit);
+        await server.WaitForAttemptsAsync(messageId, 1);
+
+        // Both wait 5 s for their retry, on a clock that stands still.
+        Volatile.Write(ref healed, 1);
+        await server.PostAsync($"/api/v1/clients/{healedClient}/retry-now", expectedStatus: 202);
+
+        await sink.WaitForAsync(3, Delivery.WaitLimit);
+        var detail = await server.WaitForMessageAsync(messageId, "Delivered");
+        Assert.Equal(2, (int)detail["Message"]!["AttemptCount"]!);
+        var retried = sink.Received.Where(r => r.Path == "/healed").ToList();
+        Assert.Equal(2, retried.Count);
+        Assert.All(retried, r => Assert.Equal(messageId, r.MessageId));
+        await Delivery.QuietPeriodAsync();
+        Assert.Single(sink.Received, r => r.Path == "/other"); // its wait goes on
+
+        using var unknown = await server.Api.PostAsync(new Uri($"/api/v1/clients/{Guid.NewGuid()}/retry-now", UriKind.Relative), null, Delivery.Ct);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
+        using var malformed = await server.Api.PostAsync(new Uri("/api/v1/clients/not-an-id/retry-now", UriKind.Relative), null, Delivery.Ct);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, malformed.StatusCode); // as every route answers an id that names nothing
+    }
+
+    [Fact]
     public async Task A_failing_message_is_retried_after_5_s_then_5_min_then_30_min_with_the_same_webhook_id()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);

@@ -410,6 +410,28 @@ public sealed class PostgresStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_retry_now_committed_by_one_node_reaches_the_feed_of_another_and_not_its_own()
+    {
+        var heardByB = new RecordingTarget();
+        var heardByA = new RecordingTarget();
+        await using var feedB = StartFeed("node-b", heardByB);
+        await using var feedA = StartFeed("node-a", heardByA);
+        await feedB.Listening.WaitAsync(Bound);
+        await feedA.Listening.WaitAsync(Bound);
+        var client = Guid.NewGuid();
+
+        Write(NewStore("node-a"), tx => { tx.AnnounceRetryNow(client); return true; });
+
+        var deadline = DateTime.UtcNow + Bound;
+        while (!heardByB.Snapshot(t => t.RetryNowClients.Contains(client)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "node-b did not hear the retry within 10 s.");
+            await Task.Delay(20);
+        }
+        Assert.False(heardByA.Snapshot(t => t.RetryNowClients.Count > 0)); // the writer wakes its own lanes itself
+    }
+
+    [Fact]
     public async Task A_feed_whose_connection_drops_reconnects_and_asks_for_a_rescan()
     {
         var heard = new RecordingTarget();
@@ -482,6 +504,7 @@ public sealed class PostgresStoreTests : IDisposable
         public List<DeliveryLane> Lanes { get; } = [];
         public List<Guid> GeneralIntegrations { get; } = [];
         public List<Guid> Clients { get; } = [];
+        public List<Guid> RetryNowClients { get; } = [];
         public List<Guid> Integrations { get; } = [];
         public List<WebSocketEvent> HeardWebSocketEvents { get; } = [];
         public int WebSocketCalls { get; private set; }
@@ -489,6 +512,7 @@ public sealed class PostgresStoreTests : IDisposable
         public void MessagesCommitted(IReadOnlyList<DeliveryLane> lanes) { lock (_gate) { Lanes.AddRange(lanes); } }
         public void GeneralEventsLogged(IReadOnlyList<Guid> integrationIds) { lock (_gate) { GeneralIntegrations.AddRange(integrationIds); } }
         public void ClientChanged(Guid clientId) { lock (_gate) { Clients.Add(clientId); } }
+        public void RetryNow(Guid clientId) { lock (_gate) { RetryNowClients.Add(clientId); } }
         public void IntegrationChanged(Guid integrationId) { lock (_gate) { Integrations.Add(integrationId); } }
 
         public void WebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
@@ -505,6 +529,15 @@ public sealed class PostgresStoreTests : IDisposable
 #pragma warning restore CA1051
 
         public void MayHaveMissedSignals() => Interlocked.Increment(ref Rescans);
+
+        /// <summary>A question about what was heard, asked under the lock the feed's thread writes under.</summary>
+        public bool Snapshot(Func<RecordingTarget, bool> question)
+        {
+            lock (_gate)
+            {
+                return question(this);
+            }
+        }
 
         public async Task WaitForClientAsync(Guid clientId)
         {

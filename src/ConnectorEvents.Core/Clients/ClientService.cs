@@ -136,6 +136,18 @@ public sealed class ClientService(
         }).ContinueWith(t => t.GetAwaiter().GetResult().Update, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
+    /// <summary>
+    /// The client's lanes that wait for their next retry send now, in every process (a receiver that failed is healed: no
+    /// reason to wait minutes). The attempt counts and the retry schedule after this attempt are unchanged.
+    /// </summary>
+    public Task RetryNowAsync(Guid id) =>
+        writer.ExecuteAsync(tx =>
+        {
+            _ = tx.FindClient(id) ?? throw DomainException.NotFound("client", id);
+            tx.AnnounceRetryNow(id);
+            return true;
+        }, _ => dispatcher.RetryNow(id));
+
     /// <summary>A new signing secret of the client's scheme; the ones before it keep signing for the rotation overlap.</summary>
     public Task<RotatedSecret> RotateSecretAsync(Guid id) =>
         writer.ExecuteAsync(tx =>

@@ -27,6 +27,9 @@ public sealed class ClusterSignals(DeliveryDispatcher dispatcher, WebSocketHub h
         }
     }
 
+    /// <summary>An operator asked the client's lanes that wait for a retry to try now.</summary>
+    public void RetryNow(Guid clientId) => dispatcher.RetryNow(clientId);
+
     /// <summary>An integration's state, token or subscriptions changed.</summary>
     public void IntegrationChanged(Guid integrationId)
     {

@@ -62,6 +62,7 @@ public sealed partial class DeliveryDispatcher
     private sealed record AttemptDone(Lane Lane, PendingMessage Message, ClientTarget Target, AttemptResult Result) : Signal;
     private sealed record Refilled(Lane Lane, IReadOnlyList<PendingMessage> Messages, bool Failed) : Signal;
     private sealed record ClientUpdated(Guid ClientId) : Signal;
+    private sealed record RetryRequested(Guid ClientId) : Signal;
     private sealed record EventsLogged(IReadOnlyList<Guid> IntegrationIds, ActivityContext Trace) : Signal;
     private sealed record Formed(Lane Lane, FormedMessage? Result, Exception? Error) : Signal;
     private sealed record OutcomeCommitted(Lane Lane, bool Retried) : Signal;

@@ -166,6 +166,9 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     /// <summary>The client's URL, state or secrets changed.</summary>
     public void ClientChanged(Guid clientId) => _inbox.Writer.TryWrite(new ClientUpdated(clientId));
 
+    /// <summary>The client's lanes held here that wait for a retry (a receiver that failed and is healed now) send now.</summary>
+    public void RetryNow(Guid clientId) => _inbox.Writer.TryWrite(new RetryRequested(clientId));
+
     private async Task RunAsync()
     {
         var reader = _inbox.Reader;
@@ -272,6 +275,16 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 _clients.Remove((updated.ClientId, WebhookChannel.General));
                 foreach (var lane in _lanes.Values.Where(l => l.ClientId == updated.ClientId).ToList())
                 {
+                    Pump(lane);
+                }
+                break;
+            case RetryRequested retry:
+                foreach (var lane in _lanes.Values.Where(l => l.ClientId == retry.ClientId && l.WaitingUntil is not null && l.Head is not null).ToList())
+                {
+                    // The head keeps its attempt count; only its wait ends. The stale entry in the wait queue is skipped.
+                    lane.Head = lane.Head! with { NextAttemptUtc = null };
+                    lane.WaitingUntil = null;
+                    lane.Busy = false;
                     Pump(lane);
                 }
                 break;

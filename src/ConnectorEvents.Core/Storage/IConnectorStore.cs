@@ -194,6 +194,12 @@ public interface IWriteTransaction : IDisposable
     /// </summary>
     void PublishWebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events);
 
+    /// <summary>
+    /// Tells the other processes on the database, with this commit, that the client's lanes waiting for a retry should try
+    /// now (nothing to do where one process owns the database).
+    /// </summary>
+    void AnnounceRetryNow(Guid clientId);
+
     /// <summary>Records that <paramref name="nodeId"/> is alive; returns how many nodes were seen since <paramref name="liveSince"/>, this one included.</summary>
     int Heartbeat(string nodeId, DateTimeOffset now, DateTimeOffset liveSince);
 

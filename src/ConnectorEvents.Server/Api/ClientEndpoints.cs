@@ -72,6 +72,15 @@ public static class ClientEndpoints
 
         group.MapRecover("client");
 
+        group.MapPost("/{id}/retry-now", async Task<Accepted> (string id, ClientService clients) =>
+        {
+            await clients.RetryNowAsync(ParseId(id, "client"));
+            return TypedResults.Accepted((string?)null);
+        }).WithName("RetryClientNow")
+            .WithDescription("Every message of the client waiting for its next retry (its receiver failed and is healed now) is sent " +
+                "now, by whichever process delivers its integration, in order; the attempt count and the retry schedule after " +
+                "this attempt are unchanged. Failed messages are not touched: recover them with /recover.");
+
         group.MapGet("/{id}/health", Ok<ClientHealthResponse> (string id, IConnectorStore store) =>
         {
             var client = Find(store, id);
