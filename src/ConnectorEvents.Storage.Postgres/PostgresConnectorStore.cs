@@ -14,6 +14,7 @@ namespace ConnectorEvents.Storage.Postgres;
 public sealed class PostgresConnectorStore : IConnectorStore
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _migrationConnectionString;
     private readonly string _nodeId;
     private readonly SecretProtector _secrets;
     private NpgsqlConnection? _writeConnection;
@@ -21,7 +22,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
     /// <param name="connectionString">An Npgsql connection string.</param>
     /// <param name="nodeId">This process's node id: the sender of its change announcements.</param>
     /// <param name="secrets">Encrypts the secrets the database keeps.</param>
-    public PostgresConnectorStore(string connectionString, string nodeId, SecretProtector secrets)
+    public PostgresConnectorStore(string connectionString, string nodeId, SecretProtector secrets, TimeSpan? commandTimeout = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
         ArgumentNullException.ThrowIfNull(secrets);
@@ -33,6 +34,15 @@ public sealed class PostgresConnectorStore : IConnectorStore
         _nodeId = nodeId;
         // Hot statements get prepared server-side once per connection instead of being planned on every batch.
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64, AutoPrepareMinUsages = 2 };
+        // Migrations may run long on a large database, and wait for another process's migration: no time-out for them.
+        _migrationConnectionString = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { CommandTimeout = 0 }.ConnectionString;
+        if (commandTimeout is { } timeout)
+        {
+            // A frozen database (stopped, its disk hung) fails statements and connection attempts after this, not minutes.
+            var seconds = (int)Math.Ceiling(timeout.TotalSeconds);
+            builder.CommandTimeout = seconds;
+            builder.Timeout = Math.Min(seconds, builder.Timeout);
+        }
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
@@ -60,7 +70,8 @@ public sealed class PostgresConnectorStore : IConnectorStore
 
     public void Migrate()
     {
-        using var connection = _dataSource.OpenConnection();
+        using var connection = new NpgsqlConnection(_migrationConnectionString);
+        connection.Open();
         SchemaMigrator.Migrate(connection, PostgresMigrations.All, TakeMigrationLock);
     }
 

@@ -18,6 +18,7 @@ public sealed class ConfigurationTests
     [InlineData("Delivery:ShutdownGracePeriod", "00:10:00", "Delivery:ShutdownGracePeriod")]
     [InlineData("Security:AdminApiKey", "short", "Security:AdminApiKey")]
     [InlineData("Storage:DataDirectory", " ", "Storage:DataDirectory")]
+    [InlineData("Storage:CommandTimeout", "00:00:00.500", "Storage:CommandTimeout")]
     [InlineData("Storage:Provider", "Postgres", "ConnectionStrings:Postgres")]
     [InlineData("Cluster:LeaseDuration", "00:00:06", "Cluster:LeaseDuration")]
     [InlineData("Cluster:RenewInterval", "00:00:00.010", "Cluster:RenewInterval")]

@@ -49,6 +49,12 @@ public sealed partial class GroupCommitWriter : IDisposable
 
     public bool IsRunning => _thread.IsAlive;
 
+    /// <summary>
+    /// A write that waited in the queue longer than this (storage frozen: the commits ahead of it hang until their time-out)
+    /// fails without running, as not applied, so that no caller waits minutes. None by default.
+    /// </summary>
+    public TimeSpan? MaxQueueWait { get; init; }
+
     /// <summary>Writes queued and not yet taken into a transaction.</summary>
     public long Queued => Interlocked.Read(ref _queued);
 
@@ -119,7 +125,18 @@ public sealed partial class GroupCommitWriter : IDisposable
             }
             while (batch.Count < MaxBatch && reader.TryRead(out var unit))
             {
+                if (MaxQueueWait is { } limit && Stopwatch.GetElapsedTime(unit.Queued) > limit)
+                {
+                    Interlocked.Decrement(ref _queued);
+                    unit.Fail(new StorageUnavailableException("The write waited too long for storage and was not applied.",
+                        new TimeoutException($"Storage did not take a write within {limit.TotalSeconds:0.###} s (Storage:CommandTimeout).")));
+                    continue;
+                }
                 batch.Add(unit);
+            }
+            if (batch.Count == 0)
+            {
+                continue;
             }
             Interlocked.Add(ref _queued, -batch.Count);
             WriteBatch(batch);
@@ -368,6 +385,9 @@ public sealed partial class GroupCommitWriter : IDisposable
 
         /// <summary>Times it was put off to a later transaction because another process held a row it needed.</summary>
         public int Deferrals { get; set; }
+
+        /// <summary>When it was queued (a <see cref="Stopwatch"/> timestamp: the wait is real time, whatever the clock).</summary>
+        public long Queued { get; } = Stopwatch.GetTimestamp();
 
         /// <summary>The span that queued the unit, when traces are being recorded.</summary>
         public ActivityContext Caller { get; } = ConnectorTelemetry.Source.HasListeners() && Activity.Current is { } current

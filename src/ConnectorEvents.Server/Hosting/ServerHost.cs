@@ -166,7 +166,8 @@ public static partial class ServerHost
             var secrets = sp.GetRequiredService<SecretProtector>();
             if (storage.Provider == StorageProvider.Postgres)
             {
-                return new PostgresConnectorStore(storage.PostgresConnectionString!, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId!, secrets);
+                return new PostgresConnectorStore(storage.PostgresConnectionString!, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId!,
+                    secrets, storage.CommandTimeout);
             }
             var folder = DataFolder.Ensure(storage.DataDirectory);
             if (DataFolder.IsOpenToOthers(folder))
@@ -179,7 +180,11 @@ public static partial class ServerHost
         services.AddOptions<OperationsOptions>().Bind(configuration.GetSection(OperationsOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OperationsOptions>, OperationsOptionsValidator>();
         services.AddSingleton<OperationalEvents>();
-        services.AddSingleton<GroupCommitWriter>();
+        services.AddSingleton(sp => new GroupCommitWriter(sp.GetRequiredService<IConnectorStore>(), sp.GetRequiredService<ILogger<GroupCommitWriter>>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Core.Telemetry.ConnectorTelemetry>())
+        {
+            MaxQueueWait = sp.GetRequiredService<IOptions<StorageOptions>>().Value.CommandTimeout,
+        });
         services.AddSingleton(sp => new NetworkPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value));
         services.AddSingleton(sp => new WebhookSender(
             sp.GetRequiredService<NetworkPolicy>(),

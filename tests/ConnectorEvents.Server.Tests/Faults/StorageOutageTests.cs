@@ -148,4 +148,42 @@ public sealed class StorageOutageTests
         await server.CreateIntegrationAsync(enterpriseId, clientId);
         await Delivery.WaitUntilAsync(() => sink.Received.Count >= 1, "the webhook of the integration created after the wait was delivered");
     }
+
+    [Fact]
+    public async Task A_frozen_PostgreSQL_answers_commands_and_reads_503_within_the_command_time_out_not_minutes()
+    {
+        await using var proxied = await ProxiedPostgres.StartAsync(settings: new() { ["Storage:CommandTimeout"] = "00:00:02" });
+        var (forwarder, server) = (proxied.Proxy, proxied.Server);
+        await server.PostAsync("/api/v1/enterprises", new { Name = "Before the freeze" }, expectedStatus: 201);
+        // The client gives up after 30 s: a server that waited on the database as long as it liked (45-90 s before) fails here.
+        using var api = new HttpClient { BaseAddress = server.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", RunningServer.AdminKey);
+
+        forwarder.Freeze();
+        try
+        {
+            // Five commands at once: the first hangs in the writer until its time-out, the others wait behind it in the queue.
+            var commands = Enumerable.Range(0, 5).Select(i => api.PostAsJsonAsync("/api/v1/enterprises", new { Name = $"Frozen {i}" }, Delivery.Ct)).ToArray();
+            var read = api.GetAsync(new Uri("/api/v1/clients", UriKind.Relative), Delivery.Ct);
+            foreach (var response in await Task.WhenAll([.. commands, read]))
+            {
+                using (response)
+                {
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                    Assert.NotNull(response.Headers.RetryAfter);
+                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                }
+            }
+        }
+        finally
+        {
+            forwarder.Thaw();
+        }
+
+        await Delivery.WaitUntilAsync(() =>
+        {
+            using var response = api.PostAsJsonAsync("/api/v1/enterprises", new { Name = "After the thaw" }, Delivery.Ct).GetAwaiter().GetResult();
+            return response.StatusCode == HttpStatusCode.Created;
+        }, "commands were applied again once the database answered");
+    }
 }

@@ -83,16 +83,35 @@ internal sealed class TcpForwarder : IDisposable
                 _open.Add(inbound);
                 _open.Add(outbound);
             }
-            _ = PumpAsync(inbound, outbound);
-            _ = PumpAsync(outbound, inbound);
+            _ = PumpAsync(inbound, outbound, this);
+            _ = PumpAsync(outbound, inbound, this);
         }
     }
 
-    private static async Task PumpAsync(TcpClient from, TcpClient to)
+    private volatile TaskCompletionSource? _frozen;
+
+    /// <summary>Holds every byte from now on, both ways, connections open: a database that stopped (SIGSTOP) or hangs on its disk.</summary>
+    public void Freeze() => _frozen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the held bytes and the rest through again.</summary>
+    public void Thaw() => Interlocked.Exchange(ref _frozen, null)?.TrySetResult();
+
+    private static async Task PumpAsync(TcpClient from, TcpClient to, TcpForwarder forwarder)
     {
         try
         {
-            await from.GetStream().CopyToAsync(to.GetStream());
+            var source = from.GetStream();
+            var target = to.GetStream();
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await source.ReadAsync(buffer)) > 0)
+            {
+                if (forwarder._frozen is { } frozen)
+                {
+                    await frozen.Task;
+                }
+                await target.WriteAsync(buffer.AsMemory(0, read));
+            }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or InvalidOperationException)
         {
@@ -101,7 +120,11 @@ internal sealed class TcpForwarder : IDisposable
         to.Dispose();
     }
 
-    public void Dispose() => Stop();
+    public void Dispose()
+    {
+        Thaw();
+        Stop();
+    }
 }
 
 /// <summary>A test server on a fresh PostgreSQL database reached through a <see cref="TcpForwarder"/> the test can stop and start.</summary>
@@ -124,7 +147,8 @@ internal sealed class ProxiedPostgres : IAsyncDisposable
     /// <param name="adjust">Changes to the server's connection string (a password, a time-out).</param>
     /// <param name="proxyStopped">The database out of reach when the server starts.</param>
     public static async Task<ProxiedPostgres> StartAsync(
-        Action<NpgsqlConnectionStringBuilder>? adjust = null, bool proxyStopped = false, Action<WebApplicationBuilder>? configure = null)
+        Action<NpgsqlConnectionStringBuilder>? adjust = null, bool proxyStopped = false, Action<WebApplicationBuilder>? configure = null,
+        Dictionary<string, string?>? settings = null)
     {
         var database = new NpgsqlConnectionStringBuilder(PostgresServer.CreateDatabase());
         var proxy = new TcpForwarder(new IPEndPoint(IPAddress.Parse(database.Host!), database.Port));
@@ -134,11 +158,10 @@ internal sealed class ProxiedPostgres : IAsyncDisposable
         }
         var connection = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = proxy.Port };
         adjust?.Invoke(connection);
-        var server = await RunningServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "Postgres",
-            ["ConnectionStrings:Postgres"] = connection.ConnectionString,
-        }, configure: configure);
+        settings ??= [];
+        settings["Storage:Provider"] = "Postgres";
+        settings["ConnectionStrings:Postgres"] = connection.ConnectionString;
+        var server = await RunningServer.StartAsync(settings, configure: configure);
         return new ProxiedPostgres(proxy, connection, server);
     }
 
