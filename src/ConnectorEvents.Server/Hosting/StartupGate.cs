@@ -18,7 +18,7 @@ public sealed class StartupGate(RequestDelegate next, StartupState startup)
             return next(context);
         }
         throw new ApiProblemException(StatusCodes.Status503ServiceUnavailable, "The server is starting.",
-            $"It is waiting for storage ({startup.Waiting ?? "opening it"}); send the request again later.")
+            $"It is waiting for storage: {startup.Waiting ?? "opening it"}. Send the request again later.")
         {
             RetryAfter = TimeSpan.FromSeconds(5),
         };
