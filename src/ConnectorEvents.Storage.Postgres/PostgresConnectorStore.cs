@@ -274,42 +274,41 @@ public sealed class PostgresConnectorStore : IConnectorStore
     }
 
     // By SQLSTATE and exception type; never the message, which may name the host or the user.
-    public string? DescribeWriteFailure(Exception exception)
+    public string? DescribeWriteFailure(Exception exception) => Classify(exception) is { } failure ? failure.Reason : null;
+
+    // An unknown error of the database may be a defect of ours, not its being unavailable.
+    public string? DescribeUnavailable(Exception exception) => Classify(exception) is { Unavailable: true } failure ? failure.Reason : null;
+
+    /// <summary>The failure in a few words, and whether it is the database being unavailable; null when it lies in the data.</summary>
+    private static (string Reason, bool Unavailable)? Classify(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
             switch (e)
             {
                 case PostgresException { SqlState: PostgresErrorCodes.DiskFull }:
-                    return "disk full";
+                    return ("disk full", true);
                 case PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction }:
-                    return "read-only";
+                    return ("read-only", true);
                 case PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
                     or PostgresErrorCodes.CannotConnectNow }:
-                    return "database unreachable";
+                    return (Unreachable, true);
                 case PostgresException p when p.SqlState.StartsWith("22", StringComparison.Ordinal) || p.SqlState.StartsWith("23", StringComparison.Ordinal):
                     return null; // data or integrity: the data, not the storage
                 case PostgresException p when p.SqlState.StartsWith("08", StringComparison.Ordinal):
-                    return "database unreachable";
+                    return (Unreachable, true);
                 case PostgresException p when p.SqlState.StartsWith("53", StringComparison.Ordinal):
-                    return "the database is out of resources";
+                    return ("the database is out of resources", true);
                 case PostgresException p:
-                    return $"{UnknownErrorPrefix}{p.SqlState}";
+                    return ($"PostgreSQL error {p.SqlState}", false);
                 case System.Net.Sockets.SocketException or TimeoutException or IOException or EndOfStreamException:
-                    return "database unreachable";
+                    return (Unreachable, true);
             }
         }
-        return exception is NpgsqlException ? "database unreachable" : WriteFailed;
+        return exception is NpgsqlException ? (Unreachable, true) : ("the write failed", false);
     }
 
-    private const string UnknownErrorPrefix = "PostgreSQL error ";
-    private const string WriteFailed = "the write failed";
-
-    // What DescribeWriteFailure says, but only for the database being unavailable: an unknown error may be a bug of ours.
-    public string? DescribeUnavailable(Exception exception) =>
-        DescribeWriteFailure(exception) is { } reason && reason != WriteFailed && !reason.StartsWith(UnknownErrorPrefix, StringComparison.Ordinal)
-            ? reason
-            : null;
+    private const string Unreachable = "database unreachable";
 
     private T Read<T>(Func<NpgsqlConnection, T> query)
     {

@@ -53,25 +53,24 @@ public sealed class SqliteConnectorStore : IConnectorStore
     public bool IsLostConnection(Exception exception) => false;
 
     // By SQLite's primary result code (the low byte of the extended one); never the message, which may name the file.
-    public string? DescribeWriteFailure(Exception exception) =>
+    public string? DescribeWriteFailure(Exception exception) => Classify(exception) is { } failure ? failure.Reason : null;
+
+    // The failures of the file and the disk only; any other code may be a defect of ours.
+    public string? DescribeUnavailable(Exception exception) => Classify(exception) is { Unavailable: true } failure ? failure.Reason : null;
+
+    private static (string Reason, bool Unavailable)? Classify(Exception exception) =>
         (FindInChain<SqliteException>(exception)?.SqliteErrorCode & 0xFF) switch
         {
-            13 => "disk full",                           // SQLITE_FULL
-            8 => "read-only",                            // SQLITE_READONLY
-            10 => "disk I/O error",                      // SQLITE_IOERR
-            14 => "the database file cannot be opened",  // SQLITE_CANTOPEN
-            11 or 26 => "the database file is damaged",  // SQLITE_CORRUPT, SQLITE_NOTADB
-            5 or 6 => "the database is locked",          // SQLITE_BUSY, SQLITE_LOCKED
-            18 or 19 or 20 or 25 => null,                // TOOBIG, CONSTRAINT, MISMATCH, RANGE: the data, not the storage
-            { } code => $"SQLite error {code}",
-            null => "the write failed",
+            13 => ("disk full", true),                           // SQLITE_FULL
+            8 => ("read-only", true),                            // SQLITE_READONLY
+            10 => ("disk I/O error", true),                      // SQLITE_IOERR
+            14 => ("the database file cannot be opened", true),  // SQLITE_CANTOPEN
+            11 or 26 => ("the database file is damaged", true),  // SQLITE_CORRUPT, SQLITE_NOTADB
+            5 or 6 => ("the database is locked", true),          // SQLITE_BUSY, SQLITE_LOCKED
+            18 or 19 or 20 or 25 => null,                        // TOOBIG, CONSTRAINT, MISMATCH, RANGE: the data, not the storage
+            { } code => ($"SQLite error {code}", false),
+            null => ("the write failed", false),
         };
-
-    // The failures of the file and the disk only; any other code may be a bug of ours.
-    public string? DescribeUnavailable(Exception exception) =>
-        (FindInChain<SqliteException>(exception)?.SqliteErrorCode & 0xFF) is 13 or 8 or 10 or 14 or 11 or 26 or 5 or 6
-            ? DescribeWriteFailure(exception)
-            : null;
 
     private static T? FindInChain<T>(Exception? exception) where T : Exception
     {

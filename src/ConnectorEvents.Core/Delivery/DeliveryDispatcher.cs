@@ -107,32 +107,6 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         await _writer.FlushAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Reads from storage which lanes of these partitions have work: pending messages or unformed General events.</summary>
-    private void Scan(IReadOnlyList<int> partitions)
-    {
-        var wanted = new bool[DeliveryPartitions.Count];
-        foreach (var p in partitions)
-        {
-            wanted[p] = true;
-        }
-        _ = Task.Run(() =>
-        {
-            try
-            {
-                var lanes = _store.ListLanesWithPending().Where(l => wanted[DeliveryPartitions.Of(l.IntegrationId)]).ToList();
-                var unformed = _store.ListIntegrationsWithUnformedEvents().Where(i => wanted[DeliveryPartitions.Of(i)]).ToList();
-                _inbox.Writer.TryWrite(new Scanned(partitions, lanes, unformed, Failed: false));
-            }
-#pragma warning disable CA1031 // storage hiccup: scanned again after a pause
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogScanFailed(_logger, ex);
-                _inbox.Writer.TryWrite(new Scanned(partitions, [], [], Failed: true));
-            }
-        });
-    }
-
     /// <summary>Messages just committed to the outbox.</summary>
     public void Enqueue(IReadOnlyList<PendingMessage> messages)
     {
@@ -279,14 +253,7 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
                 }
                 break;
             case RetryRequested retry:
-                foreach (var lane in _lanes.Values.Where(l => l.ClientId == retry.ClientId && l.WaitingUntil is not null && l.Head is not null).ToList())
-                {
-                    // The head keeps its attempt count; only its wait ends. The stale entry in the wait queue is skipped.
-                    lane.Head = lane.Head! with { NextAttemptUtc = null };
-                    lane.WaitingUntil = null;
-                    lane.Busy = false;
-                    Pump(lane);
-                }
+                EndRetryWaits(retry.ClientId);
                 break;
             case TimerFired:
                 WakeDueLanes();
@@ -414,30 +381,6 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         StartOrQueue(new Send(lane, message, target));
     }
 
-    private void AfterScan(Scanned scanned)
-    {
-        if (scanned.Failed)
-        {
-            _ = Task.Delay(TimeSpan.FromSeconds(1), _time, _stopping.Token).ContinueWith(
-                _ => _inbox.Writer.TryWrite(new OwnershipChanged(scanned.Partitions.Where(p => _leases.Held.Contains(p)).ToList(), [])),
-                CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-            return;
-        }
-        foreach (var key in scanned.Lanes.Where(l => _leases.Holds(l.IntegrationId)))
-        {
-            var lane = LaneOf(key);
-            lane.Overflow = true;
-            Pump(lane);
-        }
-        var now = _time.GetUtcNow();
-        foreach (var integrationId in scanned.Unformed.Where(_leases.Holds))
-        {
-            var lane = LaneOf(new DeliveryLane(integrationId, WebhookChannel.General));
-            MarkUnformed(lane, now);
-            Pump(lane);
-        }
-    }
-
     private void Wait(Lane lane, DateTimeOffset due)
     {
         lane.Busy = true;
@@ -450,6 +393,18 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>The client's lanes waiting for a retry send now. Each head keeps its attempt count; the stale wait-queue entry is skipped.</summary>
+    private void EndRetryWaits(Guid clientId)
+    {
+        foreach (var lane in _lanes.Values.Where(l => l.ClientId == clientId && l.WaitingUntil is not null && l.Head is not null).ToList())
+        {
+            lane.Head = lane.Head! with { NextAttemptUtc = null };
+            lane.WaitingUntil = null;
+            lane.Busy = false;
+            Pump(lane);
+        }
+    }
 
     private void WakeDueLanes()
     {
@@ -468,60 +423,6 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         {
             _timer.Change(next - now, Timeout.InfiniteTimeSpan);
         }
-    }
-
-    private void StartRefill(Lane lane)
-    {
-        lane.Refilling = true;
-        lane.Overflow = false;
-        lane.MissedWhileRefilling = false;
-        var after = lane.LastQueueSeq;
-        var limit = _options.InMemoryWindowPerIntegration;
-        _ = Task.Run(() =>
-        {
-            IReadOnlyList<PendingMessage> loaded;
-            try
-            {
-                loaded = _store.LoadPending(lane.Key, after, limit);
-            }
-#pragma warning disable CA1031 // storage hiccup: keep the lane marked as overflowing and try again on the next pump
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogRefillFailed(_logger, ex, lane.Key.IntegrationId);
-                loaded = [];
-                _inbox.Writer.TryWrite(new Refilled(lane, loaded, Failed: true));
-                return;
-            }
-            _inbox.Writer.TryWrite(new Refilled(lane, loaded, Failed: false));
-        });
-    }
-
-    private void AfterRefill(Refilled refilled)
-    {
-        var lane = refilled.Lane;
-        lane.Refilling = false;
-        if (lane.Abandoned)
-        {
-            return;
-        }
-        foreach (var message in refilled.Messages)
-        {
-            if (message.QueueSeq > lane.LastQueueSeq)
-            {
-                lane.Queue.Enqueue(WithKeptTrace(message));
-                lane.LastQueueSeq = message.QueueSeq;
-            }
-        }
-        lane.Overflow = refilled.Failed || lane.MissedWhileRefilling
-            || refilled.Messages.Count >= _options.InMemoryWindowPerIntegration;
-        if (refilled.Failed)
-        {
-            Wait(lane, _time.GetUtcNow() + TimeSpan.FromSeconds(1));
-            return;
-        }
-        _lanes.TryAdd(lane.Key, lane);
-        Pump(lane);
     }
 
     private ClientTarget TargetOf(Guid clientId, WebhookChannel channel, DateTimeOffset now)
@@ -599,12 +500,6 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending message {MessageId} failed unexpectedly")]
     private static partial void LogSendFailed(ILogger logger, Exception exception, string messageId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading pending messages of integration {IntegrationId} failed")]
-    private static partial void LogRefillFailed(ILogger logger, Exception exception, Guid integrationId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading which lanes have work failed; trying again in 1 s")]
-    private static partial void LogScanFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forming the next General message of integration {IntegrationId} failed; retrying in 1 s")]
     private static partial void LogFormingFailed(ILogger logger, Exception exception, Guid integrationId);

@@ -72,11 +72,15 @@ public sealed partial class DeliveryHostedService(
         }
     }
 
-    /// <summary>The database is out of reach, which waiting may cure; anything else (a bad schema, a full disk) stops the start.</summary>
+    /// <summary>
+    /// Why a shared database cannot be used now (out of reach, at its connection limit, read-only while it fails over), which
+    /// waiting may cure; null for anything else (a defect, SQLite's file), which stops the start.
+    /// </summary>
     private string? Unreachable(Exception exception) =>
-        store.IsShared && (store.IsLostConnection(exception) || store.DescribeUnavailable(exception) is "database unreachable")
-            ? "database unreachable"
-            : null;
+        !store.IsShared ? null
+        : store.DescribeUnavailable(exception) is { } reason ? reason
+        : store.IsLostConnection(exception) ? "database unreachable"
+        : null;
 
     /// <summary>Each step once: a retry after a failure part-way goes on from the step that failed.</summary>
     private async Task OpenAsync()

@@ -68,10 +68,11 @@ public sealed partial class HealthProbeListener(ReadinessCheck readiness, IOptio
         {
             return;
         }
-        // Storage's first answer, so that the first probe finds one.
+        // Storage's first answer, so that the first probe finds one; not longer than a second, so that a database out of
+        // reach (the start then waits for it) does not hold up the server's start.
         if (readiness.KeepFresh() is { } ping)
         {
-            await ping.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAny(ping, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken)).ConfigureAwait(false);
         }
         var address = IPAddress.Parse(options.Value.Address);
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
