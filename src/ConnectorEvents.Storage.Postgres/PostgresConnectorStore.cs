@@ -1,4 +1,6 @@
 using System.Data;
+using System.Diagnostics;
+using System.Globalization;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Npgsql;
@@ -44,6 +46,60 @@ public sealed class PostgresConnectorStore : IConnectorStore
             builder.Timeout = Math.Min(seconds, builder.Timeout);
         }
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        // Unpooled: after a cut, the pool's idle connections may be cut too.
+        _resolveConnectionString = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false }.ConnectionString;
+        _resolveWithin = commandTimeout ?? TimeSpan.FromSeconds(30);
+    }
+
+    private readonly string _resolveConnectionString;
+    private readonly TimeSpan _resolveWithin;
+
+    /// <summary>
+    /// The fate of a transaction whose COMMIT was sent but whose answer was lost, asked on a fresh connection: true committed,
+    /// false not (aborted, or its backend ended it), null when the database could not be asked within the command time-out.
+    /// A backend still holding the transaction open (its COMMIT never arrived) is ended, which aborts it.
+    /// </summary>
+    private bool? ResolveCommit(long transactionId, int backendProcessId)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var pause = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            try
+            {
+                using var connection = new NpgsqlConnection(_resolveConnectionString);
+                connection.Open();
+                switch (Scalar(connection, null, "SELECT pg_xact_status(@x::text::xid8)", ("x", transactionId.ToString(CultureInfo.InvariantCulture))))
+                {
+                    case "committed":
+                        return true;
+                    case "aborted":
+                        return false;
+                    case "in progress":
+                        Execute(connection, null, """
+                            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                            WHERE pid = @p AND backend_xid::text::bigint = @x % 4294967296
+                            """, ("p", backendProcessId), ("x", transactionId));
+                        break;
+                    default:
+                        return false; // too old to be known: not one of ours just now
+                }
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InvalidParameterValue)
+            {
+                // "in the future": a crash lost even the id's assignment, so no commit of it reached the log.
+                return false;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+            }
+            if (Stopwatch.GetElapsedTime(started) + pause > _resolveWithin)
+            {
+                return null;
+            }
+            Thread.Sleep(pause);
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(500).Ticks));
+        }
     }
 
     public bool IsShared => true;
@@ -97,7 +153,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
             _writeConnection = null;
         }
         _writeConnection ??= _dataSource.OpenConnection();
-        return new PostgresWriteTransaction(_writeConnection, _nodeId, _secrets);
+        return new PostgresWriteTransaction(_writeConnection, _nodeId, _secrets, IsLostConnection, ResolveCommit);
     }
 
     public bool Ping()

@@ -26,8 +26,16 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     private int _unitWrites;
     private bool _inUnit;
 
-    public PostgresWriteTransaction(NpgsqlConnection connection, string nodeId, SecretProtector secrets)
+    // Whether a failure is of the connection; and, after one that lost the COMMIT's answer, the fate of the transaction (by
+    // its id and its backend's process id): true committed, false not, null unknown (the database out of reach too long).
+    private readonly Func<Exception, bool> _isLostConnection;
+    private readonly Func<long, int, bool?> _resolveCommit;
+
+    public PostgresWriteTransaction(NpgsqlConnection connection, string nodeId, SecretProtector secrets,
+        Func<Exception, bool> isLostConnection, Func<long, int, bool?> resolveCommit)
     {
+        _isLostConnection = isLostConnection;
+        _resolveCommit = resolveCommit;
         _connection = connection;
         _secrets = secrets;
         _announcements = new ChangeAnnouncements(nodeId);
@@ -481,36 +489,95 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
 
     public void Commit()
     {
+        var announcements = _announcements.Payloads();
+        if (!_sentAny && _deferred.Count == 0 && announcements.Count == 0)
+        {
+            CommitNothingWritten();
+            return;
+        }
+        // After the writes, the transaction's id (null when it wrote nothing), by which a fresh connection can learn its fate
+        // should the COMMIT's answer be lost. The announcements' NOTIFY assigns none.
+        _deferred.Add(new NpgsqlBatchCommand("SELECT pg_current_xact_id_if_assigned()::text"));
         // NOTIFY inside the transaction: PostgreSQL delivers it only if the commit succeeds, and together with it.
-        foreach (var payload in _announcements.Payloads())
+        foreach (var payload in announcements)
         {
             var notify = new NpgsqlBatchCommand($"SELECT pg_notify('{ChangeAnnouncements.Channel}', $1)");
             notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
             _deferred.Add(notify);
         }
+        string? transactionId;
         try
         {
-            Flush();
+            transactionId = FlushReading();
         }
         catch (NpgsqlException ex) when (ex is not PostgresException)
         {
-            // The connection failed (an answer of the server stays as it is): COMMIT goes in a round trip of its own, below.
-            throw new CommitNotSentException(ex);
+            // The connection failed (an answer of the server stays as it is) before the COMMIT was sent: nothing was applied.
+            throw new CommitNotAppliedException(ex);
         }
-        if (_sentAny)
+        if (transactionId is null)
         {
-            _tx.Commit();
+            CommitNothingWritten();
             return;
         }
+        var backend = _connection.ProcessID;
+        try
+        {
+            _tx.Commit();
+        }
+        catch (NpgsqlException ex) when (_isLostConnection(ex))
+        {
+            switch (_resolveCommit(long.Parse(transactionId, System.Globalization.CultureInfo.InvariantCulture), backend))
+            {
+                case true:
+                    return; // it was applied: the callers get the truth, and delivery its messages
+                case false:
+                    throw new CommitNotAppliedException(ex);
+                default:
+                    throw new CommitOutcomeUnknownException(ex);
+            }
+        }
+    }
+
+    /// <summary>A transaction that wrote nothing: whether its COMMIT arrived does not matter, it applied nothing.</summary>
+    private void CommitNothingWritten()
+    {
         try
         {
             _tx.Commit();
         }
         catch (NpgsqlException ex) when (ex is not PostgresException)
         {
-            // Nothing was sent before it, so whether the COMMIT arrived does not matter: it applied nothing.
-            throw new CommitNotSentException(ex);
+            throw new CommitNotAppliedException(ex);
         }
+    }
+
+    /// <summary>Sends the deferred statements, among which one query of one text value is the first with an answer; returns that value.</summary>
+    private string? FlushReading()
+    {
+        using var batch = new NpgsqlBatch(_connection, _tx);
+        foreach (var command in _deferred)
+        {
+            batch.BatchCommands.Add(command);
+        }
+        _deferred.Clear();
+        _savepointAt = -1;
+        _unitWrites = 0;
+        _sentAny = true;
+        using var reader = batch.ExecuteReader();
+        while (reader.FieldCount == 0)
+        {
+            if (!reader.NextResult())
+            {
+                return null;
+            }
+        }
+        var value = reader.Read() && !reader.IsDBNull(0) ? reader.GetString(0) : null;
+        while (reader.NextResult())
+        {
+            // the NOTIFYs: a failure among them surfaces here, before the COMMIT
+        }
+        return value;
     }
 
     public void Dispose() => _tx.Dispose();

@@ -94,6 +94,8 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
         _leases.Attach(
             (gained, lost) => _inbox.Writer.TryWrite(new OwnershipChanged(gained, lost)),
             DrainAsync);
+        // A commit whose answer was lost may have applied messages that nobody handed over: look for them once writes work.
+        _writer.AfterUncertainCommit = Rescan;
         _loop = Task.Run(RunAsync);
     }
 

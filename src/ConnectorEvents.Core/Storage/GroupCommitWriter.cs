@@ -55,6 +55,14 @@ public sealed partial class GroupCommitWriter : IDisposable
     /// </summary>
     public TimeSpan? MaxQueueWait { get; init; }
 
+    /// <summary>
+    /// Runs on the writer thread at the first commit that succeeds after one whose outcome stayed unknown: whatever that one
+    /// applied was handed to nobody, so the dispatcher looks for it (a rescan).
+    /// </summary>
+    public Action? AfterUncertainCommit { get; set; }
+
+    private bool _uncertainCommits;
+
     /// <summary>Writes queued and not yet taken into a transaction.</summary>
     public long Queued => Interlocked.Read(ref _queued);
 
@@ -287,7 +295,7 @@ public sealed partial class GroupCommitWriter : IDisposable
             {
                 throw new TransientCommitFailure(ex); // nothing was completed: the whole batch runs again
             }
-            if (retryLostConnection && (!committing || ex is CommitNotSentException) && _store.IsLostConnection(ex))
+            if (retryLostConnection && (!committing || ex is CommitNotAppliedException) && _store.IsLostConnection(ex))
             {
                 // The connection was lost before COMMIT was sent, which ends the transaction: nothing of the batch was applied.
                 // It runs again, once, on a fresh connection.
@@ -298,9 +306,18 @@ public sealed partial class GroupCommitWriter : IDisposable
             // Every unit of the batch, not only those that ran: the transaction may fail to begin, or a rollback to a
             // savepoint may throw, before the later units were reached. Refused units keep their own error.
             FailRefused(refused);
+            var uncertain = ex is CommitOutcomeUnknownException;
+            if (uncertain)
+            {
+                // What it applied, if it did, reaches delivery by a rescan once writes succeed again (nobody else announces it here).
+                _uncertainCommits = true;
+                LogCommitOutcomeUnknown(_logger, done.Count);
+            }
             foreach (var unit in batch)
             {
-                unit.Fail(new StorageUnavailableException("The write could not be committed.", ex));
+                unit.Fail(uncertain
+                    ? new StorageUnavailableException("The write may have been applied: its commit's outcome is unknown.", ex) { MayHaveApplied = true }
+                    : new StorageUnavailableException("The write could not be committed.", ex));
             }
             return true;
         }
@@ -316,6 +333,11 @@ public sealed partial class GroupCommitWriter : IDisposable
         else
         {
             RecordCommit();
+        }
+        if (_uncertainCommits)
+        {
+            _uncertainCommits = false;
+            AfterUncertainCommit?.Invoke();
         }
         foreach (var unit in done)
         {
@@ -363,7 +385,10 @@ public sealed partial class GroupCommitWriter : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "A group commit of {Count} writes failed")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "The database connection was lost before a commit was sent; running the writes again on a new one")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The answer to a commit of {Count} writes was lost and whether it applied could not be learned; its callers are told it may have")]
+    private static partial void LogCommitOutcomeUnknown(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The database connection was lost before a commit was applied; running the writes again on a new one")]
     private static partial void LogReconnecting(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A write met a transient failure (attempt {Attempt}); running it again")]
@@ -451,10 +476,24 @@ internal sealed class TransientCommitFailure(Exception inner) : Exception("A tra
 }
 
 /// <summary>The database could not take a write (disk full, read-only, gone). Callers answer 503.</summary>
-public sealed class StorageUnavailableException(string message, Exception inner) : Exception(message, inner);
+public sealed class StorageUnavailableException(string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>
+    /// The database's answer to the commit was lost and its outcome could not be learned in time: the write may have been
+    /// applied. Otherwise it was not.
+    /// </summary>
+    public bool MayHaveApplied { get; init; }
+}
 
 /// <summary>
-/// A write transaction failed while sending what came before its COMMIT, so the database applied none of it; thrown by
-/// <see cref="IWriteTransaction.Commit"/> for that part, so that the writer can tell it from a COMMIT whose outcome is unknown.
+/// The connection failed and the database applied none of the transaction: it failed before its COMMIT was sent, or the
+/// COMMIT's outcome was learned afterwards to be an abort. Thrown by <see cref="IWriteTransaction.Commit"/>, so that the
+/// writer can run the work again, which it must not do after a COMMIT whose outcome is unknown.
 /// </summary>
-public sealed class CommitNotSentException(Exception inner) : Exception("The transaction failed before its COMMIT was sent.", inner);
+public sealed class CommitNotAppliedException(Exception inner) : Exception("The transaction was not applied.", inner);
+
+/// <summary>
+/// The connection failed after the COMMIT was sent, and the database could not be asked within the time-out whether the
+/// transaction committed (thrown by <see cref="IWriteTransaction.Commit"/>).
+/// </summary>
+public sealed class CommitOutcomeUnknownException(Exception inner) : Exception("Whether the transaction committed is unknown.", inner);

@@ -28,6 +28,9 @@ public sealed partial class ProblemExceptionHandler(
             DomainException d => Details(400, "The request is invalid.", d.Message,
                 d.Field is null ? null : new Dictionary<string, string[]> { [d.Field] = [d.Message] }),
             BadHttpRequestException b => Details(b.StatusCode, "The request could not be read.", b.Message),
+            StorageUnavailableException { MayHaveApplied: true } => Details(503, "Storage is unavailable.",
+                "The database's answer to the commit was lost and it could not be asked in time whether the change was applied: " +
+                "it may have been. Retry with the same Idempotency-Key, which applies it at most once, or read before retrying."),
             StorageUnavailableException => Details(503, "Storage is unavailable.",
                 "The change could not be written to disk and was not applied. Try again later."),
             // A read that met the database down, frozen past its time-out, out of connections, or a failing disk: the

@@ -42,8 +42,7 @@ internal sealed class TcpForwarder : IDisposable
     /// <summary>Refuses new connections and cuts every open one, as a server that went away.</summary>
     public void Stop()
     {
-        _running?.Cancel();
-        _listener?.Stop();
+        Refuse();
         lock (_open)
         {
             foreach (var client in _open)
@@ -52,6 +51,13 @@ internal sealed class TcpForwarder : IDisposable
             }
             _open.Clear();
         }
+    }
+
+    /// <summary>Refuses new connections; open ones go on (a database at its connection limit, or a network half down).</summary>
+    public void Refuse()
+    {
+        _running?.Cancel();
+        _listener?.Stop();
     }
 
     private async Task AcceptAsync(TcpListener listener, CancellationToken ct)
@@ -83,8 +89,9 @@ internal sealed class TcpForwarder : IDisposable
                 _open.Add(inbound);
                 _open.Add(outbound);
             }
-            _ = PumpAsync(inbound, outbound, this);
-            _ = PumpAsync(outbound, inbound, this);
+            var link = new Link();
+            _ = PumpAsync(inbound, outbound, this, link, toServer: true);
+            _ = PumpAsync(outbound, inbound, this, link, toServer: false);
         }
     }
 
@@ -96,19 +103,79 @@ internal sealed class TcpForwarder : IDisposable
     /// <summary>Lets the held bytes and the rest through again.</summary>
     public void Thaw() => Interlocked.Exchange(ref _frozen, null)?.TrySetResult();
 
-    private static async Task PumpAsync(TcpClient from, TcpClient to, TcpForwarder forwarder)
+    private sealed record CommitCut(byte[] Marker, bool ForwardCommit, bool ThenRefuse);
+
+    private CommitCut? _commitCut;
+    private int _cuts;
+
+    /// <summary>Connections cut by <see cref="CutAtCommit"/> so far.</summary>
+    public int Cuts => Volatile.Read(ref _cuts);
+
+    /// <summary>
+    /// Once a client has sent <paramref name="marker"/> on a connection (a value its transaction writes), cuts that connection at
+    /// the next COMMIT the client sends: right after passing it on (the database commits, its answer is lost) or instead of
+    /// it (the database never gets it). With <paramref name="thenRefuse"/> the proxy also refuses new connections from that
+    /// moment until <see cref="Start"/>, the others going on. Once.
+    /// </summary>
+    public void CutAtCommit(string marker, bool forwardCommit, bool thenRefuse = false) =>
+        Volatile.Write(ref _commitCut, new CommitCut(System.Text.Encoding.UTF8.GetBytes(marker), forwardCommit, thenRefuse));
+
+    private static readonly byte[] CommitText = "COMMIT"u8.ToArray();
+
+    /// <summary>The two directions of one relayed connection.</summary>
+    private sealed class Link
+    {
+        /// <summary>Set before a COMMIT is passed on to be cut: its answer (and anything after) never reaches the client.</summary>
+        public volatile bool AnswersDropped;
+
+        public volatile bool RefuseAfterAnswer;
+    }
+
+    private static async Task PumpAsync(TcpClient from, TcpClient to, TcpForwarder forwarder, Link link, bool toServer)
     {
         try
         {
             var source = from.GetStream();
             var target = to.GetStream();
             var buffer = new byte[16 * 1024];
+            var sawMarker = false;
             int read;
             while ((read = await source.ReadAsync(buffer)) > 0)
             {
                 if (forwarder._frozen is { } frozen)
                 {
                     await frozen.Task;
+                }
+                if (toServer && Volatile.Read(ref forwarder._commitCut) is { } cut)
+                {
+                    var chunk = buffer.AsSpan(0, read);
+                    sawMarker |= chunk.IndexOf(cut.Marker) >= 0;
+                    if (sawMarker && chunk.IndexOf(CommitText) >= 0 && Interlocked.CompareExchange(ref forwarder._commitCut, null, cut) == cut)
+                    {
+                        Interlocked.Increment(ref forwarder._cuts);
+                        if (cut.ForwardCommit)
+                        {
+                            // Closed once the database answered (by the other direction): a close now might reset the
+                            // connection before the database read the COMMIT.
+                            link.RefuseAfterAnswer = cut.ThenRefuse;
+                            link.AnswersDropped = true;
+                            await target.WriteAsync(buffer.AsMemory(0, read));
+                            continue;
+                        }
+                        if (cut.ThenRefuse)
+                        {
+                            forwarder.Refuse();
+                        }
+                        break;
+                    }
+                }
+                if (!toServer && link.AnswersDropped)
+                {
+                    if (link.RefuseAfterAnswer)
+                    {
+                        forwarder.Refuse();
+                    }
+                    break;
                 }
                 await target.WriteAsync(buffer.AsMemory(0, read));
             }
