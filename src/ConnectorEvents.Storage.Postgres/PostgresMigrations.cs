@@ -168,5 +168,18 @@ internal static class PostgresMigrations
             -- The sweep finds the bodies to encrypt again through this; other messages stay out of it.
             CREATE INDEX ix_messages_token_bearing ON messages(seq) WHERE event_type IN {TokenBearingMessages.SqlList};
             """),
+        new(4, """
+            -- Idempotency keys of management commands (ingest keeps its own, per enterprise): recorded with the command,
+            -- the answer added once known, encrypted.
+            CREATE TABLE idempotent_requests (
+                caller text NOT NULL,
+                idempotency_key text NOT NULL,
+                request_hash bytea NOT NULL,
+                created_utc timestamptz NOT NULL,
+                response bytea,
+                PRIMARY KEY (caller, idempotency_key)
+            );
+            CREATE INDEX ix_idempotent_requests_created ON idempotent_requests(created_utc);
+            """),
     ];
 }

@@ -334,7 +334,8 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     }
 
     public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
-        Execute(Sent, _tx, "DELETE FROM ingest_requests WHERE created_utc < @cutoff", ("cutoff", Db(cutoff)));
+        Execute(Sent, _tx, "DELETE FROM ingest_requests WHERE created_utc < @cutoff", ("cutoff", Db(cutoff)))
+        + Execute(Sent, _tx, "DELETE FROM idempotent_requests WHERE created_utc < @cutoff", ("cutoff", Db(cutoff)));
 
     public void PublishWebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
     {

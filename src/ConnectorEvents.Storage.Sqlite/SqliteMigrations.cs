@@ -206,5 +206,18 @@ internal static class SqliteMigrations
             -- The sweep finds the bodies to encrypt again through this; other messages stay out of it.
             CREATE INDEX ix_messages_token_bearing ON messages(seq) WHERE event_type IN {TokenBearingMessages.SqlList};
             """),
+        new(9, """
+            -- Idempotency keys of management commands (ingest keeps its own, per enterprise): recorded with the command,
+            -- the answer added once known, encrypted.
+            CREATE TABLE idempotent_requests (
+                caller TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                request_hash BLOB NOT NULL,
+                created_utc INTEGER NOT NULL,
+                response BLOB,
+                PRIMARY KEY (caller, idempotency_key)
+            );
+            CREATE INDEX ix_idempotent_requests_created ON idempotent_requests(created_utc);
+            """),
     ];
 }

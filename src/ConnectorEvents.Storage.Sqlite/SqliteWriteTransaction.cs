@@ -345,7 +345,8 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
     }
 
     public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
-        Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE created_utc < $cutoff", ("$cutoff", Db(cutoff)));
+        Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE created_utc < $cutoff", ("$cutoff", Db(cutoff)))
+        + Execute(_connection, _tx, "DELETE FROM idempotent_requests WHERE created_utc < $cutoff", ("$cutoff", Db(cutoff)));
 
     public void PublishWebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
     {

@@ -15,4 +15,7 @@ public static class ProtectedColumns
 
     /// <summary>A message body that carries a token (<see cref="TokenBearingMessages"/>).</summary>
     public static string MessageBody(string messageId) => SecretProtector.Purpose("messages.body", messageId);
+
+    /// <summary>The recorded answer to a management command sent with an idempotency key (it may carry a token shown once).</summary>
+    public static string IdempotentResponse(string caller, string key) => SecretProtector.Purpose("idempotent_requests.response", $"{caller}/{key}");
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using ConnectorEvents.Core.Idempotency;
 using ConnectorEvents.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -86,7 +87,9 @@ public sealed partial class GroupCommitWriter : IDisposable
     /// </summary>
     public Task<T> ExecuteAsync<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit = null)
     {
-        var unit = new WriteUnit<T>(work, afterCommit);
+        // A command sent with an Idempotency-Key records it with its first write, in the same transaction.
+        var unit = new WriteUnit<T>(work, afterCommit,
+            IdempotentCommand.Current is { } command && command.TakeFirstWrite() ? (command, _time) : null);
         if (!TryQueue(unit))
         {
             return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
@@ -446,16 +449,26 @@ public sealed partial class GroupCommitWriter : IDisposable
         }
     }
 
-    private sealed class WriteUnit<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit) : WriteUnit(guarded: true)
+    private sealed class WriteUnit<T>(
+        Func<IWriteTransaction, T> work, Action<T>? afterCommit, (IdempotentCommand Command, TimeProvider Time)? idempotency = null)
+        : WriteUnit(guarded: true)
     {
         private T? _result;
 
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public override void Execute(IWriteTransaction tx) => _result = work(tx);
+        public override void Execute(IWriteTransaction tx)
+        {
+            if (idempotency is var (command, time))
+            {
+                command.Claim(tx, time.GetUtcNow());
+            }
+            _result = work(tx);
+        }
 
         public override void Complete()
         {
+            idempotency?.Command.Committed();
             try
             {
                 afterCommit?.Invoke(_result!);

@@ -185,8 +185,20 @@ public interface IWriteTransaction : IDisposable
     void InsertIngest(IngestRecord ingest);
     void DeleteIngest(Guid enterpriseId, string idempotencyKey);
 
-    /// <summary>Forgets idempotency keys older than <paramref name="cutoff"/>; returns how many.</summary>
+    /// <summary>Forgets idempotency keys older than <paramref name="cutoff"/>, of ingest and of management commands; returns how many.</summary>
     int DeleteIngestsBefore(DateTimeOffset cutoff);
+
+    /// <summary>
+    /// Records a management command's idempotency key, unless one of the caller's with that key exists that was created at or
+    /// after <paramref name="expiredBefore"/> (an older one is replaced); false then. Where processes share the database, a
+    /// key being recorded by another transaction right now counts as existing.
+    /// </summary>
+    bool TryInsertIdempotentRequest(IdempotentRequestRecord request, DateTimeOffset expiredBefore);
+
+    IdempotentRequestRecord? FindIdempotentRequest(string caller, string key);
+
+    /// <summary>Adds the answer to a recorded key (encrypted).</summary>
+    void SetIdempotentResponse(string caller, string key, byte[] response);
 
     /// <summary>
     /// Hands committed WebSocket events to the other server processes on the same database, after the commit. A no-op

@@ -120,6 +120,15 @@ public readonly record struct DeliveryLane(Guid IntegrationId, WebhookChannel Ch
 /// </summary>
 public sealed record GeneralEventRecord(long Seq, Guid EnterpriseId, string Discriminator, Guid EntityId, byte[]? Entity, DateTimeOffset CreatedUtc);
 
+/// <summary>
+/// A management command sent with an <c>Idempotency-Key</c>, recorded in the command's own transaction, so that a retry
+/// finds it whatever happened to the first answer; the answer is added once it is known (<see cref="Response"/> null before).
+/// </summary>
+/// <param name="Caller">Whose key it is: the API key's id, or the bootstrap admin's name; keys of different callers never meet.</param>
+/// <param name="RequestHash">SHA-256 of the method, path and body, to tell a retry from a reuse of the key.</param>
+/// <param name="Response">The answer as sent (opaque to storage, stored encrypted: it may carry a token shown once).</param>
+public sealed record IdempotentRequestRecord(string Caller, string Key, byte[] RequestHash, DateTimeOffset CreatedUtc, byte[]? Response);
+
 /// <summary>An accepted ingest request, kept so a retry with the same <c>Idempotency-Key</c> gets the same answer.</summary>
 public sealed record IngestRecord(Guid EnterpriseId, string IdempotencyKey, byte[] RequestHash, byte[] Response, DateTimeOffset CreatedUtc);
 

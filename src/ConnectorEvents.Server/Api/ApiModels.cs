@@ -203,4 +203,5 @@ public sealed record SigningPublicKeyList(Guid ClientId, IReadOnlyList<PublicSig
 [JsonSerializable(typeof(Hosting.DispatcherDetail))]
 [JsonSerializable(typeof(Hosting.LeaseDetail))]
 [JsonSerializable(typeof(Hosting.DiskDetail))]
+[JsonSerializable(typeof(RecordedAnswer))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -16,9 +16,9 @@ namespace ConnectorEvents.Server.Api;
 /// </summary>
 public static class IngestEndpoints
 {
+    public const string EndpointName = "IngestEvents";
+
     public const int MaxIngestBodyBytes = 4 * 1024 * 1024;
-    public const int MaxIdempotencyKeyLength = 255;
-    public const string ReplayedHeader = "Idempotent-Replayed";
 
     private static readonly Dictionary<string, string[]> WebSocketFields = new(StringComparer.Ordinal)
     {
@@ -34,7 +34,7 @@ public static class IngestEndpoints
             string enterpriseId, HttpRequest request, HttpResponse response, IngestService ingest, IngestBodyBudget budget) =>
         {
             var id = ParseId(enterpriseId, "enterprise");
-            var key = IdempotencyKey(request);
+            var key = request.ReadIdempotencyKey();
             if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             {
                 limit.MaxRequestBodySize = MaxIngestBodyBytes;
@@ -57,7 +57,7 @@ public static class IngestEndpoints
                     var outcome = await ingest.IngestAsync(ReadBatch(id, document.RootElement), key, raw.Span);
                     if (outcome.Replayed)
                     {
-                        response.Headers[ReplayedHeader] = "true";
+                        response.Headers[IdempotentPosts.ReplayedHeader] = "true";
                     }
                     return TypedResults.Accepted((string?)null, outcome.Receipt);
                 }
@@ -66,30 +66,15 @@ public static class IngestEndpoints
             {
                 budget.Return(share);
             }
-        }).Accepts<IngestRequest>("application/json").WithName("IngestEvents").WithTags("Events")
+        }).Accepts<IngestRequest>("application/json").WithName(EndpointName).WithTags("Events")
             .ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503)
             .WithDescription(
                 $"Accepts up to {IngestService.MaxEventsPerRequest} events of one enterprise, answered 202 once they are on disk. " +
                 "While too many bodies are being taken in at once the request is refused with 503 and Retry-After. " +
                 "General events are routed to the enterprise's Enabled integrations that subscribe to them, batched and sent as " +
                 "General Webhooks; WebSocket events are pushed to connected sockets. With an Idempotency-Key header, a retry with " +
-                $"the same body gets the same answer (and the header {ReplayedHeader}: true) and adds nothing; the same key with " +
+                $"the same body gets the same answer (and the header {IdempotentPosts.ReplayedHeader}: true) and adds nothing; the same key with " +
                 "another body is refused with 422. Takes the admin key or a producer key.");
-    }
-
-    private static string? IdempotencyKey(HttpRequest request)
-    {
-        if (!request.Headers.TryGetValue("Idempotency-Key", out var values))
-        {
-            return null;
-        }
-        var key = values.Count == 1 ? values[0] : null;
-        if (string.IsNullOrEmpty(key) || key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~'))
-        {
-            throw ApiProblemException.Invalid("Idempotency-Key",
-                $"must be one value of 1 to {MaxIdempotencyKeyLength} printable ASCII characters without spaces.");
-        }
-        return key;
     }
 
     private static IngestBatch ReadBatch(Guid enterpriseId, JsonElement body)

@@ -63,7 +63,7 @@ public static partial class ServerHost
             Predicate = c => c.Tags.Contains("ready"),
             ResponseWriter = ReadinessCheck.WriteResponseAsync,
         });
-        var api = app.MapGroup("/api/v1").ProducesProblem(400).ProducesProblem(401).ProducesProblem(404);
+        var api = app.MapGroup("/api/v1").ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).WithIdempotentPosts();
         api.MapEnterprises();
         api.MapClients();
         api.MapIntegrations();

@@ -52,10 +52,11 @@ public sealed class LostCommitTests
         // The COMMIT reaches the database, then the proxy refuses new connections: nobody can ask whether it applied. The
         // change feed's connection stays, so no reconnection of it makes the dispatcher look again.
         forwarder.CutAtCommit(name, forwardCommit: true, thenRefuse: true);
+        var command = new { EnterpriseId = enterpriseId, ClientId = clientId, IsEnabled = true, Name = name };
+        var key = "create-" + name;
         try
         {
-            using var response = await server.Api.PostAsJsonAsync("/api/v1/integrations",
-                new { EnterpriseId = enterpriseId, ClientId = clientId, IsEnabled = true, Name = name }, Delivery.Ct);
+            using var response = await PostWithKeyAsync(server, command, key);
             var body = await response.Content.ReadAsStringAsync(Delivery.Ct);
             Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {body}");
             Assert.NotNull(response.Headers.RetryAfter);
@@ -72,6 +73,23 @@ public sealed class LostCommitTests
         await Delivery.WaitUntilAsync(() => WebhooksAbout(sink, name) == 1,
             "the webhook of the change that had applied was delivered once the database was back", TimeSpan.FromSeconds(15));
         Assert.Single(await IntegrationsNamedAsync(server, name));
+
+        // The client retries as the answer told it to, with the same key: nothing is applied twice, and it learns it applied.
+        using (var retry = await PostWithKeyAsync(server, command, key))
+        {
+            var body = await retry.Content.ReadAsStringAsync(Delivery.Ct);
+            Assert.True(retry.StatusCode == HttpStatusCode.Conflict, $"{(int)retry.StatusCode}: {body}");
+            Assert.Contains("was applied", body, StringComparison.Ordinal);
+        }
+        Assert.Single(await IntegrationsNamedAsync(server, name));
+        Assert.Equal(1, WebhooksAbout(sink, name));
+    }
+
+    private static Task<HttpResponseMessage> PostWithKeyAsync(RunningServer server, object command, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/integrations") { Content = JsonContent.Create(command) };
+        request.Headers.Add("Idempotency-Key", key);
+        return server.Api.SendAsync(request, Delivery.Ct);
     }
 
     private static async Task<List<JsonNode>> IntegrationsNamedAsync(RunningServer server, string name)

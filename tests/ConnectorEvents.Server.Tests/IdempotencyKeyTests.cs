@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using ConnectorEvents.Testing;
+using Xunit;
+
+namespace ConnectorEvents.Server.Tests;
+
+/// <summary>
+/// <c>Idempotency-Key</c> on every management POST: a retry applies nothing and gets the first answer byte for byte (tokens
+/// shown once included), with <c>Idempotent-Replayed: true</c>; another request under the key is a 422; a refused command
+/// records nothing; keys are per caller; the recorded answers are encrypted at rest. Runs on SQLite and on PostgreSQL.
+/// </summary>
+public sealed class IdempotencyKeyTests
+{
+    [Fact]
+    public async Task Every_management_POST_sent_twice_with_one_key_is_applied_once_and_answered_the_same()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var server = await RunningServer.StartAsync();
+        var enterprise = await SendTwiceAsync(server, "/api/v1/enterprises", new { Name = "Idempotent Hotel" }, 201);
+        var enterpriseId = (string)enterprise["Id"]!;
+        var client = await SendTwiceAsync(server, "/api/v1/clients", new { Name = "Idempotent App", IntegrationWebhookUrl = sink.Url("/i?Token=t") }, 201);
+        var clientId = (string)client["Id"]!;
+        Assert.NotNull((string?)client["ClientToken"]);
+        await SendTwiceAsync(server, $"/api/v1/enterprises/{enterpriseId}/services", new { Name = "Spa" }, 201);
+        var integration = await SendTwiceAsync(server, "/api/v1/integrations", new { EnterpriseId = enterpriseId, ClientId = clientId, IsEnabled = true }, 201);
+        var integrationId = (string)integration["Id"]!;
+        await SendTwiceAsync(server, $"/api/v1/integrations/{integrationId}/disable", null, 200);
+        await SendTwiceAsync(server, $"/api/v1/integrations/{integrationId}/enable", null, 200);
+        await SendTwiceAsync(server, $"/api/v1/integrations/{integrationId}/regenerate-access-token", null, 200);
+        await SendTwiceAsync(server, $"/api/v1/clients/{clientId}/rotate-secret", null, 200);
+        await SendTwiceAsync(server, $"/api/v1/clients/{clientId}/regenerate-token", null, 200);
+        await SendTwiceAsync(server, $"/api/v1/clients/{clientId}/retry-now", null, 202);
+        await SendTwiceAsync(server, "/api/v1/api-keys", new { Name = "Idempotent reader", Role = "Reader" }, 201);
+
+        // Each applied once: one of each, and one webhook per state change (created, disabled, enabled, token regenerated).
+        Assert.Single((await server.GetAsync("/api/v1/enterprises"))["Enterprises"]!.AsArray());
+        Assert.Single((await server.GetAsync("/api/v1/clients"))["Clients"]!.AsArray());
+        Assert.Single((await server.GetAsync($"/api/v1/enterprises/{enterpriseId}/services"))["Services"]!.AsArray());
+        Assert.Single((await server.GetAsync("/api/v1/integrations"))["Integrations"]!.AsArray());
+        Assert.Single((await server.GetAsync("/api/v1/api-keys"))["ApiKeys"]!.AsArray());
+        var messages = (await server.GetAsync($"/api/v1/messages?integrationId={integrationId}"))["Messages"]!.AsArray();
+        Assert.Equal(4, messages.Count);
+        await sink.WaitForAsync(4, Delivery.WaitLimit);
+
+        // Message commands: a delivered message sent again once, a recovery (of nothing Failed here) answered the same.
+        var first = (string)messages[^1]!["Id"]!;
+        await server.WaitForMessageAsync(first, "Delivered");
+        await SendTwiceAsync(server, $"/api/v1/messages/{first}/retry", null, 202);
+        await SendTwiceAsync(server, $"/api/v1/clients/{clientId}/recover", new { Since = DateTimeOffset.UtcNow.AddHours(-1) }, 202);
+        await sink.WaitForAsync(5, Delivery.WaitLimit);
+        await Task.Delay(300, Delivery.Ct);
+        Assert.Equal(5, sink.Received.Count);
+    }
+
+    [Fact]
+    public async Task A_key_reused_for_another_request_is_422_a_refused_command_records_nothing_and_keys_are_per_caller()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var key = NewKey();
+        await SendAsync(server.Api, "/api/v1/enterprises", new { Name = "First" }, key, HttpStatusCode.Created);
+        // Another body, another route: refused, naming the reuse.
+        foreach (var (path, body) in new (string, object)[] { ("/api/v1/enterprises", new { Name = "Second" }), ("/api/v1/clients", new { Name = "First" }) })
+        {
+            var (status, text, _) = await SendAsync(server.Api, path, body, key, expected: null);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+            Assert.Contains("already used with a different request", text, StringComparison.Ordinal);
+        }
+        Assert.Single((await server.GetAsync("/api/v1/enterprises"))["Enterprises"]!.AsArray());
+        Assert.Empty((await server.GetAsync("/api/v1/clients"))["Clients"]!.AsArray());
+
+        // A refused command (409) records nothing: once the state allows it, the same request with the same key runs.
+        var (enterpriseId, clientId, _) = await server.SeedAsync(null);
+        var integrationId = await server.CreateIntegrationAsync(enterpriseId, clientId, isEnabled: true);
+        var enableKey = NewKey();
+        await SendAsync(server.Api, $"/api/v1/integrations/{integrationId}/enable", null, enableKey, HttpStatusCode.Conflict);
+        await server.PostAsync($"/api/v1/integrations/{integrationId}/disable", expectedStatus: 200);
+        var (_, _, replayed) = await SendAsync(server.Api, $"/api/v1/integrations/{integrationId}/enable", null, enableKey, HttpStatusCode.OK);
+        Assert.False(replayed);
+
+        // Another caller's key of the same text is its own: another Admin key sending it applies its request.
+        var admin = await server.PostAsync("/api/v1/api-keys", new { Name = "Second admin", Role = "Admin" });
+        using var other = new HttpClient { BaseAddress = server.BaseUri };
+        other.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (string)admin["Key"]!);
+        var (_, otherText, otherReplayed) = await SendAsync(other, "/api/v1/enterprises", new { Name = "First" }, key, HttpStatusCode.Created);
+        Assert.False(otherReplayed);
+        Assert.Equal(3, (await server.GetAsync("/api/v1/enterprises"))["Enterprises"]!.AsArray().Count);
+        Assert.NotNull((string?)JsonNode.Parse(otherText)!["Id"]);
+
+        // Malformed keys are a 400 naming the header, and apply nothing.
+        foreach (var bad in new[] { "", "has space", new string('k', 256), "tab\tkey" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/enterprises") { Content = JsonContent.Create(new { Name = "Bad key" }) };
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", bad);
+            using var response = await server.Api.SendAsync(request, Delivery.Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("Idempotency-Key", await response.Content.ReadAsStringAsync(Delivery.Ct), StringComparison.Ordinal);
+        }
+        Assert.Equal(3, (await server.GetAsync("/api/v1/enterprises"))["Enterprises"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task The_recorded_answer_of_a_create_that_showed_a_token_is_not_in_the_clear_in_the_database_file()
+    {
+        if (RunningServer.StorageUnderTest != "Sqlite")
+        {
+            return; // SecretsAtRestTests reads PostgreSQL's files; here the SQLite file is enough to show the answer is encrypted
+        }
+        await using var server = await RunningServer.StartAsync();
+        var marker = "Recorded " + Guid.NewGuid().ToString("N");
+        var (_, text, _) = await SendAsync(server.Api, "/api/v1/clients", new { Name = marker }, NewKey(), HttpStatusCode.Created);
+        var client = JsonNode.Parse(text)!;
+        var token = (string)client["ClientToken"]!;
+        var secret = ((string)client["SigningSecret"]!)["whsec_".Length..];
+        // The WAL holds the pages until a checkpoint; both files are read.
+        var files = Directory.GetFiles(server.DataDirectory, "*.db*").Select(File.ReadAllBytes).ToList();
+        Assert.Contains(files, f => f.AsSpan().IndexOf(Encoding.UTF8.GetBytes(marker)) >= 0);
+        Assert.DoesNotContain(files, f => f.AsSpan().IndexOf(Encoding.UTF8.GetBytes(token)) >= 0);
+        Assert.DoesNotContain(files, f => f.AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)) >= 0);
+    }
+
+    private static string NewKey() => "key-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>Sends the request twice with one new key; both answers must be equal, the second marked replayed.</summary>
+    private static async Task<JsonObject> SendTwiceAsync(RunningServer server, string path, object? body, int status)
+    {
+        var key = NewKey();
+        var (_, first, firstReplayed) = await SendAsync(server.Api, path, body, key, (HttpStatusCode)status);
+        var (_, second, secondReplayed) = await SendAsync(server.Api, path, body, key, (HttpStatusCode)status);
+        Assert.False(firstReplayed);
+        Assert.True(secondReplayed, $"{path}: the retry was not answered from the record");
+        Assert.Equal(first, second);
+        return first.Length == 0 ? [] : JsonNode.Parse(first)!.AsObject();
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body, bool Replayed)> SendAsync(
+        HttpClient api, string path, object? body, string key, HttpStatusCode? expected)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await api.SendAsync(request, Delivery.Ct);
+        var text = await response.Content.ReadAsStringAsync(Delivery.Ct);
+        if (expected is { } status)
+        {
+            Assert.True(response.StatusCode == status, $"{path} answered {(int)response.StatusCode}: {text}");
+        }
+        if (response.StatusCode == HttpStatusCode.Created)
+        {
+            Assert.NotNull(response.Headers.Location);
+        }
+        return (response.StatusCode, text, response.Headers.TryGetValues("Idempotent-Replayed", out var values) && values.Single() == "true");
+    }
+}
