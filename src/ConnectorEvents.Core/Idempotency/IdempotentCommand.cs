@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Core.Idempotency;
@@ -46,7 +47,17 @@ public sealed class IdempotentCommand(string caller, string key, byte[] requestH
         {
             return;
         }
-        var earlier = tx.FindIdempotentRequest(Caller, Key);
+        IdempotentRequestRecord? earlier;
+        try
+        {
+            earlier = tx.FindIdempotentRequest(Caller, Key);
+        }
+        catch (SecretUnreadableException)
+        {
+            // Its answer is under an encryption key no longer configured: the key stands, the answer is gone.
+            throw new DomainException(DomainErrorKind.Conflict,
+                "A request with this Idempotency-Key was applied; its recorded answer can no longer be read. Read the resource to see the outcome.");
+        }
         if (earlier is null)
         {
             // Recorded by another process's transaction that rolled back meanwhile: nothing was applied; try later.

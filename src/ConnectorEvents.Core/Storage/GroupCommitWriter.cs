@@ -298,10 +298,11 @@ public sealed partial class GroupCommitWriter : IDisposable
             {
                 throw new TransientCommitFailure(ex); // nothing was completed: the whole batch runs again
             }
-            if (retryLostConnection && (!committing || ex is CommitNotAppliedException) && _store.IsLostConnection(ex))
+            if (retryLostConnection && (!committing || ex is CommitNotAppliedException) && _store.IsLostConnection(ex) && !TimedOut(ex))
             {
                 // The connection was lost before COMMIT was sent, which ends the transaction: nothing of the batch was applied.
-                // It runs again, once, on a fresh connection.
+                // It runs again, once, on a fresh connection. Not after a time-out: a database that does not answer (frozen,
+                // its disk hung) would only make the batch wait as long again, and its callers with it.
                 throw new TransientCommitFailure(ex) { LostConnection = true };
             }
             LogFailedCommit(ex, batch.Count);
@@ -368,6 +369,18 @@ public sealed partial class GroupCommitWriter : IDisposable
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         return true;
+    }
+
+    private static bool TimedOut(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Refused units are answered once the batch is settled, as the batch may yet run again.</summary>
