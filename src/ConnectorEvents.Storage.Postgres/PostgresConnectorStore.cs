@@ -143,7 +143,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
         public void Dispose() => Execute(connection, null, "SELECT pg_advisory_unlock(@k)", ("k", PostgresMigrations.MigrationLockKey));
     }
 
-    public IWriteTransaction BeginWrite()
+    public IWriteTransaction BeginWrite(bool sendEachUnit = false)
     {
         // Called from the writer thread only. A connection that broke (server restart, network) is replaced. One cut while
         // idle still says Open: the write that finds out fails before its COMMIT and runs again (IsLostConnection).
@@ -153,7 +153,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
             _writeConnection = null;
         }
         _writeConnection ??= _dataSource.OpenConnection();
-        return new PostgresWriteTransaction(_writeConnection, _nodeId, _secrets, IsLostConnection, ResolveCommit);
+        return new PostgresWriteTransaction(_writeConnection, _nodeId, _secrets, IsLostConnection, ResolveCommit) { SendEachUnit = sendEachUnit };
     }
 
     public bool Ping()

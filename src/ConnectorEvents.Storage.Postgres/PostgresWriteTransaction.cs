@@ -23,6 +23,13 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
 
     // Where the current unit's SAVEPOINT sits in _deferred while unsent, else -1; and how many of its writes wait.
     private int _savepointAt = -1;
+
+    // How many statements at the head of _deferred earlier units left there (their last writes and RELEASE, or a posted
+    // unit's writes): unless SendEachUnit, a unit's writes go out with the next unit's first round trip, not one of their own.
+    private int _heldBack;
+
+    /// <summary>Send each unit's writes at its end (the writer's run after a held-back write failed).</summary>
+    public bool SendEachUnit { get; init; }
     private int _unitWrites;
     private bool _inUnit;
 
@@ -46,12 +53,6 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
 
     public ServiceRecord? FindService(Guid id) => PostgresRows.FindService(Sent, _tx, id);
 
-    // FOR UPDATE (a client only when asked): a state change reads, decides and writes; the row lock keeps another
-    // process from deciding on a stale row. NOWAIT everywhere: a group transaction already holds rows of earlier units, so waiting here could deadlock
-    // with another process's group; instead the unit fails at once (55P03) and the writer runs it in a later transaction.
-    public ClientRecord? FindClient(Guid id, bool forUpdate = false) => PostgresRows.FindClient(Sent, _tx, id, _secrets, lockRow: forUpdate);
-
-    public IntegrationRecord? FindIntegration(Guid id) => PostgresRows.FindIntegration(Sent, _tx, id, lockRow: true);
 
     public MessageRecord? FindMessage(string id) => PostgresRows.FindMessage(Sent, _tx, id, _secrets);
 
@@ -74,6 +75,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
 
     public void UpdateClient(ClientRecord client)
     {
+        Cache(client);
         WriteClient(client, """
             UPDATE clients SET name = @name, client_token_hash = @token, integration_webhook_url = @iurl, general_webhook_url = @gurl,
                 integration_webhook_disabled_utc = @disabled, integration_webhook_disabled_reason = @reason, created_utc = @created,
@@ -114,11 +116,12 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         _announcements.Add($"c {clientId}");
     }
 
-    public void InsertIntegration(IntegrationRecord integration) => WriteIntegration(integration,
+    public void InsertIntegration(IntegrationRecord integration) => WriteIntegration(Cache(integration),
         $"INSERT INTO integrations ({IntegrationColumns}) VALUES (@id, @name, @e, @s, @c, @token, @state, @ebc, @rn, @re, @created, @updated, @deleted, @ge, @we, @prefix)");
 
     public void UpdateIntegration(IntegrationRecord integration)
     {
+        Cache(integration);
         WriteIntegration(integration, """
             UPDATE integrations SET name = @name, enterprise_id = @e, service_id = @s, client_id = @c, access_token_hash = @token,
                 access_token_prefix = @prefix, state = @state, enabled_before_cancel = @ebc, requestor_name = @rn, requestor_email = @re, created_utc = @created,
@@ -139,31 +142,46 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             ("we", Db(i.WebSocketEvents.ToStorage())));
     }
 
-    public (long Seq, long QueueSeq) InsertMessage(MessageRecord message)
+    public InsertedMessage InsertMessage(MessageRecord message)
     {
         ArgumentNullException.ThrowIfNull(message);
         // The integration's row lock first: two processes inserting into one integration then take queue positions in
         // the order they commit, so the dispatcher never sees a lower position appear behind one it already passed.
-        using var command = Command(Sent, _tx, """
-            SELECT 1 FROM integrations WHERE id = @integration FOR UPDATE NOWAIT;
-            INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
-                attempt_count, next_attempt_utc, created_utc, completed_utc)
-            VALUES (@id, @channel, @client, @integration, @type, @body, @status, @reason, nextval('message_queue_seq'), 0, NULL,
-                @created, @completed)
-            RETURNING seq, queue_seq
-            """,
-            ("id", message.Id), ("channel", message.Channel.ToString()), ("client", message.ClientId),
-            ("integration", message.IntegrationId), ("type", message.EventType),
-            ("body", TokenBearingMessages.Includes(message.EventType)
-                ? _secrets.Protect(message.Body, ProtectedColumns.MessageBody(message.Id))
-                : message.Body),
-            ("status", message.Status.ToString()), ("reason", Db(message.StatusReason)), ("created", Db(message.CreatedUtc)),
-            ("completed", Db(message.CompletedUtc)));
-        using var reader = command.ExecuteReader();
+        // And, for a Pending message, the lane's last Pending one before it (the row lock keeps any other from coming between).
+        var pending = message.Status == MessageStatus.Pending;
+        using var read = Query([
+            Statement("SELECT 1 FROM integrations WHERE id = @integration FOR UPDATE NOWAIT", ("integration", message.IntegrationId)),
+            .. pending
+                ? (NpgsqlBatchCommand[])[Statement(
+                    "SELECT COALESCE(MAX(queue_seq), 0) FROM messages WHERE integration_id = @i AND channel = @ch AND status = 'Pending'",
+                    ("i", message.IntegrationId), ("ch", message.Channel.ToString()))]
+                : [],
+            Statement("""
+                INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
+                    attempt_count, next_attempt_utc, created_utc, completed_utc)
+                VALUES (@id, @channel, @client, @integration, @type, @body, @status, @reason, nextval('message_queue_seq'), 0, NULL,
+                    @created, @completed)
+                RETURNING seq, queue_seq
+                """,
+                ("id", message.Id), ("channel", message.Channel.ToString()), ("client", message.ClientId),
+                ("integration", message.IntegrationId), ("type", message.EventType),
+                ("body", TokenBearingMessages.Includes(message.EventType)
+                    ? _secrets.Protect(message.Body, ProtectedColumns.MessageBody(message.Id))
+                    : message.Body),
+                ("status", message.Status.ToString()), ("reason", Db(message.StatusReason)), ("created", Db(message.CreatedUtc)),
+                ("completed", Db(message.CompletedUtc)))]);
+        var reader = read.Reader;
+        long? before = null;
+        if (pending)
+        {
+            reader.NextResult();
+            reader.Read();
+            before = reader.GetInt64(0);
+        }
         reader.NextResult();
         reader.Read();
-        var result = (reader.GetInt64(0), reader.GetInt64(1));
-        if (message.Status == MessageStatus.Pending)
+        var result = new InsertedMessage(reader.GetInt64(0), reader.GetInt64(1), before);
+        if (pending)
         {
             _announcements.Add(LaneItem(message.IntegrationId, message.Channel));
         }
@@ -256,32 +274,49 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         }
     }
 
-    public IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit) => Many(Sent, _tx, GeneralEvent,
-        $"SELECT {GeneralEventColumns} FROM general_events WHERE enterprise_id = @e AND seq > @after ORDER BY seq LIMIT @limit",
-        ("e", enterpriseId), ("after", afterSeq), ("limit", limit));
+    public IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit)
+    {
+        using var read = Query(Statement(
+            $"SELECT {GeneralEventColumns} FROM general_events WHERE enterprise_id = @e AND seq > @after ORDER BY seq LIMIT @limit",
+            ("e", enterpriseId), ("after", afterSeq), ("limit", limit)));
+        var events = new List<GeneralEventRecord>();
+        while (read.Reader.Read())
+        {
+            events.Add(GeneralEvent(read.Reader));
+        }
+        return events;
+    }
 
     // The sequence itself: it remembers the highest position ever handed out, also after the log was trimmed empty.
     // An append holds the enterprise row FOR UPDATE until it commits; waiting for a share lock on it first means that
     // no position of this enterprise handed out before this read is still uncommitted.
     public long LastGeneralEventSeq(Guid enterpriseId)
     {
-        Execute(Sent, _tx, "SELECT 1 FROM enterprises WHERE id = @e FOR SHARE NOWAIT", ("e", enterpriseId));
-        return (long)Scalar(Sent, _tx, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM general_event_seq")!;
+        using var read = Query(
+            Statement("SELECT 1 FROM enterprises WHERE id = @e FOR SHARE NOWAIT", ("e", enterpriseId)),
+            Statement("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM general_event_seq"));
+        read.Reader.NextResult();
+        read.Reader.Read();
+        return read.Reader.GetInt64(0);
     }
 
-    public long GeneralCursor(Guid integrationId) =>
-        Scalar(Sent, _tx, "SELECT general_cursor FROM integrations WHERE id = @id", ("id", integrationId)) is long cursor ? cursor : 0;
-
-    public void SetGeneralCursor(Guid integrationId, long seq) =>
-        Defer("UPDATE integrations SET general_cursor = @seq WHERE id = @id", ("id", integrationId), ("seq", seq));
 
     // What no Enabled integration still needs: below the lowest cursor, or everything when none is Enabled
     // (enabling one moves its cursor to the end of the log).
-    public int TrimGeneralEvents(Guid enterpriseId) => Execute(Sent, _tx, """
-        DELETE FROM general_events WHERE enterprise_id = @e AND seq <= COALESCE(
-            (SELECT MIN(general_cursor) FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'),
-            9223372036854775807)
-        """, ("e", enterpriseId));
+    // With the deferred writes in one round trip (a disable trims twice, after writes each time).
+    public int TrimGeneralEvents(Guid enterpriseId)
+    {
+        using var read = Query(Statement("""
+            WITH trimmed AS (
+                DELETE FROM general_events WHERE enterprise_id = @e AND seq <= COALESCE(
+                    (SELECT MIN(general_cursor) FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'),
+                    9223372036854775807)
+                RETURNING 1)
+            SELECT COUNT(*) FROM trimmed
+            """, ("e", enterpriseId)));
+        read.Reader.Read();
+        return (int)read.Reader.GetInt64(0);
+    }
 
     public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId) => Many(Sent, _tx, r => r.GetGuid(0),
         "SELECT id FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'", ("e", enterpriseId));
@@ -405,14 +440,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
 
     private void Defer(string sql, params (string Name, object Value)[] parameters)
     {
-#pragma warning disable CA2100 // the SQL is this provider's own text; values always go in as parameters
-        var command = new NpgsqlBatchCommand(sql);
-#pragma warning restore CA2100
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        _deferred.Add(command);
+        _deferred.Add(Statement(sql, parameters));
         _unitWrites++;
     }
 
@@ -422,26 +450,114 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         {
             return;
         }
-        using var batch = new NpgsqlBatch(_connection, _tx);
+        var heldBack = _heldBack;
+        using var batch = TakeDeferred();
+        try
+        {
+            batch.ExecuteNonQuery();
+        }
+        catch (PostgresException ex) when (FailedHeldBack(batch, heldBack, ex))
+        {
+            throw new HeldBackWriteFailedException(ex);
+        }
+    }
+
+    /// <summary>
+    /// Whether the statement that failed is one an earlier unit left held back (the first <paramref name="heldBack"/> of the
+    /// batch), not one of the unit at work: then no savepoint can undo it alone.
+    /// </summary>
+    private bool FailedHeldBack(NpgsqlBatch batch, int heldBack, PostgresException failure)
+    {
+        if (SendEachUnit || heldBack == 0)
+        {
+            return false;
+        }
+        var at = failure.BatchCommand is { } failed ? batch.BatchCommands.IndexOf(failed) : -1;
+        return at < heldBack; // unknown position: assume the worst
+    }
+
+    /// <summary>A batch of the deferred statements, which are then no longer held: after a failure nothing of it is sent again (what ran is undone by the rollback that follows).</summary>
+    private NpgsqlBatch TakeDeferred()
+    {
+        var batch = new NpgsqlBatch(_connection, _tx);
         foreach (var command in _deferred)
         {
             batch.BatchCommands.Add(command);
         }
-        // Cleared first: after a failure nothing of it is sent again (what ran is undone by the rollback that follows).
         _deferred.Clear();
         _savepointAt = -1;
         _unitWrites = 0;
+        _heldBack = 0;
         _sentAny = true;
-        batch.ExecuteNonQuery();
+        return batch;
+    }
+
+    /// <summary>
+    /// Sends the deferred statements and then <paramref name="statements"/> in one round trip (not the deferred ones first and
+    /// the read after them); the reader stands on the result of the first of <paramref name="statements"/>, each of which
+    /// returns rows (a SELECT, or a write with RETURNING). A failure among the deferred ones surfaces here, as in a flush.
+    /// </summary>
+    private DeferredRead Query(params NpgsqlBatchCommand[] statements)
+    {
+        var heldBack = _heldBack;
+        var batch = TakeDeferred();
+        foreach (var statement in statements)
+        {
+            batch.BatchCommands.Add(statement);
+        }
+        try
+        {
+            var reader = batch.ExecuteReader();
+            while (reader.FieldCount == 0 && reader.NextResult())
+            {
+                // a deferred write: no rows
+            }
+            return new DeferredRead(batch, reader);
+        }
+        catch (PostgresException ex) when (FailedHeldBack(batch, heldBack, ex))
+        {
+            batch.Dispose();
+            throw new HeldBackWriteFailedException(ex);
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
+    }
+
+    private static NpgsqlBatchCommand Statement(string sql, params (string Name, object Value)[] parameters)
+    {
+#pragma warning disable CA2100 // the SQL is this provider's own text; values always go in as parameters
+        var command = new NpgsqlBatchCommand(sql);
+#pragma warning restore CA2100
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command;
+    }
+
+    private sealed class DeferredRead(NpgsqlBatch batch, NpgsqlDataReader reader) : IDisposable
+    {
+        public NpgsqlDataReader Reader { get; } = reader;
+
+        public void Dispose()
+        {
+            Reader.Dispose();
+            batch.Dispose();
+        }
     }
 
     public void Savepoint()
     {
+        _heldBack = _deferred.Count; // what earlier units left unsent
         Defer($"SAVEPOINT {SavepointName}");
         _savepointAt = _deferred.Count - 1;
         _unitWrites = 0;
         _inUnit = true;
         _announcements.Mark();
+        _cachedInUnit.Clear();
     }
 
     public void RollbackToSavepoint()
@@ -461,6 +577,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         _unitWrites = 0;
         _inUnit = false;
         _announcements.RollBackToMark();
+        ForgetCachedInUnit();
     }
 
     public void ReleaseSavepoint()
@@ -478,7 +595,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         {
             var unsentWrites = _unitWrites > 0;
             Defer($"RELEASE SAVEPOINT {SavepointName}");
-            if (unsentWrites)
+            if (unsentWrites && SendEachUnit)
             {
                 Flush(); // now, so that a failing write fails this unit and not the next one
             }
@@ -486,6 +603,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         _savepointAt = -1;
         _unitWrites = 0;
         _announcements.ReleaseMark();
+        _cachedInUnit.Clear();
     }
 
     public void Commit()
@@ -496,6 +614,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             CommitNothingWritten();
             return;
         }
+        _heldBack = _deferred.Count; // no unit is at work: whatever is unsent, an earlier unit left
         // After the writes, the transaction's id (null when it wrote nothing), by which a fresh connection can learn its fate
         // should the COMMIT's answer be lost. The announcements' NOTIFY assigns none.
         _deferred.Add(new NpgsqlBatchCommand("SELECT pg_current_xact_id_if_assigned()::text"));
@@ -556,29 +675,29 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     /// <summary>Sends the deferred statements, among which one query of one text value is the first with an answer; returns that value.</summary>
     private string? FlushReading()
     {
-        using var batch = new NpgsqlBatch(_connection, _tx);
-        foreach (var command in _deferred)
+        var heldBack = _heldBack;
+        using var batch = TakeDeferred();
+        try
         {
-            batch.BatchCommands.Add(command);
-        }
-        _deferred.Clear();
-        _savepointAt = -1;
-        _unitWrites = 0;
-        _sentAny = true;
-        using var reader = batch.ExecuteReader();
-        while (reader.FieldCount == 0)
-        {
-            if (!reader.NextResult())
+            using var reader = batch.ExecuteReader();
+            while (reader.FieldCount == 0)
             {
-                return null;
+                if (!reader.NextResult())
+                {
+                    return null;
+                }
             }
+            var value = reader.Read() && !reader.IsDBNull(0) ? reader.GetString(0) : null;
+            while (reader.NextResult())
+            {
+                // the NOTIFYs: a failure among them surfaces here, before the COMMIT
+            }
+            return value;
         }
-        var value = reader.Read() && !reader.IsDBNull(0) ? reader.GetString(0) : null;
-        while (reader.NextResult())
+        catch (PostgresException ex) when (FailedHeldBack(batch, heldBack, ex))
         {
-            // the NOTIFYs: a failure among them surfaces here, before the COMMIT
+            throw new HeldBackWriteFailedException(ex);
         }
-        return value;
     }
 
     public void Dispose() => _tx.Dispose();

@@ -171,7 +171,8 @@ public sealed class SqliteConnectorStore : IConnectorStore
         }
     }
 
-    public IWriteTransaction BeginWrite()
+    // Every statement runs when called: nothing is held back, so each unit's writes are always sent at its end.
+    public IWriteTransaction BeginWrite(bool sendEachUnit = false)
     {
         var connection = _writeConnection.Value;
         if (Interlocked.Exchange(ref _restartDue, 0) == 1)

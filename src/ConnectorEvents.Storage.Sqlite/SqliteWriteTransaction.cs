@@ -123,7 +123,7 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         ("$we", Db(i.WebSocketEvents.ToStorage())),
     ];
 
-    public (long Seq, long QueueSeq) InsertMessage(MessageRecord message)
+    public InsertedMessage InsertMessage(MessageRecord message)
     {
         ArgumentNullException.ThrowIfNull(message);
         var p = _statements.InsertMessage.Parameters;
@@ -139,11 +139,11 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         p["$reason"].Value = Db(message.StatusReason);
         p["$created"].Value = Db(message.CreatedUtc);
         p["$completed"].Value = Db(message.CompletedUtc);
-        (long Seq, long QueueSeq) position;
+        InsertedMessage position;
         using (var reader = _statements.InsertMessage.ExecuteReader())
         {
             reader.Read();
-            position = (reader.GetInt64(0), reader.GetInt64(1));
+            position = new InsertedMessage(reader.GetInt64(0), reader.GetInt64(1));
         }
         // The lane's row, with its first message. A statement of its own: as a trigger it doubled the cost of an insert,
         // since SQLite then keeps a statement journal of every page the insert touches.

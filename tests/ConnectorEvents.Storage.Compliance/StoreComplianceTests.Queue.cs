@@ -25,7 +25,7 @@ public abstract partial class StoreComplianceTests
     {
         var store = NewStore();
         var seeded = Seed(store);
-        var positions = new List<(long Seq, long QueueSeq)>();
+        var positions = new List<InsertedMessage>();
 
         for (var i = 0; i < 5; i++)
         {
@@ -501,5 +501,34 @@ public abstract partial class StoreComplianceTests
         var page = store.ListMessages(new MessageQuery(null, null, null, messages[3].Seq, 10));
 
         AssertMessages([messages[2], messages[1], messages[0]], page);
+    }
+
+    [Fact]
+    public void Where_processes_share_the_database_an_insert_names_the_lanes_last_pending_message_before_it()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var other = NewIntegration(seeded.Enterprise.Id, seeded.Client.Id);
+        Write(store, tx => tx.InsertIntegration(other));
+
+        var first = Write(store, tx => tx.InsertMessage(NewMessage(seeded.Client.Id, seeded.Integration.Id)));
+        var (second, third) = Write(store, tx => (
+            tx.InsertMessage(NewMessage(seeded.Client.Id, seeded.Integration.Id)),
+            tx.InsertMessage(NewMessage(seeded.Client.Id, seeded.Integration.Id))));
+        var elsewhere = Write(store, tx => tx.InsertMessage(NewMessage(seeded.Client.Id, other.Id)));
+        // The first is delivered: the next one's predecessor is the second, the last still Pending.
+        Write(store, tx => tx.UpdateProgress(new MessageProgress(first.Seq, MessageStatus.Delivered, null, 1, null, T0)));
+        var fourth = Write(store, tx => tx.InsertMessage(NewMessage(seeded.Client.Id, seeded.Integration.Id)));
+
+        if (!store.IsShared)
+        {
+            Assert.All(new[] { first, second, third, elsewhere, fourth }, m => Assert.Null(m.PendingBefore));
+            return; // one process: it sees every commit itself
+        }
+        Assert.Equal(0, first.PendingBefore);
+        Assert.Equal(first.QueueSeq, second.PendingBefore);
+        Assert.Equal(second.QueueSeq, third.PendingBefore); // an earlier insert of the same transaction counts
+        Assert.Equal(0, elsewhere.PendingBefore); // another lane
+        Assert.Equal(third.QueueSeq, fourth.PendingBefore);
     }
 }

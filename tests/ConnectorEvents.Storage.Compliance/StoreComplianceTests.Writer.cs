@@ -7,7 +7,7 @@ public abstract partial class StoreComplianceTests
 {
     private const int ConcurrentUnits = 2000;
 
-    private static async Task<IReadOnlyList<(long Seq, long QueueSeq)>> InsertConcurrentlyAsync(
+    private static async Task<IReadOnlyList<InsertedMessage>> InsertConcurrentlyAsync(
         GroupCommitWriter writer, Seeded seeded, int count)
     {
         var units = Enumerable.Range(0, count).Select(_ => Task.Run(() => writer.ExecuteAsync(
@@ -157,6 +157,40 @@ public abstract partial class StoreComplianceTests
         Assert.NotNull(store.FindIntegration(posted.Id));
         var (_, units) = writer.Counters;
         Assert.Equal(5, units - unitsBefore); // holding, first, posted, last, the flush
+    }
+
+    [Fact]
+    public async Task A_write_of_the_last_unit_that_fails_only_when_the_commit_sends_it_fails_that_unit_alone()
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        var seeded = Seed(store);
+        var good = NewIntegration(seeded.Enterprise.Id, seeded.Client.Id);
+        var duplicate = seeded.Integration with { Name = "Same id again" };
+        using var release = new ManualResetEventSlim();
+
+        Task held;
+        Task<bool> first, renamed, failing;
+        try
+        {
+            held = await HoldWriterAsync(writer, release);
+            // Three units of one batch, nothing read after the last: a provider that holds writes back sends its writes
+            // only with the commit, where the duplicate key fails.
+            first = writer.ExecuteAsync(tx => { tx.InsertIntegration(good); return true; });
+            renamed = writer.ExecuteAsync(tx => { tx.UpdateIntegration(good with { Name = "Renamed" }); return true; });
+            failing = writer.ExecuteAsync(tx => { tx.InsertIntegration(duplicate); return true; });
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await held;
+        Assert.True(await first);
+        Assert.True(await renamed);
+        await Assert.ThrowsAnyAsync<Exception>(() => failing);
+        Assert.Equal("Renamed", store.FindIntegration(good.Id)!.Name);
+        Assert.Equal(seeded.Integration.Name, store.FindIntegration(seeded.Integration.Id)!.Name);
     }
 
     [Fact]

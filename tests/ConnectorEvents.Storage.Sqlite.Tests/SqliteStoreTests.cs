@@ -237,7 +237,7 @@ public sealed class SqliteStoreTests : IDisposable
         store.Migrate();
         var lane = new DeliveryLane(Guid.NewGuid(), WebhookChannel.Integration);
         var messages = Enumerable.Range(0, 3).Select(_ => Message(lane.IntegrationId)).ToList();
-        var positions = new List<(long Seq, long QueueSeq)>();
+        var positions = new List<InsertedMessage>();
         using (var tx = store.BeginWrite())
         {
             positions.AddRange(messages.Select(tx.InsertMessage));

@@ -288,10 +288,11 @@ public sealed partial class DeliveryDispatcher : IAsyncDisposable
             lane.MissedWhileRefilling = true;
             return;
         }
-        if (_store.IsShared)
+        if (_store.IsShared && !(message.PendingBefore is { } before && before <= lane.LastQueueSeq))
         {
             // Another process may have committed an earlier message of this lane whose signal is still on its way;
-            // storage, read in queue order, is the only source that cannot put this one first.
+            // storage, read in queue order, is the only source that cannot put this one first. Unless the commit said which
+            // Pending message came before it, and the lane already took that one: then none can come between.
             lane.Overflow = true;
             Pump(lane);
             return;

@@ -23,7 +23,13 @@ public static class GeneralMessageFormation
     // taken by the next formation.
     private const int MaxPagesPerFormation = 8;
 
-    public static FormedMessage Form(IWriteTransaction tx, Guid integrationId, int capacity, DateTimeOffset now)
+    /// <param name="leavingEnabled">
+    /// The integration is about to leave Enabled (a disable, cancel or delete forms what it accepted first). Its cursor then
+    /// matters no more (enabling it again moves the cursor to the log's end) and the caller trims the log once the state has
+    /// changed, so a formation neither trims nor moves the cursor of a client without a General-Webhook URL: two round trips
+    /// a disable saves on a database with them.
+    /// </param>
+    public static FormedMessage Form(IWriteTransaction tx, Guid integrationId, int capacity, DateTimeOffset now, bool leavingEnabled = false)
     {
         ArgumentNullException.ThrowIfNull(tx);
         var integration = tx.FindIntegration(integrationId);
@@ -39,6 +45,10 @@ public static class GeneralMessageFormation
             return new FormedMessage(client.Id, null, MoreWaiting: false, Parked: true);
         }
         var cursor = tx.GeneralCursor(integrationId);
+        if (client.GeneralWebhookUrl is null && leavingEnabled)
+        {
+            return new FormedMessage(client.Id, null, MoreWaiting: false, Parked: false);
+        }
         if (client.GeneralWebhookUrl is null)
         {
             // A client without a General-Webhook URL has not asked for General events: like an unsubscribed one.
@@ -71,7 +81,10 @@ public static class GeneralMessageFormation
             return new FormedMessage(client.Id, null, MoreWaiting: false, Parked: false);
         }
         tx.SetGeneralCursor(integrationId, taken);
-        tx.TrimGeneralEvents(integration.EnterpriseId);
+        if (!leavingEnabled)
+        {
+            tx.TrimGeneralEvents(integration.EnterpriseId);
+        }
 
         var skipped = batch.Withheld.Count > 0 ? 1 : 0;
         if (skipped > 0)
@@ -92,9 +105,12 @@ public static class GeneralMessageFormation
         var body = GeneralWebhookWriter.Write(client.ContractVersion, message, batch.Entities())!;
         var record = new MessageRecord(0, MessageIds.New(), WebhookChannel.General, client.Id, integration.Id, EventType, body,
             MessageStatus.Pending, null, 0, 0, null, now, null);
-        var (seq, queueSeq) = tx.InsertMessage(record);
+        var inserted = tx.InsertMessage(record);
         return new FormedMessage(client.Id,
-            new PendingMessage(seq, record.Id, WebhookChannel.General, integration.Id, client.Id, queueSeq, 0, null, body, now),
+            new PendingMessage(inserted.Seq, record.Id, WebhookChannel.General, integration.Id, client.Id, inserted.QueueSeq, 0, null, body, now)
+            {
+                PendingBefore = inserted.PendingBefore,
+            },
             more, Parked: false, skipped);
     }
 }

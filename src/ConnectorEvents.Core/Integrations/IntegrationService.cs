@@ -134,7 +134,7 @@ public sealed class IntegrationService(
         var skipped = 0;
         for (var formed = 0; formed < MaxMessagesFormedOnLeaving; formed++)
         {
-            var result = GeneralMessageFormation.Form(tx, integrationId, capacity, now);
+            var result = GeneralMessageFormation.Form(tx, integrationId, capacity, now, leavingEnabled: true);
             skipped += result.Skipped;
             if (result.Message is { } message)
             {
@@ -208,8 +208,13 @@ public sealed class IntegrationService(
         var send = skipReason is null;
         var message = new MessageRecord(0, MessageIds.New(), WebhookChannel.Integration, client.Id, integration.Id, action, body,
             send ? MessageStatus.Pending : MessageStatus.Skipped, skipReason, 0, 0, null, now, send ? null : now);
-        var (seq, queueSeq) = tx.InsertMessage(message);
-        return send ? new PendingMessage(seq, message.Id, WebhookChannel.Integration, integration.Id, client.Id, queueSeq, 0, null, body, now) : null;
+        var inserted = tx.InsertMessage(message);
+        return send
+            ? new PendingMessage(inserted.Seq, message.Id, WebhookChannel.Integration, integration.Id, client.Id, inserted.QueueSeq, 0, null, body, now)
+            {
+                PendingBefore = inserted.PendingBefore,
+            }
+            : null;
     }
 
     private static IntegrationRef Ref(IntegrationRecord integration) => new(integration.Id, integration.Name);

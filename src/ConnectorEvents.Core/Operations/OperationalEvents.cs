@@ -126,8 +126,11 @@ public sealed class OperationalEvents(IOptions<OperationsOptions> options, TimeP
         var body = Body(type, now, clientId, channel, url, reason, messageId, integrationId, attempts);
         var record = new MessageRecord(0, MessageIds.New(), WebhookChannel.Integration, ClientId, IntegrationId, type, body,
             MessageStatus.Pending, null, 0, 0, null, now, null);
-        var (seq, queueSeq) = tx.InsertMessage(record);
-        return new PendingMessage(seq, record.Id, WebhookChannel.Integration, IntegrationId, ClientId, queueSeq, 0, null, body, now);
+        var inserted = tx.InsertMessage(record);
+        return new PendingMessage(inserted.Seq, record.Id, WebhookChannel.Integration, IntegrationId, ClientId, inserted.QueueSeq, 0, null, body, now)
+        {
+            PendingBefore = inserted.PendingBefore,
+        };
     }
 
     /// <summary><c>{"Type":"EndpointDisabled","CreatedUtc":"…","Data":{"ClientId":"…","Channel":"Integration","Url":"https://host/path?…",…}}</c></summary>

@@ -157,9 +157,13 @@ public sealed partial class GroupCommitWriter : IDisposable
 
     private void WriteBatch(List<WriteUnit> batch)
     {
-        if (!TryWriteBatch(batch, guardAll: false))
+        if (!TryWriteBatch(batch, guardAll: false) && !TryWriteBatch(batch, guardAll: true))
         {
-            TryWriteBatch(batch, guardAll: true);
+            // Not expected: the guarded run settles every unit. Should it not, no caller is left waiting.
+            foreach (var unit in batch)
+            {
+                unit.Fail(new InvalidOperationException("The write's batch could not be run with each unit guarded."));
+            }
         }
     }
 
@@ -237,8 +241,9 @@ public sealed partial class GroupCommitWriter : IDisposable
         var committing = false;
         try
         {
-            using var tx = _store.BeginWrite();
-            var unguardedUnsent = false;
+            // The first run holds writes back to send them with later statements; the run after a failure among them
+            // sends each unit's at its end (and each unit runs in its savepoint), so the failure falls on its own unit.
+            using var tx = _store.BeginWrite(sendEachUnit: guardAll);
             foreach (var unit in batch)
             {
                 if (!unit.Guarded && !guardAll)
@@ -248,16 +253,14 @@ public sealed partial class GroupCommitWriter : IDisposable
                         return false;
                     }
                     done.Add(unit);
-                    unguardedUnsent = true;
                     continue;
                 }
-                if (unguardedUnsent && !TryRun(tx, static tx => tx.Flush()))
-                {
-                    return false;
-                }
-                unguardedUnsent = false;
                 if (RunGuarded(tx, unit) is { } error)
                 {
+                    if (error is HeldBackWriteFailedException)
+                    {
+                        return false; // an earlier unit's write (a posted unit's, or a released one's) failed: the run is lost
+                    }
                     if (_store.IsLostConnection(error))
                     {
                         // The transaction went with the connection: no later unit can run in it. To the batch's handler.
@@ -283,12 +286,12 @@ public sealed partial class GroupCommitWriter : IDisposable
                     done.Add(unit);
                 }
             }
-            if (unguardedUnsent && !TryRun(tx, static tx => tx.Flush()))
-            {
-                return false;
-            }
             committing = true;
             tx.Commit();
+        }
+        catch (HeldBackWriteFailedException)
+        {
+            return false; // a held-back write failed as the commit sent it: nothing was completed, the batch runs again
         }
 #pragma warning disable CA1031 // a failed commit fails every unit that was in it; the writer keeps going
         catch (Exception ex)
@@ -517,6 +520,13 @@ public sealed class StorageUnavailableException(string message, Exception inner)
 /// writer can run the work again, which it must not do after a COMMIT whose outcome is unknown.
 /// </summary>
 public sealed class CommitNotAppliedException(Exception inner) : Exception("The transaction was not applied.", inner);
+
+/// <summary>
+/// A write an earlier unit of the transaction left to be sent with later statements failed (see
+/// <see cref="IConnectorStore.BeginWrite"/>): the transaction is lost, and the writer runs the batch again with each unit's
+/// writes sent at its end.
+/// </summary>
+public sealed class HeldBackWriteFailedException(Exception inner) : Exception("A write held back from an earlier unit failed.", inner);
 
 /// <summary>
 /// The connection failed after the COMMIT was sent, and the database could not be asked within the time-out whether the

@@ -21,7 +21,13 @@ public interface IConnectorStore : IDisposable
     /// </summary>
     bool IsShared { get; }
 
-    IWriteTransaction BeginWrite();
+    /// <param name="sendEachUnit">
+    /// Send each unit's writes before the next unit begins. Otherwise a provider with round trips to save may hold them back
+    /// and send them with the next unit's statements or the commit; a failure among them then surfaces as
+    /// <see cref="HeldBackWriteFailedException"/>, and the writer runs the batch again with this set, so that the failure
+    /// falls on its own unit.
+    /// </param>
+    IWriteTransaction BeginWrite(bool sendEachUnit = false);
 
     /// <summary>
     /// True for a failure that running the same work again may not meet: a deadlock or serialization failure between
@@ -146,7 +152,7 @@ public interface IWriteTransaction : IDisposable
     void UpdateIntegration(IntegrationRecord integration);
 
     /// <summary>Inserts a message at the end of the queue; its <c>Seq</c> and <c>QueueSeq</c> are assigned here.</summary>
-    (long Seq, long QueueSeq) InsertMessage(MessageRecord message);
+    InsertedMessage InsertMessage(MessageRecord message);
 
     /// <summary>Records an attempt; its number is assigned here, counting every attempt the message ever had.</summary>
     void RecordAttempt(AttemptRecord attempt);

@@ -109,6 +109,24 @@ public sealed record PendingMessage(
 {
     /// <summary>The span that created the message, in this process: its delivery attempts join that trace.</summary>
     public ActivityContext Trace { get; init; }
+
+    /// <summary>See <see cref="InsertedMessage.PendingBefore"/>; null for a message read from storage.</summary>
+    public long? PendingBefore { get; init; }
+}
+
+/// <summary>Where an inserted message stands in the queue.</summary>
+/// <param name="PendingBefore">
+/// Where the database shares processes: the queue position of the lane's last Pending message before this one, committed
+/// by any process (0: none), read in the same round trip as the insert. With it the dispatcher of the process that wrote the
+/// message can take it from the commit instead of reading the lane back, when it already holds that one. Null otherwise.
+/// </param>
+public readonly record struct InsertedMessage(long Seq, long QueueSeq, long? PendingBefore = null)
+{
+    public void Deconstruct(out long seq, out long queueSeq)
+    {
+        seq = Seq;
+        queueSeq = QueueSeq;
+    }
 }
 
 /// <summary>One delivery queue: FIFO holds within it, and lanes never wait for each other.</summary>
