@@ -57,18 +57,13 @@ public sealed record BenchSettings
     };
 
     /// <summary>
-    /// The sizes for <paramref name="storage"/>: the PostgreSQL configurations use a smaller backlog, fewer sustained commands
-    /// and fewer ingested events, so that the whole default bench stays within about 25 minutes on a 2-core machine.
+    /// The sizes for <paramref name="storage"/>: SQLite and one PostgreSQL process get the same backlog, commands, events and
+    /// loads, so their figures compare like with like; two processes on one database (postgres2) get smaller ones, so that the
+    /// whole default bench stays within its time on a 2-core machine.
     /// </summary>
-    /// <remarks>
-    /// With two server processes API commands were measured far slower (tens per second on the quick runs), so that
-    /// configuration gets a still smaller backlog and fewer sustained commands.
-    /// </remarks>
     public BenchSettings For(StorageKind storage) => storage switch
     {
-        // Every write to PostgreSQL is a round trip on loopback (SQLite's are calls), so one process takes about 700
-        // commands/s on this machine: the WebSocket scenario's steady rate is one it can carry.
-        StorageKind.Postgres or StorageKind.Postgres2 => this with
+        StorageKind.Postgres2 => this with
         {
             BacklogMessages = Math.Min(BacklogMessages, 10_000),
             SustainedCommands = Math.Min(SustainedCommands, 10_000),
