@@ -31,15 +31,17 @@ internal sealed partial class PostgresWriteTransaction
         return read.Reader.Read() ? Cache(Client(read.Reader, _secrets)) : null;
     }
 
-    // The General cursor comes along: leaving Enabled reads it right after.
+    // The General cursor and the client come along in the same round trip: nearly every integration command reads its
+    // client next, and leaving Enabled reads the cursor.
     public IntegrationRecord? FindIntegration(Guid id)
     {
         if (_integrations.TryGetValue(id, out var cached))
         {
             return cached;
         }
-        using var read = Query(Statement($"SELECT {IntegrationColumns}, general_cursor FROM integrations WHERE id = @id FOR UPDATE NOWAIT",
-            ("id", id)));
+        using var read = Query(
+            Statement($"SELECT {IntegrationColumns}, general_cursor FROM integrations WHERE id = @id FOR UPDATE NOWAIT", ("id", id)),
+            Statement($"SELECT {ClientColumns} FROM clients WHERE id = (SELECT client_id FROM integrations WHERE id = @id)", ("id", id)));
         var reader = read.Reader;
         if (!reader.Read())
         {
@@ -47,6 +49,10 @@ internal sealed partial class PostgresWriteTransaction
         }
         var integration = Cache(Integration(reader));
         _cursors[id] = reader.IsDBNull(16) ? 0 : reader.GetInt64(16);
+        if (reader.NextResult() && reader.Read() && !_clients.ContainsKey(integration.ClientId))
+        {
+            Cache(Client(reader, _secrets));
+        }
         return integration;
     }
 
