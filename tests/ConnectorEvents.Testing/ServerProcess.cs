@@ -90,6 +90,9 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Environment variables of this process named with this prefix reach the server process without it.</summary>
+    public const string ServerEnvironmentPrefix = "CE_SERVER_ENV_";
+
     public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, IDictionary<string, string>? settings = null)
     {
         var dll = ServerDll();
@@ -102,6 +105,15 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        // For measuring a runtime setting on the server alone (the bench's own process keeps its own):
+        // CE_SERVER_ENV_DOTNET_GCConserveMemory=5 gives the server DOTNET_GCConserveMemory=5.
+        foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            if (variable.Key is string name && name.StartsWith(ServerEnvironmentPrefix, StringComparison.Ordinal))
+            {
+                start.Environment[name[ServerEnvironmentPrefix.Length..]] = variable.Value as string;
+            }
+        }
         start.Environment["Storage__DataDirectory"] = dataDirectory;
         start.Environment["Security__AdminApiKey"] = RunningServer.AdminKey;
         start.Environment["Security__EncryptionKey"] = TestSecrets.EncryptionKey;
