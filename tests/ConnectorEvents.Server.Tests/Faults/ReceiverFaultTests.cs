@@ -357,6 +357,9 @@ public sealed class ReceiverFaultTests
         var integrationId = await server.CreateIntegrationAsync(enterpriseId, clientId);
         await server.PostAsync($"/api/v1/integrations/{integrationId}/disable");
 
+        // The sink counts a request once its handler ends, and the trickling one ends only when it notices the sender hung up,
+        // a few milliseconds after the sender recorded the delivery.
+        await sink.WaitForAsync(2);
         var details = await DeliveryAccounting.AssertAllAccountedAsync(server.Api, () => sink.Received);
         Assert.Equal(2, details.Count);
         foreach (var detail in details.Values)
