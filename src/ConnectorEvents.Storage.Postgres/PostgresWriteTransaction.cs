@@ -9,34 +9,10 @@ namespace ConnectorEvents.Storage.Postgres;
 
 internal sealed partial class PostgresWriteTransaction : IWriteTransaction
 {
-    private const string SavepointName = "unit";
-
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _tx;
     private readonly ChangeAnnouncements _announcements;
     private readonly SecretProtector _secrets;
-
-    // Writes whose answer nobody reads wait here and go out in one round trip with the next statement that needs an
-    // answer, at the end of their unit, or at the commit: a delivery outcome (an attempt and a status) then costs one
-    // round trip instead of four.
-    private readonly List<NpgsqlBatchCommand> _deferred = [];
-
-    // Where the current unit's SAVEPOINT sits in _deferred while unsent, else -1; and how many of its writes wait.
-    private int _savepointAt = -1;
-
-    // How many statements at the head of _deferred earlier units left there (their last writes and RELEASE, or a posted
-    // unit's writes): unless SendEachUnit, a unit's writes go out with the next unit's first round trip, not one of their own.
-    private int _heldBack;
-
-    /// <summary>Send each unit's writes at its end (the writer's run after a held-back write failed).</summary>
-    public bool SendEachUnit { get; init; }
-    private int _unitWrites;
-    private bool _inUnit;
-
-    // Whether a failure is of the connection; and, after one that lost the COMMIT's answer, the fate of the transaction (by
-    // its id and its backend's process id): true committed, false not, null unknown (the database out of reach too long).
-    private readonly Func<Exception, bool> _isLostConnection;
-    private readonly Func<long, int, bool?> _resolveCommit;
 
     public PostgresWriteTransaction(NpgsqlConnection connection, string nodeId, SecretProtector secrets,
         Func<Exception, bool> isLostConnection, Func<long, int, bool?> resolveCommit)
@@ -147,15 +123,11 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         ArgumentNullException.ThrowIfNull(message);
         // The integration's row lock first: two processes inserting into one integration then take queue positions in
         // the order they commit, so the dispatcher never sees a lower position appear behind one it already passed.
-        // And, for a Pending message, the lane's last Pending one before it (the row lock keeps any other from coming between).
-        var pending = message.Status == MessageStatus.Pending;
-        using var read = Query([
+        // And the lane's last Pending message before this one (the row lock keeps any other from coming between).
+        using var read = Query(
             Statement("SELECT 1 FROM integrations WHERE id = @integration FOR UPDATE NOWAIT", ("integration", message.IntegrationId)),
-            .. pending
-                ? (NpgsqlBatchCommand[])[Statement(
-                    "SELECT COALESCE(MAX(queue_seq), 0) FROM messages WHERE integration_id = @i AND channel = @ch AND status = 'Pending'",
-                    ("i", message.IntegrationId), ("ch", message.Channel.ToString()))]
-                : [],
+            Statement("SELECT COALESCE(MAX(queue_seq), 0) FROM messages WHERE integration_id = @i AND channel = @ch AND status = 'Pending'",
+                ("i", message.IntegrationId), ("ch", message.Channel.ToString())),
             Statement("""
                 INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
                     attempt_count, next_attempt_utc, created_utc, completed_utc)
@@ -169,19 +141,15 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
                     ? _secrets.Protect(message.Body, ProtectedColumns.MessageBody(message.Id))
                     : message.Body),
                 ("status", message.Status.ToString()), ("reason", Db(message.StatusReason)), ("created", Db(message.CreatedUtc)),
-                ("completed", Db(message.CompletedUtc)))]);
+                ("completed", Db(message.CompletedUtc))));
         var reader = read.Reader;
-        long? before = null;
-        if (pending)
-        {
-            reader.NextResult();
-            reader.Read();
-            before = reader.GetInt64(0);
-        }
+        reader.NextResult();
+        reader.Read();
+        var before = reader.GetInt64(0);
         reader.NextResult();
         reader.Read();
         var result = new InsertedMessage(reader.GetInt64(0), reader.GetInt64(1), before);
-        if (pending)
+        if (message.Status == MessageStatus.Pending)
         {
             _announcements.Add(LaneItem(message.IntegrationId, message.Channel));
         }
@@ -422,282 +390,6 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         var partitions = Many(Sent, _tx, r => r.GetInt32(0), sql, parameters);
         partitions.Sort();
         return partitions;
-    }
-
-    /// <summary>The connection, once every deferred statement is sent: a statement whose answer is read comes after them.</summary>
-    private NpgsqlConnection Sent
-    {
-        get
-        {
-            Flush();
-            _sentAny = true;
-            return _connection;
-        }
-    }
-
-    /// <summary>Whether anything of this transaction went to the database before its COMMIT.</summary>
-    private bool _sentAny;
-
-    private void Defer(string sql, params (string Name, object Value)[] parameters)
-    {
-        _deferred.Add(Statement(sql, parameters));
-        _unitWrites++;
-    }
-
-    public void Flush()
-    {
-        if (_deferred.Count == 0)
-        {
-            return;
-        }
-        var heldBack = _heldBack;
-        using var batch = TakeDeferred();
-        try
-        {
-            batch.ExecuteNonQuery();
-        }
-        catch (PostgresException ex) when (FailedHeldBack(batch, heldBack, ex))
-        {
-            throw new HeldBackWriteFailedException(ex);
-        }
-    }
-
-    /// <summary>
-    /// Whether the statement that failed is one an earlier unit left held back (the first <paramref name="heldBack"/> of the
-    /// batch), not one of the unit at work: then no savepoint can undo it alone.
-    /// </summary>
-    private bool FailedHeldBack(NpgsqlBatch batch, int heldBack, PostgresException failure)
-    {
-        if (SendEachUnit || heldBack == 0)
-        {
-            return false;
-        }
-        var at = failure.BatchCommand is { } failed ? batch.BatchCommands.IndexOf(failed) : -1;
-        return at < heldBack; // unknown position: assume the worst
-    }
-
-    /// <summary>A batch of the deferred statements, which are then no longer held: after a failure nothing of it is sent again (what ran is undone by the rollback that follows).</summary>
-    private NpgsqlBatch TakeDeferred()
-    {
-        var batch = new NpgsqlBatch(_connection, _tx);
-        foreach (var command in _deferred)
-        {
-            batch.BatchCommands.Add(command);
-        }
-        _deferred.Clear();
-        _savepointAt = -1;
-        _unitWrites = 0;
-        _heldBack = 0;
-        _sentAny = true;
-        return batch;
-    }
-
-    /// <summary>
-    /// Sends the deferred statements and then <paramref name="statements"/> in one round trip (not the deferred ones first and
-    /// the read after them); the reader stands on the result of the first of <paramref name="statements"/>, each of which
-    /// returns rows (a SELECT, or a write with RETURNING). A failure among the deferred ones surfaces here, as in a flush.
-    /// </summary>
-    private DeferredRead Query(params NpgsqlBatchCommand[] statements)
-    {
-        var heldBack = _heldBack;
-        var batch = TakeDeferred();
-        foreach (var statement in statements)
-        {
-            batch.BatchCommands.Add(statement);
-        }
-        try
-        {
-            var reader = batch.ExecuteReader();
-            while (reader.FieldCount == 0 && reader.NextResult())
-            {
-                // a deferred write: no rows
-            }
-            return new DeferredRead(batch, reader);
-        }
-        catch (PostgresException ex) when (FailedHeldBack(batch, heldBack, ex))
-        {
-            batch.Dispose();
-            throw new HeldBackWriteFailedException(ex);
-        }
-        catch
-        {
-            batch.Dispose();
-            throw;
-        }
-    }
-
-    private static NpgsqlBatchCommand Statement(string sql, params (string Name, object Value)[] parameters)
-    {
-#pragma warning disable CA2100 // the SQL is this provider's own text; values always go in as parameters
-        var command = new NpgsqlBatchCommand(sql);
-#pragma warning restore CA2100
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        return command;
-    }
-
-    private sealed class DeferredRead(NpgsqlBatch batch, NpgsqlDataReader reader) : IDisposable
-    {
-        public NpgsqlDataReader Reader { get; } = reader;
-
-        public void Dispose()
-        {
-            Reader.Dispose();
-            batch.Dispose();
-        }
-    }
-
-    public void Savepoint()
-    {
-        _heldBack = _deferred.Count; // what earlier units left unsent
-        Defer($"SAVEPOINT {SavepointName}");
-        _savepointAt = _deferred.Count - 1;
-        _unitWrites = 0;
-        _inUnit = true;
-        _announcements.Mark();
-        _cachedInUnit.Clear();
-    }
-
-    public void RollbackToSavepoint()
-    {
-        if (_savepointAt >= 0)
-        {
-            // The unit never reached the server: dropping its statements undoes it.
-            _deferred.RemoveRange(_savepointAt, _deferred.Count - _savepointAt);
-        }
-        else
-        {
-            _deferred.Clear(); // the unit's unsent writes: everything older went out with or before its savepoint
-            Defer($"ROLLBACK TO SAVEPOINT {SavepointName}");
-            Defer($"RELEASE SAVEPOINT {SavepointName}");
-        }
-        _savepointAt = -1;
-        _unitWrites = 0;
-        _inUnit = false;
-        _announcements.RollBackToMark();
-        ForgetCachedInUnit();
-    }
-
-    public void ReleaseSavepoint()
-    {
-        if (!_inUnit)
-        {
-            return; // the rollback closed it
-        }
-        _inUnit = false;
-        if (_savepointAt >= 0 && _unitWrites == 0)
-        {
-            _deferred.RemoveAt(_savepointAt); // a unit that wrote nothing needs no savepoint
-        }
-        else
-        {
-            var unsentWrites = _unitWrites > 0;
-            Defer($"RELEASE SAVEPOINT {SavepointName}");
-            if (unsentWrites && SendEachUnit)
-            {
-                Flush(); // now, so that a failing write fails this unit and not the next one
-            }
-        }
-        _savepointAt = -1;
-        _unitWrites = 0;
-        _announcements.ReleaseMark();
-        _cachedInUnit.Clear();
-    }
-
-    public void Commit()
-    {
-        var announcements = _announcements.Payloads();
-        if (!_sentAny && _deferred.Count == 0 && announcements.Count == 0)
-        {
-            CommitNothingWritten();
-            return;
-        }
-        _heldBack = _deferred.Count; // no unit is at work: whatever is unsent, an earlier unit left
-        // After the writes, the transaction's id (null when it wrote nothing), by which a fresh connection can learn its fate
-        // should the COMMIT's answer be lost. The announcements' NOTIFY assigns none.
-        _deferred.Add(new NpgsqlBatchCommand("SELECT pg_current_xact_id_if_assigned()::text"));
-        // NOTIFY inside the transaction: PostgreSQL delivers it only if the commit succeeds, and together with it.
-        foreach (var payload in announcements)
-        {
-            var notify = new NpgsqlBatchCommand($"SELECT pg_notify('{ChangeAnnouncements.Channel}', $1)");
-            notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
-            _deferred.Add(notify);
-        }
-        string? transactionId;
-        try
-        {
-            transactionId = FlushReading();
-        }
-        catch (NpgsqlException ex) when (ex is not PostgresException)
-        {
-            // The connection failed (an answer of the server stays as it is) before the COMMIT was sent: nothing was applied.
-            throw new CommitNotAppliedException(ex);
-        }
-        if (transactionId is null)
-        {
-            CommitNothingWritten();
-            return;
-        }
-        var backend = _connection.ProcessID;
-        try
-        {
-            _tx.Commit();
-        }
-        catch (NpgsqlException ex) when (_isLostConnection(ex))
-        {
-            switch (_resolveCommit(long.Parse(transactionId, System.Globalization.CultureInfo.InvariantCulture), backend))
-            {
-                case true:
-                    return; // it was applied: the callers get the truth, and delivery its messages
-                case false:
-                    throw new CommitNotAppliedException(ex);
-                default:
-                    throw new CommitOutcomeUnknownException(ex);
-            }
-        }
-    }
-
-    /// <summary>A transaction that wrote nothing: whether its COMMIT arrived does not matter, it applied nothing.</summary>
-    private void CommitNothingWritten()
-    {
-        try
-        {
-            _tx.Commit();
-        }
-        catch (NpgsqlException ex) when (ex is not PostgresException)
-        {
-            throw new CommitNotAppliedException(ex);
-        }
-    }
-
-    /// <summary>Sends the deferred statements, among which one query of one text value is the first with an answer; returns that value.</summary>
-    private string? FlushReading()
-    {
-        var heldBack = _heldBack;
-        using var batch = TakeDeferred();
-        try
-        {
-            using var reader = batch.ExecuteReader();
-            while (reader.FieldCount == 0)
-            {
-                if (!reader.NextResult())
-                {
-                    return null;
-                }
-            }
-            var value = reader.Read() && !reader.IsDBNull(0) ? reader.GetString(0) : null;
-            while (reader.NextResult())
-            {
-                // the NOTIFYs: a failure among them surfaces here, before the COMMIT
-            }
-            return value;
-        }
-        catch (PostgresException ex) when (FailedHeldBack(batch, heldBack, ex))
-        {
-            throw new HeldBackWriteFailedException(ex);
-        }
     }
 
     public void Dispose() => _tx.Dispose();
