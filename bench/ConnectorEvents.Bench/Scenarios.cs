@@ -326,9 +326,9 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             update.CommandText = "UPDATE clients SET integration_webhook_disabled_utc = NULL, integration_webhook_disabled_reason = NULL";
             await update.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
-        await using var count = connection.CreateCommand();
-        count.CommandText = "SELECT COUNT(*) FROM messages WHERE status = 'Pending'";
-        return (long)(await count.ExecuteScalarAsync().ConfigureAwait(false))!;
+        // Counted through the store, as on SQLite: a message's state is its latest outcome, or its row.
+        using var store = new Storage.Postgres.PostgresConnectorStore(connectionString, "bench-count", TestSecrets.Protector());
+        return store.ListLanesWithPending().Sum(lane => (long)store.LoadPending(lane, 0, int.MaxValue).Count);
     }
 
     // ---- 3. Sustained commands → deliveries --------------------------------------------------------------------

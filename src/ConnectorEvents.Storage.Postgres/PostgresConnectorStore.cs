@@ -36,6 +36,9 @@ public sealed class PostgresConnectorStore : IConnectorStore
         _nodeId = nodeId;
         // Hot statements get prepared server-side once per connection instead of being planned on every batch.
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64, AutoPrepareMinUsages = 2 };
+        // No JIT: a statement here reads a few rows per lane, but the estimate for every lane at once passes jit_above_cost,
+        // and compiling took 0.8 s for the backlog's 40 ms count over 1,000,000 messages (PostgreSQL 15).
+        builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c jit=off" : $"{builder.Options} -c jit=off";
         // Migrations may run long on a large database, and wait for another process's migration: no time-out for them.
         _migrationConnectionString = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { CommandTimeout = 0 }.ConnectionString;
         if (commandTimeout is { } timeout)
@@ -218,17 +221,22 @@ public sealed class PostgresConnectorStore : IConnectorStore
     public IReadOnlyList<MessageRecord> ListMessages(MessageQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        // The status as a literal, so that the planner can take the partial index that holds it (ix_messages_pending,
-        // ix_messages_settled); behind a parameter it cannot tell which one applies.
-        var ofStatus = query.Status is { } status ? $"status = '{status}'" : "TRUE";
+        // A message's state is its latest outcome, which no index holds; the rare states are found through their own.
+        var (rows, among) = query.Status switch
+        {
+            MessageStatus.Pending => ($"{EveryLane} JOIN messages m ON {PendingOfLane}", "TRUE"),
+            MessageStatus.Failed => ("outcomes f JOIN messages m ON m.seq = f.message_seq", "f.status = 'Failed' AND o.id = f.id"),
+            MessageStatus.Skipped => ("messages m", "m.status = 'Skipped'"),
+            _ => ("messages m", "TRUE"),
+        };
         return Read(c => Many(c, null, r => Message(r, _secrets),
             $"""
-            SELECT {MessageColumns} FROM messages
-            WHERE (@c::uuid IS NULL OR client_id = @c) AND (@i::uuid IS NULL OR integration_id = @i) AND {ofStatus}
-              AND (@before::bigint IS NULL OR seq < @before)
-            ORDER BY seq DESC LIMIT @limit
+            SELECT {MessageColumns} FROM {rows} {OutcomeOfMessage}
+            WHERE {among} AND (@c::uuid IS NULL OR m.client_id = @c) AND (@i::uuid IS NULL OR m.integration_id = @i)
+              AND (@s::text IS NULL OR {EffectiveStatus} = @s) AND (@before::bigint IS NULL OR m.seq < @before)
+            ORDER BY m.seq DESC LIMIT @limit
             """,
-            ("c", Db(query.ClientId)), ("i", Db(query.IntegrationId)),
+            ("c", Db(query.ClientId)), ("i", Db(query.IntegrationId)), ("s", Db(query.Status?.ToString())),
             ("before", query.BeforeSeq is { } b ? b : DBNull.Value), ("limit", query.Limit)));
     }
 
@@ -254,15 +262,43 @@ public sealed class PostgresConnectorStore : IConnectorStore
     public IReadOnlyList<ApiKeyRecord> ListApiKeys() => Read(c => Many(c, null, ApiKey,
         $"SELECT {ApiKeyColumns} FROM api_keys ORDER BY created_utc, id"));
 
-    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) => Read(c => Many(c, null, r => Pending(r, _secrets),
-        $"""
-        SELECT {PendingColumns} FROM messages
-        WHERE integration_id = @i AND channel = @ch AND status = 'Pending' AND queue_seq > @after ORDER BY queue_seq LIMIT @limit
-        """, ("i", lane.IntegrationId), ("ch", lane.Channel.ToString()), ("after", afterQueueSeq), ("limit", limit)));
+    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) =>
+        LoadPending([new LanePosition(lane, afterQueueSeq)], limit);
+
+    // Per lane (LATERAL), each from its settled position on: the index range of each lane, in one round trip for them all.
+    public IReadOnlyList<PendingMessage> LoadPending(IReadOnlyList<LanePosition> lanes, int limitPerLane)
+    {
+        ArgumentNullException.ThrowIfNull(lanes);
+        return Read(c =>
+        {
+            using var command = Command(c, null, $"""
+                SELECT {PendingColumns} FROM unnest(@li, @lc, @la) AS q(i, ch, after)
+                CROSS JOIN LATERAL (
+                    SELECT m.* FROM messages m
+                    WHERE m.integration_id = q.i AND m.channel = q.ch AND m.status = 'Pending' AND NOT {Settled}
+                      AND m.queue_seq > GREATEST(q.after,
+                          COALESCE((SELECT settled_through FROM lanes WHERE integration_id = q.i AND channel = q.ch), 0))
+                    ORDER BY m.queue_seq LIMIT @limit) m
+                {OutcomeOfMessage}
+                ORDER BY m.queue_seq
+                """);
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("li", [.. lanes.Select(l => l.Lane.IntegrationId)]));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("lc", [.. lanes.Select(l => l.Lane.Channel.ToString())]));
+            command.Parameters.Add(new NpgsqlParameter<long[]>("la", [.. lanes.Select(l => l.AfterQueueSeq)]));
+            command.Parameters.Add(new NpgsqlParameter<int>("limit", limitPerLane));
+            using var reader = command.ExecuteReader();
+            var pending = new List<PendingMessage>();
+            while (reader.Read())
+            {
+                pending.Add(Pending(reader, _secrets));
+            }
+            return pending;
+        });
+    }
 
     public IReadOnlyList<DeliveryLane> ListLanesWithPending() => Read(c => Many(c, null,
         r => new DeliveryLane(r.GetGuid(0), Enum.Parse<WebhookChannel>(r.GetString(1))),
-        "SELECT DISTINCT integration_id, channel FROM messages WHERE status = 'Pending'"));
+        $"SELECT i.id, c.channel FROM {EveryLane} WHERE EXISTS (SELECT 1 FROM messages m WHERE {PendingOfLane} AND NOT {Settled})"));
 
     public IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents() => Read(c => Many(c, null, r => r.GetGuid(0),
         """
@@ -284,17 +320,22 @@ public sealed class PostgresConnectorStore : IConnectorStore
         ArgumentNullException.ThrowIfNull(query);
         return Read(c => Many(c, null, r => Message(r, _secrets),
             $"""
-            SELECT {MessageColumns} FROM messages
-            WHERE status = 'Failed' AND (@c::uuid IS NULL OR client_id = @c) AND (@i::uuid IS NULL OR integration_id = @i)
-              AND (@ch::text IS NULL OR channel = @ch) AND created_utc >= @since AND created_utc < @until
-            ORDER BY seq LIMIT @limit
+            SELECT {MessageColumns} FROM outcomes f JOIN messages m ON m.seq = f.message_seq {OutcomeOfMessage}
+            WHERE f.status = 'Failed' AND o.id = f.id
+              AND (@c::uuid IS NULL OR m.client_id = @c) AND (@i::uuid IS NULL OR m.integration_id = @i)
+              AND (@ch::text IS NULL OR m.channel = @ch) AND m.created_utc >= @since AND m.created_utc < @until
+            ORDER BY m.seq LIMIT @limit
             """, ("c", Db(query.ClientId)), ("i", Db(query.IntegrationId)), ("ch", (object?)query.Channel?.ToString() ?? DBNull.Value),
             ("since", query.SinceUtc), ("until", query.UntilUtc), ("limit", query.Limit)));
     }
 
     public IReadOnlyList<(WebhookChannel Channel, long Pending, DateTimeOffset OldestCreatedUtc)> MeasureBacklog() => Read(c => Many(c, null,
         r => (Enum.Parse<WebhookChannel>(r.GetString(0)), r.GetInt64(1), Time(r, 2)),
-        "SELECT channel, COUNT(*), MIN(created_utc) FROM messages WHERE status = 'Pending' GROUP BY channel"));
+        $"""
+        SELECT c.channel, COUNT(*), MIN(m.created_utc) FROM {EveryLane}
+        JOIN messages m ON {PendingOfLane} AND NOT {Settled}
+        GROUP BY c.channel
+        """));
 
     public long MaxQueueSeq() => Read(c => (long)Scalar(c, null, "SELECT COALESCE(MAX(queue_seq), 0) FROM messages")!);
 

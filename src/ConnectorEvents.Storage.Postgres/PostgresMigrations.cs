@@ -181,5 +181,31 @@ internal static class PostgresMigrations
             );
             CREATE INDEX ix_idempotent_requests_created ON idempotent_requests(created_utc);
             """),
+        new(5, """
+            -- A delivery outcome is appended, not written over its message: an UPDATE of the row could not be HOT (its
+            -- status is in partial-index predicates), so it wrote the whole row, its body included, and five index entries.
+            -- A message's latest outcome is its state (a requeue deletes its outcomes); before the first, its row is. Rows
+            -- stay in ix_messages_pending once delivered: each lane's settled position is where the search starts.
+            CREATE TABLE outcomes (
+                id bigint GENERATED ALWAYS AS IDENTITY,
+                message_seq bigint NOT NULL,
+                status text NOT NULL,
+                status_reason text,
+                attempt_count integer NOT NULL,
+                next_attempt_utc timestamptz,
+                completed_utc timestamptz
+            );
+            CREATE INDEX ix_outcomes_message ON outcomes(message_seq, id);
+            CREATE TABLE lanes (
+                integration_id uuid NOT NULL,
+                channel text NOT NULL,
+                settled_through bigint NOT NULL,
+                PRIMARY KEY (integration_id, channel)
+            );
+            -- A Failed state is an outcome: a row that failed before this version gets its own, a copy of what the row says.
+            INSERT INTO outcomes (message_seq, status, status_reason, attempt_count, next_attempt_utc, completed_utc)
+            SELECT seq, status, status_reason, attempt_count, next_attempt_utc, completed_utc FROM messages WHERE status = 'Failed';
+            CREATE INDEX ix_outcomes_failed ON outcomes(message_seq) WHERE status = 'Failed';
+            """),
     ];
 }

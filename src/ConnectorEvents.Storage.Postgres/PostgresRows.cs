@@ -22,11 +22,53 @@ internal static class PostgresRows
         "requestor_email, created_utc, updated_utc, deleted_utc, general_events, websocket_events, access_token_prefix";
     public const string SecretColumns = "client_id, secret, created_utc, expires_utc, public_key";
     public const string ApiKeyColumns = "id, name, role, enterprise_ids, key_hash, key_prefix, created_utc, last_used_utc";
+
+    /// <summary>
+    /// Messages (<c>m</c>) with their latest delivery outcome (<c>o</c>), which overrides the row's own state: outcomes are
+    /// appended (migration 5), and a requeue deletes the message's earlier ones.
+    /// </summary>
+    public const string MessagesWithOutcome = "messages m " + OutcomeOfMessage;
+
+    /// <summary>The join that <see cref="MessagesWithOutcome"/> puts after <c>messages m</c>.</summary>
+    public const string OutcomeOfMessage = """
+        LEFT JOIN LATERAL (SELECT id, status, status_reason, attempt_count, next_attempt_utc, completed_utc FROM outcomes
+            WHERE message_seq = m.seq ORDER BY id DESC LIMIT 1) o ON TRUE
+        """;
+
+    /// <summary>The message's state: its latest outcome's, or its own before the first.</summary>
+    public const string EffectiveStatus = "COALESCE(o.status, m.status)";
+
+    /// <summary>
+    /// Whether message <c>m</c> has a final outcome (Delivered or Failed): after one nothing is appended but by a requeue,
+    /// which deletes them. An index probe, cheaper than reading the latest outcome where only this matters.
+    /// </summary>
+    public const string Settled = "EXISTS (SELECT 1 FROM outcomes f WHERE f.message_seq = m.seq AND f.status <> 'Pending')";
+
+    /// <summary>Where the search for lane (<c>@i</c>, <c>@ch</c>)'s pending messages starts: above its settled position.</summary>
+    public const string SettledThrough = "COALESCE((SELECT settled_through FROM lanes WHERE integration_id = @i AND channel = @ch), 0)";
+
+    /// <summary>
+    /// Every lane (<c>i.id</c>, <c>c.channel</c>) with its settled position (<c>l</c>, if any): a lane's messages are found
+    /// through the index on Pending rows from there on, not through the rows every delivered message left in that index.
+    /// </summary>
+    public const string EveryLane = """
+        integrations i CROSS JOIN (VALUES ('Integration'), ('General')) AS c(channel)
+        LEFT JOIN lanes l ON l.integration_id = i.id AND l.channel = c.channel
+        """;
+
+    /// <summary>Joined to <see cref="EveryLane"/>: the lane's messages that may be pending (above its settled position).</summary>
+    public const string PendingOfLane =
+        "m.integration_id = i.id AND m.channel = c.channel AND m.status = 'Pending' AND m.queue_seq > COALESCE(l.settled_through, 0)";
+
     public const string MessageColumns =
-        "seq, id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq, attempt_count, " +
-        "next_attempt_utc, created_utc, completed_utc";
+        "m.seq, m.id, m.channel, m.client_id, m.integration_id, m.event_type, m.body, " + EffectiveStatus + ", " +
+        "CASE WHEN o.id IS NULL THEN m.status_reason ELSE o.status_reason END, m.queue_seq, COALESCE(o.attempt_count, m.attempt_count), " +
+        "CASE WHEN o.id IS NULL THEN m.next_attempt_utc ELSE o.next_attempt_utc END, m.created_utc, " +
+        "CASE WHEN o.id IS NULL THEN m.completed_utc ELSE o.completed_utc END";
     public const string GeneralEventColumns = "seq, enterprise_id, discriminator, entity_id, entity, created_utc";
-    public const string PendingColumns = "seq, id, channel, integration_id, client_id, queue_seq, attempt_count, next_attempt_utc, body, created_utc";
+    public const string PendingColumns =
+        "m.seq, m.id, m.channel, m.integration_id, m.client_id, m.queue_seq, COALESCE(o.attempt_count, m.attempt_count), " +
+        "CASE WHEN o.id IS NULL THEN m.next_attempt_utc ELSE o.next_attempt_utc END, m.body, m.created_utc";
 
     public static EnterpriseRecord Enterprise(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), Time(r, 2));
 
@@ -159,5 +201,5 @@ internal static class PostgresRows
         One(c, tx, Service, $"SELECT {ServiceColumns} FROM services WHERE id = @id", ("id", id));
 
     public static MessageRecord? FindMessage(NpgsqlConnection c, NpgsqlTransaction? tx, string id, SecretProtector secrets) =>
-        One(c, tx, r => Message(r, secrets), $"SELECT {MessageColumns} FROM messages WHERE id = @id", ("id", id));
+        One(c, tx, r => Message(r, secrets), $"SELECT {MessageColumns} FROM {MessagesWithOutcome} WHERE m.id = @id", ("id", id));
 }

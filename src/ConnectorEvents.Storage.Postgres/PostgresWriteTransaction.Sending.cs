@@ -49,6 +49,7 @@ internal sealed partial class PostgresWriteTransaction
 
     private void Defer(string sql, params (string Name, object Value)[] parameters)
     {
+        CloseOutcomes();
         _deferred.Add(Statement(sql, parameters));
         _unitWrites++;
     }
@@ -90,6 +91,7 @@ internal sealed partial class PostgresWriteTransaction
     /// </summary>
     private T Send<T>(Func<NpgsqlBatch, T> execute, params NpgsqlBatchCommand[] statements)
     {
+        CloseOutcomes();
         var heldBack = SendEachUnit ? 0 : _heldBack;
         var batch = new NpgsqlBatch(_connection, _tx);
         foreach (var command in _deferred.Concat(statements))
@@ -153,6 +155,7 @@ internal sealed partial class PostgresWriteTransaction
 
     public void RollbackToSavepoint()
     {
+        _outcomes = null; // the unit's, if any: an earlier unit's was closed by this unit's SAVEPOINT
         if (_savepointAt >= 0)
         {
             // The unit never reached the server: dropping its statements undoes it.

@@ -126,8 +126,13 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         // And the lane's last Pending message before this one (the row lock keeps any other from coming between).
         using var read = Query(
             Statement("SELECT 1 FROM integrations WHERE id = @integration FOR UPDATE NOWAIT", ("integration", message.IntegrationId)),
-            Statement("SELECT COALESCE(MAX(queue_seq), 0) FROM messages WHERE integration_id = @i AND channel = @ch AND status = 'Pending'",
-                ("i", message.IntegrationId), ("ch", message.Channel.ToString())),
+            // Not MAX(): with the anti-join PostgreSQL aggregates every row of the range; this stops at the first from the top.
+            Statement($"""
+                SELECT COALESCE((SELECT m.queue_seq FROM messages m
+                    WHERE m.integration_id = @i AND m.channel = @ch AND m.status = 'Pending' AND m.queue_seq > {SettledThrough}
+                      AND NOT {Settled}
+                    ORDER BY m.queue_seq DESC LIMIT 1), 0)
+                """, ("i", message.IntegrationId), ("ch", message.Channel.ToString())),
             Statement("""
                 INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
                     attempt_count, next_attempt_utc, created_utc, completed_utc)
@@ -159,40 +164,12 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     private static string LaneItem(Guid integrationId, WebhookChannel channel) =>
         $"m {integrationId} {(channel == WebhookChannel.Integration ? 'I' : 'G')}";
 
-    public void RecordAttempt(AttemptRecord attempt)
-    {
-        ArgumentNullException.ThrowIfNull(attempt);
-        Defer("""
-            INSERT INTO attempts (message_seq, attempt_number, started_utc, duration_ms, url, status_code, error_kind, error, response_body)
-            VALUES (@m, (SELECT COUNT(*) + 1 FROM attempts WHERE message_seq = @m), @started, @duration, @url, @code, @kind, @error, @body)
-            """,
-            ("m", attempt.MessageSeq), ("started", Db(attempt.StartedUtc)), ("duration", attempt.DurationMs), ("url", attempt.Url),
-            ("code", Db(attempt.StatusCode)), ("kind", Db(attempt.ErrorKind)), ("error", Db(attempt.Error)),
-            ("body", Db(attempt.ResponseBody)));
-    }
-
-    public void UpdateProgress(MessageProgress progress)
-    {
-        ArgumentNullException.ThrowIfNull(progress);
-        Defer("""
-            UPDATE messages SET status = @status, status_reason = @reason, attempt_count = @attempts,
-                next_attempt_utc = @next, completed_utc = @completed
-            WHERE seq = @seq
-            """,
-            ("seq", progress.Seq), ("status", progress.Status.ToString()), ("reason", Db(progress.StatusReason)),
-            ("attempts", progress.AttemptCount), ("next", Db(progress.NextAttemptUtc)), ("completed", Db(progress.CompletedUtc)));
-    }
-
-    /// <summary>Nothing to do: the partial index on Pending messages is the search, and other processes settle lanes too.</summary>
-    public void SettleLane(DeliveryLane lane, long settledThroughQueueSeq)
-    {
-    }
-
     public long Requeue(long seq)
     {
         // The integration's row lock first, as in InsertMessage: queue positions of one integration in commit order.
         using var command = Command(Sent, _tx, """
             SELECT 1 FROM integrations WHERE id = (SELECT integration_id FROM messages WHERE seq = @seq) FOR UPDATE NOWAIT;
+            WITH forgotten AS (DELETE FROM outcomes WHERE message_seq = @seq) -- its state is the row's again
             UPDATE messages SET status = 'Pending', status_reason = NULL, attempt_count = 0, next_attempt_utc = NULL,
                 completed_utc = NULL, queue_seq = nextval('message_queue_seq')
             WHERE seq = @seq RETURNING queue_seq, integration_id, channel
@@ -316,20 +293,27 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         // Positions and seqs come from sequences: deleting the newest message cannot make one be given again. Read without
         // locks; the DELETE checks again, so a message retried meanwhile (Pending once more) stays.
         var rows = Many(Sent, _tx, r => (Seq: r.GetInt64(0), Created: Time(r, 1), Status: r.GetString(2), Completed: TimeOrNull(r, 3)),
-            "SELECT seq, created_utc, status, completed_utc FROM messages WHERE seq > @after ORDER BY seq LIMIT @n",
-            ("after", afterSeq), ("n", examine));
+            $"""
+            SELECT m.seq, m.created_utc, {EffectiveStatus}, CASE WHEN o.id IS NULL THEN m.completed_utc ELSE o.completed_utc END
+            FROM {MessagesWithOutcome} WHERE m.seq > @after ORDER BY m.seq LIMIT @n
+            """, ("after", afterSeq), ("n", examine));
         var frontier = rows.FindIndex(r => r.Created >= cutoffs.Frontier);
         var examined = frontier < 0 ? rows : rows.Take(frontier).ToList();
         var expired = examined.Where(r => cutoffs.Expired(r.Status, r.Completed)).Select(r => r.Seq).ToArray();
         var deleted = 0;
         if (expired.Length > 0)
         {
-            var gone = Many(Sent, _tx, r => r.GetInt64(0), """
-                DELETE FROM messages WHERE seq = ANY(@l)
-                  AND ((status IN ('Delivered', 'Skipped') AND completed_utc < @d) OR (status = 'Failed' AND completed_utc < @f))
-                RETURNING seq
+            // A message requeued since (by another process) has a new position, which fails the DELETE's check of its row.
+            var gone = Many(Sent, _tx, r => r.GetInt64(0), $"""
+                DELETE FROM messages d USING (
+                    SELECT m.seq, m.queue_seq, {EffectiveStatus} AS status,
+                        CASE WHEN o.id IS NULL THEN m.completed_utc ELSE o.completed_utc END AS completed_utc
+                    FROM {MessagesWithOutcome} WHERE m.seq = ANY(@l)) e
+                WHERE d.seq = e.seq AND d.queue_seq = e.queue_seq
+                  AND ((e.status IN ('Delivered', 'Skipped') AND e.completed_utc < @d) OR (e.status = 'Failed' AND e.completed_utc < @f))
+                RETURNING d.seq
                 """, ("l", expired), ("d", cutoffs.Delivered), ("f", cutoffs.Failed)).ToArray();
-            Execute(Sent, _tx, "DELETE FROM attempts WHERE message_seq = ANY(@l)", ("l", gone));
+            Execute(Sent, _tx, "DELETE FROM attempts WHERE message_seq = ANY(@l); DELETE FROM outcomes WHERE message_seq = ANY(@l)", ("l", gone));
             deleted = gone.Length;
         }
         return new RetentionPass(examined.Count, deleted, examined.Count > 0 ? examined[^1].Seq : afterSeq,

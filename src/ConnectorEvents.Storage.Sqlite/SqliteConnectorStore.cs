@@ -328,14 +328,24 @@ public sealed class SqliteConnectorStore : IConnectorStore
     public IReadOnlyList<ApiKeyRecord> ListApiKeys() => Read(c => Many(c, null, ApiKey,
         $"SELECT {ApiKeyColumns} FROM api_keys ORDER BY created_utc, id"));
 
-    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) => Read(c => Many(c, null, r => Pending(r, _secrets),
+    public IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit) =>
+        Read(c => LoadPending(c, lane, afterQueueSeq, limit));
+
+    // One lane after another on one connection: SQLite has no round trips to save.
+    public IReadOnlyList<PendingMessage> LoadPending(IReadOnlyList<LanePosition> lanes, int limitPerLane)
+    {
+        ArgumentNullException.ThrowIfNull(lanes);
+        return Read(c => lanes.SelectMany(l => LoadPending(c, l.Lane, l.AfterQueueSeq, limitPerLane)).ToList());
+    }
+
+    private List<PendingMessage> LoadPending(SqliteConnection c, DeliveryLane lane, long afterQueueSeq, int limit) => Many(c, null, r => Pending(r, _secrets),
         $"""
         SELECT {PendingColumns} FROM {MessagesWithOutcome}
         WHERE m.integration_id = $i AND m.channel = $ch
           AND m.queue_seq > MAX($after, COALESCE((SELECT settled_through FROM lanes WHERE integration_id = $i AND channel = $ch), 0))
           AND {EffectiveStatus} = 'Pending'
         ORDER BY m.queue_seq LIMIT $limit
-        """, ("$i", Db(lane.IntegrationId)), ("$ch", lane.Channel.ToString()), ("$after", afterQueueSeq), ("$limit", limit)));
+        """, ("$i", Db(lane.IntegrationId)), ("$ch", lane.Channel.ToString()), ("$after", afterQueueSeq), ("$limit", limit));
 
     public IReadOnlyList<DeliveryLane> ListLanesWithPending() => Read(c => Many(c, null,
         r => new DeliveryLane(Id(r, 0), Enum.Parse<WebhookChannel>(r.GetString(1))),

@@ -278,6 +278,39 @@ public abstract partial class StoreComplianceTests
         Assert.Equal((MessageStatus.Pending, 0, (DateTimeOffset?)null), (requeued.Status, requeued.AttemptCount, requeued.CompletedUtc));
     }
 
+    // The dispatcher refills the lanes that asked meanwhile in one read (another process's commit names many at once).
+    [Fact]
+    public void Several_lanes_are_read_at_once_each_from_its_own_position_and_up_to_the_limit()
+    {
+        var store = NewStore();
+        var seeded = Seed(store);
+        var other = AddIntegration(store, seeded);
+        var quiet = AddIntegration(store, seeded);
+        var mine = Enumerable.Range(0, 5).Select(_ => Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id))).ToArray();
+        var theirs = Enumerable.Range(0, 3).Select(_ => Insert(store, NewMessage(seeded.Client.Id, other.Id))).ToArray();
+        var general = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id) with { Channel = WebhookChannel.General });
+        Write(store, tx =>
+        {
+            tx.UpdateProgress(Delivered(theirs[0]));
+            tx.UpdateProgress(new MessageProgress(theirs[1].Seq, MessageStatus.Pending, null, 1, T0.AddMinutes(1), null));
+        });
+        var integrationLane = new DeliveryLane(seeded.Integration.Id, WebhookChannel.Integration);
+
+        var loaded = store.LoadPending(
+        [
+            new LanePosition(integrationLane, mine[0].QueueSeq),
+            new LanePosition(new DeliveryLane(other.Id, WebhookChannel.Integration), 0),
+            new LanePosition(new DeliveryLane(quiet.Id, WebhookChannel.Integration), 0),
+            new LanePosition(new DeliveryLane(seeded.Integration.Id, WebhookChannel.General), 0),
+        ], limitPerLane: 2);
+
+        AssertPending([mine[1], mine[2]], loaded.Where(m => m.IntegrationId == seeded.Integration.Id && m.Channel == WebhookChannel.Integration));
+        AssertPending([theirs[1] with { AttemptCount = 1, NextAttemptUtc = T0.AddMinutes(1) }, theirs[2]], loaded.Where(m => m.IntegrationId == other.Id));
+        AssertPending([general], loaded.Where(m => m.Channel == WebhookChannel.General));
+        Assert.Equal(5, loaded.Count);
+        Assert.Empty(store.LoadPending([], limitPerLane: 2));
+    }
+
     [Fact]
     public void Requeue_puts_a_finished_message_back_at_the_end_of_the_queue_with_no_attempts()
     {

@@ -347,4 +347,78 @@ public abstract partial class StoreComplianceTests
         Assert.True(seq > before.Seq);
         Assert.True(queueSeq > before.QueueSeq);
     }
+
+    // Outcomes posted together may reach the database as one set (PostgreSQL sends them so): a message twice in one group
+    // keeps both attempts, numbered on, and its later state; a refused command among them undoes only itself.
+    [Fact]
+    public async Task Outcomes_posted_in_one_group_keep_their_order_numbers_and_latest_state()
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        var seeded = Seed(store);
+        var retried = Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id));
+        var others = Enumerable.Range(0, 5).Select(_ => Insert(store, NewMessage(seeded.Client.Id, seeded.Integration.Id))).ToArray();
+        Write(store, tx => tx.RecordAttempt(new AttemptRecord(retried.Seq, 1, T0, 1, "https://hooks.example.com/", 500, null, null, "earlier")));
+        AttemptRecord Attempt(MessageRecord m, int number, int code) =>
+            new(m.Seq, number, T0.AddSeconds(number), 2.5, "https://hooks.example.com/", code, null, null, $"{m.Id} {number}");
+        using var release = new ManualResetEventSlim();
+        Task held;
+        Task<int> refused;
+        try
+        {
+            held = await HoldWriterAsync(writer, release);
+            writer.Post(tx =>
+            {
+                tx.RecordAttempt(Attempt(retried, 2, 503));
+                tx.UpdateProgress(new MessageProgress(retried.Seq, MessageStatus.Pending, null, 2, T0.AddMinutes(1), null));
+            });
+            writer.Post(tx =>
+            {
+                tx.RecordAttempt(Attempt(others[0], 1, 200));
+                tx.UpdateProgress(Delivered(others[0]));
+            });
+            writer.Post(tx =>
+            {
+                tx.RecordAttempt(Attempt(retried, 3, 200));
+                tx.UpdateProgress(Delivered(retried, attempts: 3));
+                tx.RecordAttempt(Attempt(others[2], 1, 200));
+                tx.UpdateProgress(Delivered(others[2]));
+            });
+            refused = writer.ExecuteAsync<int>(tx =>
+            {
+                tx.UpdateProgress(Delivered(others[1]));
+                throw new InvalidOperationException("refused after a partial write");
+            });
+            foreach (var other in others[3..])
+            {
+                writer.Post(tx =>
+                {
+                    tx.RecordAttempt(Attempt(other, 1, 410));
+                    tx.UpdateProgress(new MessageProgress(other.Seq, MessageStatus.Failed, "Gone (410).", 1, null, T0.AddMinutes(2)));
+                });
+            }
+        }
+        finally
+        {
+            release.Set();
+        }
+        await held;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => refused);
+        await writer.FlushAsync();
+
+        Assert.Equal([1, 2, 3], store.ListAttempts(retried.Seq).Select(a => a.AttemptNumber));
+        Assert.Equal([500, 503, 200], store.ListAttempts(retried.Seq).Select(a => a.StatusCode));
+        var delivered = store.FindMessage(retried.Id)!;
+        Assert.Equal((MessageStatus.Delivered, 3, (DateTimeOffset?)null), (delivered.Status, delivered.AttemptCount, delivered.NextAttemptUtc));
+        Assert.Equal(MessageStatus.Delivered, store.FindMessage(others[0].Id)!.Status);
+        Assert.Equal(MessageStatus.Pending, store.FindMessage(others[1].Id)!.Status);
+        Assert.Empty(store.ListAttempts(others[1].Seq));
+        Assert.Equal(MessageStatus.Delivered, store.FindMessage(others[2].Id)!.Status);
+        Assert.All(others[3..], m =>
+        {
+            var failed = store.FindMessage(m.Id)!;
+            Assert.Equal((MessageStatus.Failed, "Gone (410).", T0.AddMinutes(2)), (failed.Status, failed.StatusReason, failed.CompletedUtc));
+            Assert.Equal([Attempt(m, 1, 410)], store.ListAttempts(m.Seq));
+        });
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -12,12 +13,19 @@ namespace ConnectorEvents.Core.Delivery;
 public sealed partial class DeliveryDispatcher
 {
     /// <summary>
-    /// Refills reading storage at once. Unbounded, the start of a drain (every lane of a large backlog refilling together)
+    /// Readers of refills at once. Unbounded, the start of a drain (every lane of a large backlog refilling together)
     /// took a read connection per refill, each with its own page cache: about 300 MiB held at a million messages.
     /// </summary>
     private const int MaxConcurrentRefills = 4;
 
-    private readonly SemaphoreSlim _refills = new(MaxConcurrentRefills);
+    /// <summary>
+    /// Lanes one read refills: those that asked meanwhile (the lanes of another process's commit, or of a drain's start)
+    /// cost one query, not one each. At 64 messages a lane, at most 2,048 messages a read.
+    /// </summary>
+    private const int MaxLanesPerRefill = 32;
+
+    private readonly ConcurrentQueue<(Lane Lane, long After)> _refillsAsked = new();
+    private int _refillReaders;
 
     /// <summary>Reads from storage which lanes of these partitions have work: pending messages or unformed General events.</summary>
     private void Scan(IReadOnlyList<int> partitions)
@@ -74,37 +82,72 @@ public sealed partial class DeliveryDispatcher
         lane.Refilling = true;
         lane.Overflow = false;
         lane.MissedWhileRefilling = false;
-        var after = lane.LastQueueSeq;
-        var limit = _options.InMemoryWindowPerIntegration;
-        _ = Task.Run(async () =>
+        _refillsAsked.Enqueue((lane, lane.LastQueueSeq));
+        if (TryClaimRefillReader())
         {
+            _ = Task.Run(ReadRefills);
+        }
+    }
+
+    private bool TryClaimRefillReader()
+    {
+        if (Interlocked.Increment(ref _refillReaders) <= MaxConcurrentRefills)
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref _refillReaders); // the readers at work take it
+        return false;
+    }
+
+    /// <summary>Reads the refills asked for, up to <see cref="MaxLanesPerRefill"/> lanes at a time, until none is left.</summary>
+    private void ReadRefills()
+    {
+        var batch = new List<(Lane Lane, long After)>(MaxLanesPerRefill);
+        while (true)
+        {
+            while (batch.Count < MaxLanesPerRefill && _refillsAsked.TryDequeue(out var asked))
+            {
+                batch.Add(asked);
+            }
+            if (batch.Count == 0)
+            {
+                Interlocked.Decrement(ref _refillReaders);
+                // One asked for after the last look, while every reader was at work, would wait for the next: take it on.
+                if (_refillsAsked.IsEmpty || !TryClaimRefillReader())
+                {
+                    return;
+                }
+                continue;
+            }
+            if (_stopping.IsCancellationRequested)
+            {
+                batch.Clear(); // stopping: nothing more is sent
+                continue;
+            }
             IReadOnlyList<PendingMessage> loaded;
             try
             {
-                await _refills.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                loaded = _store.LoadPending([.. batch.Select(b => new LanePosition(b.Lane.Key, b.After))], _options.InMemoryWindowPerIntegration);
             }
-            catch (OperationCanceledException)
-            {
-                return; // stopping: nothing more is sent
-            }
-            try
-            {
-                loaded = _store.LoadPending(lane.Key, after, limit);
-            }
-#pragma warning disable CA1031 // storage hiccup: keep the lane marked as overflowing and try again on the next pump
+#pragma warning disable CA1031 // storage hiccup: the lanes stay marked as overflowing and try again after a pause
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogRefillFailed(_logger, ex, lane.Key.IntegrationId);
-                _inbox.Writer.TryWrite(new Refilled(lane, [], Failed: true));
-                return;
+                LogRefillFailed(_logger, ex, batch.Count);
+                foreach (var (lane, _) in batch)
+                {
+                    _inbox.Writer.TryWrite(new Refilled(lane, [], Failed: true));
+                }
+                batch.Clear();
+                continue;
             }
-            finally
+            var byLane = loaded.ToLookup(m => new DeliveryLane(m.IntegrationId, m.Channel));
+            foreach (var (lane, _) in batch)
             {
-                _refills.Release();
+                _inbox.Writer.TryWrite(new Refilled(lane, [.. byLane[lane.Key]], Failed: false));
             }
-            _inbox.Writer.TryWrite(new Refilled(lane, loaded, Failed: false));
-        });
+            batch.Clear();
+        }
     }
 
     private void AfterRefill(Refilled refilled)
@@ -134,8 +177,8 @@ public sealed partial class DeliveryDispatcher
         Pump(lane);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading pending messages of integration {IntegrationId} failed")]
-    private static partial void LogRefillFailed(ILogger logger, Exception exception, Guid integrationId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading pending messages of {Lanes} lanes failed; trying again in 1 s")]
+    private static partial void LogRefillFailed(ILogger logger, Exception exception, int lanes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading which lanes have work failed; trying again in 1 s")]
     private static partial void LogScanFailed(ILogger logger, Exception exception);

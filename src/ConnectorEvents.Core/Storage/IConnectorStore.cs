@@ -99,6 +99,12 @@ public interface IConnectorStore : IDisposable
     /// <summary>Pending messages of one lane in delivery order, after a queue position.</summary>
     IReadOnlyList<PendingMessage> LoadPending(DeliveryLane lane, long afterQueueSeq, int limit);
 
+    /// <summary>
+    /// Up to <paramref name="limitPerLane"/> pending messages of each lane after its position, in one read: each lane's in
+    /// delivery order (lanes interleaved).
+    /// </summary>
+    IReadOnlyList<PendingMessage> LoadPending(IReadOnlyList<LanePosition> lanes, int limitPerLane);
+
     IReadOnlyList<DeliveryLane> ListLanesWithPending();
 
     /// <summary>Pending messages per channel and the creation time of the oldest, for the backlog gauges.</summary>

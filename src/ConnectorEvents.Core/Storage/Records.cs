@@ -132,6 +132,9 @@ public readonly record struct InsertedMessage(long Seq, long QueueSeq, long? Pen
 /// <summary>One delivery queue: FIFO holds within it, and lanes never wait for each other.</summary>
 public readonly record struct DeliveryLane(Guid IntegrationId, WebhookChannel Channel);
 
+/// <summary>A lane and the queue position it has read up to.</summary>
+public readonly record struct LanePosition(DeliveryLane Lane, long AfterQueueSeq);
+
 /// <summary>
 /// A General event as a producer reported it, kept in its enterprise's log until every Enabled integration of the
 /// enterprise has taken it into a message. <see cref="Entity"/> is the optional snapshot for the 2021-01 <c>Entities</c> block.

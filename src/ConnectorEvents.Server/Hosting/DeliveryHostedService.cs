@@ -63,6 +63,7 @@ public sealed partial class DeliveryHostedService(
         try
         {
             await OpenAsync().ConfigureAwait(false);
+            startup.Complete();
         }
         catch (Exception ex) when (Unreachable(ex) is { } reason)
         {
@@ -101,7 +102,6 @@ public sealed partial class DeliveryHostedService(
             _dispatching = true;
         }
         await leases.StartAsync().ConfigureAwait(false);
-        startup.Complete();
     }
 
     private async Task RetryOpenAsync(CancellationToken stopping)
@@ -115,6 +115,7 @@ public sealed partial class DeliveryHostedService(
                 await Task.Delay(wait, time, stopping).ConfigureAwait(false);
                 await OpenAsync().ConfigureAwait(false);
                 LogStorageReached(logger, time.GetUtcNow() - since);
+                startup.Complete(); // after the line that says so: whoever sees ready can find it in the log
                 return;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
