@@ -108,11 +108,15 @@ public sealed class IntegrationService(
                 // change, or leaving Enabled would drop the ones not yet formed (enabling again starts at the log's end).
                 generalSkipped = FormWaitingGeneralMessages(tx, id, now, messages);
             }
+            // What happened while it was not Enabled is not sent. The log's end is read first, so that the cursor is
+            // written right after the state: a store may then change the row once, not twice.
+            long? cursor = updated.State == IntegrationState.Enabled && current.State != IntegrationState.Enabled
+                ? tx.LastGeneralEventSeq(updated.EnterpriseId)
+                : null;
             tx.UpdateIntegration(updated);
-            if (updated.State == IntegrationState.Enabled && current.State != IntegrationState.Enabled)
+            if (cursor is { } enabledAt)
             {
-                // What happened while it was not Enabled is not sent.
-                tx.SetGeneralCursor(id, tx.LastGeneralEventSeq(updated.EnterpriseId));
+                tx.SetGeneralCursor(id, enabledAt);
             }
             else if (leaving)
             {
