@@ -224,7 +224,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
         // A message's state is its latest outcome, which no index holds; the rare states are found through their own.
         var (rows, among) = query.Status switch
         {
-            MessageStatus.Pending => ($"{EveryLane} JOIN messages m ON {PendingOfLane}", "TRUE"),
+            MessageStatus.Pending => ($"{EveryLane} CROSS JOIN LATERAL (SELECT m.* FROM messages m WHERE {PendingOfLane} OFFSET 0) m", "TRUE"),
             MessageStatus.Failed => ("outcomes f JOIN messages m ON m.seq = f.message_seq", "f.status = 'Failed' AND o.id = f.id"),
             MessageStatus.Skipped => ("messages m", "m.status = 'Skipped'"),
             _ => ("messages m", "TRUE"),
@@ -298,7 +298,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
 
     public IReadOnlyList<DeliveryLane> ListLanesWithPending() => Read(c => Many(c, null,
         r => new DeliveryLane(r.GetGuid(0), Enum.Parse<WebhookChannel>(r.GetString(1))),
-        $"SELECT i.id, c.channel FROM {EveryLane} WHERE EXISTS (SELECT 1 FROM messages m WHERE {PendingOfLane} AND NOT {Settled})"));
+        $"SELECT i.id, c.channel FROM {EveryLane} CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE {PendingOfLane} AND NOT {Settled} LIMIT 1) p"));
 
     public IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents() => Read(c => Many(c, null, r => r.GetGuid(0),
         """
@@ -332,8 +332,9 @@ public sealed class PostgresConnectorStore : IConnectorStore
     public IReadOnlyList<(WebhookChannel Channel, long Pending, DateTimeOffset OldestCreatedUtc)> MeasureBacklog() => Read(c => Many(c, null,
         r => (Enum.Parse<WebhookChannel>(r.GetString(0)), r.GetInt64(1), Time(r, 2)),
         $"""
-        SELECT c.channel, COUNT(*), MIN(m.created_utc) FROM {EveryLane}
-        JOIN messages m ON {PendingOfLane} AND NOT {Settled}
+        SELECT c.channel, SUM(p.n)::bigint, MIN(p.oldest) FROM {EveryLane}
+        CROSS JOIN LATERAL (SELECT COUNT(*) AS n, MIN(m.created_utc) AS oldest FROM messages m WHERE {PendingOfLane} AND NOT {Settled}) p
+        WHERE p.n > 0
         GROUP BY c.channel
         """));
 

@@ -56,7 +56,11 @@ internal static class PostgresRows
         LEFT JOIN lanes l ON l.integration_id = i.id AND l.channel = c.channel
         """;
 
-    /// <summary>Joined to <see cref="EveryLane"/>: the lane's messages that may be pending (above its settled position).</summary>
+    /// <summary>
+    /// For <see cref="EveryLane"/>: the lane's messages that may be pending (above its settled position). Used inside a
+    /// <c>LATERAL</c> subquery, so that each lane reads its own index range; as a plain join or <c>EXISTS</c> the planner
+    /// hashed the whole index instead (2.5 s for the lanes with pending over 1,000,000 messages, 22 ms this way).
+    /// </summary>
     public const string PendingOfLane =
         "m.integration_id = i.id AND m.channel = c.channel AND m.status = 'Pending' AND m.queue_seq > COALESCE(l.settled_through, 0)";
 
