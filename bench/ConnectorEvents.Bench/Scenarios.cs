@@ -200,6 +200,12 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             {
                 var ready = Stopwatch.GetTimestamp();
                 var deliveredDuringStart = sink.Count;
+                if (deliveredDuringStart >= built.Backlog)
+                {
+                    // Not a rate of zero: nothing was left to time. Reported as a failed measurement, with this reason.
+                    throw new InvalidOperationException(
+                        $"All {built.Backlog:N0} messages were delivered during server B's start: a larger backlog is needed to time the drain.");
+                }
                 long done;
                 await using (log.ConfigureAwait(false))
                 {
@@ -311,10 +317,13 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             update.CommandText = "UPDATE clients SET integration_webhook_disabled_utc = NULL, integration_webhook_disabled_reason = NULL";
             update.ExecuteNonQuery();
         }
-        // Counted through the store, which alone knows where a message's state lies (its latest outcome, or its row).
         using var store = new SqliteConnectorStore(databasePath, TestSecrets.Protector());
-        return store.ListLanesWithPending().Sum(lane => (long)store.LoadPending(lane, 0, int.MaxValue).Count);
+        return CountPending(store);
     }
+
+    /// <summary>Counted through the store, which alone knows where a message's state lies (its latest outcome, or its row).</summary>
+    private static long CountPending(Core.Storage.IConnectorStore store) =>
+        store.ListLanesWithPending().Sum(lane => (long)store.LoadPending(lane, 0, int.MaxValue).Count);
 
     /// <summary><see cref="ReopenEndpoints"/> on a PostgreSQL database.</summary>
     private static async Task<long> ReopenEndpointsAsync(string connectionString)
@@ -326,9 +335,8 @@ public sealed partial class Scenarios(BenchSettings settings, WebhookSink sink, 
             update.CommandText = "UPDATE clients SET integration_webhook_disabled_utc = NULL, integration_webhook_disabled_reason = NULL";
             await update.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
-        // Counted through the store, as on SQLite: a message's state is its latest outcome, or its row.
         using var store = new Storage.Postgres.PostgresConnectorStore(connectionString, "bench-count", TestSecrets.Protector());
-        return store.ListLanesWithPending().Sum(lane => (long)store.LoadPending(lane, 0, int.MaxValue).Count);
+        return CountPending(store);
     }
 
     // ---- 3. Sustained commands → deliveries --------------------------------------------------------------------

@@ -95,18 +95,16 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     public void InsertIntegration(IntegrationRecord integration) => WriteIntegration(Cache(integration),
         $"INSERT INTO integrations ({IntegrationColumns}) VALUES (@id, @name, @e, @s, @c, @token, @state, @ebc, @rn, @re, @created, @updated, @deleted, @ge, @we, @prefix)");
 
-    // The last UPDATE of an integration, while it is the last statement deferred: a cursor set right after joins it.
-    private (Guid Id, NpgsqlBatchCommand Statement)? _unsentIntegrationUpdate;
+    private const string UpdateIntegrationSql = """
+        UPDATE integrations SET name = @name, enterprise_id = @e, service_id = @s, client_id = @c, access_token_hash = @token,
+            access_token_prefix = @prefix, state = @state, enabled_before_cancel = @ebc, requestor_name = @rn, requestor_email = @re,
+            created_utc = @created, updated_utc = @updated, deleted_utc = @deleted, general_events = @ge, websocket_events = @we
+        """;
 
     public void UpdateIntegration(IntegrationRecord integration)
     {
         Cache(integration);
-        WriteIntegration(integration, """
-            UPDATE integrations SET name = @name, enterprise_id = @e, service_id = @s, client_id = @c, access_token_hash = @token,
-                access_token_prefix = @prefix, state = @state, enabled_before_cancel = @ebc, requestor_name = @rn, requestor_email = @re, created_utc = @created,
-                updated_utc = @updated, deleted_utc = @deleted, general_events = @ge, websocket_events = @we WHERE id = @id
-            """);
-        _unsentIntegrationUpdate = (integration.Id, _deferred[^1]);
+        WriteIntegration(integration, $"{UpdateIntegrationSql} WHERE id = @id");
         _announcements.Add($"i {integration.Id}");
     }
 
