@@ -29,8 +29,9 @@ public sealed class ServeTests
                 {
                     live = (await client.GetAsync(new Uri($"{url}/healthz/live"))).IsSuccessStatusCode;
                 }
-                catch (HttpRequestException)
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
+                    // Not listening yet, or still starting: a probe that took its whole 2 s on a loaded machine is no answer.
                     await Task.Delay(100);
                 }
             }
