@@ -151,6 +151,7 @@ internal sealed partial class PostgresWriteTransaction
         _inUnit = true;
         _announcements.Mark();
         _cachedInUnit.Clear();
+        _lanesInUnit.Clear();
     }
 
     public void RollbackToSavepoint()
@@ -172,6 +173,7 @@ internal sealed partial class PostgresWriteTransaction
         _inUnit = false;
         _announcements.RollBackToMark();
         ForgetCachedInUnit();
+        RollBackLanesOfUnit();
     }
 
     public void ReleaseSavepoint()
@@ -198,6 +200,7 @@ internal sealed partial class PostgresWriteTransaction
         _unitWrites = 0;
         _announcements.ReleaseMark();
         _cachedInUnit.Clear();
+        _lanesInUnit.Clear();
     }
 
     public void Commit()

@@ -119,9 +119,36 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             ("we", Db(i.WebSocketEvents.ToStorage())));
     }
 
+    private const string MessageInsertColumns = """
+        id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq, attempt_count, next_attempt_utc,
+        created_utc, completed_utc
+        """;
+
+    // The values before queue_seq; the statement adds it and the rest.
+    private const string MessageInsertValues = "@id, @channel, @client, @integration, @type, @body, @status, @reason";
+
+    private (string, object)[] MessageInsertParameters(MessageRecord message) =>
+    [
+        ("id", message.Id), ("channel", message.Channel.ToString()), ("client", message.ClientId),
+        ("integration", message.IntegrationId), ("type", message.EventType),
+        ("body", TokenBearingMessages.Includes(message.EventType)
+            ? _secrets.Protect(message.Body, ProtectedColumns.MessageBody(message.Id))
+            : message.Body),
+        ("status", message.Status.ToString()), ("reason", Db(message.StatusReason)), ("created", Db(message.CreatedUtc)),
+        ("completed", Db(message.CompletedUtc)),
+    ];
+
     public InsertedMessage InsertMessage(MessageRecord message)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (message.Status == MessageStatus.Pending)
+        {
+            _announcements.Add(LaneItem(message.IntegrationId, message.Channel));
+        }
+        if (TryInsertReadAhead(message, out var early))
+        {
+            return early;
+        }
         // The integration's row lock first: two processes inserting into one integration then take queue positions in
         // the order they commit, so the dispatcher never sees a lower position appear behind one it already passed.
         // And the lane's last Pending message before this one (the row lock keeps any other from coming between).
@@ -134,32 +161,18 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
                       AND NOT {Settled}
                     ORDER BY m.queue_seq DESC LIMIT 1), 0)
                 """, ("i", message.IntegrationId), ("ch", message.Channel.ToString())),
-            Statement("""
-                INSERT INTO messages (id, channel, client_id, integration_id, event_type, body, status, status_reason, queue_seq,
-                    attempt_count, next_attempt_utc, created_utc, completed_utc)
-                VALUES (@id, @channel, @client, @integration, @type, @body, @status, @reason, nextval('message_queue_seq'), 0, NULL,
-                    @created, @completed)
+            Statement($"""
+                INSERT INTO messages ({MessageInsertColumns})
+                VALUES ({MessageInsertValues}, nextval('message_queue_seq'), 0, NULL, @created, @completed)
                 RETURNING seq, queue_seq
-                """,
-                ("id", message.Id), ("channel", message.Channel.ToString()), ("client", message.ClientId),
-                ("integration", message.IntegrationId), ("type", message.EventType),
-                ("body", TokenBearingMessages.Includes(message.EventType)
-                    ? _secrets.Protect(message.Body, ProtectedColumns.MessageBody(message.Id))
-                    : message.Body),
-                ("status", message.Status.ToString()), ("reason", Db(message.StatusReason)), ("created", Db(message.CreatedUtc)),
-                ("completed", Db(message.CompletedUtc))));
+                """, MessageInsertParameters(message)));
         var reader = read.Reader;
         reader.NextResult();
         reader.Read();
         var before = reader.GetInt64(0);
         reader.NextResult();
         reader.Read();
-        var result = new InsertedMessage(reader.GetInt64(0), reader.GetInt64(1), before);
-        if (message.Status == MessageStatus.Pending)
-        {
-            _announcements.Add(LaneItem(message.IntegrationId, message.Channel));
-        }
-        return result;
+        return new InsertedMessage(reader.GetInt64(0), reader.GetInt64(1), before);
     }
 
     private static string LaneItem(Guid integrationId, WebhookChannel channel) =>
@@ -167,6 +180,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
 
     public long Requeue(long seq)
     {
+        ForgetPositionsTaken();
         // The integration's row lock first, as in InsertMessage: queue positions of one integration in commit order.
         using var command = Command(Sent, _tx, """
             SELECT 1 FROM integrations WHERE id = (SELECT integration_id FROM messages WHERE seq = @seq) FOR UPDATE NOWAIT;
@@ -194,34 +208,51 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             return;
         }
         var enterprises = events.Select(e => e.EnterpriseId).Distinct().Order().ToArray();
+        foreach (var enterprise in enterprises)
+        {
+            _logEnds.Remove(enterprise); // its log grows here: read it again
+        }
         // The enterprises' row locks first (in one order, so two writers cannot deadlock): appends to one enterprise then
         // take log positions in commit order, and a reader that has seen position N never later finds one below N.
-        Execute(Sent, _tx, "SELECT 1 FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR UPDATE NOWAIT", ("ids", enterprises));
-        using (var insert = Command(Sent, _tx, """
+        // Then the events, and the Enabled integrations to tell: three statements, one round trip.
+        var insert = Statement("""
             INSERT INTO general_events (enterprise_id, discriminator, entity_id, entity, created_utc)
             SELECT e, d, id, entity, created FROM unnest(@e, @d, @id, @entity, @created) WITH ORDINALITY AS t(e, d, id, entity, created, n)
             ORDER BY n
-            """))
+            """);
+        insert.Parameters.Add(new NpgsqlParameter<Guid[]>("e", [.. events.Select(e => e.EnterpriseId)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("d", [.. events.Select(e => e.Discriminator)]));
+        insert.Parameters.Add(new NpgsqlParameter<Guid[]>("id", [.. events.Select(e => e.EntityId)]));
+        insert.Parameters.Add(new NpgsqlParameter("entity", NpgsqlDbType.Array | NpgsqlDbType.Bytea)
         {
-            insert.Parameters.Add(new NpgsqlParameter<Guid[]>("e", [.. events.Select(e => e.EnterpriseId)]));
-            insert.Parameters.Add(new NpgsqlParameter<string[]>("d", [.. events.Select(e => e.Discriminator)]));
-            insert.Parameters.Add(new NpgsqlParameter<Guid[]>("id", [.. events.Select(e => e.EntityId)]));
-            insert.Parameters.Add(new NpgsqlParameter("entity", NpgsqlDbType.Array | NpgsqlDbType.Bytea)
-            {
-                Value = events.Select(e => e.Entity).ToArray(),
-            });
-            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", [.. events.Select(e => Db(e.CreatedUtc))]));
-            insert.ExecuteNonQuery();
+            Value = events.Select(e => e.Entity).ToArray(),
+        });
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", [.. events.Select(e => Db(e.CreatedUtc))]));
+        using var read = Query(
+            Statement("SELECT 1 FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR UPDATE NOWAIT", ("ids", enterprises)),
+            insert,
+            Statement("SELECT id FROM integrations WHERE enterprise_id = ANY(@ids) AND state = 'Enabled' ORDER BY id", ("ids", enterprises)));
+        var reader = read.Reader;
+        while (reader.Read())
+        {
+            // the locks
         }
-        foreach (var integrationId in Many(Sent, _tx, r => r.GetGuid(0),
-            "SELECT id FROM integrations WHERE enterprise_id = ANY(@ids) AND state = 'Enabled' ORDER BY id", ("ids", enterprises)))
+        while (reader.NextResult() && reader.FieldCount == 0)
         {
-            _announcements.Add($"g {integrationId}");
+            // the insert, no result
+        }
+        while (reader.Read())
+        {
+            _announcements.Add($"g {reader.GetGuid(0)}");
         }
     }
 
     public IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit)
     {
+        if (TryLogEnd(enterpriseId, out var end) && end.Last <= afterSeq)
+        {
+            return [];
+        }
         using var read = Query(Statement(
             $"SELECT {GeneralEventColumns} FROM general_events WHERE enterprise_id = @e AND seq > @after ORDER BY seq LIMIT @limit",
             ("e", enterpriseId), ("after", afterSeq), ("limit", limit)));
@@ -238,6 +269,10 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     // no position of this enterprise handed out before this read is still uncommitted.
     public long LastGeneralEventSeq(Guid enterpriseId)
     {
+        if (TryLogEnd(enterpriseId, out var end))
+        {
+            return end.Handed;
+        }
         using var read = Query(
             Statement("SELECT 1 FROM enterprises WHERE id = @e FOR SHARE NOWAIT", ("e", enterpriseId)),
             Statement("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM general_event_seq"));
@@ -252,6 +287,10 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     // With the deferred writes in one round trip (a disable trims twice, after writes each time).
     public int TrimGeneralEvents(Guid enterpriseId)
     {
+        if (TryLogEnd(enterpriseId, out var end) && end.Last == 0)
+        {
+            return 0; // an empty log
+        }
         using var read = Query(Statement("""
             WITH trimmed AS (
                 DELETE FROM general_events WHERE enterprise_id = @e AND seq <= COALESCE(

@@ -416,6 +416,11 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         UPDATE schema_migrations SET applied_utc = applied_utc - 1 WHERE version = (SELECT MAX(version) FROM schema_migrations);
         """);
 
+    // Reads are local calls here: nothing to save by reading ahead.
+    public void ReadAhead(IReadOnlyList<Guid> integrationIds)
+    {
+    }
+
     public void Savepoint() => _statements.Savepoint.ExecuteNonQuery();
 
     public void RollbackToSavepoint() => _statements.Rollback.ExecuteNonQuery();

@@ -421,4 +421,83 @@ public abstract partial class StoreComplianceTests
             Assert.Equal([Attempt(m, 1, 410)], store.ListAttempts(m.Seq));
         });
     }
+    // Units that name their integration may find it read (and locked) ahead with the group's others, and insert their messages
+    // with positions taken ahead (PostgreSQL does both): positions stay in the order of the inserts per lane, across a refused
+    // unit, a failing insert, more inserts than positions taken, an unknown integration and a unit that named none; a
+    // shared store tells each message the lane's last Pending one before it, as if each had been written alone.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Units_that_name_their_integration_keep_lane_order_and_pending_links_whatever_fails_among_them(bool duplicateAmongThem)
+    {
+        var store = NewStore();
+        var writer = NewWriter(store);
+        var seeded = Seed(store);
+        var a = seeded.Integration;
+        var b = AddIntegration(store, seeded);
+        var waiting = Insert(store, NewMessage(seeded.Client.Id, a.Id));
+        MessageRecord ToA(MessageStatus status = MessageStatus.Pending) => NewMessage(seeded.Client.Id, a.Id, status);
+        var first = ToA();
+        using var release = new ManualResetEventSlim();
+        Task held;
+        Task<(IntegrationRecord?, InsertedMessage)> withRead;
+        Task<InsertedMessage> afterSkipped, refused, duplicate, later, unnamed;
+        Task<InsertedMessage[]> toB;
+        Task<IntegrationRecord?> unknown;
+        try
+        {
+            held = await HoldWriterAsync(writer, release);
+            withRead = writer.ExecuteAsync(tx => (tx.FindIntegration(a.Id), tx.InsertMessage(first)), integrationId: a.Id);
+            afterSkipped = writer.ExecuteAsync(tx =>
+            {
+                tx.InsertMessage(ToA(MessageStatus.Skipped));
+                return tx.InsertMessage(ToA());
+            }, integrationId: a.Id);
+            refused = writer.ExecuteAsync<InsertedMessage>(tx =>
+            {
+                tx.InsertMessage(ToA());
+                throw new InvalidOperationException("refused after an insert");
+            }, integrationId: a.Id);
+            duplicate = duplicateAmongThem
+                ? writer.ExecuteAsync(tx => tx.InsertMessage(first with { }), integrationId: a.Id)
+                : Task.FromException<InsertedMessage>(new InvalidOperationException("not sent"));
+            later = writer.ExecuteAsync(tx => tx.InsertMessage(ToA()), integrationId: a.Id);
+            // Two positions are taken per integration named (three here): these five outrun them.
+            toB = writer.ExecuteAsync(tx => Enumerable.Range(0, 5)
+                .Select(_ => tx.InsertMessage(NewMessage(seeded.Client.Id, b.Id, channel: WebhookChannel.General))).ToArray(),
+                integrationId: b.Id);
+            unknown = writer.ExecuteAsync(tx => tx.FindIntegration(Guid.NewGuid()), integrationId: Guid.NewGuid());
+            unnamed = writer.ExecuteAsync(tx => tx.InsertMessage(ToA()));
+        }
+        finally
+        {
+            release.Set();
+        }
+        await held;
+        var (found, m1) = await withRead;
+        Assert.Equal(a.Id, found!.Id);
+        Assert.Equal(a.State, found.State);
+        var m2 = await afterSkipped;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => refused);
+        await Assert.ThrowsAnyAsync<Exception>(() => duplicate);
+        Assert.Null(await unknown);
+        var m4 = await later;
+        var m5 = await unnamed;
+        var bs = await toB;
+
+        InsertedMessage[] laneA = [m1, m2, m4, m5];
+        Assert.Equal([waiting.QueueSeq, .. laneA.Select(m => m.QueueSeq)],
+            store.LoadPending(new DeliveryLane(a.Id, WebhookChannel.Integration), 0, 100).Select(m => m.QueueSeq));
+        Assert.Equal([waiting.Seq, .. laneA.Select(m => m.Seq)],
+            store.LoadPending(new DeliveryLane(a.Id, WebhookChannel.Integration), 0, 100).Select(m => m.Seq));
+        Assert.Equal(bs.Select(m => (m.Seq, m.QueueSeq)),
+            store.LoadPending(new DeliveryLane(b.Id, WebhookChannel.General), 0, 100).Select(m => (m.Seq, m.QueueSeq)));
+        Assert.Equal(first.Id, store.FindMessage(first.Id)!.Id);
+        Assert.Equal(m1.Seq, store.FindMessage(first.Id)!.Seq);
+        if (store.IsShared)
+        {
+            Assert.Equal([waiting.QueueSeq, m1.QueueSeq, m2.QueueSeq, m4.QueueSeq], laneA.Select(m => m.PendingBefore!.Value));
+            Assert.Equal([0, .. bs[..^1].Select(m => m.QueueSeq)], bs.Select(m => m.PendingBefore!.Value));
+        }
+    }
 }

@@ -262,6 +262,52 @@ public sealed class PostgresStoreTests : IDisposable
         Assert.Equal(["A", "B"], check.LoadGeneralEvents(enterprise.Id, 0, 10).Select(e => e.Discriminator));
     }
 
+    // The group reads its named integrations ahead, locking them: one another process holds is skipped, not waited for; its
+    // unit runs in a later transaction, after that process's commit, and its message comes after that one's in the lane.
+    [Fact]
+    public async Task An_integration_another_process_holds_is_not_read_ahead_and_its_message_queues_behind_that_process()
+    {
+        var a = NewStore("a");
+        var b = NewStore("b");
+        var enterprise = new EnterpriseRecord(Guid.NewGuid(), "Sample Chain Hotel", T0);
+        var client = new ClientRecord(Guid.NewGuid(), "Partner App", TokenDigest.Of("client-token"), "https://hooks.example.com/i", null,
+            null, null, T0, ContractVersion.Latest);
+        IntegrationRecord NewIntegration() => new(Guid.NewGuid(), "WebhookTEST", enterprise.Id, null, client.Id,
+            TokenDigest.Of(Guid.NewGuid().ToString()), IntegrationState.Enabled, false, null, T0, T0, null, EventSubscription.All, EventSubscription.All);
+        var held = NewIntegration();
+        var free = NewIntegration();
+        Write(a, tx =>
+        {
+            tx.InsertEnterprise(enterprise);
+            tx.InsertClient(client);
+            tx.InsertIntegration(held);
+            tx.InsertIntegration(free);
+        });
+        MessageRecord Message(Guid integrationId) => new(0, Guid.NewGuid().ToString("N"), WebhookChannel.Integration, client.Id,
+            integrationId, IntegrationActions.Enabled, [], MessageStatus.Pending, null, 0, 0, null, T0, null);
+
+        using var writerB = new GroupCommitWriter(b, NullLogger<GroupCommitWriter>.Instance);
+        Task<InsertedMessage> queuedByB;
+        InsertedMessage insertedByA;
+        using (var holder = a.BeginWrite())
+        {
+            Assert.NotNull(holder.FindIntegration(held.Id)); // the row lock, until the commit
+            insertedByA = holder.InsertMessage(Message(held.Id));
+            queuedByB = writerB.ExecuteAsync(tx => tx.FindIntegration(held.Id) is null ? default : tx.InsertMessage(Message(held.Id)),
+                integrationId: held.Id);
+            var other = await writerB.ExecuteAsync(tx => tx.InsertMessage(Message(free.Id)), integrationId: free.Id).WaitAsync(Bound);
+            Assert.Equal(0, other.PendingBefore);
+            await Task.Delay(200);
+            Assert.False(queuedByB.IsCompleted);
+            holder.Commit();
+        }
+        var queued = await queuedByB.WaitAsync(Bound);
+        Assert.True(queued.QueueSeq > insertedByA.QueueSeq);
+        Assert.Equal(insertedByA.QueueSeq, queued.PendingBefore);
+        Assert.Equal([insertedByA.QueueSeq, queued.QueueSeq],
+            b.LoadPending(new DeliveryLane(held.Id, WebhookChannel.Integration), 0, 10).Select(m => m.QueueSeq));
+    }
+
     [Fact]
     public async Task Claims_of_two_stores_in_open_transactions_never_take_the_same_partition()
     {

@@ -44,7 +44,7 @@ public sealed partial class DeliveryDispatcher
         // The result is signalled from the writer thread right after the commit, so it reaches the inbox before any
         // message a later unit of the same commit hands over (e.g. a retry of this lane with a later queue position).
         _writer.ExecuteAsync(tx => GeneralMessageFormation.Form(tx, integrationId, capacity, now),
-                formed => _inbox.Writer.TryWrite(new Formed(lane, formed, null)))
+                formed => _inbox.Writer.TryWrite(new Formed(lane, formed, null)), integrationId)
             .ContinueWith(t => _inbox.Writer.TryWrite(new Formed(lane, null, t.Exception!.GetBaseException())),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);

@@ -41,7 +41,12 @@ public sealed class IngestService(
         return writer.ExecuteAsync(tx =>
         {
             var now = time.GetUtcNow();
-            _ = tx.FindEnterprise(batch.EnterpriseId) ?? throw DomainException.NotFound("enterprise", batch.EnterpriseId);
+            // An Enabled integration proves the enterprise exists (a foreign key): one read, not two, where reads are round trips.
+            IReadOnlyList<Guid> enabled = batch.GeneralEvents.Count > 0 ? tx.ListEnabledIntegrationIds(batch.EnterpriseId) : [];
+            if (enabled.Count == 0)
+            {
+                _ = tx.FindEnterprise(batch.EnterpriseId) ?? throw DomainException.NotFound("enterprise", batch.EnterpriseId);
+            }
             var earlier = idempotencyKey is null ? null : tx.FindIngest(batch.EnterpriseId, idempotencyKey);
             if (earlier is not null && earlier.CreatedUtc > now - options.Value.IdempotencyKeyRetention)
             {
@@ -54,9 +59,8 @@ public sealed class IngestService(
                     Wake: (IReadOnlyList<Guid>)[]);
             }
             var receipt = new IngestReceipt(batch.EnterpriseId, batch.GeneralEvents.Count, batch.WebSocketEvents.Count, Instants.ToWholeSeconds(now));
-            var wake = batch.GeneralEvents.Count > 0 ? tx.ListEnabledIntegrationIds(batch.EnterpriseId) : [];
             // With no Enabled integration nobody could ever receive them: enabling one starts it at the end of the log.
-            if (wake.Count > 0)
+            if (enabled.Count > 0)
             {
                 tx.AppendGeneralEvents(batch.GeneralEvents
                     .Select(e => new GeneralEventRecord(0, batch.EnterpriseId, e.Discriminator, e.EntityId, e.Entity, now)).ToList());
@@ -74,7 +78,7 @@ public sealed class IngestService(
                 tx.InsertIngest(new IngestRecord(batch.EnterpriseId, idempotencyKey, hash,
                     JsonSerializer.SerializeToUtf8Bytes(receipt, IngestJsonContext.Default.IngestReceipt), now));
             }
-            return (Outcome: new IngestOutcome(receipt, Replayed: false), Wake: wake);
+            return (Outcome: new IngestOutcome(receipt, Replayed: false), Wake: enabled);
         }, result =>
         {
             if (result.Outcome.Replayed)

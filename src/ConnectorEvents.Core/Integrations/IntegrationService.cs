@@ -30,7 +30,7 @@ public sealed class IntegrationService(
     public Task<IntegrationResult> CreateAsync(CreateIntegration command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return Execute(tx =>
+        return Execute(null, tx =>
         {
             var enterprise = tx.FindEnterprise(command.EnterpriseId)
                 ?? throw new DomainException(DomainErrorKind.Invalid, $"No enterprise has the id '{command.EnterpriseId}'.", "EnterpriseId");
@@ -70,7 +70,7 @@ public sealed class IntegrationService(
     }
 
     public Task<IntegrationResult> ApplyAsync(Guid id, IntegrationCommand command) =>
-        Execute(tx =>
+        Execute(id, tx =>
         {
             var current = tx.FindIntegration(id) ?? throw DomainException.NotFound("integration", id);
             var transition = IntegrationStateMachine.Apply(current.State, current.EnabledBeforeCancel, command)
@@ -154,7 +154,7 @@ public sealed class IntegrationService(
 
     /// <summary>Sets which General discriminators and WebSocket event types the integration receives; null leaves one as it is.</summary>
     public async Task<IntegrationRecord> SubscribeAsync(Guid id, EventSubscription? generalEvents, EventSubscription? webSocketEvents) =>
-        (await Execute(tx =>
+        (await Execute(id, tx =>
         {
             var current = tx.FindIntegration(id) ?? throw DomainException.NotFound("integration", id);
             if (current.State == IntegrationState.Deleted)
@@ -176,8 +176,8 @@ public sealed class IntegrationService(
         IntegrationRecord? Before, IntegrationRecord After, IReadOnlyList<PendingMessage> Messages, string? IssuedAccessToken,
         int IntegrationSkipped = 0, int GeneralSkipped = 0);
 
-    private Task<IntegrationResult> Execute(Func<IWriteTransaction, Change> work) =>
-        writer.ExecuteAsync(work, result =>
+    private Task<IntegrationResult> Execute(Guid? integrationId, Func<IWriteTransaction, Change> work) =>
+        writer.ExecuteAsync(work, integrationId: integrationId, afterCommit: result =>
         {
             if (telemetry is not null)
             {

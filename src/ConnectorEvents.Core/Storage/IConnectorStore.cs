@@ -274,6 +274,13 @@ public interface IWriteTransaction : IDisposable
     /// </summary>
     void Probe();
 
+    /// <summary>
+    /// Called once at the start of a group, before its units run, with the integrations the units said they change: a
+    /// provider whose reads are round trips may read (and lock) them all in one, with what their messages will need, so
+    /// that the units find them at hand. A provider may ignore it; the units read what was not read ahead as usual.
+    /// </summary>
+    void ReadAhead(IReadOnlyList<Guid> integrationIds);
+
     void Savepoint();
     void RollbackToSavepoint();
     void ReleaseSavepoint();

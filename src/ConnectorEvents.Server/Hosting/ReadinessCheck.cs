@@ -26,6 +26,10 @@ public sealed class ReadinessCheck(
 
     private readonly Lock _gate = new();
     private DateTimeOffset _answeredUtc = DateTimeOffset.MinValue;
+
+    // The first look after the start, which reached storage: silence counts from there until storage's first answer, so that
+    // a first probe that does not wait (a loaded machine, the ping still under way) is not told "no answer for 5 s".
+    private DateTimeOffset? _firstLookUtc;
     private Task<bool>? _ping;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -116,7 +120,9 @@ public sealed class ReadinessCheck(
         }
         lock (_gate)
         {
-            return time.GetUtcNow() - _answeredUtc < Silence
+            var now = time.GetUtcNow();
+            _firstLookUtc ??= now;
+            return now - (_answeredUtc == DateTimeOffset.MinValue ? _firstLookUtc.Value : _answeredUtc) < Silence
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy("Storage has not answered for 5 s.");
         }
