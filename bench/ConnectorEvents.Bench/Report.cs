@@ -100,7 +100,7 @@ public static partial class Report
             + "Other work on the machine (builds, tests) adds noise; trust ratios within a run more than absolute figures.");
         s.AppendLine(($"- **Shape:** {settings.Clients} integration clients (sink path `/c{{i}}?Token=…` each), "
             + $"{settings.IntegrationsPerClient} integrations per client = {settings.Integrations:N0} delivery lanes; default delivery settings "
-            + "(512 requests in flight at most, 32 per endpoint URL, 64 messages per lane in memory). Every data folder is a fresh temp folder, "
+            + "(512 requests in flight at most, 32 per endpoint URL, 8 messages per lane in memory). Every data folder is a fresh temp folder, "
             + "and every PostgreSQL database a fresh one, deleted after."));
         s.AppendLine();
         s.AppendLine("### Storage configurations");
@@ -328,7 +328,7 @@ public static partial class Report
             + "four times the sends in flight: past that the dispatcher starts no send until it catches up). Peak RSS = the process's "
             + "`VmHWM` from `/proc/{pid}/status` at the end, start-up included; peak anonymous RSS = the highest `RssAnon` (heaps, not "
             + "mapped files) sampled every 50 ms; peak SQLite log = the longest the `-wal` file was, sampled the same way. The "
-            + "dispatcher holds at most 64 messages per lane in memory. After the drain, before the server stops, each filter's first page "
+            + "dispatcher holds at most 8 messages per lane in memory. After the drain, before the server stops, each filter's first page "
             + "of 50 messages is asked 22 times and the median of the last 21 is kept: the quiet integration (made by server A before the "
             + "backlog was written, so its one message is the oldest, and belonging to a client of its own), that client, the first "
             + "integration of the backlog (its creation and its share of the backlog), the same with `status=Pending` (none is left, so "
