@@ -48,12 +48,15 @@ public sealed record PeerStorageResult(
         + $"with {DefaultWorkers} workers p50 {DefaultWorkersLatency.FromEnqueue.P50:0.0} ms, p99 {DefaultWorkersLatency.FromEnqueue.P99:0.0} ms");
 }
 
-/// <summary>Scenario 8 of one run, on both Hangfire storages; a storage that failed is null, with its error in <see cref="Errors"/>.</summary>
+/// <summary>Scenario 8 of one run: both Hangfire storages and Wolverine; a peer that failed is null, with its error in <see cref="Errors"/>.</summary>
 public sealed class PeerRun(int number)
 {
     public int Number { get; } = number;
     public PeerStorageResult? InMemory { get; set; }
     public PeerStorageResult? Postgres { get; set; }
+
+    /// <summary>Wolverine with its PostgreSQL store, on a fresh database of the same cluster; set beside our postgres figures.</summary>
+    public WolverineResult? Wolverine { get; set; }
     public List<string> Errors { get; } = [];
 }
 
@@ -307,6 +310,15 @@ public sealed partial class Scenarios
         await WaitForSinkAsync(enqueued, "Hangfire latency deliveries").ConfigureAwait(false);
         sink.Record = false;
 
+        return MatchLatency(total, due, sent, ok, enqueued, rate, ourRate);
+    }
+
+    /// <summary>
+    /// Matches each of the <paramref name="total"/> jobs (<c>lat_{k}</c>) to the sink's first arrival of its <c>webhook-id</c>:
+    /// latency from the enqueue stamp and from the scheduled time, and the pacer's lateness.
+    /// </summary>
+    private PeerLatency MatchLatency(int total, long[] due, long[] sent, bool[] ok, int enqueued, int rate, int ourRate)
+    {
         var arrived = new long[total];
         foreach (var webhook in sink.Received)
         {

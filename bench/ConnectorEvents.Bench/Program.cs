@@ -88,6 +88,7 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
             var errors = new RunResult(run);
             peer.InMemory = await Measure(run, "8. peer: Hangfire.InMemory", () => ceilingScenarios.HangfirePeerAsync(PeerStorage.InMemory), errors).ConfigureAwait(false);
             peer.Postgres = await Measure(run, "8. peer: Hangfire.PostgreSql", () => ceilingScenarios.HangfirePeerAsync(PeerStorage.Postgres), errors).ConfigureAwait(false);
+            peer.Wolverine = await Measure(run, "8. peer: Wolverine (PostgreSQL outbox)", ceilingScenarios.WolverinePeerAsync, errors).ConfigureAwait(false);
             peer.Errors.AddRange(errors.Errors);
             peerRuns.Add(peer);
         }
@@ -108,6 +109,7 @@ var report = Report.Write(settings, machine, results, total.Elapsed, charts);
 if (peerRuns.Count > 0)
 {
     report += Environment.NewLine + Report.WritePeer(settings, results, peerRuns);
+    report += Environment.NewLine + Report.WriteWolverinePeer(settings, results, peerRuns);
 }
 Console.WriteLine(report);
 if (settings.OutputPath is { } path)
