@@ -286,6 +286,22 @@ public sealed partial class Scenarios
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
 
+        await RunPacerAsync(total, interval, due, ready.Add, "bench peer pacer").ConfigureAwait(false);
+        ready.CompleteAdding();
+        await Task.WhenAll(enqueuers).ConfigureAwait(false);
+        var enqueued = ok.Count(x => x);
+        await WaitForSinkAsync(enqueued, "Hangfire latency deliveries").ConfigureAwait(false);
+        sink.Record = false;
+
+        return MatchLatency(total, due, sent, ok, enqueued, rate, ourRate);
+    }
+
+    /// <summary>
+    /// An open-loop pacer on a thread of its own: item k is due at start + k × <paramref name="interval"/> (timestamp ticks),
+    /// stamped in <paramref name="due"/>, and <paramref name="onDue"/> takes it then, whatever earlier ones are doing.
+    /// </summary>
+    private static Task RunPacerAsync(int total, double interval, long[] due, Action<int> onDue, string name)
+    {
         var pacer = new Thread(() =>
         {
             var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
@@ -295,22 +311,15 @@ public sealed partial class Scenarios
                 while (k < total && start + (long)(k * interval) <= now)
                 {
                     due[k] = start + (long)(k * interval);
-                    ready.Add(k);
+                    onDue(k);
                     k++;
                 }
                 Thread.Sleep(1);
             }
-            ready.CompleteAdding();
         })
-        { IsBackground = true, Name = "bench peer pacer" };
+        { IsBackground = true, Name = name };
         pacer.Start();
-        await Task.Run(pacer.Join).ConfigureAwait(false);
-        await Task.WhenAll(enqueuers).ConfigureAwait(false);
-        var enqueued = ok.Count(x => x);
-        await WaitForSinkAsync(enqueued, "Hangfire latency deliveries").ConfigureAwait(false);
-        sink.Record = false;
-
-        return MatchLatency(total, due, sent, ok, enqueued, rate, ourRate);
+        return Task.Run(pacer.Join);
     }
 
     /// <summary>

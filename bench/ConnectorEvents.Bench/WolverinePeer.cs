@@ -294,25 +294,7 @@ public sealed partial class Scenarios
             }
         }
 
-        var pacer = new Thread(() =>
-        {
-            var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
-            for (var k = 0; k < total;)
-            {
-                var now = Stopwatch.GetTimestamp();
-                while (k < total && start + (long)(k * interval) <= now)
-                {
-                    due[k] = start + (long)(k * interval);
-                    var index = k;
-                    calls[k] = Task.Run(() => CallAsync(index));
-                    k++;
-                }
-                Thread.Sleep(1);
-            }
-        })
-        { IsBackground = true, Name = "bench Wolverine pacer" };
-        pacer.Start();
-        await Task.Run(pacer.Join).ConfigureAwait(false);
+        await RunPacerAsync(total, interval, due, k => calls[k] = Task.Run(() => CallAsync(k)), "bench Wolverine pacer").ConfigureAwait(false);
         await Task.WhenAll(calls).ConfigureAwait(false);
         var enqueued = ok.Count(x => x);
         await WaitForSinkAsync(enqueued, "Wolverine latency deliveries").ConfigureAwait(false);
