@@ -141,7 +141,7 @@ public sealed partial class Scenarios
                 {
                     Progress($"  Wolverine delivered {sustained.Rate:N0}/s sustained, so it cannot carry {rate:N0}/s: latency at {carried:N0}/s");
                 }
-                var latency = await WolverineLatencyAsync(api, Math.Min(rate, carried), rate).ConfigureAwait(false);
+                var latency = await WolverineLatencyAsync(api, Math.Min(rate, carried), rate, payload).ConfigureAwait(false);
                 await app.StopAsync().ConfigureAwait(false);
                 return new WolverineResult(settings.PeerWorkers, startSeconds, drain, drainFailure, sustained, latency);
             }
@@ -266,7 +266,7 @@ public sealed partial class Scenarios
     /// the thread pool, never waiting for earlier ones; stamped just before the POST, matched to the sink's arrival by
     /// <c>webhook-id</c>.
     /// </summary>
-    private async Task<PeerLatency> WolverineLatencyAsync(HttpClient api, int rate, int ourRate)
+    private async Task<PeerLatency> WolverineLatencyAsync(HttpClient api, int rate, int ourRate, string payload)
     {
         sink.Clear();
         sink.Record = true;
@@ -276,7 +276,6 @@ public sealed partial class Scenarios
         var ok = new bool[total];
         var calls = new Task[total];
         var interval = Stopwatch.Frequency / (double)rate;
-        var payload = Encoding.UTF8.GetString(SampleBody());
         Progress($"  Wolverine: {total:N0} messages at {rate:N0}/s for {settings.PeerLatencyDuration.TotalSeconds:0} s");
 
         async Task CallAsync(int k)

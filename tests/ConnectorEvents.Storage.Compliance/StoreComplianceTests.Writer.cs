@@ -441,7 +441,8 @@ public abstract partial class StoreComplianceTests
         using var release = new ManualResetEventSlim();
         Task held;
         Task<(IntegrationRecord?, InsertedMessage)> withRead;
-        Task<InsertedMessage> afterSkipped, refused, duplicate, later, unnamed;
+        Task<InsertedMessage> afterSkipped, refused, later, unnamed;
+        Task<InsertedMessage>? duplicate;
         Task<InsertedMessage[]> toB;
         Task<IntegrationRecord?> unknown;
         try
@@ -460,7 +461,7 @@ public abstract partial class StoreComplianceTests
             }, integrationId: a.Id);
             duplicate = duplicateAmongThem
                 ? writer.ExecuteAsync(tx => tx.InsertMessage(first with { }), integrationId: a.Id)
-                : Task.FromException<InsertedMessage>(new InvalidOperationException("not sent"));
+                : null;
             later = writer.ExecuteAsync(tx => tx.InsertMessage(ToA()), integrationId: a.Id);
             // Two positions are taken per integration named (three here): these five outrun them.
             toB = writer.ExecuteAsync(tx => Enumerable.Range(0, 5)
@@ -479,7 +480,10 @@ public abstract partial class StoreComplianceTests
         Assert.Equal(a.State, found.State);
         var m2 = await afterSkipped;
         await Assert.ThrowsAsync<InvalidOperationException>(() => refused);
-        await Assert.ThrowsAnyAsync<Exception>(() => duplicate);
+        if (duplicate is not null)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => duplicate); // the same message id twice
+        }
         Assert.Null(await unknown);
         var m4 = await later;
         var m5 = await unnamed;
