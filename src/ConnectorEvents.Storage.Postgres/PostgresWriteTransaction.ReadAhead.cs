@@ -1,4 +1,5 @@
 using ConnectorEvents.Core.Storage;
+using Npgsql;
 using static ConnectorEvents.Storage.Postgres.PostgresRows;
 
 namespace ConnectorEvents.Storage.Postgres;
@@ -8,7 +9,9 @@ namespace ConnectorEvents.Storage.Postgres;
 /// the last Pending message of each of its lanes, a block of message positions, and where their enterprises' General logs
 /// end. A unit then reads its integration from the cache, inserts its messages without waiting for an answer (the insert
 /// goes out with the next statement that needs one), and asks the log nothing it already knows: an enable or a disable
-/// costs no round trip of its own, instead of three to four one after another.
+/// costs no round trip of its own, instead of three to four one after another. Likewise the enterprises whose logs the group
+/// appends to: each locked for its appends, with its Enabled integrations, so that an ingest's append is a write sent later
+/// and not two round trips of its own.
 /// </summary>
 internal sealed partial class PostgresWriteTransaction
 {
@@ -25,6 +28,17 @@ internal sealed partial class PostgresWriteTransaction
     // log is empty). Forgotten for an enterprise this transaction appends to.
     private readonly Dictionary<Guid, (long Handed, long Last)> _logEnds = [];
 
+    // Enterprises this transaction holds for its appends since the read ahead (FOR NO KEY UPDATE: nobody else appends to
+    // their logs or reads where they end before the commit), and the Enabled integrations of each as seen after that lock.
+    // An enterprise's list is forgotten when this transaction writes one of its integrations (its state may have changed).
+    private readonly Dictionary<Guid, EnterpriseRecord> _heldForAppend = [];
+    private readonly Dictionary<Guid, List<Guid>> _enabledIn = [];
+
+    // For each (enterprise, General cursor) of an Enabled integration read ahead whose log is held: the first events after
+    // that cursor (at most EventsReadAhead), what its formation reads first.
+    private readonly Dictionary<(Guid EnterpriseId, long AfterSeq), List<GeneralEventRecord>> _eventsAfter = [];
+    private const int EventsReadAhead = 512;
+
     // The lanes the unit at work moved, with their earlier last Pending position, to put back should it roll back.
     private readonly List<((Guid, WebhookChannel) Lane, long Before)> _lanesInUnit = [];
 
@@ -32,34 +46,97 @@ internal sealed partial class PostgresWriteTransaction
     // and more take the usual way.
     private const int PositionsPerIntegration = 2;
 
-    public void ReadAhead(IReadOnlyList<Guid> integrationIds)
+    public void ReadAhead(IReadOnlyList<Guid> integrationIds, IReadOnlyList<Guid> enterpriseIds)
     {
         ArgumentNullException.ThrowIfNull(integrationIds);
+        ArgumentNullException.ThrowIfNull(enterpriseIds);
         var ids = integrationIds.ToArray();
-        // SKIP LOCKED, not NOWAIT: a row another process holds is left to its unit, which reads it as usual (and is put off
-        // to a later transaction), instead of failing the whole read. The lanes' positions are read after the locks.
-        using var read = Query(
-            Statement($"SELECT {IntegrationColumns}, general_cursor FROM integrations WHERE id = ANY(@ids) FOR UPDATE SKIP LOCKED", ("ids", ids)),
-            Statement($"SELECT {ClientColumns} FROM clients WHERE id IN (SELECT client_id FROM integrations WHERE id = ANY(@ids))", ("ids", ids)),
-            Statement($"""
+        var enterprises = enterpriseIds.ToArray();
+        var statements = new List<NpgsqlBatchCommand>(7);
+        if (enterprises.Length > 0)
+        {
+            // The appends' lock, taken ahead (SKIP LOCKED: an enterprise another process appends to is left to its unit, which
+            // locks it as usual), then, as seen after it, the Enabled integrations its events will wake.
+            statements.Add(Statement($"SELECT {EnterpriseColumns} FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED",
+                ("ids", enterprises)));
+            statements.Add(Statement("SELECT enterprise_id, id FROM integrations WHERE enterprise_id = ANY(@ids) AND state = 'Enabled' ORDER BY id",
+                ("ids", enterprises)));
+        }
+        if (ids.Length > 0)
+        {
+            // SKIP LOCKED, not NOWAIT: a row another process holds is left to its unit, which reads it as usual (and is put off
+            // to a later transaction), instead of failing the whole read. The lanes' positions are read after the locks.
+            statements.Add(Statement($"SELECT {IntegrationColumns}, general_cursor FROM integrations WHERE id = ANY(@ids) FOR UPDATE SKIP LOCKED", ("ids", ids)));
+            statements.Add(Statement($"SELECT {ClientColumns} FROM clients WHERE id IN (SELECT client_id FROM integrations WHERE id = ANY(@ids))", ("ids", ids)));
+            statements.Add(Statement($"""
                 SELECT i.id, c.channel, COALESCE((SELECT m.queue_seq FROM messages m
                     WHERE {PendingOfLane} AND NOT {Settled} ORDER BY m.queue_seq DESC LIMIT 1), 0)
                 FROM unnest(@ids) AS i(id) CROSS JOIN (VALUES ('Integration'), ('General')) AS c(channel)
                 LEFT JOIN lanes l ON l.integration_id = i.id AND l.channel = c.channel
-                """, ("ids", ids)),
-            Statement("""
+                """, ("ids", ids)));
+            statements.Add(Statement("""
                 SELECT nextval(pg_get_serial_sequence('messages', 'seq')), nextval('message_queue_seq')
                 FROM generate_series(1, @n)
-                """, ("n", ids.Length * PositionsPerIntegration)),
+                """, ("n", ids.Length * PositionsPerIntegration)));
             // The share locks first, then the sequence: no position handed out to these enterprises is still uncommitted.
-            Statement("""
+            statements.Add(Statement("""
                 WITH held AS (SELECT id FROM enterprises WHERE id IN (SELECT enterprise_id FROM integrations WHERE id = ANY(@ids))
                     ORDER BY id FOR SHARE SKIP LOCKED)
                 SELECT h.id, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM general_event_seq),
                     COALESCE((SELECT g.seq FROM general_events g WHERE g.enterprise_id = h.id ORDER BY g.seq DESC LIMIT 1), 0)
                 FROM held h
                 """, ("ids", ids)));
+            // Under those share locks: the events each Enabled integration with a General URL would form its next message of.
+            statements.Add(Statement($"""
+                SELECT g.seq, g.enterprise_id, g.discriminator, g.entity_id, g.entity, g.created_utc, i.id, i.enterprise_id,
+                    COALESCE(i.general_cursor, 0)
+                FROM integrations i JOIN clients c ON c.id = i.client_id
+                LEFT JOIN LATERAL (SELECT {GeneralEventColumns} FROM general_events e
+                    WHERE e.enterprise_id = i.enterprise_id AND e.seq > COALESCE(i.general_cursor, 0) ORDER BY e.seq LIMIT @limit) g ON true
+                WHERE i.id = ANY(@ids) AND i.state = 'Enabled' AND c.general_webhook_url IS NOT NULL AND c.general_webhook_disabled_utc IS NULL
+                ORDER BY i.id, g.seq
+                """, ("ids", ids), ("limit", EventsReadAhead)));
+        }
+        if (statements.Count == 0)
+        {
+            return;
+        }
+        using var read = Query([.. statements]);
         var reader = read.Reader;
+        if (enterprises.Length > 0)
+        {
+            ReadEnterprisesAhead(reader);
+            if (ids.Length > 0)
+            {
+                reader.NextResult();
+            }
+        }
+        if (ids.Length > 0)
+        {
+            ReadIntegrationsAhead(reader);
+        }
+    }
+
+    private void ReadEnterprisesAhead(NpgsqlDataReader reader)
+    {
+        while (reader.Read())
+        {
+            var enterprise = Enterprise(reader);
+            _heldForAppend[enterprise.Id] = enterprise;
+            _enabledIn[enterprise.Id] = [];
+        }
+        reader.NextResult();
+        while (reader.Read())
+        {
+            if (_enabledIn.TryGetValue(reader.GetGuid(0), out var enabled))
+            {
+                enabled.Add(reader.GetGuid(1));
+            }
+        }
+    }
+
+    private void ReadIntegrationsAhead(NpgsqlDataReader reader)
+    {
         var locked = new HashSet<Guid>();
         while (reader.Read())
         {
@@ -101,6 +178,40 @@ internal sealed partial class PostgresWriteTransaction
         {
             _logEnds[reader.GetGuid(0)] = (reader.GetInt64(1), reader.GetInt64(2));
         }
+        reader.NextResult();
+        while (reader.Read())
+        {
+            var enterpriseId = reader.GetGuid(7);
+            if (!locked.Contains(reader.GetGuid(6)) || !_logEnds.ContainsKey(enterpriseId))
+            {
+                continue; // its cursor or its log may move before the commit: its unit reads them as usual
+            }
+            var key = (enterpriseId, reader.GetInt64(8));
+            if (!_eventsAfter.TryGetValue(key, out var page))
+            {
+                _eventsAfter[key] = page = [];
+            }
+            if (!reader.IsDBNull(0) && (page.Count == 0 || page[^1].Seq < reader.GetInt64(0)))
+            {
+                page.Add(GeneralEvent(reader)); // two integrations at one cursor share a page
+            }
+        }
+    }
+
+    /// <summary>
+    /// The events after <paramref name="afterSeq"/> read ahead, as far as they answer a read of <paramref name="limit"/>: they
+    /// were all of the log up to the read ahead, and an append of this transaction since comes after them (a formation then
+    /// leaves those to the next one, which their wake starts).
+    /// </summary>
+    private bool TryEventsReadAhead(Guid enterpriseId, long afterSeq, int limit, out IReadOnlyList<GeneralEventRecord> events)
+    {
+        if (_eventsAfter.TryGetValue((enterpriseId, afterSeq), out var page) && (page.Count < EventsReadAhead || limit <= page.Count))
+        {
+            events = page.Count <= limit ? page : page[..limit];
+            return true;
+        }
+        events = [];
+        return false;
     }
 
     /// <summary>

@@ -47,10 +47,12 @@ internal sealed partial class PostgresWriteTransaction
         }
     }
 
-    private void Defer(string sql, params (string Name, object Value)[] parameters)
+    private void Defer(string sql, params (string Name, object Value)[] parameters) => Defer(Statement(sql, parameters));
+
+    private void Defer(NpgsqlBatchCommand statement)
     {
         CloseOutcomes();
-        _deferred.Add(Statement(sql, parameters));
+        _deferred.Add(statement);
         _unitWrites++;
     }
 

@@ -25,7 +25,8 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         _tx = connection.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
     }
 
-    public EnterpriseRecord? FindEnterprise(Guid id) => PostgresRows.FindEnterprise(Sent, _tx, id);
+    public EnterpriseRecord? FindEnterprise(Guid id) =>
+        _heldForAppend.TryGetValue(id, out var held) ? held : PostgresRows.FindEnterprise(Sent, _tx, id);
 
     public ServiceRecord? FindService(Guid id) => PostgresRows.FindService(Sent, _tx, id);
 
@@ -111,6 +112,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     private void WriteIntegration(IntegrationRecord i, string sql)
     {
         ArgumentNullException.ThrowIfNull(i);
+        _enabledIn.Remove(i.EnterpriseId); // its state may change: the enterprise's Enabled integrations are read again
         Defer(sql,
             ("id", i.Id), ("name", i.Name), ("e", i.EnterpriseId), ("s", Db(i.ServiceId)), ("c", i.ClientId),
             ("token", i.AccessToken.Hash), ("prefix", i.AccessToken.Prefix), ("state", i.State.ToString()), ("ebc", i.EnabledBeforeCancel),
@@ -212,25 +214,25 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         {
             _logEnds.Remove(enterprise); // its log grows here: read it again
         }
+        if (enterprises.All(_heldForAppend.ContainsKey))
+        {
+            // Locked since the read ahead: the insert goes out with the next statement that needs an answer.
+            Defer(AppendStatement(events));
+            foreach (var enterprise in enterprises)
+            {
+                foreach (var integrationId in ListEnabledIntegrationIds(enterprise))
+                {
+                    _announcements.Add($"g {integrationId}");
+                }
+            }
+            return;
+        }
         // The enterprises' row locks first (in one order, so two writers cannot deadlock): appends to one enterprise then
         // take log positions in commit order, and a reader that has seen position N never later finds one below N.
         // Then the events, and the Enabled integrations to tell: three statements, one round trip.
-        var insert = Statement("""
-            INSERT INTO general_events (enterprise_id, discriminator, entity_id, entity, created_utc)
-            SELECT e, d, id, entity, created FROM unnest(@e, @d, @id, @entity, @created) WITH ORDINALITY AS t(e, d, id, entity, created, n)
-            ORDER BY n
-            """);
-        insert.Parameters.Add(new NpgsqlParameter<Guid[]>("e", [.. events.Select(e => e.EnterpriseId)]));
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("d", [.. events.Select(e => e.Discriminator)]));
-        insert.Parameters.Add(new NpgsqlParameter<Guid[]>("id", [.. events.Select(e => e.EntityId)]));
-        insert.Parameters.Add(new NpgsqlParameter("entity", NpgsqlDbType.Array | NpgsqlDbType.Bytea)
-        {
-            Value = events.Select(e => e.Entity).ToArray(),
-        });
-        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", [.. events.Select(e => Db(e.CreatedUtc))]));
         using var read = Query(
-            Statement("SELECT 1 FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR UPDATE NOWAIT", ("ids", enterprises)),
-            insert,
+            Statement("SELECT 1 FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR NO KEY UPDATE NOWAIT", ("ids", enterprises)),
+            AppendStatement(events),
             Statement("SELECT id FROM integrations WHERE enterprise_id = ANY(@ids) AND state = 'Enabled' ORDER BY id", ("ids", enterprises)));
         var reader = read.Reader;
         while (reader.Read())
@@ -247,11 +249,33 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         }
     }
 
+    private static NpgsqlBatchCommand AppendStatement(IReadOnlyList<GeneralEventRecord> events)
+    {
+        var insert = Statement("""
+            INSERT INTO general_events (enterprise_id, discriminator, entity_id, entity, created_utc)
+            SELECT e, d, id, entity, created FROM unnest(@e, @d, @id, @entity, @created) WITH ORDINALITY AS t(e, d, id, entity, created, n)
+            ORDER BY n
+            """);
+        insert.Parameters.Add(new NpgsqlParameter<Guid[]>("e", [.. events.Select(e => e.EnterpriseId)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("d", [.. events.Select(e => e.Discriminator)]));
+        insert.Parameters.Add(new NpgsqlParameter<Guid[]>("id", [.. events.Select(e => e.EntityId)]));
+        insert.Parameters.Add(new NpgsqlParameter("entity", NpgsqlDbType.Array | NpgsqlDbType.Bytea)
+        {
+            Value = events.Select(e => e.Entity).ToArray(),
+        });
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", [.. events.Select(e => Db(e.CreatedUtc))]));
+        return insert;
+    }
+
     public IReadOnlyList<GeneralEventRecord> LoadGeneralEvents(Guid enterpriseId, long afterSeq, int limit)
     {
         if (TryLogEnd(enterpriseId, out var end) && end.Last <= afterSeq)
         {
             return [];
+        }
+        if (TryEventsReadAhead(enterpriseId, afterSeq, limit, out var readAhead))
+        {
+            return readAhead;
         }
         using var read = Query(Statement(
             $"SELECT {GeneralEventColumns} FROM general_events WHERE enterprise_id = @e AND seq > @after ORDER BY seq LIMIT @limit",
@@ -265,7 +289,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     }
 
     // The sequence itself: it remembers the highest position ever handed out, also after the log was trimmed empty.
-    // An append holds the enterprise row FOR UPDATE until it commits; waiting for a share lock on it first means that
+    // An append holds the enterprise row FOR NO KEY UPDATE until it commits; waiting for a share lock on it first means that
     // no position of this enterprise handed out before this read is still uncommitted.
     public long LastGeneralEventSeq(Guid enterpriseId)
     {
@@ -284,27 +308,23 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
 
     // What no Enabled integration still needs: below the lowest cursor, or everything when none is Enabled
     // (enabling one moves its cursor to the end of the log).
-    // With the deferred writes in one round trip (a disable trims twice, after writes each time).
-    public int TrimGeneralEvents(Guid enterpriseId)
+    // A write sent later: a formation trims after each message, and nobody reads how many went.
+    public void TrimGeneralEvents(Guid enterpriseId)
     {
         if (TryLogEnd(enterpriseId, out var end) && end.Last == 0)
         {
-            return 0; // an empty log
+            return; // an empty log
         }
-        using var read = Query(Statement("""
-            WITH trimmed AS (
-                DELETE FROM general_events WHERE enterprise_id = @e AND seq <= COALESCE(
-                    (SELECT MIN(general_cursor) FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'),
-                    9223372036854775807)
-                RETURNING 1)
-            SELECT COUNT(*) FROM trimmed
-            """, ("e", enterpriseId)));
-        read.Reader.Read();
-        return (int)read.Reader.GetInt64(0);
+        Defer("""
+            DELETE FROM general_events WHERE enterprise_id = @e AND seq <= COALESCE(
+                (SELECT MIN(general_cursor) FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'),
+                9223372036854775807)
+            """, ("e", enterpriseId));
     }
 
-    public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId) => Many(Sent, _tx, r => r.GetGuid(0),
-        "SELECT id FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'", ("e", enterpriseId));
+    public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId) =>
+        _enabledIn.TryGetValue(enterpriseId, out var enabled) ? [.. enabled] : Many(Sent, _tx, r => r.GetGuid(0),
+            "SELECT id FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'", ("e", enterpriseId));
 
     public IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey) => One(Sent, _tx,
         r => new IngestRecord(r.GetGuid(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetFieldValue<byte[]>(3), Time(r, 4)),

@@ -266,10 +266,10 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         _statements.SetGeneralCursor.ExecuteNonQuery();
     }
 
-    public int TrimGeneralEvents(Guid enterpriseId)
+    public void TrimGeneralEvents(Guid enterpriseId)
     {
         _statements.TrimGeneralEvents.Parameters["$e"].Value = Db(enterpriseId);
-        return _statements.TrimGeneralEvents.ExecuteNonQuery();
+        _statements.TrimGeneralEvents.ExecuteNonQuery();
     }
 
     public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId)
@@ -417,7 +417,7 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         """);
 
     // Reads are local calls here: nothing to save by reading ahead.
-    public void ReadAhead(IReadOnlyList<Guid> integrationIds)
+    public void ReadAhead(IReadOnlyList<Guid> integrationIds, IReadOnlyList<Guid> enterpriseIds)
     {
     }
 

@@ -236,8 +236,11 @@ public sealed class PostgresStoreTests : IDisposable
         Assert.Equal(seen.Select(e => e.Seq), check.LoadGeneralEvents(enterprise.Id, 0, 10_000).Select(e => e.Seq));
     }
 
-    [Fact]
-    public async Task A_write_meeting_a_row_another_process_holds_runs_again_in_a_later_transaction_instead_of_waiting()
+    // Named or not, an append to an enterprise another process appends to: a named one is not read ahead (SKIP LOCKED).
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_write_meeting_a_row_another_process_holds_runs_again_in_a_later_transaction_instead_of_waiting(bool named)
     {
         var a = NewStore("a");
         var b = NewStore("b");
@@ -250,7 +253,8 @@ public sealed class PostgresStoreTests : IDisposable
         using (var held = a.BeginWrite())
         {
             held.AppendGeneralEvents([Event("A")]); // holds the enterprise row until it commits
-            appendedByB = writerB.ExecuteAsync(tx => { tx.AppendGeneralEvents([Event("B")]); return 1; });
+            appendedByB = writerB.ExecuteAsync(tx => { tx.AppendGeneralEvents([Event("B")]); return 1; },
+                enterpriseId: named ? enterprise.Id : null);
             await Task.Delay(300);
             Assert.False(appendedByB.IsCompleted);
             // B's writer did not block on the row: its other work still commits meanwhile.

@@ -79,7 +79,7 @@ public sealed class IngestService(
                     JsonSerializer.SerializeToUtf8Bytes(receipt, IngestJsonContext.Default.IngestReceipt), now));
             }
             return (Outcome: new IngestOutcome(receipt, Replayed: false), Wake: enabled);
-        }, result =>
+        }, afterCommit: result =>
         {
             if (result.Outcome.Replayed)
             {
@@ -91,7 +91,7 @@ public sealed class IngestService(
             {
                 webSockets.Publish(batch.EnterpriseId, batch.WebSocketEvents);
             }
-        }).ContinueWith(t => t.GetAwaiter().GetResult().Outcome, CancellationToken.None,
+        }, enterpriseId: batch.EnterpriseId).ContinueWith(t => t.GetAwaiter().GetResult().Outcome, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 

@@ -84,16 +84,19 @@ public sealed partial class GroupCommitWriter : IDisposable
     /// <summary>
     /// Runs <paramref name="work"/> in the next group transaction; completes after the commit.
     /// <paramref name="afterCommit"/> runs on the writer thread right after the commit, before the caller resumes.
-    /// <paramref name="integrationId"/>, when the work changes one integration known beforehand, lets the store read it
-    /// with the group's other units' in one round trip (<see cref="IWriteTransaction.ReadAhead"/>).
+    /// <paramref name="integrationId"/>, when the work changes one integration known beforehand, and
+    /// <paramref name="enterpriseId"/>, when it appends to one enterprise's General log, let the store read them with the
+    /// group's other units' in one round trip (<see cref="IWriteTransaction.ReadAhead"/>).
     /// </summary>
-    public Task<T> ExecuteAsync<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit = null, Guid? integrationId = null)
+    public Task<T> ExecuteAsync<T>(Func<IWriteTransaction, T> work, Action<T>? afterCommit = null, Guid? integrationId = null,
+        Guid? enterpriseId = null)
     {
         // A command sent with an Idempotency-Key records it with its first write, in the same transaction.
         var unit = new WriteUnit<T>(work, afterCommit,
             IdempotentCommand.Current is { } command && command.TakeFirstWrite() ? (command, _time) : null)
         {
             IntegrationId = integrationId,
+            EnterpriseId = enterpriseId,
         };
         if (!TryQueue(unit))
         {
@@ -249,9 +252,11 @@ public sealed partial class GroupCommitWriter : IDisposable
             // The first run holds writes back to send them with later statements; the run after a failure among them
             // sends each unit's at its end (and each unit runs in its savepoint), so the failure falls on its own unit.
             using var tx = _store.BeginWrite(sendEachUnit: guardAll);
-            if (IntegrationsOf(batch) is { Count: > 0 } integrations)
+            var integrations = Named(batch, u => u.IntegrationId);
+            var enterprises = Named(batch, u => u.EnterpriseId);
+            if (integrations.Count > 0 || enterprises.Count > 0)
             {
-                tx.ReadAhead(integrations);
+                tx.ReadAhead(integrations, enterprises);
             }
             foreach (var unit in batch)
             {
@@ -383,18 +388,18 @@ public sealed partial class GroupCommitWriter : IDisposable
         return true;
     }
 
-    private static List<Guid>? IntegrationsOf(List<WriteUnit> batch)
+    private static List<Guid> Named(List<WriteUnit> batch, Func<WriteUnit, Guid?> name)
     {
         List<Guid>? ids = null;
         HashSet<Guid>? seen = null;
         foreach (var unit in batch)
         {
-            if (unit.IntegrationId is { } id && (seen ??= []).Add(id))
+            if (name(unit) is { } id && (seen ??= []).Add(id))
             {
                 (ids ??= []).Add(id);
             }
         }
-        return ids;
+        return ids ?? [];
     }
 
     private static bool TimedOut(Exception exception)
@@ -452,6 +457,9 @@ public sealed partial class GroupCommitWriter : IDisposable
 
         /// <summary>The integration the unit changes, when known before it runs.</summary>
         public Guid? IntegrationId { get; init; }
+
+        /// <summary>The enterprise whose General log the unit appends to, when known before it runs.</summary>
+        public Guid? EnterpriseId { get; init; }
 
         /// <summary>Times it was put off to a later transaction because another process held a row it needed.</summary>
         public int Deferrals { get; set; }

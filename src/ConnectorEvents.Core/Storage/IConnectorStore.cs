@@ -187,8 +187,8 @@ public interface IWriteTransaction : IDisposable
     long GeneralCursor(Guid integrationId);
     void SetGeneralCursor(Guid integrationId, long seq);
 
-    /// <summary>Deletes the enterprise's events that every Enabled integration of it has taken; returns how many.</summary>
-    int TrimGeneralEvents(Guid enterpriseId);
+    /// <summary>Deletes the enterprise's events that every Enabled integration of it has taken.</summary>
+    void TrimGeneralEvents(Guid enterpriseId);
 
     /// <summary>The enterprise's integrations in state Enabled: the ones General events are routed to.</summary>
     IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId);
@@ -275,11 +275,12 @@ public interface IWriteTransaction : IDisposable
     void Probe();
 
     /// <summary>
-    /// Called once at the start of a group, before its units run, with the integrations the units said they change: a
-    /// provider whose reads are round trips may read (and lock) them all in one, with what their messages will need, so
-    /// that the units find them at hand. A provider may ignore it; the units read what was not read ahead as usual.
+    /// Called once at the start of a group, before its units run, with the integrations the units said they change and the
+    /// enterprises whose General logs they said they append to: a provider whose reads are round trips may read (and lock)
+    /// them all in one, with what their messages and appends will need, so that the units find them at hand. A provider may
+    /// ignore it; the units read what was not read ahead as usual.
     /// </summary>
-    void ReadAhead(IReadOnlyList<Guid> integrationIds);
+    void ReadAhead(IReadOnlyList<Guid> integrationIds, IReadOnlyList<Guid> enterpriseIds);
 
     void Savepoint();
     void RollbackToSavepoint();
