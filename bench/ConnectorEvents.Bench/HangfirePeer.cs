@@ -24,9 +24,10 @@ public enum PeerStorage
 }
 
 /// <summary>Jobs delivered in a throughput measurement: enqueueing time and time to the sink's last post.</summary>
-public sealed record PeerThroughput(int Jobs, double EnqueueSeconds, double Seconds)
+/// <param name="DeliveredBefore">Delivered before the timed part began (during a host's start), not counted in the rate.</param>
+public sealed record PeerThroughput(int Jobs, double EnqueueSeconds, double Seconds, long DeliveredBefore = 0)
 {
-    public double Rate => Jobs / Seconds;
+    public double Rate => (Jobs - DeliveredBefore) / Seconds;
     public double EnqueueRate => Jobs / EnqueueSeconds;
 }
 

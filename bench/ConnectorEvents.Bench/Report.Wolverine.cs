@@ -74,13 +74,13 @@ public static partial class Report
             + "message (written to the inbox table in that transaction), commits, then `FlushOutgoingMessagesAsync` (hands it to the "
             + "local queue), and answers 202."));
         s.AppendLine("- **Warm-up.** A tenth of the message count (at most 500) through the endpoint, untimed (JIT, Roslyn code generation, pools).");
-        s.AppendLine(("- **8a Backlog drain.** The local queue's listener is paused (`IWolverineRuntime.Endpoints.FindListenerCircuit(local://webhooks)"
-            + ".PauseAsync`), the backlog is sent through the endpoint (a send to a paused durable queue is persisted unowned and not handed "
-            + "to a handler), then the listener resumes (`StartAsync`) and Wolverine's durability agent recovers the unowned inbox rows "
-            + "into it, which is also how a node that starts after downtime takes up a backlog. Timed from the resume until the sink has "
-            + "every message (compare scenario 2); this includes the wait for the next recovery poll (up to 1 s), which weighs on small "
-            + "backlogs. In some runs part of the recovered rows (taken by this node) was never handled and the drain stalled: then "
-            + "it is reported as failed, with the inbox's rows by status and owner, and its ratio is n/a."));
+        s.AppendLine(("- **8a Backlog drain**, as scenario 2 does it for ours: host A (warmed up) pauses the local queue's listener "
+            + "(`IWolverineRuntime.Endpoints.FindListenerCircuit(local://webhooks).PauseAsync`), the backlog is sent through its endpoint "
+            + "(persisted in the inbox, not handled), and host A stops. Host B starts on the same database; in solo mode its durability "
+            + "agent takes up the inbox at start. *Host start* is B's; the rate counts what was delivered after B's start over the "
+            + "time from B's start to the last delivery (ours: server B's start to its last). B's handler code is generated (Roslyn) "
+            + "at its first message, inside that time, as JIT is in ours. A drain that stops moving for 30 s is reported as failed, "
+            + "with the inbox's rows by status and owner, and its ratio is n/a."));
         s.AppendLine(($"- **8b Sustained.** {settings.ApiCallers} HTTP callers post to the endpoint as fast as they can; timed from the first call "
             + "until the sink has every message (compare scenario 3, where each command is also an HTTP call with a durable write)."));
         s.AppendLine(($"- **8c Latency.** An open-loop pacer posts call k at start + k/rate for {settings.PeerLatencyDuration.TotalSeconds:0} s "

@@ -361,9 +361,7 @@ public static partial class Report
     private static string Describe(StorageRuns set)
     {
         var sizes = set.Storage != StorageKind.Postgres2 ? (set.Storage == StorageKind.Sqlite ? "" : " The same sizes and loads as SQLite.")
-            : $" Smaller sizes than one process, to keep the whole bench within its time: a backlog of {set.Settings.BacklogMessages:N0}, "
-                + $"{set.Settings.SustainedCommands:N0} sustained commands, {set.Settings.IngestEvents:N0} ingested events, "
-                + $"and a steady rate of {set.Settings.LatencyRate:N0}/s for the WebSocket scenario (7).";
+            : $" The same sizes as one process, but a steady rate of {set.Settings.LatencyRate:N0}/s for the WebSocket scenario (7).";
         var postgres = $"{ServerSet.PostgresVersion ?? "PostgreSQL"} (Debian package) on the same machine, a throw-away cluster with "
             + "`fsync=on`, `synchronous_commit=on`, a fresh database per scenario run; the server uses `Storage:Provider=Postgres`.";
         return set.Storage switch

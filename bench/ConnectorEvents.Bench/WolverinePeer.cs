@@ -83,46 +83,54 @@ public sealed partial class Scenarios
                 await create.ExecuteNonQueryAsync().ConfigureAwait(false);
             }
 
-            var starting = Stopwatch.GetTimestamp();
+            double enqueueSeconds;
+            // (a) Backlog drain, as scenario 2 does it: host A (warmed up) persists the backlog with the queue's listener paused
+            // and stops; host B starts on the same database and takes the backlog up at its start.
             var app = BuildWolverineHost(connectionString, business, job);
             await using (app.ConfigureAwait(false))
             {
                 await app.StartAsync().ConfigureAwait(false);
-                var startSeconds = Clock.Seconds(starting, Stopwatch.GetTimestamp());
-                var address = app.Urls.First();
                 using var api = CreatePostClient();
-                api.BaseAddress = new Uri(address);
-                var runtime = app.Services.GetRequiredService<IWolverineRuntime>();
-                var circuit = runtime.Endpoints.FindListenerCircuit(new Uri("local://" + WolverineQueue))
+                api.BaseAddress = new Uri(app.Urls.First());
+                var circuit = app.Services.GetRequiredService<IWolverineRuntime>().Endpoints.FindListenerCircuit(new Uri("local://" + WolverineQueue))
                     ?? throw new InvalidOperationException("Wolverine has no listener for the local queue.");
-
                 // Warm-up (untimed): JIT, Wolverine's code generation of the handler adapter (Roslyn), the pools.
                 var warmJobs = Math.Min(jobs / 10, 500);
                 await PostOrdersAsync(api, warmJobs, "warm_").ConfigureAwait(false);
                 await WaitForSinkAsync(warmJobs, "Wolverine warm-up deliveries").ConfigureAwait(false);
                 sink.Clear();
-
-                // (a) Backlog drain: with the listener paused, a send is persisted in the inbox unowned and not handed to a handler.
                 await circuit.PauseAsync(TimeSpan.FromHours(1)).ConfigureAwait(false);
-                Progress($"  Wolverine: a backlog of {jobs:N0} messages through the endpoint with the queue's listener paused");
-                var enqueueSeconds = await PostOrdersAsync(api, jobs, "msg_").ConfigureAwait(false);
-                if (sink.Count > 0)
-                {
-                    throw new InvalidOperationException($"{sink.Count} messages were delivered while the listener was paused.");
-                }
-                var resumed = Stopwatch.GetTimestamp();
-                await circuit.StartAsync().ConfigureAwait(false);
+                Progress($"  Wolverine: a backlog of {jobs:N0} messages through host A's endpoint with the queue's listener paused");
+                enqueueSeconds = await PostOrdersAsync(api, jobs, "msg_").ConfigureAwait(false);
+                await app.StopAsync().ConfigureAwait(false);
+            }
+            if (sink.Count > 0)
+            {
+                throw new InvalidOperationException($"{sink.Count} messages were delivered while the listener was paused.");
+            }
+
+            Progress("  Wolverine: host A stopped with the backlog; starting host B");
+            var starting = Stopwatch.GetTimestamp();
+            app = BuildWolverineHost(connectionString, business, job);
+            await using (app.ConfigureAwait(false))
+            {
+                await app.StartAsync().ConfigureAwait(false);
+                var ready = Stopwatch.GetTimestamp();
+                var startSeconds = Clock.Seconds(starting, ready);
+                var deliveredDuringStart = sink.Count;
+                using var api = CreatePostClient();
+                api.BaseAddress = new Uri(app.Urls.First());
                 PeerThroughput? drain = null;
                 string? drainFailure = null;
                 try
                 {
                     var drained = await WaitForSinkAsync(jobs, "Wolverine backlog deliveries").ConfigureAwait(false);
-                    drain = new PeerThroughput(jobs, enqueueSeconds, Clock.Seconds(resumed, drained));
+                    // As scenario 2 counts ours: what was delivered after the start, over the time after it.
+                    drain = new PeerThroughput(jobs, enqueueSeconds, Clock.Seconds(ready, drained), deliveredDuringStart);
                 }
                 catch (TimeoutException ex)
                 {
-                    // Seen with 6.64.2: the durability agent takes the unowned rows (owner → this node) and hands them to the
-                    // listener, and part of them is never handled; nothing recovers rows owned by a live node. Reported, not hidden.
+                    // Reported, not hidden: the inbox's rows by status and owner.
                     drainFailure = $"{ex.Message} Inbox: {await WolverineInboxAsync(database).ConfigureAwait(false)}.";
                     Progress($"  Wolverine drain failed: {drainFailure}");
                 }
