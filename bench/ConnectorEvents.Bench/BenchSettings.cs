@@ -119,6 +119,9 @@ public sealed record BenchSettings
     /// </summary>
     public int PeerPostgresJobs { get; init; } = 2_000;
     public int PeerInMemoryJobs { get; init; } = 20_000;
+
+    /// <summary>Scenario 8 (Wolverine peer): messages per drain and per sustained measurement (it delivers about 1,500/s here).</summary>
+    public int WolverineJobs { get; init; } = 20_000;
     public TimeSpan PeerLatencyDuration { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -126,6 +129,9 @@ public sealed record BenchSettings
     /// 1,000/s beside our SQLite; the lowest load beside PostgreSQL, since Hangfire.PostgreSql carries only about 100–300 jobs/s.
     /// </summary>
     public int PeerLatencyRate(StorageKind storage) => storage == StorageKind.Sqlite ? LatencyRate : LatencyRates.Min();
+
+    /// <summary>The load of the Wolverine peer's latency: the target's 1,000/s, as ours on PostgreSQL (scenario 4).</summary>
+    public int WolverineLatencyRate => LatencyRate;
 
     /// <summary>Hangfire's worker threads: the ceiling's concurrency, as many POSTs in flight as its loops.</summary>
     public int PeerWorkers => CeilingConcurrency;
@@ -213,6 +219,7 @@ public sealed record BenchSettings
                 LargeBacklog = 100_000,
                 PeerPostgresJobs = 500,
                 PeerInMemoryJobs = 5_000,
+                WolverineJobs = 2_000,
                 PeerLatencyDuration = TimeSpan.FromSeconds(5),
                 TelemetryPairs = 1,
                 RetentionExpired = 100_000,

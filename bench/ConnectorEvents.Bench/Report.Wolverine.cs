@@ -16,7 +16,7 @@ public static partial class Report
         ArgumentNullException.ThrowIfNull(peers);
         var s = new StringBuilder();
         var postgres = sets.FirstOrDefault(x => x.Storage == StorageKind.Postgres);
-        var rate = settings.PeerLatencyRate(StorageKind.Postgres);
+        var rate = settings.WolverineLatencyRate;
         RunResult? Ours(int run) => postgres?.Runs.FirstOrDefault(r => r.Number == run);
         static string Times(double? value) => value is { } v ? v.ToString(v < 1 ? "0.00" : "0.0", CultureInfo.InvariantCulture) + "×" : "n/a";
 
@@ -42,7 +42,7 @@ public static partial class Report
         s.AppendLine("| measurement | Wolverine (PostgreSQL) | ours, postgres | ratio | target |");
         s.AppendLine("|---|---:|---:|---:|---|");
         s.AppendLine($"| sizes: Wolverine messages per drain and per sustained run / ours: backlog, sustained commands "
-            + $"| {settings.PeerPostgresJobs:N0} | {PeerSizes(postgres)} | | |");
+            + $"| {settings.WolverineJobs:N0} | {PeerSizes(postgres)} | | |");
         Row("8a / 2. Backlog drain", "deliveries/s", r => r.Drain?.Rate, r => r.Drain?.Rate, lowerIsBetter: false, $"≥ {WolverineTarget:0}×");
         Row($"8b / 3. Sustained, {settings.ApiCallers} HTTP callers", "deliveries/s", r => r.Sustained.Rate, r => r.Sustained?.Rate, lowerIsBetter: false, $"≥ {WolverineTarget:0}×");
         Row("8b / 3. … the API's own rate (calls answered/s)", "/s", r => r.Sustained.EnqueueRate, r => r.Sustained?.ApiRate, lowerIsBetter: false, "");

@@ -56,15 +56,15 @@ public sealed partial class Scenarios
     /// writes one business row and sends the message in the same Npgsql transaction, enlisted in Wolverine's outbox.
     /// (a) The queue's listener is paused, a backlog is sent through the endpoint (persisted, unowned), the listener
     /// resumes and Wolverine's durability agent recovers the backlog; (b) callers post to the endpoint as fast as they
-    /// can; (c) an open-loop pacer posts at <see cref="BenchSettings.PeerLatencyRate"/>.
+    /// can; (c) an open-loop pacer posts at <see cref="BenchSettings.WolverineLatencyRate"/>.
     /// </summary>
     public async Task<WolverineResult> WolverinePeerAsync()
     {
         sink.Respond = null;
         sink.Record = false;
         sink.Clear();
-        var jobs = settings.PeerPostgresJobs;
-        var rate = settings.PeerLatencyRate(StorageKind.Postgres);
+        var jobs = settings.WolverineJobs;
+        var rate = settings.WolverineLatencyRate;
         var payload = Encoding.UTF8.GetString(SampleBody());
         var urls = Enumerable.Range(0, settings.Clients).Select(c => new Uri(Deployment.ClientUrl(sink, c))).ToArray();
         var keys = Enumerable.Range(0, settings.Clients).Select(_ => RandomNumberGenerator.GetBytes(32)).ToArray();
