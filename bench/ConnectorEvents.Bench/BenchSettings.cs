@@ -130,9 +130,6 @@ public sealed record BenchSettings
     /// </summary>
     public int PeerLatencyRate(StorageKind storage) => storage == StorageKind.Sqlite ? LatencyRate : LatencyRates.Min();
 
-    /// <summary>The load of the Wolverine peer's latency: the target's 1,000/s, as ours on PostgreSQL (scenario 4).</summary>
-    public int WolverineLatencyRate => LatencyRate;
-
     /// <summary>Hangfire's worker threads: the ceiling's concurrency, as many POSTs in flight as its loops.</summary>
     public int PeerWorkers => CeilingConcurrency;
 

@@ -16,7 +16,7 @@ public static partial class Report
         ArgumentNullException.ThrowIfNull(peers);
         var s = new StringBuilder();
         var postgres = sets.FirstOrDefault(x => x.Storage == StorageKind.Postgres);
-        var rate = settings.WolverineLatencyRate;
+        var rate = settings.LatencyRate; // scenario 4's target load, at which Wolverine's latency is measured too
         RunResult? Ours(int run) => postgres?.Runs.FirstOrDefault(r => r.Number == run);
         static string Times(double? value) => value is { } v ? v.ToString(v < 1 ? "0.00" : "0.0", CultureInfo.InvariantCulture) + "×" : "n/a";
 

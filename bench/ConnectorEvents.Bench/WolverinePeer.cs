@@ -54,9 +54,9 @@ public sealed partial class Scenarios
     /// Scenario 8 on Wolverine 6 with its PostgreSQL message store: a generic host (<see cref="WebApplication"/>) with
     /// <c>UseWolverine</c>, a durable local queue and <see cref="WolverineWebhookHandler"/>, and a minimal-API endpoint that
     /// writes one business row and sends the message in the same Npgsql transaction, enlisted in Wolverine's outbox.
-    /// (a) The queue's listener is paused, a backlog is sent through the endpoint (persisted, unowned), the listener
-    /// resumes and Wolverine's durability agent recovers the backlog; (b) callers post to the endpoint as fast as they
-    /// can; (c) an open-loop pacer posts at <see cref="BenchSettings.WolverineLatencyRate"/>.
+    /// (a) As scenario 2: host A persists a backlog with the queue's listener paused and stops, host B starts on it and its
+    /// durability agent takes it up; on host B, (b) callers post to the endpoint as fast as they can, and (c) an open-loop
+    /// pacer posts at scenario 4's <see cref="BenchSettings.LatencyRate"/>, or half of (b)'s rate if that is lower.
     /// </summary>
     public async Task<WolverineResult> WolverinePeerAsync()
     {
@@ -64,7 +64,7 @@ public sealed partial class Scenarios
         sink.Record = false;
         sink.Clear();
         var jobs = settings.WolverineJobs;
-        var rate = settings.WolverineLatencyRate;
+        var rate = settings.LatencyRate;
         var payload = Encoding.UTF8.GetString(SampleBody());
         var urls = Enumerable.Range(0, settings.Clients).Select(c => new Uri(Deployment.ClientUrl(sink, c))).ToArray();
         var keys = Enumerable.Range(0, settings.Clients).Select(_ => RandomNumberGenerator.GetBytes(32)).ToArray();
@@ -90,8 +90,7 @@ public sealed partial class Scenarios
             await using (app.ConfigureAwait(false))
             {
                 await app.StartAsync().ConfigureAwait(false);
-                using var api = CreatePostClient();
-                api.BaseAddress = new Uri(app.Urls.First());
+                using var api = ApiOf(app);
                 var circuit = app.Services.GetRequiredService<IWolverineRuntime>().Endpoints.FindListenerCircuit(new Uri("local://" + WolverineQueue))
                     ?? throw new InvalidOperationException("Wolverine has no listener for the local queue.");
                 // Warm-up (untimed): JIT, Wolverine's code generation of the handler adapter (Roslyn), the pools.
@@ -118,8 +117,7 @@ public sealed partial class Scenarios
                 var ready = Stopwatch.GetTimestamp();
                 var startSeconds = Clock.Seconds(starting, ready);
                 var deliveredDuringStart = sink.Count;
-                using var api = CreatePostClient();
-                api.BaseAddress = new Uri(app.Urls.First());
+                using var api = ApiOf(app);
                 PeerThroughput? drain = null;
                 string? drainFailure = null;
                 try
@@ -176,6 +174,13 @@ public sealed partial class Scenarios
             await Task.WhenAll(callers).ConfigureAwait(false);
             return Clock.Seconds(started, Stopwatch.GetTimestamp());
         }
+    }
+
+    private static HttpClient ApiOf(WebApplication host)
+    {
+        var api = CreatePostClient();
+        api.BaseAddress = new Uri(host.Urls.First());
+        return api;
     }
 
     /// <summary>The inbox rows by status and owner (0 = any node), for a drain that stalled.</summary>
