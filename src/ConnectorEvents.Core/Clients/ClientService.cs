@@ -148,6 +148,26 @@ public sealed class ClientService(
             return true;
         }, _ => dispatcher.RetryNow(id));
 
+    /// <summary>
+    /// Deletes a client whose integrations are all Deleted and whose messages are all delivered or given up, with its
+    /// secrets and those integrations; emits nothing. Its messages stay listed until retention takes them.
+    /// </summary>
+    public Task DeleteAsync(Guid id) =>
+        writer.ExecuteAsync(tx =>
+        {
+            if (id == OperationalEvents.ClientId)
+            {
+                throw new DomainException(DomainErrorKind.Conflict, "The server keeps this client for its operational webhooks.");
+            }
+            _ = tx.FindClient(id, forUpdate: true) ?? throw DomainException.NotFound("client", id);
+            if (tx.FindRemovalHold(IntegrationOwner.Client, id).Refusal("client") is { } refusal)
+            {
+                throw refusal;
+            }
+            tx.DeleteClient(id);
+            return true;
+        }, _ => dispatcher.ClientChanged(id));
+
     /// <summary>A new signing secret of the client's scheme; the ones before it keep signing for the rotation overlap.</summary>
     public Task<RotatedSecret> RotateSecretAsync(Guid id) =>
         writer.ExecuteAsync(tx =>

@@ -1,3 +1,4 @@
+using ConnectorEvents.Core.Operations;
 using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Core.Enterprises;
@@ -32,5 +33,25 @@ public sealed class EnterpriseService(GroupCommitWriter writer, TimeProvider tim
             var service = new ServiceRecord(serviceId, enterpriseId, name, time.GetUtcNow());
             tx.InsertService(service);
             return service;
+        });
+
+    /// <summary>
+    /// Deletes an enterprise whose integrations are all Deleted and whose messages are all delivered or given up, with its
+    /// services, its General event log and those integrations; emits nothing.
+    /// </summary>
+    public Task DeleteAsync(Guid id) =>
+        writer.ExecuteAsync(tx =>
+        {
+            if (id == OperationalEvents.EnterpriseId)
+            {
+                throw new DomainException(DomainErrorKind.Conflict, "The server keeps this enterprise for its operational webhooks.");
+            }
+            _ = tx.FindEnterprise(id) ?? throw DomainException.NotFound("enterprise", id);
+            if (tx.FindRemovalHold(IntegrationOwner.Enterprise, id).Refusal("enterprise") is { } refusal)
+            {
+                throw refusal;
+            }
+            tx.DeleteEnterprise(id);
+            return true;
         });
 }

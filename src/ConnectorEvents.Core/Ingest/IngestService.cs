@@ -17,7 +17,16 @@ public sealed record IngestedGeneralEvent(string Discriminator, Guid EntityId, b
 public sealed record IngestBatch(Guid EnterpriseId, IReadOnlyList<IngestedGeneralEvent> GeneralEvents, IReadOnlyList<WebSocketEvent> WebSocketEvents);
 
 /// <summary>The answer to an accepted batch; a retry with the same idempotency key gets this same answer.</summary>
-public sealed record IngestReceipt(Guid EnterpriseId, int GeneralEventCount, int WebSocketEventCount, DateTimeOffset AcceptedUtc);
+/// <param name="IntegrationCount">
+/// The Enabled integrations the General events reach: subscribed to one of them, known to the client's pinned version, and
+/// with a General-Webhook URL to send to. Zero says nobody will receive them (no Enabled integration, no URL).
+/// </param>
+/// <param name="MessageCount">
+/// The General messages that carry them: one per integration reached, more when one takes more events than a message holds
+/// (<c>Delivery:General:MaxEventsPerMessage</c>). Events that arrive while an earlier message is in flight may share the next.
+/// </param>
+public sealed record IngestReceipt(
+    Guid EnterpriseId, int GeneralEventCount, int WebSocketEventCount, int IntegrationCount, int MessageCount, DateTimeOffset AcceptedUtc);
 
 public sealed record IngestOutcome(IngestReceipt Receipt, bool Replayed);
 
@@ -27,8 +36,8 @@ public sealed record IngestOutcome(IngestReceipt Receipt, bool Replayed);
 /// integrations are woken to form their messages, and WebSocket events are pushed to the connected sockets.
 /// </summary>
 public sealed class IngestService(
-    GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<IngestOptions> options, TimeProvider time,
-    ConnectorTelemetry? telemetry = null)
+    GroupCommitWriter writer, IConnectorStore store, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<IngestOptions> options,
+    IOptions<DeliveryOptions> delivery, TimeProvider time, ConnectorTelemetry? telemetry = null)
 {
     public const int MaxEventsPerRequest = 1000;
 
@@ -38,6 +47,8 @@ public sealed class IngestService(
         ArgumentNullException.ThrowIfNull(batch);
         // Only a keyed request is ever compared with another.
         var hash = idempotencyKey is null ? [] : SHA256.HashData(requestBody);
+        // Read before the write, off the writer's path: subscriptions and URLs rarely change; the states are the transaction's.
+        var routes = batch.GeneralEvents.Count > 0 ? store.ListGeneralRoutes(batch.EnterpriseId) : [];
         return writer.ExecuteAsync(tx =>
         {
             var now = time.GetUtcNow();
@@ -58,7 +69,9 @@ public sealed class IngestService(
                 return (Outcome: new IngestOutcome(JsonSerializer.Deserialize(earlier.Response, IngestJsonContext.Default.IngestReceipt)!, Replayed: true),
                     Wake: (IReadOnlyList<Guid>)[]);
             }
-            var receipt = new IngestReceipt(batch.EnterpriseId, batch.GeneralEvents.Count, batch.WebSocketEvents.Count, Instants.ToWholeSeconds(now));
+            var (integrations, messages) = Reach(batch.GeneralEvents, enabled, routes);
+            var receipt = new IngestReceipt(batch.EnterpriseId, batch.GeneralEvents.Count, batch.WebSocketEvents.Count, integrations, messages,
+                Instants.ToWholeSeconds(now));
             // With no Enabled integration nobody could ever receive them: enabling one starts it at the end of the log.
             if (enabled.Count > 0)
             {
@@ -93,6 +106,32 @@ public sealed class IngestService(
             }
         }, enterpriseId: batch.EnterpriseId).ContinueWith(t => t.GetAwaiter().GetResult().Outcome, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>How many of the Enabled integrations the events reach, and in how many General messages.</summary>
+    private (int Integrations, int Messages) Reach(
+        IReadOnlyList<IngestedGeneralEvent> events, IReadOnlyList<Guid> enabled, IReadOnlyList<GeneralRoute> routes)
+    {
+        var capacity = delivery.Value.General.MaxEventsPerMessage;
+        var (integrations, messages) = (0, 0);
+        foreach (var integrationId in enabled)
+        {
+            var route = routes.FirstOrDefault(r => r.IntegrationId == integrationId);
+            if (route is { HasGeneralWebhookUrl: false } || route is { ContractVersion.HasGeneralMessage: false })
+            {
+                continue;
+            }
+            // Enabled since the read above: its subscription is not known here, so it counts as taking everything.
+            var taken = events
+                .Where(e => route is null || (route.GeneralEvents.Includes(e.Discriminator) && route.ContractVersion.KnowsGeneralDiscriminator(e.Discriminator)))
+                .Select(e => (e.Discriminator, e.EntityId)).Distinct().Count(); // a message holds each (Discriminator, Id) once
+            if (taken > 0)
+            {
+                integrations++;
+                messages += (taken + capacity - 1) / capacity;
+            }
+        }
+        return (integrations, messages);
     }
 
     /// <summary>Forgets idempotency keys past their retention.</summary>

@@ -25,8 +25,8 @@ public sealed class MessageService(GroupCommitWriter writer, DeliveryDispatcher 
             var requeued = new List<PendingMessage>(candidates.Count);
             foreach (var candidate in candidates)
             {
-                // Read again in the transaction: a retry or another recovery may have taken it meanwhile.
-                if (tx.FindMessage(candidate.Id) is { Status: MessageStatus.Failed } message)
+                // Read again in the transaction: a retry or another recovery may have taken it meanwhile, or its client been deleted.
+                if (tx.FindMessage(candidate.Id) is { Status: MessageStatus.Failed } message && tx.FindClient(message.ClientId) is not null)
                 {
                     requeued.Add(Requeued(message, tx.Requeue(message.Seq)));
                 }
@@ -51,6 +51,10 @@ public sealed class MessageService(GroupCommitWriter writer, DeliveryDispatcher 
             if (message.Status is MessageStatus.Skipped)
             {
                 throw new DomainException(DomainErrorKind.Conflict, $"The message was skipped: {message.StatusReason}");
+            }
+            if (tx.FindClient(message.ClientId) is null)
+            {
+                throw new DomainException(DomainErrorKind.Conflict, "The message's client was deleted.");
             }
             var queueSeq = tx.Requeue(message.Seq);
             return message with

@@ -113,6 +113,9 @@ public interface IConnectorStore : IDisposable
     /// <summary>Enabled integrations whose enterprise's General event log holds events they have not yet taken into a message.</summary>
     IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents();
 
+    /// <summary>The enterprise's Enabled integrations, with their General subscriptions and what their clients can receive.</summary>
+    IReadOnlyList<GeneralRoute> ListGeneralRoutes(Guid enterpriseId);
+
     long MaxQueueSeq();
 
     /// <summary>Every delivery partition with its holder, lowest first.</summary>
@@ -244,6 +247,24 @@ public interface IWriteTransaction : IDisposable
 
     /// <summary>Clears every partition lease (a store that one process owns, on its start).</summary>
     void ResetPartitions();
+
+    /// <summary>
+    /// Locks the integrations of the client or enterprise (where processes share the database) and counts those not Deleted
+    /// and their messages still pending: what <see cref="DeleteClient"/> and <see cref="DeleteEnterprise"/> must wait for.
+    /// </summary>
+    RemovalHold FindRemovalHold(IntegrationOwner owner, Guid ownerId);
+
+    /// <summary>
+    /// Deletes the client, its signing secrets and its integrations, all Deleted with nothing pending (the caller checked,
+    /// with <see cref="FindRemovalHold"/>), and their lanes. Their messages stay, as history, until retention takes them.
+    /// </summary>
+    void DeleteClient(Guid clientId);
+
+    /// <summary>
+    /// Deletes the enterprise, its services, its General event log, its ingest idempotency keys and its integrations, all
+    /// Deleted with nothing pending (the caller checked), and their lanes. Their messages stay until retention takes them.
+    /// </summary>
+    void DeleteEnterprise(Guid enterpriseId);
 
     void InsertApiKey(ApiKeyRecord apiKey);
 

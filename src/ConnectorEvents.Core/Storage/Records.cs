@@ -229,3 +229,33 @@ public sealed record RetentionCutoffs(DateTimeOffset Delivered, DateTimeOffset F
 /// <param name="LastSeq">The last message looked at; the next batch starts after it.</param>
 /// <param name="Done">The frontier or the end of the outbox was reached.</param>
 public sealed record RetentionPass(int Examined, int Deleted, long LastSeq, bool Done);
+
+/// <summary>Whose integrations a removal looks at: a client's or an enterprise's.</summary>
+public enum IntegrationOwner
+{
+    Client,
+    Enterprise,
+}
+
+/// <summary>
+/// What keeps a client or an enterprise from being deleted: integrations of it that are not Deleted, and messages of its
+/// integrations still pending delivery (a Deleted integration's last webhook among them).
+/// </summary>
+public sealed record RemovalHold(int IntegrationsNotDeleted, int PendingMessages)
+{
+    /// <summary>The 409 that refuses the removal, or null when nothing holds it.</summary>
+    public DomainException? Refusal(string what) =>
+        IntegrationsNotDeleted > 0
+            ? new DomainException(DomainErrorKind.Conflict,
+                $"The {what} has {Count(IntegrationsNotDeleted, "integration")} not Deleted; delete them first.")
+            : PendingMessages > 0
+                ? new DomainException(DomainErrorKind.Conflict,
+                    $"The {what}'s integrations have {Count(PendingMessages, "message")} still pending delivery; try again once they are delivered or failed.")
+                : null;
+
+    private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n:N0} {noun}s";
+}
+
+/// <summary>An Enabled integration with what decides which General events reach it.</summary>
+/// <param name="HasGeneralWebhookUrl">Its client has a General-Webhook URL (one disabled by a 410 still counts: events wait for it).</param>
+public sealed record GeneralRoute(Guid IntegrationId, EventSubscription GeneralEvents, bool HasGeneralWebhookUrl, ContractVersion ContractVersion);

@@ -70,6 +70,15 @@ public static class ClientEndpoints
             .WithDescription("Issues a new ClientToken, shown only in this answer; the one before no longer opens a WebSocket, and " +
                 "the client's WebSockets that it opened are closed.");
 
+        group.MapDelete("/{id}", async Task<NoContent> (string id, ClientService clients) =>
+        {
+            await clients.DeleteAsync(ParseId(id, "client"));
+            return TypedResults.NoContent();
+        }).WithName("DeleteClient").ProducesProblem(409)
+            .WithDescription("Deletes the client, its signing secrets and its integrations; emits nothing. 409 while one of its " +
+                "integrations is not Deleted, or a message of them is still pending delivery. Its messages stay, listed by " +
+                "integration and by id (and cannot be retried), until retention takes them.");
+
         group.MapRecover("client");
 
         group.MapPost("/{id}/retry-now", async Task<Accepted> (string id, ClientService clients) =>

@@ -31,6 +31,14 @@ public static class EnterpriseEndpoints
                 store.FindEnterprise(ParseId(id, "enterprise")) ?? throw ApiProblemException.NotFound("enterprise", id))))
             .WithName("GetEnterprise");
 
+        group.MapDelete("/{id}", async Task<NoContent> (string id, EnterpriseService enterprises) =>
+        {
+            await enterprises.DeleteAsync(ParseId(id, "enterprise"));
+            return TypedResults.NoContent();
+        }).WithName("DeleteEnterprise").ProducesProblem(409)
+            .WithDescription("Deletes the enterprise, its services, its General events not yet sent and its Deleted integrations; " +
+                "emits nothing. 409 while one of its integrations is not Deleted, or a message of them is still pending delivery.");
+
         group.MapPost("/{enterpriseId}/services", async Task<Created<ServiceResponse>> (
             string enterpriseId, HttpRequest request, EnterpriseService enterprises) =>
         {
