@@ -20,15 +20,7 @@ internal static class ServeCommand
             passThrough,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(async (_, cancellationToken) =>
-        {
-            var app = ServerHost.Build(serverArguments());
-            await using (app.ConfigureAwait(false))
-            {
-                await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(app, cancellationToken).ConfigureAwait(false);
-            }
-            return ExitCodes.Ok;
-        });
+        command.SetAction((_, cancellationToken) => ServerMain.RunAsync(serverArguments(), cancellationToken: cancellationToken));
         return command;
     }
 }

@@ -1,7 +1,6 @@
 using ConnectorEvents.Server.Hosting;
 
-var app = ServerHost.Build(args);
-app.Run();
+return await ServerMain.RunAsync(args);
 
 /// <summary>The entry point; public so tests can reference the assembly.</summary>
 public partial class Program;

@@ -221,7 +221,7 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The server's own build output, in the configuration these tests were built in.</summary>
-    private static string ServerDll()
+    public static string ServerDll()
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
             ? "Release" : "Debug";

@@ -9,13 +9,20 @@ internal static class DataFolder
     public static string Ensure(string path)
     {
         var full = Path.GetFullPath(path);
-        if (OperatingSystem.IsWindows())
+        try
         {
-            Directory.CreateDirectory(full);
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(full);
+            }
+            else
+            {
+                Directory.CreateDirectory(full, OwnerOnly);
+            }
         }
-        else
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Directory.CreateDirectory(full, OwnerOnly);
+            throw new IOException($"The data folder '{full}' (Storage:DataDirectory) cannot be created: {ex.Message}", ex);
         }
         return full;
     }

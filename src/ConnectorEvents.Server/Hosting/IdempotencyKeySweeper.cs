@@ -10,19 +10,26 @@ public sealed partial class IdempotencyKeySweeper(IngestService ingest, TimeProv
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            try
+            using var timer = new PeriodicTimer(Interval, time);
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                await ingest.ForgetExpiredKeysAsync().ConfigureAwait(false);
-            }
+                try
+                {
+                    await ingest.ForgetExpiredKeysAsync().ConfigureAwait(false);
+                }
 #pragma warning disable CA1031 // a failed sweep is retried at the next tick; expired keys are ignored meanwhile
-            catch (Exception ex)
+                catch (Exception ex)
 #pragma warning restore CA1031
-            {
-                LogSweepFailed(logger, ex);
+                {
+                    LogSweepFailed(logger, ex);
+                }
             }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping; also when the host is disposed after a failed start, without a stop
         }
     }
 

@@ -76,19 +76,26 @@ public sealed partial class RetentionSweeper(
         {
             return;
         }
-        using var timer = new PeriodicTimer(settings.Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            try
+            using var timer = new PeriodicTimer(settings.Interval, time);
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                await SweepAsync(stoppingToken).ConfigureAwait(false);
-            }
+                try
+                {
+                    await SweepAsync(stoppingToken).ConfigureAwait(false);
+                }
 #pragma warning disable CA1031 // a failed sweep is retried at the next tick; nothing is lost by keeping messages longer
-            catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (ex is not OperationCanceledException)
 #pragma warning restore CA1031
-            {
-                LogSweepFailed(logger, ex);
+                {
+                    LogSweepFailed(logger, ex);
+                }
             }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping; also when the host is disposed after a failed start, without a stop
         }
     }
 

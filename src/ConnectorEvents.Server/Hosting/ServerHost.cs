@@ -32,6 +32,9 @@ public static partial class ServerHost
     {
         // Settings files sit beside the binaries, so the server finds them from any working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // The host's own error lines repeat what ServerMain says in one line (a failed start) with a stack trace; a background
+        // service that fails while running still logs its Critical line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         configure?.Invoke(builder);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
         {
@@ -74,7 +77,9 @@ public static partial class ServerHost
         // Outside /api: WebSocket clients authenticate with their own tokens, not the admin key.
         app.MapConnectorWebSocket();
         app.MapSigningKeys(); // for integrators: public keys only
-        app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<WebSocketHub>().CloseAll());
+        // Resolved now: after a failed start the callback runs once the services are disposed.
+        var webSockets = app.Services.GetRequiredService<WebSocketHub>();
+        app.Lifetime.ApplicationStopping.Register(webSockets.CloseAll);
         return app;
     }
 
