@@ -6,16 +6,28 @@ namespace ConnectorEvents.Cli;
 public static class CliApp
 {
     /// <summary>Runs the tool. Null writers mean the process's console; the token stands in for Ctrl+C.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null,
-        CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(args, output, error, Environment.GetEnvironmentVariable, cancellationToken);
+
+    /// <summary>Runs the tool reading environment variables through <paramref name="environment"/> (tests give their own).</summary>
+    internal static async Task<int> RunAsync(string[] args, TextWriter? output, TextWriter? error, Func<string, string?> environment,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
         var consoles = CliConsoles.Create(output, error);
-        var root = new RootCommand("connector-events: run the ConnectorEvents server, listen for API Events webhooks, trigger any documented event, generate signing keys.")
+        var admin = new AdminCommand(() => consoles, environment);
+        var root = new RootCommand("connector-events: run the ConnectorEvents server, listen for API Events webhooks and WebSocket frames, trigger any documented event, "
+            + "generate signing keys, and operate a running server (enterprises, clients, integrations, messages).")
         {
             ListenCommand.Create(() => consoles),
             TriggerCommand.Create(() => consoles),
             GenerateKeyCommand.Create(() => consoles),
+            EnterprisesCommand.Create(admin),
+            ClientsCommand.Create(admin),
+            IntegrationsCommand.Create(admin),
+            MessagesCommand.Create(admin),
+            WebSocketCommand.Create(() => consoles, environment),
             ServeCommand.Create(() => ServerArguments(args)),
         };
         var configuration = new InvocationConfiguration();

@@ -30,7 +30,8 @@ internal sealed class CliConsoles(IAnsiConsole output, IAnsiConsole error)
             Out = new AnsiConsoleOutput(writer),
             Ansi = detect ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = detect ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
+            // The error console of a terminal shows progress (admin --all); captured writers never do.
+            Interactive = detect ? InteractionSupport.Detect : InteractionSupport.No,
         });
         // Captured output and errors are read by programs (and terminals wrap by themselves): never wrap a line.
         console.Profile.Width = 500;
@@ -42,5 +43,16 @@ internal sealed class CliConsoles(IAnsiConsole output, IAnsiConsole error)
     {
         Error.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
         return exitCode;
+    }
+
+    /// <summary>
+    /// A line exactly as given, for programs to read (an id, the server's JSON): straight to the writer, so Spectre never wraps
+    /// it at the console's width nor reads it as markup.
+    /// </summary>
+    public void WriteRaw(string text)
+    {
+        var writer = Out.Profile.Out.Writer;
+        writer.WriteLine(text);
+        writer.Flush();
     }
 }

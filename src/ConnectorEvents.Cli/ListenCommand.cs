@@ -19,6 +19,9 @@ internal static class ListenCommand
 {
     private const int MaxBodyBytes = 16 * 1024 * 1024;
 
+    /// <summary>How long a forwarded webhook may wait for the endpoint; the server's own deliveries give up sooner.</summary>
+    private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(30);
+
     public static Command Create(Func<CliConsoles> consoles)
     {
         var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => 4000 };
@@ -33,21 +36,32 @@ internal static class ListenCommand
             Description = "Ed25519 public key(s) to verify v1a signatures with, whpk_<base64>; repeat during a rotation.",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var status = new Option<int>("--status") { Description = "HTTP status to answer with.", DefaultValueFactory = _ => 200 };
+        var status = new Option<int?>("--status") { Description = "HTTP status to answer with (200; not with --forward-to, which answers the endpoint's)." };
         var path = new Option<string>("--path") { Description = "Only requests under this path are webhooks; others get 404.", DefaultValueFactory = _ => "/" };
+        var forwardTo = new Option<string?>("--forward-to")
+        {
+            Description = "After verifying and printing, send each webhook on to this URL (same body and headers) and answer the "
+                + "sender with its status (502 when it cannot be reached, 504 when it does not answer in time).",
+        };
+        var printJson = new Option<bool>("--print-json") { Description = "Print each body as indented JSON after its summary." };
 
         var command = new Command("listen", "Receive webhooks locally and print them readably, verifying Standard Webhooks signatures.")
         {
-            port, host, secret, publicKey, status, path,
+            port, host, secret, publicKey, status, path, forwardTo, printJson,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(consoles(), parse.GetValue(port), parse.GetValue(host)!,
-            parse.GetValue(secret) ?? [], parse.GetValue(publicKey) ?? [], parse.GetValue(status), parse.GetValue(path)!, cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(consoles(), new ListenRequest(parse.GetValue(port), parse.GetValue(host)!,
+            parse.GetValue(secret) ?? [], parse.GetValue(publicKey) ?? [], parse.GetValue(status), parse.GetValue(path)!,
+            parse.GetValue(forwardTo), parse.GetValue(printJson)), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsoles consoles, int port, string host, string[] secrets, string[] publicKeyTexts,
-        int status, string path, CancellationToken cancellationToken)
+    private sealed record ListenRequest(
+        int Port, string Host, string[] Secrets, string[] PublicKeys, int? Status, string Path, string? ForwardTo, bool PrintJson);
+
+    private static async Task<int> RunAsync(CliConsoles consoles, ListenRequest request, CancellationToken cancellationToken)
     {
+        var (port, host, secrets, publicKeyTexts, _, path, _, _) = request;
+        var status = request.Status ?? StatusCodes.Status200OK;
         if (port is < 0 or > 65535)
         {
             return consoles.Fail(ExitCodes.InvalidInput, "--port must be between 0 and 65535.");
@@ -59,6 +73,20 @@ internal static class ListenCommand
         if (!path.StartsWith('/'))
         {
             return consoles.Fail(ExitCodes.InvalidInput, "--path must start with '/'.");
+        }
+        Uri? forwardTarget = null;
+        if (request.ForwardTo is not null)
+        {
+            if (request.Status is not null)
+            {
+                return consoles.Fail(ExitCodes.InvalidInput, "--status and --forward-to exclude each other: a forwarded webhook is answered with the endpoint's status.");
+            }
+            if (!Uri.TryCreate(request.ForwardTo.Trim(), UriKind.Absolute, out forwardTarget)
+                || (forwardTarget.Scheme != Uri.UriSchemeHttp && forwardTarget.Scheme != Uri.UriSchemeHttps)
+                || string.IsNullOrEmpty(forwardTarget.Host))
+            {
+                return consoles.Fail(ExitCodes.InvalidInput, "--forward-to must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:5000/webhooks.");
+            }
         }
         var keys = new List<byte[]>();
         foreach (var secret in secrets)
@@ -87,8 +115,9 @@ internal static class ListenCommand
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
         builder.Logging.ClearProviders();
         await using var app = builder.Build();
+        using var forwarder = forwardTarget is null ? null : new WebhookForwarder(forwardTarget, ForwardTimeout);
         var receiver = new Receiver(consoles.Out, new SignatureVerifier(keys, publicKeys, TimeProvider.System, SignatureVerifier.DefaultTolerance),
-            status, path.TrimEnd('/'));
+            status, path.TrimEnd('/'), forwarder, request.PrintJson);
         app.Run(receiver.HandleAsync);
         try
         {
@@ -107,7 +136,9 @@ internal static class ListenCommand
         foreach (var bound in addresses)
         {
             consoles.Out.MarkupLine($"Listening on [bold]{Markup.Escape(bound.TrimEnd('/') + (path == "/" ? "/" : path))}[/]"
-                + string.Create(CultureInfo.InvariantCulture, $", answering {status}")
+                + (forwarder is null
+                    ? string.Create(CultureInfo.InvariantCulture, $", answering {status}")
+                    : $", forwarding to {Markup.Escape(Secrets.Redact(forwarder.Target))}")
                 + Checking(keys.Count, publicKeys.Count)
                 + ". Press Ctrl+C to stop.");
         }
@@ -146,7 +177,8 @@ internal static class ListenCommand
     }
 
     /// <summary>Answers every request and prints one block per webhook; printing is serialized.</summary>
-    private sealed class Receiver(IAnsiConsole console, SignatureVerifier verifier, int status, string path)
+    private sealed class Receiver(IAnsiConsole console, SignatureVerifier verifier, int status, string path, WebhookForwarder? forwarder,
+        bool printJson)
     {
         private readonly Lock _print = new();
         private int _count;
@@ -177,17 +209,49 @@ internal static class ListenCommand
             var body = buffer.ToArray();
             var headers = request.Headers;
             var verdict = verifier.Verify(headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"], body);
-            context.Response.StatusCode = status;
+            var forwarded = forwarder is null ? null : await forwarder.ForwardAsync(request, body, context.RequestAborted).ConfigureAwait(false);
+            var answered = forwarded?.Status ?? status;
 
             var lines = new List<string>
             {
-                string.Create(CultureInfo.InvariantCulture, $"[bold]{time}[/]  POST {Markup.Escape(requestPath)} → {status}  ({body.Length} bytes)"),
+                string.Create(CultureInfo.InvariantCulture, $"[bold]{time}[/]  POST {Markup.Escape(requestPath)} → {answered}  ({body.Length} bytes)"),
             };
             lines.AddRange(Describe(body));
             var id = headers["webhook-id"].ToString();
             var color = verdict.Kind switch { VerdictKind.Verified => "green", VerdictKind.NotVerified => "red", _ => "yellow" };
             lines.Add($"  webhook-id {(id.Length == 0 ? "(none)" : Markup.Escape(id))}  [{color}]{Markup.Escape(verdict.Text)}[/]");
+            if (forwarded is not null)
+            {
+                lines.Add(Forwarded(forwarder!.TargetFor(request.QueryString), forwarded));
+            }
+            if (printJson)
+            {
+                lines.AddRange(JsonText.Pretty(body) is { } pretty
+                    ? JsonText.Indent(pretty).Select(Markup.Escape)
+                    : [$"  [yellow]body is not JSON:[/] {Markup.Escape(System.Text.Encoding.UTF8.GetString(body))}"]);
+            }
             Print([.. lines]);
+
+            if (forwarded is null)
+            {
+                context.Response.StatusCode = status;
+                return;
+            }
+            await WebhookForwarder.AnswerAsync(context.Response, forwarded, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        private static string Forwarded(Uri target, WebhookForwarder.Outcome outcome)
+        {
+            var shown = Markup.Escape(Secrets.Redact(target));
+            if (outcome.Failure is not null)
+            {
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"  [red]could not forward to {shown}: {Markup.Escape(outcome.Failure)} Answered {outcome.Status}.[/]");
+            }
+            var ok = outcome.Status is >= 200 and < 300;
+            var phrase = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(outcome.Status);
+            return string.Create(CultureInfo.InvariantCulture,
+                $"  forwarded to {shown} → [{(ok ? "green" : "red")}]{outcome.Status} {Markup.Escape(phrase)}[/] in {outcome.Elapsed.TotalMilliseconds:0} ms");
         }
 
         private static IEnumerable<string> Describe(byte[] body)

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
 using Spectre.Console;
@@ -40,18 +42,28 @@ internal static class TriggerCommand
             DefaultValueFactory = _ => 10,
         };
 
+        var overrides = new Option<string[]>("--override")
+        {
+            Description = "Path=Value: set one value of the body before signing, e.g. Data.Enterprise.Name=Foo or Events[0].Value.Id=…; "
+                + "the value is JSON when it parses as JSON, else a string. Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var data = new Option<string?>("--data") { Description = "Send this JSON file's body instead of the sample (still signed)." };
+
         var command = new Command("trigger", "Send a realistic, signed sample of a documented webhook event to a URL.")
         {
-            eventArgument, url, secret, version, token, list, timeout,
+            eventArgument, url, secret, version, token, list, timeout, overrides, data,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(consoles(), new TriggerRequest(
             parse.GetValue(eventArgument), parse.GetValue(url), parse.GetValue(secret) ?? [], parse.GetValue(version),
-            parse.GetValue(token), parse.GetValue(list), parse.GetValue(timeout)), cancellationToken));
+            parse.GetValue(token), parse.GetValue(list), parse.GetValue(timeout), parse.GetValue(overrides) ?? [], parse.GetValue(data)),
+            cancellationToken));
         return command;
     }
 
     private sealed record TriggerRequest(
-        string? Event, string? Url, string[] Secrets, string? Version, string? Token, bool List, double TimeoutSeconds);
+        string? Event, string? Url, string[] Secrets, string? Version, string? Token, bool List, double TimeoutSeconds,
+        string[] Overrides, string? DataFile);
 
     private static async Task<int> RunAsync(CliConsoles consoles, TriggerRequest request, CancellationToken cancellationToken)
     {
@@ -66,19 +78,41 @@ internal static class TriggerCommand
             PrintList(consoles.Out, version);
             return ExitCodes.Ok;
         }
-        if (string.IsNullOrWhiteSpace(request.Event))
+        if (string.IsNullOrWhiteSpace(request.Event) && request.DataFile is null)
         {
             return consoles.Fail(ExitCodes.InvalidInput,
-                $"Name an event to send, or 'all'. 'trigger --list --version {version.Text}' shows the events.");
+                $"Name an event to send, or 'all', or give --data file.json. 'trigger --list --version {version.Text}' shows the events.");
         }
-        if (request.Event.StartsWith('-'))
+        string? eventError = null;
+        if (request.Event is not null && request.Event.StartsWith('-'))
         {
             return consoles.Fail(ExitCodes.Syntax, $"Unknown option '{request.Event}'. 'trigger --help' lists the options.");
         }
-        var samples = EventCatalog.Resolve(version, request.Event.Trim(), out var eventError);
+        var samples = string.IsNullOrWhiteSpace(request.Event) ? [] : EventCatalog.Resolve(version, request.Event!.Trim(), out eventError);
         if (samples is null)
         {
             return consoles.Fail(ExitCodes.InvalidInput, eventError!);
+        }
+        if ((request.DataFile is not null || request.Overrides.Length > 0) && samples.Count > 1)
+        {
+            return consoles.Fail(ExitCodes.InvalidInput, "--data and --override apply to one event, not to 'all'.");
+        }
+        if (request.DataFile is not null)
+        {
+            if (!TryReadData(request.DataFile, out var body, out var dataError))
+            {
+                return consoles.Fail(ExitCodes.InvalidInput, dataError);
+            }
+            samples = [new SamplePayload(samples.Count == 1 ? samples[0].Name : Path.GetFileName(request.DataFile), PayloadKind.GeneralMessage, body)];
+        }
+        if (request.Overrides.Length > 0)
+        {
+            var node = JsonNode.Parse(samples[0].Body)!;
+            if (!BodyOverrides.TryApply(node, request.Overrides, out var overrideError))
+            {
+                return consoles.Fail(ExitCodes.InvalidInput, overrideError);
+            }
+            samples = [samples[0] with { Body = JsonText.Utf8(node) }];
         }
         if (string.IsNullOrWhiteSpace(request.Url))
         {
@@ -182,7 +216,7 @@ internal static class TriggerCommand
         }
         catch (HttpRequestException exception)
         {
-            return new Outcome(0, Stopwatch.GetElapsedTime(started), messageId, null, Describe(exception));
+            return new Outcome(0, Stopwatch.GetElapsedTime(started), messageId, null, TransportFailure.Describe(exception, "a receiver"));
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -191,30 +225,31 @@ internal static class TriggerCommand
         }
     }
 
-    /// <summary>One line for a transport failure, e.g. "connection refused".</summary>
-    private static string Describe(HttpRequestException exception)
+    /// <summary>The bytes of a JSON file, unchanged, or why they cannot be sent.</summary>
+    private static bool TryReadData(string file, [NotNullWhen(true)] out byte[]? body, [NotNullWhen(false)] out string? error)
     {
-        for (Exception? inner = exception; inner is not null; inner = inner.InnerException)
+        body = null;
+        error = null;
+        try
         {
-            if (inner is SocketException socket)
-            {
-                return socket.SocketErrorCode switch
-                {
-                    SocketError.ConnectionRefused => "connection refused (is a receiver listening on that port?).",
-                    SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "host name not found.",
-                    SocketError.TimedOut => "connection timed out.",
-                    SocketError.NetworkUnreachable or SocketError.HostUnreachable => "network unreachable.",
-                    _ => socket.Message.TrimEnd('.') + ".",
-                };
-            }
+            body = File.ReadAllBytes(file);
         }
-        return exception.HttpRequestError switch
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            HttpRequestError.NameResolutionError => "host name not found.",
-            HttpRequestError.SecureConnectionError => "TLS handshake failed.",
-            HttpRequestError.ResponseEnded => "the connection closed before an answer.",
-            _ => exception.Message.ReplaceLineEndings(" "),
-        };
+            error = $"--data: cannot read '{file}': {exception.Message}";
+            return false;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+        }
+        catch (JsonException exception)
+        {
+            error = $"--data: '{file}' is not JSON: {exception.Message}";
+            body = null;
+            return false;
+        }
+        return true;
     }
 
     private static Uri WithToken(Uri target, string token)

@@ -23,6 +23,17 @@ internal static class CliRun
         return new CliResult(exitCode, output.ToString(), error.ToString());
     }
 
+    /// <summary>The same, reading environment variables from <paramref name="environment"/> only (never the machine's).</summary>
+    public static async Task<CliResult> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var exitCode = await CliApp.RunAsync(args, output, error, name => environment.GetValueOrDefault(name), timeout.Token)
+            .WaitAsync(TimeSpan.FromSeconds(70));
+        return new CliResult(exitCode, output.ToString(), error.ToString());
+    }
+
     /// <summary>A loopback port nothing listens on right now.</summary>
     public static int FreePort()
     {

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using ConnectorEvents.Contracts;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Testing;
@@ -11,58 +9,7 @@ public sealed class ListenTests
 {
     private const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-    /// <summary>A thread-safe writer the test can read while the listener writes.</summary>
-    private sealed class SharedWriter : StringWriter
-    {
-        private readonly Lock _gate = new();
-
-        public override Encoding Encoding => Encoding.UTF8;
-
-        public override void Write(char value)
-        {
-            lock (_gate)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_gate)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void Write(char[] buffer, int index, int count)
-        {
-            lock (_gate)
-            {
-                base.Write(buffer, index, count);
-            }
-        }
-
-        public string Text()
-        {
-            lock (_gate)
-            {
-                return ToString();
-            }
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var started = Stopwatch.GetTimestamp();
-        while (!condition())
-        {
-            if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(20))
-            {
-                throw new TimeoutException($"Timed out waiting for {what}.");
-            }
-            await Task.Delay(25);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => SharedWriter.WaitUntilAsync(condition, what);
 
     private static async Task<(string Output, int TriggerExit, int ListenExit)> ListenAndTriggerAsync(string[] listenArgs, string[] triggerArgs)
     {
