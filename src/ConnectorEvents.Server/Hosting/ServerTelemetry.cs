@@ -72,7 +72,7 @@ public static class ServerTelemetry
         app.Services.GetRequiredService<BacklogMeter>(); // registers the backlog gauges
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetricsOptions>>().Value.Prometheus)
         {
-            app.MapPrometheusScrapingEndpoint(MetricsOptions.ScrapePath).ExcludeFromDescription();
+            app.MapPrometheusScrapingEndpoint(MetricsOptions.ScrapePath); // described by Api/OpenApi/ServerDocument
         }
     }
 

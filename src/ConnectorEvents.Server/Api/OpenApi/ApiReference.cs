@@ -30,6 +30,7 @@ public static class ApiReference
         app.MapOpenApi(DocumentPath);
         app.MapScalarApiReference(DocsPath, options => options
             .WithTitle("ConnectorEvents API")
-            .WithOpenApiRoutePattern(DocumentPath));
+            .WithOpenApiRoutePattern(DocumentPath))
+            .ExcludeFromDescription();
     }
 }
