@@ -58,12 +58,14 @@ public static partial class ServerHost
         app.UseWebSockets();
         app.MapConnectorApiReference();
         app.MapConnectorMetrics();
-        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
+        // GET (and HEAD) only, as documented: another method is a 405 like on every other route.
+        HttpMethodMetadata reads = new(["GET", "HEAD"]);
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false }).WithMetadata(reads);
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions
         {
             Predicate = c => c.Tags.Contains("ready"),
             ResponseWriter = ReadinessCheck.WriteResponseAsync,
-        });
+        }).WithMetadata(reads);
         // The statuses every route shares (401, 403, 404, 429, 503, ...) are added to the document by Api/OpenApi/CommonResponses.
         var api = app.MapGroup("/api/v1").WithIdempotentPosts();
         api.MapEnterprises();
