@@ -310,7 +310,7 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.NotNull(ingest["responses"]!["202"]);
         Assert.NotNull(ingest["responses"]!["422"]);
         var schemas = openApi["components"]!["schemas"]!.AsObject();
-        Assert.Contains("IngestEventShape", schemas.Select(p => p.Key));
+        Assert.Contains("GeneralIngestEvent", schemas.Select(p => p.Key));
         Assert.NotNull(openApi["paths"]!["/api/v1/integrations/{id}"]!["patch"]);
     }
 }

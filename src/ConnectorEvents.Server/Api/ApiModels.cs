@@ -19,6 +19,10 @@ public sealed record CreateServiceRequest(string? Name, Guid? Id);
 public sealed record CreateClientRequest(
     string? Name, string? IntegrationWebhookUrl, string? GeneralWebhookUrl, string? ContractVersion, string? SigningScheme = null);
 
+/// <summary><c>PATCH /api/v1/clients/{id}</c>, for OpenAPI (the handler reads the body field by field): only the fields present change.</summary>
+public sealed record UpdateClientRequest(
+    string? Name, string? IntegrationWebhookUrl, string? GeneralWebhookUrl, string? ContractVersion, string? SigningScheme);
+
 public sealed record RequestorInput(string? Name, string? Email);
 
 public sealed record CreateIntegrationRequest(

@@ -28,7 +28,7 @@ public static class ClientEndpoints
             var hmacSecret = created.Client.SigningScheme == SigningScheme.Hmac ? created.SigningSecret : null;
             return TypedResults.Created($"/api/v1/clients/{created.Client.Id}",
                 Response(created.Client, store, time, created.ClientToken, hmacSecret));
-        }).Accepts<CreateClientRequest>("application/json").WithName("CreateClient")
+        }).Accepts<CreateClientRequest>("application/json").WithName("CreateClient").WithSummary("Create an integration client")
             .WithDescription("Creates an integration client. The answer carries its ClientToken and, for HMAC signing (the default), " +
                 "its SigningSecret: neither is shown again. With SigningScheme Ed25519 the secret stays with the server and " +
                 "SigningPublicKeys gives the public key that verifies its v1a signatures.");
@@ -41,10 +41,10 @@ public static class ClientEndpoints
             var keys = store.ListPublicSigningKeys(page.Select(c => c.Id).ToList(), time.GetUtcNow()).ToLookup(k => k.ClientId);
             return TypedResults.Ok(new ClientList(
                 page.Select(c => ClientResponse.From(c, keys[c.Id].ToList())).ToList(), page.Count == take ? page[^1].Id.ToString() : null));
-        }).WithName("ListClients");
+        }).WithName("ListClients").WithSummary("List clients");
 
         group.MapGet("/{id}", Ok<ClientResponse> (string id, IConnectorStore store, TimeProvider time) =>
-            TypedResults.Ok(Response(Find(store, id), store, time))).WithName("GetClient");
+            TypedResults.Ok(Response(Find(store, id), store, time))).WithName("GetClient").WithSummary("Get a client");
 
         group.MapPatch("/{id}", async Task<Ok<ClientResponse>> (
             string id, HttpRequest request, ClientService clients, NetworkPolicy policy, IConnectorStore store, TimeProvider time) =>
@@ -54,7 +54,7 @@ public static class ClientEndpoints
             var patch = ReadPatch(document.RootElement, policy);
             var update = await clients.UpdateAsync(clientId, patch);
             return TypedResults.Ok(Response(update.Client, store, time, signingSecret: update.Rotated?.SigningSecret));
-        }).Accepts<CreateClientRequest>("application/merge-patch+json", "application/json").WithName("UpdateClient")
+        }).Accepts<UpdateClientRequest>("application/merge-patch+json", "application/json").WithName("UpdateClient").WithSummary("Change a client")
             .WithDescription("Sets the fields present in the body (Name, IntegrationWebhookUrl, GeneralWebhookUrl, ContractVersion, " +
                 "SigningScheme); a URL set to null is removed. Setting IntegrationWebhookUrl, " +
                 "even to its current value, re-enables it after the receiver answered 410. A new SigningScheme (Hmac or Ed25519) " +
@@ -66,7 +66,7 @@ public static class ClientEndpoints
         {
             var regenerated = await clients.RegenerateTokenAsync(ParseId(id, "client"));
             return TypedResults.Ok(Response(regenerated.Client, store, time, regenerated.ClientToken));
-        }).WithName("RegenerateClientToken")
+        }).WithName("RegenerateClientToken").WithSummary("Issue a new client token")
             .WithDescription("Issues a new ClientToken, shown only in this answer; the one before no longer opens a WebSocket, and " +
                 "the client's WebSockets that it opened are closed.");
 
@@ -85,7 +85,7 @@ public static class ClientEndpoints
         {
             await clients.RetryNowAsync(ParseId(id, "client"));
             return TypedResults.Accepted((string?)null);
-        }).WithName("RetryClientNow")
+        }).WithName("RetryClientNow").WithSummary("Retry a client's waiting messages now")
             .WithDescription("Every message of the client waiting for its next retry (its receiver failed and is healed now) is sent " +
                 "now, by whichever process delivers its integration, in order; the attempt count and the retry schedule after " +
                 "this attempt are unchanged. Failed messages are not touched: recover them with /recover.");
@@ -94,13 +94,13 @@ public static class ClientEndpoints
         {
             var client = Find(store, id);
             return TypedResults.Ok(new ClientHealthResponse(client.Id, EndpointHealth.Of(client, store)));
-        }).WithName("GetClientHealth")
+        }).WithName("GetClientHealth").WithSummary("A client's endpoint health")
             .WithDescription($"Each endpoint of the client (Integration, General): its URL without query, its state (Healthy, Failing, " +
                 $"Disabled), consecutive failures, the last success and failure, and the success rate and attempt time (p50, p99) " +
                 $"over its last {EndpointHealth.Window} attempts.");
 
         group.MapPost("/{id}/rotate-secret", async Task<Ok<RotatedSecret>> (string id, ClientService clients) =>
-            TypedResults.Ok(await clients.RotateSecretAsync(ParseId(id, "client")))).WithName("RotateClientSecret")
+            TypedResults.Ok(await clients.RotateSecretAsync(ParseId(id, "client")))).WithName("RotateClientSecret").WithSummary("Rotate a client's signing secret")
             .WithDescription("Issues a new signing secret of the client's scheme: an HMAC secret is in the answer, an Ed25519 one " +
                 "stays with the server and its public key is. Until the previous ones expire, each webhook carries a signature by each.");
     }

@@ -16,7 +16,7 @@ public static class ClusterEndpoints
                 n.NodeId, n.SeenUtc, partitions.Count(p => p.NodeId == n.NodeId && p.LeaseUntilUtc > now))).ToList();
             return TypedResults.Ok(new ClusterStatus(leases.NodeId, leases.Held.Count, nodes,
                 partitions.Select(p => new PartitionStatus(p.Partition, p.LeaseUntilUtc > now ? p.NodeId : null, p.LeaseUntilUtc)).ToList()));
-        }).WithTags("Cluster").WithName("GetCluster")
+        }).WithTags("Cluster").WithName("GetCluster").WithSummary("Cluster status")
             .WithDescription("The server processes on this database and which one delivers for each partition (a partition whose lease ended shows no holder).");
     }
 }

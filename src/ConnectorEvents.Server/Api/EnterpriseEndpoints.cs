@@ -16,7 +16,7 @@ public static class EnterpriseEndpoints
             var body = await request.ReadJsonAsync(ApiJsonContext.Default.CreateEnterpriseRequest);
             var created = await enterprises.CreateAsync(body.Id, RequireName(body.Name));
             return TypedResults.Created($"/api/v1/enterprises/{created.Id}", EnterpriseResponse.From(created));
-        }).Accepts<CreateEnterpriseRequest>("application/json").WithName("CreateEnterprise");
+        }).Accepts<CreateEnterpriseRequest>("application/json").WithName("CreateEnterprise").WithSummary("Create an enterprise");
 
         group.MapGet("/", Ok<EnterpriseList> (IConnectorStore store, string? cursor, string? limit) =>
         {
@@ -24,12 +24,12 @@ public static class EnterpriseEndpoints
             var page = store.ListEnterprises(take, QueryId(cursor, "cursor"));
             return TypedResults.Ok(new EnterpriseList(
                 page.Select(EnterpriseResponse.From).ToList(), page.Count == take ? page[^1].Id.ToString() : null));
-        }).WithName("ListEnterprises");
+        }).WithName("ListEnterprises").WithSummary("List enterprises");
 
         group.MapGet("/{id}", Ok<EnterpriseResponse> (string id, IConnectorStore store) =>
             TypedResults.Ok(EnterpriseResponse.From(
                 store.FindEnterprise(ParseId(id, "enterprise")) ?? throw ApiProblemException.NotFound("enterprise", id))))
-            .WithName("GetEnterprise");
+            .WithName("GetEnterprise").WithSummary("Get an enterprise");
 
         group.MapDelete("/{id}", async Task<NoContent> (string id, EnterpriseService enterprises) =>
         {
@@ -46,13 +46,13 @@ public static class EnterpriseEndpoints
             var body = await request.ReadJsonAsync(ApiJsonContext.Default.CreateServiceRequest);
             var created = await enterprises.CreateServiceAsync(id, body.Id, RequireName(body.Name));
             return TypedResults.Created($"/api/v1/enterprises/{id}/services/{created.Id}", ServiceResponse.From(created));
-        }).Accepts<CreateServiceRequest>("application/json").WithName("CreateService");
+        }).Accepts<CreateServiceRequest>("application/json").WithName("CreateService").WithSummary("Create a service of an enterprise");
 
         group.MapGet("/{enterpriseId}/services", Ok<ServiceList> (string enterpriseId, IConnectorStore store) =>
         {
             var id = ParseId(enterpriseId, "enterprise");
             _ = store.FindEnterprise(id) ?? throw ApiProblemException.NotFound("enterprise", enterpriseId);
             return TypedResults.Ok(new ServiceList(store.ListServices(id).Select(ServiceResponse.From).ToList()));
-        }).WithName("ListServices");
+        }).WithName("ListServices").WithSummary("List an enterprise's services");
     }
 }

@@ -28,7 +28,7 @@ public static class IntegrationEndpoints
                 RequestorOf(body.Requestor));
             var created = await integrations.CreateAsync(command);
             return TypedResults.Created($"/api/v1/integrations/{created.Integration.Id}", IntegrationResponse.From(created));
-        }).Accepts<CreateIntegrationRequest>("application/json").WithName("CreateIntegration")
+        }).Accepts<CreateIntegrationRequest>("application/json").WithName("CreateIntegration").WithSummary("Create an integration")
             .WithDescription("Creates an integration, Enabled unless IsEnabled is false, and emits IntegrationCreated. The answer " +
                 "carries the AccessToken, which no later answer repeats (listings show its AccessTokenPrefix).");
 
@@ -40,12 +40,12 @@ public static class IntegrationEndpoints
                 QueryEnum<IntegrationState>(state, "state"), take, QueryId(cursor, "cursor")));
             return TypedResults.Ok(new IntegrationList(
                 page.Select(IntegrationResponse.From).ToList(), page.Count == take ? page[^1].Id.ToString() : null));
-        }).WithName("ListIntegrations");
+        }).WithName("ListIntegrations").WithSummary("List integrations");
 
         group.MapGet("/{id}", Ok<IntegrationResponse> (string id, IConnectorStore store) =>
             TypedResults.Ok(IntegrationResponse.From(
                 store.FindIntegration(ParseId(id, "integration")) ?? throw ApiProblemException.NotFound("integration", id))))
-            .WithName("GetIntegration");
+            .WithName("GetIntegration").WithSummary("Get an integration");
 
         group.MapPatch("/{id}", async Task<Ok<IntegrationResponse>> (string id, HttpRequest request, IntegrationService integrations) =>
         {
@@ -68,28 +68,31 @@ public static class IntegrationEndpoints
                 }
             }
             return TypedResults.Ok(IntegrationResponse.From(await integrations.SubscribeAsync(integrationId, general, webSocket)));
-        }).Accepts<SubscriptionRequest>("application/merge-patch+json", "application/json").WithName("UpdateIntegrationSubscriptions")
+        }).Accepts<SubscriptionRequest>("application/merge-patch+json", "application/json").WithName("UpdateIntegrationSubscriptions").WithSummary("Choose the events an integration receives")
             .ProducesProblem(409)
             .WithDescription("Sets which General discriminators and WebSocket event types the integration receives: a list sets " +
                 "exactly those (an empty one: none), null restores all (the default), an absent field is left as it is.");
 
-        MapCommand(group, "/{id}/enable", IntegrationCommand.Enable, "EnableIntegration", "Disabled → Enabled; emits IntegrationEnabled.");
-        MapCommand(group, "/{id}/disable", IntegrationCommand.Disable, "DisableIntegration", "Enabled → Disabled; emits IntegrationDisabled.");
-        MapCommand(group, "/{id}/cancel", IntegrationCommand.Cancel, "CancelIntegration",
+        MapCommand(group, "/{id}/enable", IntegrationCommand.Enable, "EnableIntegration", "Enable an integration",
+            "Disabled → Enabled; emits IntegrationEnabled.");
+        MapCommand(group, "/{id}/disable", IntegrationCommand.Disable, "DisableIntegration", "Disable an integration",
+            "Enabled → Disabled; emits IntegrationDisabled.");
+        MapCommand(group, "/{id}/cancel", IntegrationCommand.Cancel, "CancelIntegration", "Cancel an integration",
             "Enabled or Disabled → Canceled; emits IntegrationCanceled.");
-        MapCommand(group, "/{id}/reinstate", IntegrationCommand.Reinstate, "ReinstateIntegration",
+        MapCommand(group, "/{id}/reinstate", IntegrationCommand.Reinstate, "ReinstateIntegration", "Reinstate a canceled integration",
             "Canceled → the state before the cancel; emits IntegrationReinstated.");
         MapCommand(group, "/{id}/regenerate-access-token", IntegrationCommand.RegenerateAccessToken, "RegenerateAccessToken",
-            "Issues a new access token, shown only in this answer and in the IntegrationApiKeyCreated webhook it emits.");
+            "Issue a new access token", "Issues a new access token, shown only in this answer and in the IntegrationApiKeyCreated webhook it emits.");
 
         group.MapDelete("/{id}", (string id, IntegrationService integrations) => Apply(id, IntegrationCommand.Delete, integrations))
-            .WithName("DeleteIntegration").WithDescription("Any state but Deleted → Deleted; emits IntegrationDeleted.")
+            .WithName("DeleteIntegration").WithSummary("Delete an integration").WithDescription("Any state but Deleted → Deleted; emits IntegrationDeleted.")
             .ProducesProblem(409);
     }
 
-    private static void MapCommand(RouteGroupBuilder group, string pattern, IntegrationCommand command, string name, string description) =>
+    private static void MapCommand(
+        RouteGroupBuilder group, string pattern, IntegrationCommand command, string name, string summary, string description) =>
         group.MapPost(pattern, (string id, IntegrationService integrations) => Apply(id, command, integrations))
-            .WithName(name).WithDescription(description).ProducesProblem(409);
+            .WithName(name).WithSummary(summary).WithDescription(description).ProducesProblem(409);
 
     private static async Task<Ok<IntegrationResponse>> Apply(string id, IntegrationCommand command, IntegrationService integrations) =>
         TypedResults.Ok(IntegrationResponse.From(await integrations.ApplyAsync(ParseId(id, "integration"), command)));

@@ -22,19 +22,19 @@ public static class MessageEndpoints
                 QueryEnum<MessageStatus>(status, "status"), QueryCursor(cursor), take));
             return TypedResults.Ok(new MessageList(page.Select(MessageSummary.From).ToList(),
                 page.Count == take ? page[^1].Seq.ToString(CultureInfo.InvariantCulture) : null));
-        }).WithName("ListMessages").WithDescription("Newest first. Pass the returned Cursor to get the next page.");
+        }).WithName("ListMessages").WithSummary("List messages").WithDescription("Newest first. Pass the returned Cursor to get the next page.");
 
         group.MapGet("/{id}", Ok<MessageDetail> (string id, IConnectorStore store) =>
         {
             var message = store.FindMessage(id) ?? throw ApiProblemException.NotFound("message", id);
             return TypedResults.Ok(new MessageDetail(MessageSummary.From(message), MaskedBody(message), store.ListAttempts(message.Seq)));
-        }).WithName("GetMessage").WithDescription("The body as sent, except that an access token in it shows only its prefix.");
+        }).WithName("GetMessage").WithSummary("Get a message with its attempts").WithDescription("The body as sent, except that an access token in it shows only its prefix.");
 
         group.MapPost("/{id}/retry", async Task<Accepted<MessageSummary>> (string id, MessageService messages) =>
         {
             var requeued = await messages.RetryAsync(id);
             return TypedResults.Accepted($"/api/v1/messages/{id}", MessageSummary.From(requeued));
-        }).WithName("RetryMessage").ProducesProblem(409)
+        }).WithName("RetryMessage").WithSummary("Send a message again").ProducesProblem(409)
             .WithDescription("Sends a Delivered or Failed message again, with the same webhook-id, after what is queued for its integration.");
     }
 
@@ -66,6 +66,7 @@ public static class MessageEndpoints
                 ofClient ? ownerId : null, ofClient ? null : ownerId, channel, since, until, MessageService.MaxRecoveredPerCall));
             return TypedResults.Accepted((string?)null, receipt);
         }).Accepts<RecoverRequest>("application/json").WithName(ofClient ? "RecoverClientMessages" : "RecoverIntegrationMessages")
+            .WithSummary(ofClient ? "Send a client's failed messages again" : "Send an integration's failed messages again")
             .WithDescription($"Sends every Failed message of the {owner} created from Since to before Until (default now), of one " +
                 $"Channel (Integration or General) or both, again: in the order they were first queued, with their webhook-ids, " +
                 $"each after what its integration has queued now. At most {MessageService.MaxRecoveredPerCall:N0} per call: More " +

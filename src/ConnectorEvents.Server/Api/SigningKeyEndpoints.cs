@@ -23,7 +23,7 @@ public static class SigningKeyEndpoints
                 ? TypedResults.Ok(new SigningPublicKeyList(id, keys))
                 : throw new ApiProblemException(StatusCodes.Status404NotFound, "Not found.",
                     $"No client with the id '{clientId}' signs with Ed25519.");
-        }).WithTags("Signing keys").WithName("GetSigningPublicKeys").ProducesProblem(404)
+        }).WithTags("Signing keys").WithName("GetSigningPublicKeys").WithSummary("A client's public signing keys").ProducesProblem(404)
             .WithDescription("The public keys (whpk_…) that verify the client's v1a (Ed25519) webhook signatures, newest first; " +
                 "no API key needed.");
 }

@@ -20,7 +20,7 @@ public static class WebSocketEndpoint
 
     public static void MapConnectorWebSocket(this IEndpointRouteBuilder app) =>
         app.MapGet(Path, ConnectAsync)
-            .WithTags("WebSockets").WithName("ConnectWebSocket")
+            .WithTags("WebSockets").WithName("ConnectWebSocket").WithSummary("Open the WebSocket of an integration")
             .WithDescription("Upgrades to a WebSocket that receives the integration's events as {\"Events\":[…]} frames. "
                 + "Send 'Cookie: ClientToken=…; AccessToken=…'.")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429).ProducesProblem(503);

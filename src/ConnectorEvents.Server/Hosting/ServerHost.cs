@@ -13,6 +13,7 @@ using ConnectorEvents.Core.Cluster;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Api;
+using ConnectorEvents.Server.Api.OpenApi;
 using ConnectorEvents.Storage.Postgres;
 using ConnectorEvents.Storage.Sqlite;
 using Microsoft.AspNetCore.Diagnostics;
@@ -58,15 +59,18 @@ public static partial class ServerHost
         app.UseMiddleware<ApiKeyAuthentication>();
         app.UseRateLimiter(); // after authentication, which names the key a limit counts
         app.UseWebSockets();
-        app.MapOpenApi();
+        app.MapConnectorApiReference();
         app.MapConnectorMetrics();
-        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
+        // GET (and HEAD) only, as documented: another method is a 405 like on every other route.
+        HttpMethodMetadata reads = new(["GET", "HEAD"]);
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false }).WithMetadata(reads);
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions
         {
             Predicate = c => c.Tags.Contains("ready"),
             ResponseWriter = ReadinessCheck.WriteResponseAsync,
-        });
-        var api = app.MapGroup("/api/v1").ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).WithIdempotentPosts();
+        }).WithMetadata(reads);
+        // The statuses every route shares (401, 403, 404, 429, 503, ...) are added to the document by Api/OpenApi/CommonResponses.
+        var api = app.MapGroup("/api/v1").WithIdempotentPosts();
         api.MapEnterprises();
         api.MapClients();
         api.MapIntegrations();
@@ -238,7 +242,7 @@ public static partial class ServerHost
         services.AddSingleton<HealthProbeListener>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthProbeListener>());
         services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-delivery", tags: ["ready"]);
-        services.AddOpenApi();
+        services.AddConnectorOpenApi();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);

@@ -72,7 +72,8 @@ public static class ServerTelemetry
         app.Services.GetRequiredService<BacklogMeter>(); // registers the backlog gauges
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetricsOptions>>().Value.Prometheus)
         {
-            app.MapPrometheusScrapingEndpoint(MetricsOptions.ScrapePath).ExcludeFromDescription();
+            // GET (and HEAD) only, as Api/OpenApi/ServerDocument describes it.
+            app.MapPrometheusScrapingEndpoint(MetricsOptions.ScrapePath).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         }
     }
 
