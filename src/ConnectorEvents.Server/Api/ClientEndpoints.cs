@@ -74,7 +74,7 @@ public static class ClientEndpoints
         {
             await clients.DeleteAsync(ParseId(id, "client"));
             return TypedResults.NoContent();
-        }).WithName("DeleteClient").ProducesProblem(409)
+        }).WithName("DeleteClient").WithSummary("Delete a client").ProducesProblem(409)
             .WithDescription("Deletes the client, its signing secrets and its integrations; emits nothing. 409 while one of its " +
                 "integrations is not Deleted, or a message of them is still pending delivery. Its messages stay, listed by " +
                 "integration and by id (and cannot be retried), until retention takes them.");

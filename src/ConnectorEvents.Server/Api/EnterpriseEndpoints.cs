@@ -35,7 +35,7 @@ public static class EnterpriseEndpoints
         {
             await enterprises.DeleteAsync(ParseId(id, "enterprise"));
             return TypedResults.NoContent();
-        }).WithName("DeleteEnterprise").ProducesProblem(409)
+        }).WithName("DeleteEnterprise").WithSummary("Delete an enterprise").ProducesProblem(409)
             .WithDescription("Deletes the enterprise, its services, its General events not yet sent and its Deleted integrations; " +
                 "emits nothing. 409 while one of its integrations is not Deleted, or a message of them is still pending delivery.");
 
