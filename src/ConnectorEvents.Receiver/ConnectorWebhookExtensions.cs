@@ -38,8 +38,9 @@ public static class ConnectorWebhookExtensions
     /// <c>SigningSecrets</c> and <c>PublicKeys</c> as lists (<c>Webhooks__SigningSecrets__0=whsec_…</c>), <c>UrlToken</c>,
     /// <c>RequireSignature</c>, and every other property of <see cref="ConnectorWebhookOptions"/> by its name.
     /// <paramref name="configure"/> runs after the binding: it registers the handlers and may override settings.
-    /// A missing secret, a key in the wrong list or a key the section does not know stops the app at start with an
-    /// error naming the configuration key (<c>Webhooks:SigningSecrets</c>), never its value.
+    /// The section is the receiver's own: a missing secret, a key in the wrong list or a key that names no setting
+    /// (a typo) stops the app at start with an error naming the configuration key (<c>Webhooks:SigningSecrets</c>),
+    /// never its value.
     /// </summary>
     public static IServiceCollection AddConnectorEventsReceiver(
         this IServiceCollection services, IConfiguration settings, Action<ConnectorWebhookOptions> configure)
