@@ -3,20 +3,13 @@ using ConnectorEvents.Receiver;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.Services.AddConnectorEventsReceiver(options =>
+// The section "Webhooks" (appsettings.json, or the environment) holds the receiver's settings:
+//   Webhooks__SigningSecrets__0=whsec_...   the client's signing secret (v1, HMAC)
+//   Webhooks__PublicKeys__0=whpk_...        or its Ed25519 public key (v1a)
+//   Webhooks__UrlToken=...                  the ?Token= the client's URL carries; requests without it get 401
+// A missing secret stops the start with an error naming Webhooks:SigningSecrets.
+builder.Services.AddConnectorEventsReceiver(builder.Configuration.GetSection("Webhooks"), options =>
 {
-    // The client's signing secret(s) from configuration, e.g. Webhooks__SigningSecrets__0=whsec_...
-    foreach (var secret in builder.Configuration.GetSection("Webhooks:SigningSecrets").Get<string[]>() ?? [])
-    {
-        options.SigningSecrets.Add(secret);
-    }
-    // A client that signs with Ed25519 (v1a) shows a public key instead, e.g. Webhooks__PublicKeys__0=whpk_...
-    foreach (var publicKey in builder.Configuration.GetSection("Webhooks:PublicKeys").Get<string[]>() ?? [])
-    {
-        options.PublicKeys.Add(publicKey);
-    }
-    options.UrlToken = builder.Configuration["Webhooks:UrlToken"];
-
     options.OnIntegrationCreated((evt, ct) =>
     {
         Console.WriteLine($"{evt.WebhookId}: {evt.Data.Enterprise.Name} connected {evt.Data.Integration.Name} ({evt.Versions})");

@@ -76,6 +76,16 @@ public sealed class ConnectorWebhookOptions
 
     internal Dictionary<string, List<WebhookHandler>> Handlers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The settings a configuration section may hold: every public property but the clock.</summary>
+    internal static IReadOnlyList<string> SettingNames { get; } =
+        [.. typeof(ConnectorWebhookOptions).GetProperties().Where(p => p.Name != nameof(TimeProvider)).Select(p => p.Name)];
+
+    /// <summary>The configuration section the settings were bound from, e.g. <c>Webhooks</c>; null when set in code only.</summary>
+    internal string? SettingsSection { get; set; }
+
+    /// <summary>Keys of that section that name no setting (a typo, or a key from an older snippet).</summary>
+    internal List<string> UnknownSettings { get; } = [];
+
     /// <summary>Runs for every <c>IntegrationCreated</c>.</summary>
     public ConnectorWebhookOptions OnIntegrationCreated(Func<ConnectorWebhook<IntegrationCreatedData>, CancellationToken, Task> handler) =>
         OnIntegration(IntegrationActions.Created, handler);

@@ -5,6 +5,7 @@ using Xunit;
 namespace ConnectorEvents.Cli.Tests;
 
 /// <summary>The tool packs and installs the way users get it: <c>dotnet pack</c>, then <c>dotnet tool install --tool-path</c>.</summary>
+[Collection(PackingCollection.Name)]
 public sealed class PackTests
 {
 #if DEBUG

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Xunit;
@@ -36,8 +37,12 @@ internal sealed class ReceiverApp : IAsyncDisposable
 
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Starts a receiver; with no <paramref name="configure"/> secrets, <see cref="Secret"/> is the one.</summary>
-    public static async Task<ReceiverApp> StartAsync(Action<ConnectorWebhookOptions> configure, int port = 0, TimeProvider? time = null)
+    /// <summary>
+    /// Starts a receiver; with no <paramref name="configure"/> secrets, <see cref="Secret"/> is the one. With
+    /// <paramref name="settings"/>, the app's configuration holds them and the receiver binds its section <c>Webhooks</c>.
+    /// </summary>
+    public static async Task<ReceiverApp> StartAsync(Action<ConnectorWebhookOptions> configure, int port = 0, TimeProvider? time = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -49,7 +54,15 @@ internal sealed class ReceiverApp : IAsyncDisposable
         {
             builder.Services.AddSingleton(time);
         }
-        builder.Services.AddConnectorEventsReceiver(configure);
+        if (settings is null)
+        {
+            builder.Services.AddConnectorEventsReceiver(configure);
+        }
+        else
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Services.AddConnectorEventsReceiver(builder.Configuration.GetSection("Webhooks"), configure);
+        }
         var app = builder.Build();
         app.MapConnectorWebhooks("/webhooks");
         await app.StartAsync(Ct);
