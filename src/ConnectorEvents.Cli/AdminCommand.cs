@@ -210,6 +210,29 @@ internal sealed class AdminCommand(Func<CliConsoles> consoles, Func<string, stri
         console.Write(table);
     }
 
+    /// <summary>
+    /// What a create printed: only the new id with <c>--quiet</c>, the server's answer with <c>--json</c>, else a line and the
+    /// <paramref name="fields"/> of the new thing; true in that last case, for a note to follow.
+    /// </summary>
+    public static bool PrintCreated(AdminContext context, AdminAnswer answer, bool quiet, string what, params string[] fields)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(answer);
+        if (quiet)
+        {
+            context.Consoles.WriteRaw((string?)answer.Json["Id"] ?? "");
+            return false;
+        }
+        if (context.Json)
+        {
+            context.Consoles.WriteRaw(answer.Text);
+            return false;
+        }
+        context.Out.MarkupLine($"Created {what} [bold]{Markup.Escape(Cell(answer.Json["Id"]))}[/].");
+        PrintFields(context.Out, answer.Object, fields);
+        return true;
+    }
+
     /// <summary>Named values of one thing, one per line; <paramref name="fields"/> null shows every property in order.</summary>
     public static void PrintFields(IAnsiConsole console, JsonObject thing, params string[] fields)
     {

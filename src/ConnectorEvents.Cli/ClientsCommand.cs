@@ -43,21 +43,12 @@ internal static class ClientsCommand
                 AddIfGiven(body, "ContractVersion", parse.GetValue(version));
                 AddIfGiven(body, "SigningScheme", parse.GetValue(scheme));
                 var answer = await context.Api.SendAsync(HttpMethod.Post, Path, body, ct).ConfigureAwait(false);
-                if (parse.GetValue(quiet))
+                if (AdminCommand.PrintCreated(context, answer, parse.GetValue(quiet), "client", "Id", "Name", "ClientToken", "SigningSecret",
+                        "SigningScheme", "SigningPublicKeys", "ContractVersion", "IntegrationWebhookUrl", "GeneralWebhookUrl", "CreatedUtc"))
                 {
-                    context.Consoles.WriteRaw((string?)answer.Json["Id"] ?? "");
-                    return ExitCodes.Ok;
+                    context.Out.MarkupLine("[yellow]The ClientToken" + (answer.Json["SigningSecret"] is null ? "" : " and the SigningSecret")
+                        + " are shown only now: keep them.[/]");
                 }
-                if (context.Json)
-                {
-                    context.Consoles.WriteRaw(answer.Text);
-                    return ExitCodes.Ok;
-                }
-                context.Out.MarkupLine($"Created client [bold]{Markup.Escape(AdminCommand.Cell(answer.Json["Id"]))}[/].");
-                AdminCommand.PrintFields(context.Out, answer.Object, "Id", "Name", "ClientToken", "SigningSecret", "SigningScheme",
-                    "SigningPublicKeys", "ContractVersion", "IntegrationWebhookUrl", "GeneralWebhookUrl", "CreatedUtc");
-                context.Out.MarkupLine("[yellow]The ClientToken" + (answer.Json["SigningSecret"] is null ? "" : " and the SigningSecret")
-                    + " are shown only now: keep them.[/]");
                 return ExitCodes.Ok;
             }, name, integrationUrl, generalUrl, version, scheme, quiet);
 

@@ -36,35 +36,28 @@ internal static class EnterprisesCommand
                 body["Id"] = given.ToString();
             }
             var answer = await context.Api.SendAsync(HttpMethod.Post, Path, body, ct).ConfigureAwait(false);
-            return Print(context, answer, parse.GetValue(quiet), created: true);
+            AdminCommand.PrintCreated(context, answer, parse.GetValue(quiet), "enterprise");
+            return ExitCodes.Ok;
         }, name, id, quiet);
 
         var showId = AdminCommand.Id("enterprise");
         var show = admin.Sub("show", "Show one enterprise.", async (context, parse, ct) =>
         {
             var answer = await context.Api.GetAsync($"{Path}/{Uri.EscapeDataString(parse.GetValue(showId)!)}", ct).ConfigureAwait(false);
-            return Print(context, answer, quiet: false, created: false);
+            return Print(context, answer);
         }, showId);
 
         return admin.Family("enterprises", "Enterprises of a running server: list, create, show.", list, create, show);
     }
 
-    private static int Print(AdminContext context, AdminAnswer answer, bool quiet, bool created)
+    private static int Print(AdminContext context, AdminAnswer answer)
     {
-        if (quiet)
-        {
-            context.Consoles.WriteRaw((string?)answer.Json["Id"] ?? "");
-        }
-        else if (context.Json)
+        if (context.Json)
         {
             context.Consoles.WriteRaw(answer.Text);
         }
         else
         {
-            if (created)
-            {
-                context.Out.MarkupLine($"Created enterprise [bold]{Markup.Escape(AdminCommand.Cell(answer.Json["Id"]))}[/].");
-            }
             AdminCommand.PrintFields(context.Out, answer.Object);
         }
         return ExitCodes.Ok;

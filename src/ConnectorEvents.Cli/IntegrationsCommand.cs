@@ -119,20 +119,11 @@ internal static class IntegrationsCommand
                     body["Requestor"] = new JsonObject { ["Name"] = parse.GetValue(requestorName), ["Email"] = parse.GetValue(requestorEmail) };
                 }
                 var answer = await context.Api.SendAsync(HttpMethod.Post, Path, body, ct).ConfigureAwait(false);
-                if (parse.GetValue(quiet))
+                if (AdminCommand.PrintCreated(context, answer, parse.GetValue(quiet), "integration", "Id", "Name", "State", "AccessToken",
+                        "EnterpriseId", "ClientId", "ServiceId", "CreatedUtc"))
                 {
-                    context.Consoles.WriteRaw((string?)answer.Json["Id"] ?? "");
-                    return ExitCodes.Ok;
+                    context.Out.MarkupLine("[yellow]The AccessToken is shown only now: keep it.[/]");
                 }
-                if (context.Json)
-                {
-                    context.Consoles.WriteRaw(answer.Text);
-                    return ExitCodes.Ok;
-                }
-                context.Out.MarkupLine($"Created integration [bold]{Markup.Escape(AdminCommand.Cell(answer.Json["Id"]))}[/].");
-                AdminCommand.PrintFields(context.Out, answer.Object, "Id", "Name", "State", "AccessToken", "EnterpriseId", "ClientId",
-                    "ServiceId", "CreatedUtc");
-                context.Out.MarkupLine("[yellow]The AccessToken is shown only now: keep it.[/]");
                 return ExitCodes.Ok;
             }, enterprise, client, service, name, disabled, requestorName, requestorEmail, quiet);
     }

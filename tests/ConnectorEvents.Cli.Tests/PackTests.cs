@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using System.Text;
+using ConnectorEvents.Testing;
 using Xunit;
 
 namespace ConnectorEvents.Cli.Tests;
@@ -17,7 +16,7 @@ public sealed class PackTests
     [Fact]
     public async Task The_tool_packs_installs_and_runs()
     {
-        var repository = RepositoryRoot();
+        var repository = Repository.Root;
         var work = Directory.CreateTempSubdirectory("ce-cli-pack-");
         try
         {
@@ -35,11 +34,11 @@ public sealed class PackTests
             Assert.True(install.ExitCode == 0, install.Output);
 
             var tool = Path.Combine(tools, OperatingSystem.IsWindows() ? "connector-events.exe" : "connector-events");
-            var list = await RunProcessAsync(tool, work.FullName, null, ["trigger", "--list", "--version", "2025-08"]);
+            var list = await ChildProcess.RunAsync(tool, ["trigger", "--list", "--version", "2025-08"], work.FullName, Limit);
             Assert.True(list.ExitCode == 0, list.Output);
             Assert.Contains("IntegrationApiKeyCreated", list.Output, StringComparison.Ordinal);
             // Ed25519 runs in libsodium, a native library the tool must carry (runtimes/<rid>/native) to sign at all.
-            var keys = await RunProcessAsync(tool, work.FullName, null, ["generate-key"]);
+            var keys = await ChildProcess.RunAsync(tool, ["generate-key"], work.FullName, Limit);
             Assert.True(keys.ExitCode == 0, keys.Output);
             Assert.Contains("public-key whpk_", keys.Output, StringComparison.Ordinal);
         }
@@ -49,70 +48,9 @@ public sealed class PackTests
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "ConnectorEvents.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException("ConnectorEvents.slnx not found above " + AppContext.BaseDirectory);
-    }
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
 
     private static Task<(int ExitCode, string Output)> RunAsync(string directory, string? nugetPackages, params string[] args) =>
-        RunProcessAsync(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet",
-            directory, nugetPackages, args);
-
-    /// <summary>Runs a process to its end, killing it after 90 s; returns its exit code and everything it printed.</summary>
-    private static async Task<(int ExitCode, string Output)> RunProcessAsync(string fileName, string directory, string? nugetPackages,
-        IEnumerable<string> args)
-    {
-        var start = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        if (nugetPackages is not null)
-        {
-            start.Environment["NUGET_PACKAGES"] = nugetPackages;
-        }
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var reading = Task.WhenAll(Collect(process.StandardOutput), Collect(process.StandardError));
-
-        async Task Collect(StreamReader reader)
-        {
-            var text = await reader.ReadToEndAsync();
-            lock (output)
-            {
-                output.Append(text);
-            }
-        }
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} {string.Join(' ', args)} took over 90 s.");
-        }
-        await reading.WaitAsync(TimeSpan.FromSeconds(10));
-        lock (output)
-        {
-            return (process.ExitCode, output.ToString());
-        }
-    }
+        ChildProcess.RunAsync(ChildProcess.Dotnet, args, directory, Limit,
+            nugetPackages is null ? null : new Dictionary<string, string?> { ["NUGET_PACKAGES"] = nugetPackages });
 }

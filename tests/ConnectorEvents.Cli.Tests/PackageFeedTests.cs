@@ -219,7 +219,7 @@ public sealed class PackedFeed : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var (exitCode, output) = await ChildProcess.RunAsync(ChildProcess.Dotnet,
-            ["pack", Path.Combine(RepositoryRoot(), "ConnectorEvents.slnx"), "-c", Configuration, "--no-build", "-o", Directory],
+            ["pack", Path.Combine(Repository.Root, "ConnectorEvents.slnx"), "-c", Configuration, "--no-build", "-o", Directory],
             _work.FullName, TimeSpan.FromMinutes(5));
         Assert.True(exitCode == 0, $"dotnet pack exited {exitCode}:\n{output}");
         var contracts = Path.GetFileName(Assert.Single(System.IO.Directory.GetFiles(Directory, "ConnectorEvents.Contracts.*.nupkg")));
@@ -232,15 +232,4 @@ public sealed class PackedFeed : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "ConnectorEvents.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException("ConnectorEvents.slnx not found above " + AppContext.BaseDirectory);
-    }
 }

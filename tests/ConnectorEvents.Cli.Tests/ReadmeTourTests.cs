@@ -29,7 +29,7 @@ public sealed partial class ReadmeTourTests : IDisposable
     [Fact]
     public async Task The_tour_runs_as_written_and_ends_with_each_kind_of_event_received()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var readme = await File.ReadAllTextAsync(Path.Combine(root, "README.md"), TestContext.Current.CancellationToken);
         var blocks = TourBlocks(readme);
         var serverBlock = Assert.Single(blocks, b => b.StartsWith("# Terminal 1", StringComparison.Ordinal));
@@ -139,15 +139,4 @@ public sealed partial class ReadmeTourTests : IDisposable
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "README.md")) && File.Exists(Path.Combine(folder.FullName, "ConnectorEvents.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException("The repository root (README.md, ConnectorEvents.slnx) above the test binaries.");
-    }
 }

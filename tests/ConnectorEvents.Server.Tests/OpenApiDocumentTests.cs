@@ -233,7 +233,7 @@ public sealed partial class OpenApiDocumentTests : IAsyncLifetime
             }
         }
         // The README's examples (curl ... -X POST|PATCH localhost:5080/<path> -d '<body>'), placeholders filled with an id.
-        var readme = await File.ReadAllTextAsync(FindReadme(), TestContext.Current.CancellationToken);
+        var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"), TestContext.Current.CancellationToken);
         var examples = ReadmeExample().Matches(readme);
         Assert.True(examples.Count >= 3, $"found {examples.Count} README examples");
         foreach (Match example in examples)
@@ -265,18 +265,6 @@ public sealed partial class OpenApiDocumentTests : IAsyncLifetime
             var parts = t.Trim('/').Split('/');
             return parts.Length == segments.Length && parts.Zip(segments).All(p => p.First.StartsWith('{') || p.First == p.Second);
         });
-    }
-
-    private static string FindReadme()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "README.md")) && Directory.Exists(Path.Combine(folder.FullName, "src")))
-            {
-                return Path.Combine(folder.FullName, "README.md");
-            }
-        }
-        throw new FileNotFoundException("README.md above the test binaries");
     }
 
     [GeneratedRegex(@"-X (?<method>POST|PATCH) (?:https?://)?(?:localhost|127\.0\.0\.1):\d+(?<path>/api/\S+) -d '(?<body>\{[^']*\})'")]

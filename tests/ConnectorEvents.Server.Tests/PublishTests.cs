@@ -145,7 +145,7 @@ public sealed class PublishedServer : IAsyncLifetime
             SkipReason = $"Publishing does not depend on the storage; it is tested in the SQLite pass, not with {RunningServer.StorageUnderTest}.";
             return;
         }
-        var project = Path.Combine(RepositoryRoot(), "src", "ConnectorEvents.Server", "ConnectorEvents.Server.csproj");
+        var project = Path.Combine(Repository.Root, "src", "ConnectorEvents.Server", "ConnectorEvents.Server.csproj");
         await PublishAsync(TimeSpan.FromMinutes(5), "publish", project, "-c", Configuration, "--no-build", "-o", FrameworkDependent);
         await PublishAsync(TimeSpan.FromMinutes(15), "publish", project, "-c", Configuration, "-r", "linux-x64", "--self-contained",
             "--artifacts-path", Path.Combine(_work.FullName, "artifacts"), "-o", SelfContained);
@@ -163,15 +163,4 @@ public sealed class PublishedServer : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "ConnectorEvents.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException("ConnectorEvents.slnx not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -223,17 +223,8 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The server's own build output, in the configuration these tests were built in.</summary>
     public static string ServerDll()
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-            ? "Release" : "Debug";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ConnectorEvents.slnx")))
-            {
-                var dll = Path.Combine(dir.FullName, "src", "ConnectorEvents.Server", "bin", configuration, "net10.0", "ConnectorEvents.Server.dll");
-                return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the server first.", dll);
-            }
-        }
-        throw new DirectoryNotFoundException("The repository root (ConnectorEvents.slnx) was not found above the test binaries.");
+        var dll = Repository.PathOf("src", "ConnectorEvents.Server", "bin", Repository.Configuration, "net10.0", "ConnectorEvents.Server.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the server first.", dll);
     }
 
     public async ValueTask DisposeAsync()
