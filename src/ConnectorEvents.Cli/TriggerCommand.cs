@@ -108,7 +108,16 @@ internal static class TriggerCommand
         if (request.Overrides.Length > 0)
         {
             var node = JsonNode.Parse(samples[0].Body)!;
-            if (!BodyOverrides.TryApply(node, request.Overrides, out var overrideError))
+            string? overrideError;
+            try
+            {
+                BodyOverrides.TryApply(node, request.Overrides, out overrideError);
+            }
+            catch (ArgumentException duplicate) // a JSON object of the --data file names a property twice
+            {
+                overrideError = $"--override cannot edit {request.DataFile}: {duplicate.Message}";
+            }
+            if (overrideError is not null)
             {
                 return consoles.Fail(ExitCodes.InvalidInput, overrideError);
             }

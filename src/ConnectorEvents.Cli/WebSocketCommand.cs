@@ -95,7 +95,15 @@ internal static class WebSocketCommand
         {
             if (response.StatusCode != HttpStatusCode.SwitchingProtocols)
             {
-                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                string text;
+                try
+                {
+                    text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is HttpRequestException or IOException)
+                {
+                    text = ""; // the refusal's status says enough when its body is cut off
+                }
                 return consoles.Fail(ExitCodes.ForStatus((int)response.StatusCode), Refusal((int)response.StatusCode, text));
             }
 #pragma warning disable CA5350 // RFC 6455 section 4.2.2 defines the accept value as SHA-1: a handshake check, not a protection.

@@ -45,26 +45,54 @@ public sealed partial class ReadmeTourTests : IDisposable
         await using var server = ChildProcess.Start("bash", ["-c", serverBlock], _copy);
         await WaitUntilReadyAsync(server);
 
-        // Every other block, in order, in one shell; then whatever the tour left running in the background is stopped.
-        var script = string.Join("\n", blocks.Where(b => b != serverBlock)) + "\nkill $(jobs -p) 2>/dev/null; wait\n";
-        var (_, output) = await ChildProcess.RunAsync("bash", ["-c", script], _copy, BuildTime);
+        // A stale 0.1.0 of the tool in the package cache would be installed instead of the one the tour packs.
+        ForgetCachedTool();
 
+        // Every other block, in order, in one shell, which then waits for what the tour left running (the listener); it is
+        // stopped, with everything it started, once the tour has printed all it should, or shown it cannot.
+        var script = string.Join("\n", blocks.Where(b => b != serverBlock)) + "\nwait\n";
+        await using var tour = ChildProcess.Start("bash", ["-c", script], _copy);
+        string[] failures = [];
+        var deadline = DateTime.UtcNow + BuildTime;
+        do
+        {
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            failures = Failures(tour.Output);
+        }
+        while (failures.Length > 0 && !tour.HasExited && DateTime.UtcNow < deadline);
+        var output = tour.Output;
         var key = await File.ReadAllTextAsync(Path.Combine(_copy, "src/ConnectorEvents.Server/data/admin-api-key"),
             TestContext.Current.CancellationToken);
-        string[] failures =
-        [
-            .. Expect(!output.Contains("command not found", StringComparison.Ordinal), "every command exists"),
-            .. Expect(!output.Contains("NOT verified", StringComparison.Ordinal), "every signature verified"),
-            .. Expect(output.Contains("\"SigningSecret\":\"whsec_", StringComparison.Ordinal), "the client's answer shows its secret"),
-            .. Expect(Regex.IsMatch(output, "IntegrationCreated[^✓]*verified ✓"), "the listener got IntegrationCreated"),
-            .. Expect(output.Contains("\"IntegrationCount\":1,\"MessageCount\":1", StringComparison.Ordinal), "the receipt counts one integration"),
-            .. Expect(Regex.IsMatch(output, "CustomerAdded[^✓]*verified ✓"), "the listener got the General Webhook"),
-            .. Expect(output.Contains("Resource 5ee074b1", StringComparison.Ordinal), "the WebSocket got the frame"),
-            .. Expect(Regex.IsMatch(output, "IntegrationDisabled[^✓]*verified ✓"), "the listener got IntegrationDisabled"),
-            .. Expect(output.Contains("1008 The integration is Disabled.", StringComparison.Ordinal), "the WebSocket was closed"),
-            .. Expect(!output.Contains(key.Trim(), StringComparison.Ordinal), "the admin key is never printed"),
-        ];
+        failures = [.. Failures(output), .. Expect(!output.Contains(key.Trim(), StringComparison.Ordinal), "the admin key is never printed")];
         Assert.True(failures.Length == 0, $"{string.Join("; ", failures)}. The tour printed:\n{output}\nThe server printed:\n{server.Output}");
+    }
+
+    /// <summary>What the tour should have printed and has not (yet).</summary>
+    private static string[] Failures(string output) =>
+    [
+        .. Expect(!output.Contains("command not found", StringComparison.Ordinal), "every command exists"),
+        .. Expect(!output.Contains("NOT verified", StringComparison.Ordinal), "every signature verified"),
+        .. Expect(output.Contains("\"SigningSecret\":\"whsec_", StringComparison.Ordinal), "the client's answer shows its secret"),
+        .. Expect(Regex.IsMatch(output, "IntegrationCreated[^✓]*verified ✓"), "the listener got IntegrationCreated"),
+        .. Expect(output.Contains("Connected to ws://127.0.0.1:5080/ws/connector", StringComparison.Ordinal), "the WebSocket connected"),
+        .. Expect(output.Contains("\"IntegrationCount\":1,\"MessageCount\":1", StringComparison.Ordinal), "the receipt counts one integration"),
+        .. Expect(Regex.IsMatch(output, "CustomerAdded[^✓]*verified ✓"), "the listener got the General Webhook"),
+        .. Expect(output.Contains("1 event: Resource 5ee074b1", StringComparison.Ordinal), "the WebSocket got the frame"),
+        .. Expect(Regex.IsMatch(output, "IntegrationDisabled[^✓]*verified ✓"), "the listener got IntegrationDisabled"),
+        .. Expect(output.Contains("1008 The integration is Disabled.", StringComparison.Ordinal), "the WebSocket was closed"),
+        .. Expect(Regex.IsMatch(output, "IntegrationCreated +Delivered"), "the message list shows what was delivered"),
+    ];
+
+    private static void ForgetCachedTool()
+    {
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var cached = Path.Combine(packages, "connectorevents.cli");
+        if (Directory.Exists(cached))
+        {
+            Directory.Delete(cached, recursive: true);
+        }
     }
 
     private static IEnumerable<string> Expect(bool holds, string what) => holds ? [] : [what];

@@ -93,11 +93,19 @@ public sealed class TriggerBodyTests
         await using var sink = await WebhookSink.StartAsync();
         var missing = Path.Combine(Path.GetTempPath(), $"ce-missing-{Guid.NewGuid():N}.json");
         var notJson = Path.Combine(Path.GetTempPath(), $"ce-text-{Guid.NewGuid():N}.json");
+        var twice = Path.Combine(Path.GetTempPath(), $"ce-twice-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(notJson, "Action=IntegrationEnabled", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(twice, """{"Action":"IntegrationEnabled","Action":"IntegrationDisabled"}""", TestContext.Current.CancellationToken);
         try
         {
             var absent = await CliRun.RunAsync("trigger", "--data", missing, "--url", sink.Url());
             var text = await CliRun.RunAsync("trigger", "--data", notJson, "--url", sink.Url());
+            // Sent as is, a property named twice is the receiver's to judge; an override cannot tell which one it edits.
+            var edited = await CliRun.RunAsync("trigger", "--data", twice, "--url", sink.Url(), "--override", "Action=X");
+
+            Assert.Equal(ExitCodes.InvalidInput, edited.ExitCode);
+            Assert.StartsWith($"--override cannot edit {twice}: ", edited.Error.Trim().Split('\n').Last().Replace("error: ", "", StringComparison.Ordinal),
+                StringComparison.Ordinal);
 
             Assert.Equal(ExitCodes.InvalidInput, absent.ExitCode);
             Assert.Contains($"--data: cannot read '{missing}'", absent.Error, StringComparison.Ordinal);
@@ -108,6 +116,7 @@ public sealed class TriggerBodyTests
         finally
         {
             File.Delete(notJson);
+            File.Delete(twice);
         }
     }
 }

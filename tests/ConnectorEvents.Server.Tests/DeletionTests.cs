@@ -67,7 +67,7 @@ public sealed class DeletionTests : IAsyncLifetime
         var history = (await _server.GetAsync($"/api/v1/messages?integrationId={integrationId}"))["Messages"]!.AsArray();
         Assert.Equal(2, history.Count);
         var retry = await _server.PostAsync($"/api/v1/messages/{history[0]!["Id"]}/retry", expectedStatus: 409);
-        Assert.Equal("The message's client was deleted.", Detail(retry));
+        Assert.Equal("The message's integration was deleted, with its client or enterprise.", Detail(retry));
 
         await _server.SendAsync(HttpMethod.Delete, $"/api/v1/enterprises/{enterpriseId}", expectedStatus: 204);
         await _server.GetAsync($"/api/v1/enterprises/{enterpriseId}", 404);
@@ -78,8 +78,27 @@ public sealed class DeletionTests : IAsyncLifetime
         // Nothing was emitted: no new message anywhere, nothing more at the receiver.
         var all = (await _server.GetAsync("/api/v1/messages?limit=100"))["Messages"]!.AsArray();
         Assert.Equal(2, all.Count);
-        await Task.Delay(200, TestContext.Current.CancellationToken);
         Assert.Equal(received, _sink.Count);
+    }
+
+    [Fact]
+    public async Task A_message_of_a_deleted_enterprise_is_kept_but_never_sent_again_while_its_client_stays()
+    {
+        var (enterpriseId, clientId, _) = await _server.SeedAsync(_sink.Url());
+        var integrationId = await _server.CreateIntegrationAsync(enterpriseId, clientId);
+        await _server.SendAsync(HttpMethod.Delete, $"/api/v1/integrations/{integrationId}", expectedStatus: 200);
+        var messages = (await _server.GetAsync($"/api/v1/messages?integrationId={integrationId}"))["Messages"]!.AsArray();
+        foreach (var message in messages)
+        {
+            await _server.WaitForMessageAsync((string)message!["Id"]!, "Delivered");
+        }
+
+        await _server.SendAsync(HttpMethod.Delete, $"/api/v1/enterprises/{enterpriseId}", expectedStatus: 204);
+
+        await _server.GetAsync($"/api/v1/clients/{clientId}");
+        var retry = await _server.PostAsync($"/api/v1/messages/{messages[0]!["Id"]}/retry", expectedStatus: 409);
+        Assert.Equal("The message's integration was deleted, with its client or enterprise.", Detail(retry));
+        Assert.Equal("Delivered", (string?)(await _server.GetAsync($"/api/v1/messages/{messages[0]!["Id"]}"))["Message"]!["Status"]);
     }
 
     [Fact]

@@ -67,7 +67,9 @@ public sealed class StartAndStopTests : IDisposable
     [InlineData("--urls", "not a url", "'not a url' is not a URL to listen on")]
     public async Task A_bad_setting_is_one_line_naming_it_and_exit_code_1(string key, string value, string expected)
     {
-        var run = await RunServerAsync([key, value, "--Security:AdminApiKey", RunningServer.AdminKey,
+        // Never the default port: the README tour's test may be using it.
+        string[] urls = key == "--urls" ? [] : ["--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}"];
+        var run = await RunServerAsync([.. urls, key, value, "--Security:AdminApiKey", RunningServer.AdminKey,
             "--Security:EncryptionKey", TestSecrets.EncryptionKey]);
 
         Assert.Equal(1, run.ExitCode);

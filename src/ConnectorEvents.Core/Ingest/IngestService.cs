@@ -22,8 +22,9 @@ public sealed record IngestBatch(Guid EnterpriseId, IReadOnlyList<IngestedGenera
 /// with a General-Webhook URL to send to. Zero says nobody will receive them (no Enabled integration, no URL).
 /// </param>
 /// <param name="MessageCount">
-/// The General messages that carry them: one per integration reached, more when one takes more events than a message holds
-/// (<c>Delivery:General:MaxEventsPerMessage</c>). Events that arrive while an earlier message is in flight may share the next.
+/// The General messages they fill: one per integration reached, more when one takes more events than a message holds
+/// (<c>Delivery:General:MaxEventsPerMessage</c>). An estimate when events wait together (a message in flight, a
+/// <c>Delivery:General:BatchWindow</c>): they then share messages with the events before and after them.
 /// </param>
 public sealed record IngestReceipt(
     Guid EnterpriseId, int GeneralEventCount, int WebSocketEventCount, int IntegrationCount, int MessageCount, DateTimeOffset AcceptedUtc);
@@ -47,8 +48,9 @@ public sealed class IngestService(
         ArgumentNullException.ThrowIfNull(batch);
         // Only a keyed request is ever compared with another.
         var hash = idempotencyKey is null ? [] : SHA256.HashData(requestBody);
-        // Read before the write, off the writer's path: subscriptions and URLs rarely change; the states are the transaction's.
-        var routes = batch.GeneralEvents.Count > 0 ? store.ListGeneralRoutes(batch.EnterpriseId) : [];
+        // Read and counted before the write, off the writer's path: subscriptions and URLs rarely change; which integrations
+        // are Enabled is the transaction's to say.
+        var taken = batch.GeneralEvents.Count > 0 ? EventsTaken(batch.GeneralEvents, store.ListGeneralRoutes(batch.EnterpriseId)) : [];
         return writer.ExecuteAsync(tx =>
         {
             var now = time.GetUtcNow();
@@ -69,7 +71,7 @@ public sealed class IngestService(
                 return (Outcome: new IngestOutcome(JsonSerializer.Deserialize(earlier.Response, IngestJsonContext.Default.IngestReceipt)!, Replayed: true),
                     Wake: (IReadOnlyList<Guid>)[]);
             }
-            var (integrations, messages) = Reach(batch.GeneralEvents, enabled, routes);
+            var (integrations, messages) = Reach(batch.GeneralEvents, enabled, taken);
             var receipt = new IngestReceipt(batch.EnterpriseId, batch.GeneralEvents.Count, batch.WebSocketEvents.Count, integrations, messages,
                 Instants.ToWholeSeconds(now));
             // With no Enabled integration nobody could ever receive them: enabling one starts it at the end of the log.
@@ -108,27 +110,27 @@ public sealed class IngestService(
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    /// <summary>How many of the events each Enabled integration takes into its messages (a message holds each (Discriminator, Id) once).</summary>
+    private static Dictionary<Guid, int> EventsTaken(IReadOnlyList<IngestedGeneralEvent> events, IReadOnlyList<GeneralRoute> routes) =>
+        routes.ToDictionary(r => r.IntegrationId, r => !r.HasGeneralWebhookUrl ? 0 : DistinctCount(events.Where(e =>
+            r.GeneralEvents.Includes(e.Discriminator) && r.ContractVersion.KnowsGeneralDiscriminator(e.Discriminator))));
+
+    private static int DistinctCount(IEnumerable<IngestedGeneralEvent> events) => events.Select(e => (e.Discriminator, e.EntityId)).Distinct().Count();
+
     /// <summary>How many of the Enabled integrations the events reach, and in how many General messages.</summary>
     private (int Integrations, int Messages) Reach(
-        IReadOnlyList<IngestedGeneralEvent> events, IReadOnlyList<Guid> enabled, IReadOnlyList<GeneralRoute> routes)
+        IReadOnlyList<IngestedGeneralEvent> events, IReadOnlyList<Guid> enabled, Dictionary<Guid, int> taken)
     {
         var capacity = delivery.Value.General.MaxEventsPerMessage;
         var (integrations, messages) = (0, 0);
         foreach (var integrationId in enabled)
         {
-            var route = routes.FirstOrDefault(r => r.IntegrationId == integrationId);
-            if (route is { HasGeneralWebhookUrl: false } || route is { ContractVersion.HasGeneralMessage: false })
-            {
-                continue;
-            }
-            // Enabled since the read above: its subscription is not known here, so it counts as taking everything.
-            var taken = events
-                .Where(e => route is null || (route.GeneralEvents.Includes(e.Discriminator) && route.ContractVersion.KnowsGeneralDiscriminator(e.Discriminator)))
-                .Select(e => (e.Discriminator, e.EntityId)).Distinct().Count(); // a message holds each (Discriminator, Id) once
-            if (taken > 0)
+            // One Enabled since the read above: its subscription is not known here, so it counts as taking everything.
+            var count = taken.TryGetValue(integrationId, out var known) ? known : DistinctCount(events);
+            if (count > 0)
             {
                 integrations++;
-                messages += (taken + capacity - 1) / capacity;
+                messages += (count + capacity - 1) / capacity;
             }
         }
         return (integrations, messages);

@@ -25,8 +25,9 @@ public sealed class MessageService(GroupCommitWriter writer, DeliveryDispatcher 
             var requeued = new List<PendingMessage>(candidates.Count);
             foreach (var candidate in candidates)
             {
-                // Read again in the transaction: a retry or another recovery may have taken it meanwhile, or its client been deleted.
-                if (tx.FindMessage(candidate.Id) is { Status: MessageStatus.Failed } message && tx.FindClient(message.ClientId) is not null)
+                // Read again in the transaction: a retry or another recovery may have taken it meanwhile, or its integration been
+                // deleted with its client or enterprise (a lane nobody would find again).
+                if (tx.FindMessage(candidate.Id) is { Status: MessageStatus.Failed } message && tx.FindIntegration(message.IntegrationId) is not null)
                 {
                     requeued.Add(Requeued(message, tx.Requeue(message.Seq)));
                 }
@@ -52,9 +53,9 @@ public sealed class MessageService(GroupCommitWriter writer, DeliveryDispatcher 
             {
                 throw new DomainException(DomainErrorKind.Conflict, $"The message was skipped: {message.StatusReason}");
             }
-            if (tx.FindClient(message.ClientId) is null)
+            if (tx.FindIntegration(message.IntegrationId) is null)
             {
-                throw new DomainException(DomainErrorKind.Conflict, "The message's client was deleted.");
+                throw new DomainException(DomainErrorKind.Conflict, "The message's integration was deleted, with its client or enterprise.");
             }
             var queueSeq = tx.Requeue(message.Seq);
             return message with

@@ -36,8 +36,9 @@ public static class EnterpriseEndpoints
             await enterprises.DeleteAsync(ParseId(id, "enterprise"));
             return TypedResults.NoContent();
         }).WithName("DeleteEnterprise").WithSummary("Delete an enterprise").ProducesProblem(409)
-            .WithDescription("Deletes the enterprise, its services, its General events not yet sent and its Deleted integrations; " +
-                "emits nothing. 409 while one of its integrations is not Deleted, or a message of them is still pending delivery.");
+            .WithDescription("Deletes the enterprise, its services, its General event log and its Deleted integrations; emits " +
+                "nothing. 409 while one of its integrations is not Deleted, or a message of them is still pending delivery. " +
+                "Their messages stay, listed by integration and by id (and cannot be retried), until retention takes them.");
 
         group.MapPost("/{enterpriseId}/services", async Task<Created<ServiceResponse>> (
             string enterpriseId, HttpRequest request, EnterpriseService enterprises) =>

@@ -7,7 +7,8 @@ namespace ConnectorEvents.Server.Hosting;
 
 /// <summary>
 /// Runs the server as a program: a start that cannot succeed (an address in use, a setting that is wrong or missing) is one
-/// line on standard error and exit code 1, before anything else starts; a normal stop is exit code 0.
+/// line on standard error and exit code 1, before anything else starts; a normal stop is exit code 0, a stop because a
+/// background service failed exit code 1.
 /// </summary>
 public static class ServerMain
 {
@@ -46,8 +47,21 @@ public static class ServerMain
                 await error.WriteLineAsync(CouldNotStart(ex)).ConfigureAwait(false);
                 return Failed;
             }
-            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-            return 0;
+            try
+            {
+                await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                await error.WriteLineAsync($"ConnectorEvents did not stop cleanly: {ex.GetBaseException().Message}").ConfigureAwait(false);
+                return Failed;
+            }
+            // A background service that failed stopped the host (its Critical line is in the log): not a normal stop, so
+            // a supervisor that restarts on failure does.
+            return app.Services.GetServices<IHostedService>().OfType<BackgroundService>().Any(s => s.ExecuteTask is { IsFaulted: true })
+                ? Failed : 0;
         }
     }
 
