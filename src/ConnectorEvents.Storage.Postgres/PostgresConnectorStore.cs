@@ -13,7 +13,7 @@ namespace ConnectorEvents.Storage.Postgres;
 /// connection that the group-commit writer's thread keeps; reads use pooled ones. Each write transaction announces
 /// what it changed to the other processes (<c>NOTIFY</c>, see <see cref="PostgresChangeFeed"/>).
 /// </summary>
-public sealed partial class PostgresConnectorStore : IConnectorStore
+public sealed class PostgresConnectorStore : IConnectorStore
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _migrationConnectionString;

@@ -32,7 +32,7 @@ internal sealed partial class PostgresWriteTransaction
     // their logs or reads where they end before the commit), and the Enabled integrations of each as seen after that lock.
     // An enterprise's list is forgotten when this transaction writes one of its integrations (its state may have changed).
     private readonly Dictionary<Guid, EnterpriseRecord> _heldForAppend = [];
-    private readonly Dictionary<Guid, List<Guid>> _enabledIn = [];
+    private readonly Dictionary<Guid, List<GeneralRoute>> _enabledIn = [];
 
     // For each (enterprise, General cursor) of an Enabled integration read ahead whose log is held: the first events after
     // that cursor (at most EventsReadAhead), what its formation reads first.
@@ -59,7 +59,7 @@ internal sealed partial class PostgresWriteTransaction
             // locks it as usual), then, as seen after it, the Enabled integrations its events will wake.
             statements.Add(Statement($"SELECT {EnterpriseColumns} FROM enterprises WHERE id = ANY(@ids) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED",
                 ("ids", enterprises)));
-            statements.Add(Statement("SELECT enterprise_id, id FROM integrations WHERE enterprise_id = ANY(@ids) AND state = 'Enabled' ORDER BY id",
+            statements.Add(Statement($"SELECT i.enterprise_id, {GeneralRouteColumns} WHERE i.enterprise_id = ANY(@ids) AND i.state = 'Enabled' ORDER BY i.id",
                 ("ids", enterprises)));
         }
         if (ids.Length > 0)
@@ -130,7 +130,7 @@ internal sealed partial class PostgresWriteTransaction
         {
             if (_enabledIn.TryGetValue(reader.GetGuid(0), out var enabled))
             {
-                enabled.Add(reader.GetGuid(1));
+                enabled.Add(GeneralRoute(reader, 1));
             }
         }
     }

@@ -53,6 +53,7 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     public void UpdateClient(ClientRecord client)
     {
         Cache(client);
+        _enabledIn.Clear(); // the routes read ahead say whether clients have a General URL: read them again
         WriteClient(client, """
             UPDATE clients SET name = @name, client_token_hash = @token, integration_webhook_url = @iurl, general_webhook_url = @gurl,
                 integration_webhook_disabled_utc = @disabled, integration_webhook_disabled_reason = @reason, created_utc = @created,
@@ -220,9 +221,9 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             Defer(AppendStatement(events));
             foreach (var enterprise in enterprises)
             {
-                foreach (var integrationId in ListEnabledIntegrationIds(enterprise))
+                foreach (var route in ListGeneralRoutes(enterprise))
                 {
-                    _announcements.Add($"g {integrationId}");
+                    _announcements.Add($"g {route.IntegrationId}");
                 }
             }
             return;
@@ -322,9 +323,18 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             """, ("e", enterpriseId));
     }
 
-    public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId) =>
-        _enabledIn.TryGetValue(enterpriseId, out var enabled) ? [.. enabled] : Many(Sent, _tx, r => r.GetGuid(0),
-            "SELECT id FROM integrations WHERE enterprise_id = @e AND state = 'Enabled'", ("e", enterpriseId));
+    public IReadOnlyList<GeneralRoute> ListGeneralRoutes(Guid enterpriseId) =>
+        _enabledIn.TryGetValue(enterpriseId, out var enabled) ? [.. enabled] : Many(Sent, _tx, r => GeneralRoute(r, 1),
+            $"SELECT i.enterprise_id, {GeneralRouteColumns} WHERE i.enterprise_id = @e AND i.state = 'Enabled'", ("e", enterpriseId));
+
+    /// <summary>An Enabled integration's route from <c>i</c> joined to its client <c>c</c>: the columns from the id on, and the join.</summary>
+    private const string GeneralRouteColumns = """
+        i.id, i.general_events, c.general_webhook_url IS NOT NULL, c.contract_version
+        FROM integrations i JOIN clients c ON c.id = i.client_id
+        """;
+
+    private static GeneralRoute GeneralRoute(NpgsqlDataReader r, int at) => new(r.GetGuid(at), EventSubscription.FromStorage(Text(r, at + 1)),
+        r.GetBoolean(at + 2), ContractVersion.Parse(r.GetString(at + 3)));
 
     public IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey) => One(Sent, _tx,
         r => new IngestRecord(r.GetGuid(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetFieldValue<byte[]>(3), Time(r, 4)),

@@ -11,7 +11,7 @@ namespace ConnectorEvents.Storage.Sqlite;
 /// anyone is answered. Writes use one long-lived connection (the group-commit writer's thread); reads use pooled ones.
 /// The database file is its owner's alone (0600); SQLite gives its log and shared-memory files the same mode.
 /// </summary>
-public sealed partial class SqliteConnectorStore : IConnectorStore
+public sealed class SqliteConnectorStore : IConnectorStore
 {
     private readonly string _connectionString;
     private readonly Lazy<SqliteConnection> _writeConnection;

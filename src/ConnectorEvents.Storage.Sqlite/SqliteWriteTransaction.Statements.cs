@@ -67,8 +67,11 @@ internal sealed partial class SqliteWriteTransaction
                     (SELECT MIN(general_cursor) FROM integrations WHERE enterprise_id = $e AND state = 'Enabled'),
                     (SELECT seq FROM sqlite_sequence WHERE name = 'general_events'))
                 """, "$e");
-            ListEnabledIntegrationIds = Prepare(connection,
-                "SELECT id FROM integrations WHERE enterprise_id = $e AND state = 'Enabled'", "$e");
+            ListGeneralRoutes = Prepare(connection, """
+                SELECT i.id, i.general_events, c.general_webhook_url IS NOT NULL, c.contract_version
+                FROM integrations i JOIN clients c ON c.id = i.client_id
+                WHERE i.enterprise_id = $e AND i.state = 'Enabled'
+                """, "$e");
             FindIngest = Prepare(connection, """
                 SELECT enterprise_id, idempotency_key, request_hash, response, created_utc FROM ingest_requests
                 WHERE enterprise_id = $e AND idempotency_key = $k
@@ -100,7 +103,7 @@ internal sealed partial class SqliteWriteTransaction
         public SqliteCommand GeneralCursor { get; }
         public SqliteCommand SetGeneralCursor { get; }
         public SqliteCommand TrimGeneralEvents { get; }
-        public SqliteCommand ListEnabledIntegrationIds { get; }
+        public SqliteCommand ListGeneralRoutes { get; }
         public SqliteCommand FindIngest { get; }
         public SqliteCommand InsertIngest { get; }
         public SqliteCommand Savepoint { get; }
@@ -111,7 +114,7 @@ internal sealed partial class SqliteWriteTransaction
         [
             FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, AppendOutcome, InsertLane, SettleLane,
             AppendGeneralEvent, AppendGeneralEvents, LoadGeneralEvents, LastGeneralEventSeq, GeneralCursor, SetGeneralCursor, TrimGeneralEvents,
-            ListEnabledIntegrationIds, FindIngest, InsertIngest, Savepoint, Rollback, Release,
+            ListGeneralRoutes, FindIngest, InsertIngest, Savepoint, Rollback, Release,
         ];
 
         public void Enlist(SqliteTransaction tx)

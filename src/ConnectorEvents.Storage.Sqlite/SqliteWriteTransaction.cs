@@ -272,16 +272,17 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         _statements.TrimGeneralEvents.ExecuteNonQuery();
     }
 
-    public IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId)
+    public IReadOnlyList<GeneralRoute> ListGeneralRoutes(Guid enterpriseId)
     {
-        _statements.ListEnabledIntegrationIds.Parameters["$e"].Value = Db(enterpriseId);
-        using var reader = _statements.ListEnabledIntegrationIds.ExecuteReader();
-        var ids = new List<Guid>();
+        _statements.ListGeneralRoutes.Parameters["$e"].Value = Db(enterpriseId);
+        using var reader = _statements.ListGeneralRoutes.ExecuteReader();
+        var routes = new List<GeneralRoute>();
         while (reader.Read())
         {
-            ids.Add(Id(reader, 0));
+            routes.Add(new GeneralRoute(Id(reader, 0), EventSubscription.FromStorage(Text(reader, 1)), reader.GetBoolean(2),
+                ContractVersion.Parse(reader.GetString(3))));
         }
-        return ids;
+        return routes;
     }
 
     public void DeleteIngest(Guid enterpriseId, string idempotencyKey) =>

@@ -364,7 +364,7 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
-    public void ListEnabledIntegrationIds_names_only_the_enterprises_enabled_integrations()
+    public void ListGeneralRoutes_names_only_the_enterprises_enabled_integrations_with_their_subscriptions_and_clients()
     {
         var store = NewStore();
         var seeded = Seed(store);
@@ -372,17 +372,34 @@ public abstract partial class StoreComplianceTests
         AddIntegration(store, seeded.Enterprise.Id, seeded.Client.Id, IntegrationState.Disabled);
         AddIntegration(store, seeded.Enterprise.Id, seeded.Client.Id, IntegrationState.Canceled);
         AddIntegration(store, seeded.Enterprise.Id, seeded.Client.Id, IntegrationState.Deleted);
+        var noUrl = NewClient("Integration Webhooks only") with { GeneralWebhookUrl = null, ContractVersion = ContractVersion.December2019 };
+        var customersOnly = NewIntegration(seeded.Enterprise.Id, noUrl.Id) with
+        {
+            GeneralEvents = EventSubscription.Only([GeneralDiscriminators.CustomerAdded]),
+        };
+        Write(store, tx =>
+        {
+            tx.InsertClient(noUrl);
+            tx.InsertIntegration(customersOnly);
+        });
         var other = AddEnterprise(store, "Other Hotel");
         var ofOther = AddIntegration(store, other.Id, seeded.Client.Id, IntegrationState.Enabled);
         var empty = AddEnterprise(store, "Empty Hotel");
 
-        Assert.Equal(new[] { seeded.Integration.Id, second.Id }.Order(),
-            Read(store, tx => tx.ListEnabledIntegrationIds(seeded.Enterprise.Id)).Order());
-        Assert.Equal([ofOther.Id], Read(store, tx => tx.ListEnabledIntegrationIds(other.Id)));
-        Assert.Empty(Read(store, tx => tx.ListEnabledIntegrationIds(empty.Id)));
+        Assert.Equal(
+            new[]
+            {
+                new GeneralRoute(seeded.Integration.Id, EventSubscription.All, true, ContractVersion.January2021),
+                new GeneralRoute(second.Id, EventSubscription.All, true, ContractVersion.January2021),
+                new GeneralRoute(customersOnly.Id, EventSubscription.Only([GeneralDiscriminators.CustomerAdded]), false, ContractVersion.December2019),
+            }.OrderBy(r => r.IntegrationId),
+            Read(store, tx => tx.ListGeneralRoutes(seeded.Enterprise.Id)).OrderBy(r => r.IntegrationId));
+        Assert.Equal([ofOther.Id], Read(store, tx => tx.ListGeneralRoutes(other.Id)).Select(r => r.IntegrationId));
+        Assert.Empty(Read(store, tx => tx.ListGeneralRoutes(empty.Id)));
 
         SetState(store, second, IntegrationState.Disabled);
-        Assert.Equal([seeded.Integration.Id], Read(store, tx => tx.ListEnabledIntegrationIds(seeded.Enterprise.Id)));
+        Assert.Equal(new[] { seeded.Integration.Id, customersOnly.Id }.Order(),
+            Read(store, tx => tx.ListGeneralRoutes(seeded.Enterprise.Id)).Select(r => r.IntegrationId).Order());
     }
 
     [Fact]
@@ -652,7 +669,7 @@ public abstract partial class StoreComplianceTests
         AssertEvents(events, LoadEvents(reopened, enterprise.Id));
         Assert.Equal(events[1].Seq, Read(reopened, tx => tx.LastGeneralEventSeq(Guid.Empty)));
         Assert.Equal(events[0].Seq, Read(reopened, tx => tx.GeneralCursor(integration.Id)));
-        Assert.Equal([integration.Id], Read(reopened, tx => tx.ListEnabledIntegrationIds(enterprise.Id)));
+        Assert.Equal([integration.Id], Read(reopened, tx => tx.ListGeneralRoutes(enterprise.Id)).Select(r => r.IntegrationId));
         Assert.Equal([integration.Id], reopened.ListIntegrationsWithUnformedEvents());
         AssertIngest(ingest, Read(reopened, tx => tx.FindIngest(enterprise.Id, "key-1")));
         Assert.Equal(client, reopened.FindClient(client.Id));
@@ -688,7 +705,7 @@ public abstract partial class StoreComplianceTests
         IReadOnlyList<Guid> Appended(IWriteTransaction tx, GeneralEventRecord[] events)
         {
             _ = tx.FindEnterprise(events[0].EnterpriseId) ?? throw new KeyNotFoundException("no such enterprise");
-            var enabled = tx.ListEnabledIntegrationIds(events[0].EnterpriseId);
+            var enabled = tx.ListGeneralRoutes(events[0].EnterpriseId).Select(r => r.IntegrationId).ToList();
             tx.AppendGeneralEvents(events);
             return enabled;
         }

@@ -37,7 +37,7 @@ public sealed record IngestOutcome(IngestReceipt Receipt, bool Replayed);
 /// integrations are woken to form their messages, and WebSocket events are pushed to the connected sockets.
 /// </summary>
 public sealed class IngestService(
-    GroupCommitWriter writer, IConnectorStore store, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<IngestOptions> options,
+    GroupCommitWriter writer, DeliveryDispatcher dispatcher, WebSocketHub webSockets, IOptions<IngestOptions> options,
     IOptions<DeliveryOptions> delivery, TimeProvider time, ConnectorTelemetry? telemetry = null)
 {
     public const int MaxEventsPerRequest = 1000;
@@ -48,15 +48,12 @@ public sealed class IngestService(
         ArgumentNullException.ThrowIfNull(batch);
         // Only a keyed request is ever compared with another.
         var hash = idempotencyKey is null ? [] : SHA256.HashData(requestBody);
-        // Read and counted before the write, off the writer's path: subscriptions and URLs rarely change; which integrations
-        // are Enabled is the transaction's to say.
-        var taken = batch.GeneralEvents.Count > 0 ? EventsTaken(batch.GeneralEvents, store.ListGeneralRoutes(batch.EnterpriseId)) : [];
         return writer.ExecuteAsync(tx =>
         {
             var now = time.GetUtcNow();
             // An Enabled integration proves the enterprise exists (a foreign key): one read, not two, where reads are round trips.
-            IReadOnlyList<Guid> enabled = batch.GeneralEvents.Count > 0 ? tx.ListEnabledIntegrationIds(batch.EnterpriseId) : [];
-            if (enabled.Count == 0)
+            IReadOnlyList<GeneralRoute> routes = batch.GeneralEvents.Count > 0 ? tx.ListGeneralRoutes(batch.EnterpriseId) : [];
+            if (routes.Count == 0)
             {
                 _ = tx.FindEnterprise(batch.EnterpriseId) ?? throw DomainException.NotFound("enterprise", batch.EnterpriseId);
             }
@@ -71,11 +68,11 @@ public sealed class IngestService(
                 return (Outcome: new IngestOutcome(JsonSerializer.Deserialize(earlier.Response, IngestJsonContext.Default.IngestReceipt)!, Replayed: true),
                     Wake: (IReadOnlyList<Guid>)[]);
             }
-            var (integrations, messages) = Reach(batch.GeneralEvents, enabled, taken);
+            var (integrations, messages) = Reach(batch.GeneralEvents, routes);
             var receipt = new IngestReceipt(batch.EnterpriseId, batch.GeneralEvents.Count, batch.WebSocketEvents.Count, integrations, messages,
                 Instants.ToWholeSeconds(now));
             // With no Enabled integration nobody could ever receive them: enabling one starts it at the end of the log.
-            if (enabled.Count > 0)
+            if (routes.Count > 0)
             {
                 tx.AppendGeneralEvents(batch.GeneralEvents
                     .Select(e => new GeneralEventRecord(0, batch.EnterpriseId, e.Discriminator, e.EntityId, e.Entity, now)).ToList());
@@ -93,7 +90,7 @@ public sealed class IngestService(
                 tx.InsertIngest(new IngestRecord(batch.EnterpriseId, idempotencyKey, hash,
                     JsonSerializer.SerializeToUtf8Bytes(receipt, IngestJsonContext.Default.IngestReceipt), now));
             }
-            return (Outcome: new IngestOutcome(receipt, Replayed: false), Wake: enabled);
+            return (Outcome: new IngestOutcome(receipt, Replayed: false), Wake: routes.Select(r => r.IntegrationId).ToList());
         }, afterCommit: result =>
         {
             if (result.Outcome.Replayed)
@@ -110,27 +107,20 @@ public sealed class IngestService(
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    /// <summary>How many of the events each Enabled integration takes into its messages (a message holds each (Discriminator, Id) once).</summary>
-    private static Dictionary<Guid, int> EventsTaken(IReadOnlyList<IngestedGeneralEvent> events, IReadOnlyList<GeneralRoute> routes) =>
-        routes.ToDictionary(r => r.IntegrationId, r => !r.HasGeneralWebhookUrl ? 0 : DistinctCount(events.Where(e =>
-            r.GeneralEvents.Includes(e.Discriminator) && r.ContractVersion.KnowsGeneralDiscriminator(e.Discriminator))));
-
-    private static int DistinctCount(IEnumerable<IngestedGeneralEvent> events) => events.Select(e => (e.Discriminator, e.EntityId)).Distinct().Count();
-
     /// <summary>How many of the Enabled integrations the events reach, and in how many General messages.</summary>
-    private (int Integrations, int Messages) Reach(
-        IReadOnlyList<IngestedGeneralEvent> events, IReadOnlyList<Guid> enabled, Dictionary<Guid, int> taken)
+    private (int Integrations, int Messages) Reach(IReadOnlyList<IngestedGeneralEvent> events, IReadOnlyList<GeneralRoute> routes)
     {
         var capacity = delivery.Value.General.MaxEventsPerMessage;
         var (integrations, messages) = (0, 0);
-        foreach (var integrationId in enabled)
+        foreach (var route in routes.Where(r => r.HasGeneralWebhookUrl))
         {
-            // One Enabled since the read above: its subscription is not known here, so it counts as taking everything.
-            var count = taken.TryGetValue(integrationId, out var known) ? known : DistinctCount(events);
-            if (count > 0)
+            // A message holds each (Discriminator, Id) once.
+            var taken = events.Where(e => route.GeneralEvents.Includes(e.Discriminator) && route.ContractVersion.KnowsGeneralDiscriminator(e.Discriminator))
+                .Select(e => (e.Discriminator, e.EntityId)).Distinct().Count();
+            if (taken > 0)
             {
                 integrations++;
-                messages += (count + capacity - 1) / capacity;
+                messages += (taken + capacity - 1) / capacity;
             }
         }
         return (integrations, messages);

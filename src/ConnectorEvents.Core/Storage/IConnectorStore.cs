@@ -113,9 +113,6 @@ public interface IConnectorStore : IDisposable
     /// <summary>Enabled integrations whose enterprise's General event log holds events they have not yet taken into a message.</summary>
     IReadOnlyList<Guid> ListIntegrationsWithUnformedEvents();
 
-    /// <summary>The enterprise's Enabled integrations, with their General subscriptions and what their clients can receive.</summary>
-    IReadOnlyList<GeneralRoute> ListGeneralRoutes(Guid enterpriseId);
-
     long MaxQueueSeq();
 
     /// <summary>Every delivery partition with its holder, lowest first.</summary>
@@ -193,8 +190,11 @@ public interface IWriteTransaction : IDisposable
     /// <summary>Deletes the enterprise's events that every Enabled integration of it has taken.</summary>
     void TrimGeneralEvents(Guid enterpriseId);
 
-    /// <summary>The enterprise's integrations in state Enabled: the ones General events are routed to.</summary>
-    IReadOnlyList<Guid> ListEnabledIntegrationIds(Guid enterpriseId);
+    /// <summary>
+    /// The enterprise's integrations in state Enabled, the ones General events are routed to, with their subscriptions and
+    /// what their clients can receive.
+    /// </summary>
+    IReadOnlyList<GeneralRoute> ListGeneralRoutes(Guid enterpriseId);
 
     IngestRecord? FindIngest(Guid enterpriseId, string idempotencyKey);
     void InsertIngest(IngestRecord ingest);
