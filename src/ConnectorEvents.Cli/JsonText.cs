@@ -28,27 +28,21 @@ internal static class JsonText
     public static string Pretty(JsonNode node) => Write(writer => node.WriteTo(writer), Indented);
 
     /// <summary>The node as compact UTF-8, as a sender would write it.</summary>
-    public static byte[] Utf8(JsonNode node)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, Compact))
-        {
-            node.WriteTo(writer);
-        }
-        return buffer.ToArray();
-    }
+    public static byte[] Utf8(JsonNode node) => WriteUtf8(writer => node.WriteTo(writer), Compact);
 
     /// <summary>Each line of <paramref name="text"/> with <paramref name="indent"/> in front.</summary>
     public static IEnumerable<string> Indent(string text, string indent = "  ") =>
         text.ReplaceLineEndings("\n").Split('\n').Select(line => indent + line);
 
-    private static string Write(Action<Utf8JsonWriter> write, JsonWriterOptions options)
+    private static string Write(Action<Utf8JsonWriter> write, JsonWriterOptions options) => Encoding.UTF8.GetString(WriteUtf8(write, options));
+
+    private static byte[] WriteUtf8(Action<Utf8JsonWriter> write, JsonWriterOptions options)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, options))
         {
             write(writer);
         }
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return buffer.ToArray();
     }
 }

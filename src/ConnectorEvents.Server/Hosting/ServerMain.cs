@@ -26,36 +26,21 @@ public static class ServerMain
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            await error.WriteLineAsync(CouldNotStart(ex)).ConfigureAwait(false);
+            await error.WriteLineAsync($"ConnectorEvents could not start: {Reason(ex)}").ConfigureAwait(false);
             return Failed;
         }
         await using (app.ConfigureAwait(false))
         {
-            if (FindUnavailableAddress(app.Configuration) is { } unavailable)
+            var startFailure = FindUnavailableAddress(app.Configuration)
+                ?? (await FailureOf(() => app.StartAsync(cancellationToken)).ConfigureAwait(false) is { } failure ? Reason(failure) : null);
+            if (startFailure is not null)
             {
-                await error.WriteLineAsync($"ConnectorEvents could not start: {unavailable}").ConfigureAwait(false);
+                await error.WriteLineAsync($"ConnectorEvents could not start: {startFailure}").ConfigureAwait(false);
                 return Failed;
             }
-            try
+            if (await FailureOf(() => app.WaitForShutdownAsync(cancellationToken)).ConfigureAwait(false) is { } stopFailure)
             {
-                await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            }
-#pragma warning disable CA1031
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                await error.WriteLineAsync(CouldNotStart(ex)).ConfigureAwait(false);
-                return Failed;
-            }
-            try
-            {
-                await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-            }
-#pragma warning disable CA1031
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                await error.WriteLineAsync($"ConnectorEvents did not stop cleanly: {ex.GetBaseException().Message}").ConfigureAwait(false);
+                await error.WriteLineAsync($"ConnectorEvents did not stop cleanly: {Reason(stopFailure)}").ConfigureAwait(false);
                 return Failed;
             }
             // A background service that failed stopped the host (its Critical line is in the log): not a normal stop, so
@@ -65,20 +50,34 @@ public static class ServerMain
         }
     }
 
-    private static string CouldNotStart(Exception exception)
+    private static async Task<Exception?> FailureOf(Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+            return null;
+        }
+#pragma warning disable CA1031 // whatever stops the server, the operator gets one line
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>Why, in one line: the settings that failed validation, or the exception's message.</summary>
+    private static string Reason(Exception exception)
     {
         var reason = exception switch
         {
             OptionsValidationException invalid => string.Join(" ", invalid.Failures),
-            IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } => exception.Message,
             // The configuration binder names the setting; the exception inside it says what is wrong with the value.
             InvalidOperationException { InnerException: FormatException or ArgumentException } binding =>
                 $"{binding.Message} {binding.InnerException!.Message}",
-            AggregateException or System.Reflection.TargetInvocationException when exception.InnerException is { } inner =>
-                CouldNotStart(inner)["ConnectorEvents could not start: ".Length..],
+            AggregateException or System.Reflection.TargetInvocationException when exception.InnerException is { } inner => Reason(inner),
             _ => exception.Message,
         };
-        return $"ConnectorEvents could not start: {string.Join(' ', reason.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries))}";
+        return string.Join(' ', reason.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
     }
 
     /// <summary>
