@@ -13,8 +13,15 @@ has_postgres() {
   command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ] && return 0
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
 }
-if ! has_postgres; then
-  echo "test.sh: installing PostgreSQL for the storage tests (apt-get install postgresql)..."
+# The console's browser tests drive Debian's Chromium through its ChromeDriver, at these paths; nothing is downloaded.
+has_chromium() {
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]
+}
+missing=()
+has_postgres || missing+=(postgresql)
+has_chromium || missing+=(chromium chromium-driver)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "test.sh: installing what the tests need (apt-get install ${missing[*]})..."
   if [ "$(id -u)" -eq 0 ]; then
     as_root=()
   elif command -v sudo >/dev/null 2>&1; then
@@ -23,12 +30,12 @@ if ! has_postgres; then
     as_root=(false)
   fi
   if ! { "${as_root[@]}" apt-get update && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y --no-install-recommends postgresql; } || ! has_postgres; then
+      apt-get install -y --no-install-recommends "${missing[@]}"; } || ! has_postgres || ! has_chromium; then
     if [ "${CI:-}" = "true" ]; then
-      echo "test.sh: could not install PostgreSQL; the PostgreSQL storage tests cannot run." >&2
+      echo "test.sh: could not install ${missing[*]}; the PostgreSQL or browser tests cannot run." >&2
       exit 1
     fi
-    echo "test.sh: WARNING: could not install PostgreSQL; the PostgreSQL storage tests will fail." >&2
+    echo "test.sh: WARNING: could not install ${missing[*]}; the PostgreSQL or browser tests will fail." >&2
   fi
 fi
 

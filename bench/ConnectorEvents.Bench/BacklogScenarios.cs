@@ -28,12 +28,16 @@ public sealed record IsolationResult(int Backlog, long Healthy, int FaultyClient
 /// <param name="IdleRssMiB">Its resident memory just after it answered ready (lanes loading, deliveries starting).</param>
 /// <param name="PeakLogMiB">The longest its SQLite log (<c>-wal</c> file) was during the drain, sampled every 50 ms.</param>
 /// <param name="Listing">After the drain: the median time of a page of <c>GET /api/v1/messages</c> for each filter.</param>
+/// <param name="ConsolePages">After the drain: the median time of each operator console page, signed in as Admin.</param>
 public sealed record LargeBacklogResult(
     long Backlog, double WriteSeconds, double StartSeconds, double Seconds, double PeakRssMiB, double PeakAnonymousMiB, double IdleRssMiB,
-    double PeakLogMiB, ListingTimes Listing)
+    double PeakLogMiB, ListingTimes Listing, IReadOnlyList<ConsolePageTime> ConsolePages)
 {
     public double Rate => Backlog / Seconds;
 }
+
+/// <summary>Median milliseconds of one console page, from the request to the last byte of its answer on loopback.</summary>
+public sealed record ConsolePageTime(string Page, double Ms);
 
 /// <summary>Median milliseconds of one page (50 messages) of the message listing, by filter.</summary>
 /// <param name="QuietIntegration">An integration whose only message is older than the whole backlog.</param>
@@ -212,9 +216,10 @@ public sealed partial class Scenarios
             }
             var peak = ReadStatusMiB(server.ProcessId, "VmHWM");
             var listing = await TimeListingAsync(server, _largeBacklogTemplate).ConfigureAwait(false);
+            var console = await TimeConsoleAsync(server, _largeBacklogTemplate).ConfigureAwait(false);
             await server.StopAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
             return new LargeBacklogResult(settings.LargeBacklog, _largeBacklogTemplate.WriteSeconds, Clock.Seconds(started, ready),
-                Clock.Seconds(started, done), peak, anonymous.Peak, idleRss, log.Peak, listing);
+                Clock.Seconds(started, done), peak, anonymous.Peak, idleRss, log.Peak, listing, console);
         }
         finally
         {
@@ -254,8 +259,67 @@ public sealed partial class Scenarios
             await MedianAsync("&status=Pending").ConfigureAwait(false));
     }
 
+    /// <summary>
+    /// Every console page, signed in with the admin key: each asked 21 times after a first ask that warms it up; the median of
+    /// the 21. The messages page also with its filters: a status, a busy client and a channel, and a window that ends before
+    /// the backlog (all 1,000,000 newer messages passed over).
+    /// </summary>
+    private static async Task<IReadOnlyList<ConsolePageTime>> TimeConsoleAsync(ServerProcess server, LargeBacklogTemplate template)
+    {
+        using var console = new ConsoleSessionClient(server.BaseUri);
+        using (var signedIn = await console.SignInAsync(RunningServer.AdminKey).ConfigureAwait(false))
+        {
+            if (signedIn.StatusCode != System.Net.HttpStatusCode.Found)
+            {
+                throw new InvalidOperationException($"The console refused the sign-in: {signedIn.StatusCode}.");
+            }
+        }
+        using var api = server.CreateApiClient();
+        var newest = System.Text.Json.Nodes.JsonNode.Parse(await api.GetStringAsync(new Uri("/api/v1/messages?limit=1", UriKind.Relative)).ConfigureAwait(false))!;
+        var before = template.BacklogWrittenUtc.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+        var pages = new (string Name, string Path)[]
+        {
+            ("Overview", "/console"),
+            ("Overview, its live part", "/console?handler=live"),
+            ("Clients", "/console/clients"),
+            ("A busy client", $"/console/clients/{template.BusyClientId}"),
+            ("Integrations", "/console/integrations"),
+            ("Integrations of a busy client", $"/console/integrations?client={template.BusyClientId}"),
+            ("A busy integration", $"/console/integrations/{template.BusyIntegrationId}"),
+            ("Messages", "/console/messages"),
+            ("Messages, Failed", "/console/messages?status=Failed"),
+            ("Messages of a busy client, Integration channel", $"/console/messages?client={template.BusyClientId}&channel=Integration"),
+            ("Messages created before the backlog", $"/console/messages?until={before}"),
+            ("A message", $"/console/messages/{newest["Messages"]![0]!["Id"]}"),
+            ("Live", "/console/live"),
+            ("Cluster", "/console/cluster"),
+        };
+        var times = new List<ConsolePageTime>();
+        foreach (var (name, path) in pages)
+        {
+            var samples = new List<double>();
+            for (var i = 0; i <= 21; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await console.GetAsync(path).ConfigureAwait(false);
+                if (response.StatusCode != System.Net.HttpStatusCode.OK)
+                {
+                    throw new InvalidOperationException($"The console page {path} answered {response.StatusCode}.");
+                }
+                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                if (i > 0)
+                {
+                    samples.Add(Clock.Seconds(started, Stopwatch.GetTimestamp()) * 1000);
+                }
+            }
+            samples.Sort();
+            times.Add(new ConsolePageTime(name, samples[samples.Count / 2]));
+        }
+        return times;
+    }
+
     private sealed record LargeBacklogTemplate(string Directory, int Messages, double WriteSeconds,
-        Guid QuietIntegrationId, Guid QuietClientId, Guid BusyIntegrationId, Guid BusyClientId);
+        Guid QuietIntegrationId, Guid QuietClientId, Guid BusyIntegrationId, Guid BusyClientId, DateTimeOffset BacklogWrittenUtc);
 
     /// <summary>Failed messages written before the backlog: more than the SQLite listing reads and sorts for a filter.</summary>
     public const int OldFailedMessages = 2_000;
@@ -298,11 +362,12 @@ public sealed partial class Scenarios
         SqliteConnection.ClearAllPools();
         Progress($"  writing {settings.LargeBacklog:N0} pending messages into the store (once per bench)");
         var writing = Stopwatch.GetTimestamp();
+        var writtenUtc = DateTimeOffset.UtcNow;
         WriteBacklog(Path.Combine(directory, "connector-events.db"), a, settings.LargeBacklog, settings.IntegrationsPerClient,
             (failingClient, failingIntegration));
         SqliteConnection.ClearAllPools();
         return new LargeBacklogTemplate(directory, settings.LargeBacklog, Clock.Seconds(writing, Stopwatch.GetTimestamp()),
-            quietIntegration, quietClient, a.IntegrationIds[0], a.ClientIds[0]);
+            quietIntegration, quietClient, a.IntegrationIds[0], a.ClientIds[0], writtenUtc);
     }
 
     private static void WriteBacklog(string databasePath, Deployment deployment, int messages, int integrationsPerClient,

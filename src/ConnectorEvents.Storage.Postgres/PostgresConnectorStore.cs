@@ -229,16 +229,48 @@ public sealed class PostgresConnectorStore : IConnectorStore
             MessageStatus.Skipped => ("messages m", "m.status = 'Skipped'"),
             _ => ("messages m", "TRUE"),
         };
-        return Read(c => Many(c, null, r => Message(r, _secrets),
-            $"""
-            SELECT {MessageColumns} FROM {rows} {OutcomeOfMessage}
-            WHERE {among} AND (@c::uuid IS NULL OR m.client_id = @c) AND (@i::uuid IS NULL OR m.integration_id = @i)
-              AND (@s::text IS NULL OR {EffectiveStatus} = @s) AND (@before::bigint IS NULL OR m.seq < @before)
-            ORDER BY m.seq DESC LIMIT @limit
-            """,
-            ("c", Db(query.ClientId)), ("i", Db(query.IntegrationId)), ("s", Db(query.Status?.ToString())),
-            ("before", query.BeforeSeq is { } b ? b : DBNull.Value), ("limit", query.Limit)));
+        return Read(c =>
+        {
+            var before = query.BeforeSeq ?? long.MaxValue;
+            if (query.CreatedBeforeUtc is { } until)
+            {
+                before = Math.Min(before, FirstSeqCreatedAtOrAfter(c, until));
+            }
+            var from = query.CreatedFromUtc is { } since ? FirstSeqCreatedAtOrAfter(c, since) : 0;
+            return Many(c, null, r => Message(r, _secrets),
+                $"""
+                SELECT {MessageColumns} FROM {rows} {OutcomeOfMessage}
+                WHERE {among} AND (@c::uuid IS NULL OR m.client_id = @c) AND (@i::uuid IS NULL OR m.integration_id = @i)
+                  AND (@s::text IS NULL OR {EffectiveStatus} = @s) AND (@ch::text IS NULL OR m.channel = @ch)
+                  AND m.seq >= @from AND m.seq < @before
+                  AND (@createdFrom::timestamptz IS NULL OR m.created_utc >= @createdFrom)
+                  AND (@createdBefore::timestamptz IS NULL OR m.created_utc < @createdBefore)
+                ORDER BY m.seq DESC LIMIT @limit
+                """,
+                ("c", Db(query.ClientId)), ("i", Db(query.IntegrationId)), ("s", Db(query.Status?.ToString())),
+                ("ch", Db(query.Channel?.ToString())), ("from", from), ("before", before),
+                ("createdFrom", Db(query.CreatedFromUtc)), ("createdBefore", Db(query.CreatedBeforeUtc)), ("limit", query.Limit));
+        });
     }
+
+    /// <summary>
+    /// The position of the first message created at or after <paramref name="time"/> (past the last when none is), found by
+    /// a binary search over positions (creation times rise with them): some twenty reads by the primary key, one statement.
+    /// </summary>
+    private static long FirstSeqCreatedAtOrAfter(NpgsqlConnection c, DateTimeOffset time) =>
+        (long)Scalar(c, null,
+            """
+            WITH RECURSIVE search(low, high) AS (
+                SELECT 0::bigint, COALESCE((SELECT MAX(seq) FROM messages), 0) + 1
+                UNION ALL
+                SELECT CASE WHEN n.seq IS NULL OR n.created_utc >= @t THEN s.low ELSE n.seq + 1 END,
+                       CASE WHEN n.seq IS NULL OR n.created_utc >= @t THEN s.low + (s.high - s.low) / 2 ELSE s.high END
+                FROM search s
+                LEFT JOIN LATERAL (SELECT seq, created_utc FROM messages WHERE seq >= s.low + (s.high - s.low) / 2 ORDER BY seq LIMIT 1) n ON TRUE
+                WHERE s.low < s.high
+            )
+            SELECT MAX(low) FROM search
+            """, ("t", Db(time)))!;
 
     public MessageRecord? FindMessage(string id) => Read(c => PostgresRows.FindMessage(c, null, id, _secrets));
 
@@ -314,6 +346,17 @@ public sealed class PostgresConnectorStore : IConnectorStore
           ON a.message_seq = recent.seq
         ORDER BY a.id DESC LIMIT @limit
         """, ("c", clientId), ("ch", channel.ToString()), ("limit", limit)));
+
+    public IReadOnlyList<EndpointTally> TallyRecentAttempts(int lookBack) => Read(c => Many(c, null,
+        r => new EndpointTally(r.GetGuid(0), Enum.Parse<WebhookChannel>(r.GetString(1)), (int)r.GetInt64(2), (int)r.GetInt64(3),
+            TimeOrNull(r, 4)),
+        """
+        SELECT m.client_id, m.channel, COUNT(*), COUNT(*) FILTER (WHERE a.failed), MAX(a.started_utc) FILTER (WHERE a.failed)
+        FROM (SELECT message_seq, started_utc, status_code IS NULL OR status_code NOT BETWEEN 200 AND 299 AS failed
+              FROM attempts ORDER BY id DESC LIMIT @n) a
+        JOIN messages m ON m.seq = a.message_seq
+        GROUP BY m.client_id, m.channel
+        """, ("n", lookBack)));
 
     public IReadOnlyList<MessageRecord> ListFailedMessages(FailedMessageQuery query)
     {

@@ -289,15 +289,55 @@ public sealed class SqliteConnectorStore : IConnectorStore
                         ($"({PendingCandidates}) AS pending CROSS JOIN messages m ON m.seq = pending.seq", "1", "m.seq"),
                     _ => ("messages m NOT INDEXED", "1", "m.seq"),
                 };
+            var (from, before) = SeqWindow(c, query);
             return Many(c, null, r => Message(r, _secrets),
                 $"""
                 SELECT {MessageColumns} FROM {rows} {OutcomeOfMessage}
                 WHERE {among} AND ($c IS NULL OR m.client_id = $c) AND ($i IS NULL OR m.integration_id = $i)
-                  AND ($s IS NULL OR {EffectiveStatus} = $s) AND m.seq < $before
+                  AND ($s IS NULL OR {EffectiveStatus} = $s) AND ($ch IS NULL OR m.channel = $ch)
+                  AND m.seq >= $from AND m.seq < $before
+                  AND ($createdFrom IS NULL OR m.created_utc >= $createdFrom) AND ($createdBefore IS NULL OR m.created_utc < $createdBefore)
                 ORDER BY {newestFirst} DESC LIMIT $limit
-                """, client, integration, ("$s", Db(query.Status?.ToString())), ("$before", query.BeforeSeq ?? long.MaxValue),
+                """, client, integration, ("$s", Db(query.Status?.ToString())), ("$ch", Db(query.Channel?.ToString())),
+                ("$from", from), ("$before", before), ("$createdFrom", Db(query.CreatedFromUtc)), ("$createdBefore", Db(query.CreatedBeforeUtc)),
                 ("$limit", query.Limit));
         });
+    }
+
+    /// <summary>The positions a query's creation times and cursor leave: from (inclusive) and before (exclusive).</summary>
+    private static (long From, long Before) SeqWindow(SqliteConnection c, MessageQuery query)
+    {
+        var before = query.BeforeSeq ?? long.MaxValue;
+        if (query.CreatedBeforeUtc is { } until)
+        {
+            before = Math.Min(before, FirstSeqCreatedAtOrAfter(c, until));
+        }
+        return (query.CreatedFromUtc is { } since ? FirstSeqCreatedAtOrAfter(c, since) : 0, before);
+    }
+
+    /// <summary>
+    /// The position of the first message created at or after <paramref name="time"/> (past the last when none is), found by
+    /// a binary search over positions (creation times rise with them): some twenty reads by the primary key.
+    /// </summary>
+    private static long FirstSeqCreatedAtOrAfter(SqliteConnection c, DateTimeOffset time)
+    {
+        var low = 0L;
+        var high = Many(c, null, r => r.IsDBNull(0) ? 0 : r.GetInt64(0), "SELECT MAX(seq) FROM messages")[0] + 1;
+        while (low < high)
+        {
+            var middle = low + ((high - low) / 2);
+            var found = Many(c, null, r => (Seq: r.GetInt64(0), Created: Time(r, 1)),
+                "SELECT seq, created_utc FROM messages WHERE seq >= $m ORDER BY seq LIMIT 1", ("$m", (object)middle));
+            if (found is not [var next] || next.Created >= time)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = next.Seq + 1;
+            }
+        }
+        return low;
     }
 
     /// <summary>Whether <paramref name="rows"/> yields fewer than <paramref name="limit"/> rows, reading at most that many.</summary>
@@ -366,6 +406,17 @@ public sealed class SqliteConnectorStore : IConnectorStore
         WHERE a.id > (SELECT COALESCE(MAX(id), 0) FROM attempts) - 100000 AND m.client_id = $c AND m.channel = $ch
         ORDER BY a.id DESC LIMIT $limit
         """, ("$c", Db(clientId)), ("$ch", channel.ToString()), ("$limit", limit)));
+
+    public IReadOnlyList<EndpointTally> TallyRecentAttempts(int lookBack) => Read(c => Many(c, null,
+        r => new EndpointTally(Id(r, 0), Enum.Parse<WebhookChannel>(r.GetString(1)), r.GetInt32(2), r.GetInt32(3),
+            r.IsDBNull(4) ? null : Time(r, 4)),
+        """
+        SELECT m.client_id, m.channel, COUNT(*), SUM(a.failed), MAX(CASE WHEN a.failed = 1 THEN a.started_utc END)
+        FROM (SELECT message_seq, started_utc, CASE WHEN status_code BETWEEN 200 AND 299 THEN 0 ELSE 1 END AS failed
+              FROM attempts ORDER BY id DESC LIMIT $n) a
+        CROSS JOIN messages m ON m.seq = a.message_seq
+        GROUP BY m.client_id, m.channel
+        """, ("$n", lookBack)));
 
     public IReadOnlyList<MessageRecord> ListFailedMessages(FailedMessageQuery query)
     {

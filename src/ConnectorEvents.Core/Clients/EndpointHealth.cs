@@ -46,11 +46,18 @@ public static class EndpointHealth
         return
         [
             Of(WebhookChannel.Integration, client.IntegrationWebhookUrl, client.IntegrationWebhookDisabledUtc, client.IntegrationWebhookDisabledReason,
-                store.ListRecentAttempts(client.Id, WebhookChannel.Integration, Window)),
+                Attempts(client.Id, WebhookChannel.Integration, client.IntegrationWebhookUrl, store)),
             Of(WebhookChannel.General, client.GeneralWebhookUrl, client.GeneralWebhookDisabledUtc, client.GeneralWebhookDisabledReason,
-                store.ListRecentAttempts(client.Id, WebhookChannel.General, Window)),
+                Attempts(client.Id, WebhookChannel.General, client.GeneralWebhookUrl, store)),
         ];
     }
+
+    /// <summary>
+    /// No URL, no endpoint: its figures are not read (attempts to a URL since removed are history, not health), which spares
+    /// the read that would look furthest back for attempts that cannot come.
+    /// </summary>
+    private static IReadOnlyList<RecentAttempt> Attempts(Guid clientId, WebhookChannel channel, string? url, IConnectorStore store) =>
+        url is null ? [] : store.ListRecentAttempts(clientId, channel, Window);
 
     /// <param name="attempts">Newest first.</param>
     public static ChannelHealth Of(

@@ -81,6 +81,12 @@ public interface IConnectorStore : IDisposable
     /// </summary>
     IReadOnlyList<RecentAttempt> ListRecentAttempts(Guid clientId, WebhookChannel channel, int limit);
 
+    /// <summary>
+    /// Over the newest <paramref name="lookBack"/> attempts of every client, per endpoint (client and channel): how many, how
+    /// many failed, and when the last failure was; for the console's worst endpoints. One read, bounded however much is stored.
+    /// </summary>
+    IReadOnlyList<EndpointTally> TallyRecentAttempts(int lookBack);
+
     /// <summary>Failed messages of a client or an integration created in a window, oldest first (the order they were queued in).</summary>
     IReadOnlyList<MessageRecord> ListFailedMessages(FailedMessageQuery query);
 

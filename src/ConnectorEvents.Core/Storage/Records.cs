@@ -190,8 +190,14 @@ public sealed record ApiKeyRecord(
 
 public sealed record IntegrationQuery(Guid? EnterpriseId, Guid? ClientId, IntegrationState? State, int Limit, Guid? After);
 
-/// <summary>Newest first; <see cref="BeforeSeq"/> is the cursor.</summary>
-public sealed record MessageQuery(Guid? ClientId, Guid? IntegrationId, MessageStatus? Status, long? BeforeSeq, int Limit);
+/// <summary>
+/// Newest first; <see cref="BeforeSeq"/> is the cursor. <see cref="CreatedFromUtc"/> and <see cref="CreatedBeforeUtc"/> bound
+/// the creation time; a provider turns them into positions first (a search by position), so a window far back reads no
+/// more rows than one at the front.
+/// </summary>
+public sealed record MessageQuery(
+    Guid? ClientId, Guid? IntegrationId, MessageStatus? Status, long? BeforeSeq, int Limit,
+    WebhookChannel? Channel = null, DateTimeOffset? CreatedFromUtc = null, DateTimeOffset? CreatedBeforeUtc = null);
 
 /// <summary>Failed messages of one client or one integration, created from <see cref="SinceUtc"/> to before <see cref="UntilUtc"/>.</summary>
 public sealed record FailedMessageQuery(
@@ -204,6 +210,9 @@ public sealed record PartitionLeaseRecord(int Partition, string? NodeId, DateTim
 public sealed record NodeRecord(string NodeId, DateTimeOffset SeenUtc);
 
 /// <summary>One delivery attempt as endpoint health reads it.</summary>
+/// <summary>One endpoint's share of the newest attempts (<see cref="IConnectorStore.TallyRecentAttempts"/>).</summary>
+public sealed record EndpointTally(Guid ClientId, WebhookChannel Channel, int Attempts, int Failures, DateTimeOffset? LastFailureUtc);
+
 public sealed record RecentAttempt(DateTimeOffset StartedUtc, double DurationMs, int? StatusCode, string? ErrorKind)
 {
     public bool Succeeded => StatusCode is >= 200 and < 300;

@@ -59,6 +59,9 @@ public sealed class ConnectorTelemetry : IDisposable
             "One group commit, from its first statement to the end of COMMIT.");
     }
 
+    /// <summary>This server's meter: a listener in the same process (the console's charts) tells it from another server's.</summary>
+    public Meter Meter => _meter;
+
     /// <summary>The backlog gauges, read from <paramref name="backlog"/> when the metrics are collected.</summary>
     public void ObserveBacklog(Func<BacklogFigures> backlog)
     {

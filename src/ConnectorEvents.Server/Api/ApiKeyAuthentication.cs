@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using ConnectorEvents.Core.ApiKeys;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
@@ -17,27 +15,16 @@ namespace ConnectorEvents.Server.Api;
 /// <item>Producer (a key made with that role, or one of <c>Security:ProducerApiKeys</c>) opens only
 /// <c>POST /api/v1/enterprises/{id}/events</c>, for its enterprises when it names them.</item>
 /// </list>
-/// Keys are compared as SHA-256 digests, so a comparison takes the same time whatever the key's length or content;
-/// configured keys are trimmed (a key read from a file often ends in a newline); made keys are found by their digest,
-/// never kept. No key, and no
-/// part of a key's enterprise list, is echoed or logged. The caller is set as <see cref="HttpContext.User"/>: its name
-/// is the key's id (<see cref="ConfiguredAdmin"/> or <see cref="ConfiguredProducer"/> for configured keys), its role
-/// the key's role.
+/// <see cref="ApiKeyIdentities"/> tells the key. No key, and no part of a key's enterprise list, is echoed or logged. The
+/// caller is set as <see cref="HttpContext.User"/>: its name is the key's id (<see cref="ApiKeyIdentities.ConfiguredAdmin"/> or
+/// <see cref="ApiKeyIdentities.ConfiguredProducer"/> for configured keys), its role the key's role.
 /// </summary>
 public sealed class ApiKeyAuthentication(
-    RequestDelegate next, IOptions<SecurityOptions> options, IOptions<MetricsOptions> metrics, ApiKeyService apiKeys,
-    FailedAuthentications failures)
+    RequestDelegate next, IOptions<MetricsOptions> metrics, ApiKeyIdentities identities, FailedAuthentications failures)
 {
-    public const string ConfiguredAdmin = "configured-admin";
-    public const string ConfiguredProducer = "configured-producer";
     private const string Scheme = "ApiKey";
 
-    private readonly byte[]? _adminKey = DigestOf(options.Value.AdminApiKey);
-    private readonly byte[][] _producerKeys = (options.Value.ProducerApiKeys ?? []).Select(DigestOf).OfType<byte[]>().ToArray();
     private readonly bool _metricsGuarded = !metrics.Value.AllowAnonymous;
-
-    private static byte[]? DigestOf(string? configured) =>
-        string.IsNullOrWhiteSpace(configured) ? null : Encoding.ASCII.GetBytes(TokenDigest.HashOf(configured.Trim()));
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -56,12 +43,12 @@ public sealed class ApiKeyAuthentication(
             throw Unauthorized("Send the API key as 'Authorization: Bearer <key>'.");
         }
         var presented = header[bearer.Length..].Trim();
-        if (Identify(presented) is not { } identity)
+        if (identities.Identify(presented) is not { } caller)
         {
             failures.Record(address, "a wrong API key");
             throw Unauthorized("The API key is not valid.");
         }
-        var (id, role, enterprises) = identity;
+        var (id, role, enterprises) = caller;
         context.User = new ClaimsPrincipal(new ClaimsIdentity([new(ClaimTypes.Name, id), new(ClaimTypes.Role, role.ToString())], Scheme));
         if (Refusal(context.Request, role, enterprises) is { } refusal)
         {
@@ -72,26 +59,6 @@ public sealed class ApiKeyAuthentication(
 
     private bool GuardsMetrics(PathString path) =>
         _metricsGuarded && path.StartsWithSegments(MetricsOptions.ScrapePath, StringComparison.OrdinalIgnoreCase);
-
-    private (string Id, ApiKeyRole Role, IReadOnlyList<Guid>? Enterprises)? Identify(string presented)
-    {
-        var hash = TokenDigest.HashOf(presented);
-        var digest = Encoding.ASCII.GetBytes(hash);
-        if (_adminKey is not null && CryptographicOperations.FixedTimeEquals(digest, _adminKey))
-        {
-            return (ConfiguredAdmin, ApiKeyRole.Admin, null);
-        }
-        var isProducer = false;
-        foreach (var key in _producerKeys)
-        {
-            isProducer |= CryptographicOperations.FixedTimeEquals(digest, key);
-        }
-        if (isProducer)
-        {
-            return (ConfiguredProducer, ApiKeyRole.Producer, null);
-        }
-        return apiKeys.FindByHash(presented, hash) is { } made ? (made.Id.ToString(), made.Role, made.EnterpriseIds) : null;
-    }
 
     /// <summary>Why the role may not make this request, or null when it may.</summary>
     private static string? Refusal(HttpRequest request, ApiKeyRole role, IReadOnlyList<Guid>? enterprises)

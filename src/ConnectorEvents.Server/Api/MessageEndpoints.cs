@@ -15,14 +15,16 @@ public static class MessageEndpoints
         var group = api.MapGroup("/messages").WithTags("Messages");
 
         group.MapGet("/", Ok<MessageList> (IConnectorStore store, string? clientId, string? integrationId, string? status,
-            string? cursor, string? limit) =>
+            string? channel, string? since, string? until, string? cursor, string? limit) =>
         {
             var take = QueryLimit(limit);
             var page = store.ListMessages(new MessageQuery(QueryId(clientId, "clientId"), QueryId(integrationId, "integrationId"),
-                QueryEnum<MessageStatus>(status, "status"), QueryCursor(cursor), take));
+                QueryEnum<MessageStatus>(status, "status"), QueryCursor(cursor), take, QueryEnum<WebhookChannel>(channel, "channel"),
+                QueryTime(since, "since"), QueryTime(until, "until")));
             return TypedResults.Ok(new MessageList(page.Select(MessageSummary.From).ToList(),
                 page.Count == take ? page[^1].Seq.ToString(CultureInfo.InvariantCulture) : null));
-        }).WithName("ListMessages").WithSummary("List messages").WithDescription("Newest first. Pass the returned Cursor to get the next page.");
+        }).WithName("ListMessages").WithSummary("List messages").WithDescription("Newest first. Pass the returned Cursor to get the next page. since and until (ISO 8601 times) bound the " +
+            "creation time: from since, to before until.");
 
         group.MapGet("/{id}", Ok<MessageDetail> (string id, IConnectorStore store) =>
         {
@@ -74,7 +76,7 @@ public static class MessageEndpoints
     }
 
     /// <summary>The body, with the token of a message that carries one cut to its prefix: only its issue shows a token.</summary>
-    private static JsonElement MaskedBody(MessageRecord message)
+    public static JsonElement MaskedBody(MessageRecord message)
     {
         if (!TokenBearingMessages.Includes(message.EventType))
         {

@@ -324,4 +324,17 @@ public static partial class RequestReading
             ? cursor
             : throw ApiProblemException.Invalid("cursor", "is not a cursor this API returned.");
     }
+
+    /// <summary>An ISO 8601 time with its offset (2026-12-07T10:00:00Z); a time without one is refused, not guessed.</summary>
+    public static DateTimeOffset? QueryTime(string? value, string name)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
+            && (value.EndsWith('Z') || value.EndsWith('z') || value.LastIndexOfAny(['+', '-']) > value.IndexOf('T', StringComparison.Ordinal))
+            ? time.ToUniversalTime()
+            : throw ApiProblemException.Invalid(name, "must be an ISO 8601 time with its offset, such as 2026-12-07T10:00:00Z.");
+    }
 }

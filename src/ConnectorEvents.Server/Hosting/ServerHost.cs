@@ -14,6 +14,7 @@ using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Api;
 using ConnectorEvents.Server.Api.OpenApi;
+using ConnectorEvents.Server.OperatorConsole;
 using ConnectorEvents.Storage.Postgres;
 using ConnectorEvents.Storage.Sqlite;
 using Microsoft.AspNetCore.Diagnostics;
@@ -32,7 +33,11 @@ public static partial class ServerHost
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // Settings files sit beside the binaries, so the server finds them from any working directory.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // Named after this assembly whoever hosts it (the tests, the bench): the console's pages are found through that name.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args, ContentRootPath = AppContext.BaseDirectory, ApplicationName = typeof(ServerHost).Assembly.GetName().Name,
+        });
         // The host's own error lines repeat what ServerMain says in one line (a failed start) with a stack trace; a background
         // service that fails while running still logs its Critical line.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
@@ -59,6 +64,7 @@ public static partial class ServerHost
         app.UseMiddleware<ApiKeyAuthentication>();
         app.UseRateLimiter(); // after authentication, which names the key a limit counts
         app.UseWebSockets();
+        app.MapOperatorConsole();
         app.MapConnectorApiReference();
         app.MapConnectorMetrics();
         // GET (and HEAD) only, as documented: another method is a 405 like on every other route.
@@ -216,6 +222,7 @@ public static partial class ServerHost
         services.AddSingleton<IntegrationService>();
         services.AddSingleton<MessageService>();
         services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<ApiKeyIdentities>();
         services.AddSingleton<StartupState>();
         services.AddHostedService<DeliveryHostedService>();
         services.AddHostedService<SecretProtectionSweeper>(); // after the migration DeliveryHostedService runs
@@ -243,6 +250,7 @@ public static partial class ServerHost
         services.AddHostedService(sp => sp.GetRequiredService<HealthProbeListener>());
         services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-delivery", tags: ["ready"]);
         services.AddConnectorOpenApi();
+        services.AddOperatorConsole(configuration);
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);

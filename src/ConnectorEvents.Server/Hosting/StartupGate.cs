@@ -3,7 +3,7 @@ using ConnectorEvents.Server.Api;
 namespace ConnectorEvents.Server.Hosting;
 
 /// <summary>
-/// Until storage is open (a start waiting for its database), the API and the WebSocket endpoint answer 503 with
+/// Until storage is open (a start waiting for its database), the API, the WebSocket endpoint and the console answer 503 with
 /// <c>Retry-After</c> instead of meeting a database without its schema. Health, metrics and the OpenAPI document answer.
 /// </summary>
 public sealed class StartupGate(RequestDelegate next, StartupState startup)
@@ -13,7 +13,8 @@ public sealed class StartupGate(RequestDelegate next, StartupState startup)
         ArgumentNullException.ThrowIfNull(context);
         if (startup.IsStarted
             || !(context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
-                || context.Request.Path.StartsWithSegments("/ws", StringComparison.OrdinalIgnoreCase)))
+                || context.Request.Path.StartsWithSegments("/ws", StringComparison.OrdinalIgnoreCase)
+                || context.Request.Path.StartsWithSegments("/console", StringComparison.OrdinalIgnoreCase)))
         {
             return next(context);
         }

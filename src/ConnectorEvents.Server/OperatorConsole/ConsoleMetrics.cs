@@ -1,0 +1,231 @@
+using System.Diagnostics.Metrics;
+using ConnectorEvents.Core.Realtime;
+using ConnectorEvents.Core.Storage;
+using ConnectorEvents.Core.Telemetry;
+
+namespace ConnectorEvents.Server.OperatorConsole;
+
+/// <summary>
+/// The console's charts: this process's own instruments (<see cref="ConnectorTelemetry"/>), heard in-process through a
+/// <see cref="MeterListener"/> and kept as one hour of ten-second steps (360 of them, a few hundred KiB), with the backlog
+/// (the whole database's, from <see cref="BacklogMeter"/>, once a minute: with a large backlog the count reads every pending
+/// row) and the open WebSockets. Nothing leaves the process; the figures start again at a restart.
+/// </summary>
+public sealed class ConsoleMetrics : IHostedService, IDisposable
+{
+    public static readonly TimeSpan StepLength = TimeSpan.FromSeconds(10);
+    public const int Steps = 360;
+    private const int BacklogEverySteps = 6;
+
+    /// <summary>Delivery latency histogram: bucket i holds values up to <see cref="LatencyBase"/> × 1.25^i seconds.</summary>
+    private const int LatencyBuckets = 72;
+    private const double LatencyBase = 0.0005;
+    private const double LatencyGrowth = 1.25;
+
+    public static readonly string[] Outcomes = ["success", "http_error", "timeout", "connection_error", "blocked"];
+
+    private readonly ConnectorTelemetry _telemetry;
+    private readonly BacklogMeter _backlog;
+    private readonly WebSocketHub _webSockets;
+    private readonly TimeProvider _time;
+    private readonly MeterListener _listener = new();
+    private readonly Interval?[] _ring = new Interval?[Steps];
+    private readonly Lock _gate = new();
+    private Interval _current;
+    private int _index;
+    private int _sinceBacklog = BacklogEverySteps;
+    private BacklogFigures _lastBacklog = BacklogFigures.Empty;
+    private ITimer? _timer;
+
+    public ConsoleMetrics(ConnectorTelemetry telemetry, BacklogMeter backlog, WebSocketHub webSockets, TimeProvider time)
+    {
+        _telemetry = telemetry;
+        _backlog = backlog;
+        _webSockets = webSockets;
+        _time = time;
+        _current = new Interval(time.GetUtcNow());
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter == _telemetry.Meter && Heard.Contains(instrument.Name))
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Count(instrument.Name, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Latency(instrument.Name, value, tags));
+    }
+
+    private static readonly HashSet<string> Heard = new(StringComparer.Ordinal)
+    {
+        "connector_events.messages.delivered", "connector_events.messages.failed", "connector_events.delivery.attempts",
+        "connector_events.delivery.latency", "connector_events.ingest.events", "connector_events.websocket.frames",
+    };
+
+    /// <summary>One step's figures; counters are added to from the delivery threads.</summary>
+    public sealed class Interval(DateTimeOffset startUtc)
+    {
+        public DateTimeOffset StartUtc { get; } = startUtc;
+        internal readonly long[] Delivered = new long[2];
+        internal readonly long[] Failed = new long[2];
+        internal readonly long[] Attempts = new long[2 * 5];
+        internal readonly long[] Latency = new long[2 * LatencyBuckets];
+        internal long Ingested;
+        internal long Frames;
+        internal readonly long[] Pending = new long[2];
+        internal readonly double[] OldestAgeSeconds = new double[2];
+        internal int WebSockets;
+
+        public long DeliveredOf(int channel) => Delivered[channel];
+        public long FailedOf(int channel) => Failed[channel];
+        public long AttemptsOf(int channel, int outcome) => Attempts[(channel * 5) + outcome];
+        public long IngestedEvents => Ingested;
+        public long FramesQueued => Frames;
+        public long PendingOf(int channel) => Pending[channel];
+        public double OldestAgeOf(int channel) => OldestAgeSeconds[channel];
+        public int WebSocketConnections => WebSockets;
+
+        /// <summary>The delivery latency at quantile <paramref name="q"/> in seconds (the upper bound of its bucket), or null.</summary>
+        public double? LatencyAt(int channel, double q)
+        {
+            var total = 0L;
+            for (var i = 0; i < LatencyBuckets; i++)
+            {
+                total += Latency[(channel * LatencyBuckets) + i];
+            }
+            if (total == 0)
+            {
+                return null;
+            }
+            var rank = (long)Math.Ceiling(q * total);
+            var seen = 0L;
+            for (var i = 0; i < LatencyBuckets; i++)
+            {
+                seen += Latency[(channel * LatencyBuckets) + i];
+                if (seen >= rank)
+                {
+                    return LatencyBase * Math.Pow(LatencyGrowth, i);
+                }
+            }
+            return LatencyBase * Math.Pow(LatencyGrowth, LatencyBuckets - 1);
+        }
+    }
+
+    /// <summary>The closed steps of the last hour, oldest first, and the step under way last.</summary>
+    public IReadOnlyList<Interval> Read()
+    {
+        lock (_gate)
+        {
+            var steps = new List<Interval>(Steps + 1);
+            for (var i = 1; i <= Steps; i++)
+            {
+                if (_ring[(_index + i) % Steps] is { } step)
+                {
+                    steps.Add(step);
+                }
+            }
+            steps.Add(_current);
+            return steps;
+        }
+    }
+
+    private static int ChannelOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "channel")
+            {
+                return tag.Value is "General" ? 1 : 0;
+            }
+        }
+        return 0;
+    }
+
+    private void Count(string name, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var step = Volatile.Read(ref _current);
+        switch (name)
+        {
+            case "connector_events.messages.delivered":
+                Interlocked.Add(ref step.Delivered[ChannelOf(tags)], value);
+                break;
+            case "connector_events.messages.failed":
+                Interlocked.Add(ref step.Failed[ChannelOf(tags)], value);
+                break;
+            case "connector_events.delivery.attempts":
+                var outcome = 0;
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "outcome")
+                    {
+                        outcome = Math.Max(0, Array.IndexOf(Outcomes, tag.Value as string));
+                    }
+                }
+                Interlocked.Add(ref step.Attempts[(ChannelOf(tags) * 5) + outcome], value);
+                break;
+            case "connector_events.ingest.events":
+                Interlocked.Add(ref step.Ingested, value);
+                break;
+            case "connector_events.websocket.frames":
+                Interlocked.Add(ref step.Frames, value);
+                break;
+        }
+    }
+
+    private void Latency(string name, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (name != "connector_events.delivery.latency")
+        {
+            return;
+        }
+        var bucket = seconds <= LatencyBase ? 0 : Math.Min(LatencyBuckets - 1, (int)Math.Ceiling(Math.Log(seconds / LatencyBase, LatencyGrowth)));
+        Interlocked.Increment(ref Volatile.Read(ref _current).Latency[(ChannelOf(tags) * LatencyBuckets) + bucket]);
+    }
+
+    /// <summary>Closes the step under way (its gauges read now) and opens the next.</summary>
+    internal void Advance()
+    {
+        var now = _time.GetUtcNow();
+        if (++_sinceBacklog >= BacklogEverySteps)
+        {
+            _sinceBacklog = 0;
+            _lastBacklog = _backlog.Read();
+        }
+        lock (_gate)
+        {
+            var closing = _current;
+            foreach (var channel in _lastBacklog.Channels)
+            {
+                var i = (int)channel.Channel;
+                closing.Pending[i] = channel.Pending;
+                closing.OldestAgeSeconds[i] = channel.OldestAge.TotalSeconds;
+            }
+            closing.WebSockets = _webSockets.ConnectionCount;
+            _ring[_index] = closing;
+            _index = (_index + 1) % Steps;
+            // The step under way shows the gauges as last read until it closes.
+            var next = new Interval(now) { WebSockets = closing.WebSockets };
+            closing.Pending.CopyTo(next.Pending, 0);
+            closing.OldestAgeSeconds.CopyTo(next.OldestAgeSeconds, 0);
+            Volatile.Write(ref _current, next);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _listener.Start();
+        _timer = _time.CreateTimer(_ => Advance(), null, StepLength, StepLength);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _listener.Dispose();
+    }
+}

@@ -1,0 +1,205 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using ConnectorEvents.Testing;
+using Microsoft.Extensions.Logging;
+using Xunit;
+
+namespace ConnectorEvents.Server.Tests.OperatorConsole;
+
+/// <summary>The console's promises seen from HTTP: its cookie, its headers, who may open it and for how long, and no secret in it.</summary>
+public sealed partial class ConsoleTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_session_cookie_is_http_only_same_site_strict_on_the_console_path_and_secure_under_https()
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Proxy:TrustedNetworks:0"] = "127.0.0.0/8" });
+        using var plain = new ConsoleSessionClient(server.BaseUri);
+        using var signedIn = await plain.SignInAsync(RunningServer.AdminKey);
+        Assert.Equal(HttpStatusCode.Found, signedIn.StatusCode);
+        Assert.Equal("/console", signedIn.Headers.Location!.ToString());
+        var cookie = Assert.Single(signedIn.Headers.GetValues("Set-Cookie"), c => c.StartsWith("ce_console=", StringComparison.Ordinal));
+        Assert.Contains("path=/console", cookie, StringComparison.Ordinal);
+        Assert.Contains("samesite=strict", cookie, StringComparison.Ordinal);
+        Assert.Contains("httponly", cookie, StringComparison.Ordinal);
+        Assert.DoesNotContain("secure", cookie, StringComparison.Ordinal);
+        Assert.DoesNotContain(RunningServer.AdminKey, cookie, StringComparison.Ordinal);
+
+        // Behind a trusted proxy that terminated HTTPS, the cookie may only travel over HTTPS.
+        using var https = new ConsoleSessionClient(server.BaseUri, new Dictionary<string, string> { ["X-Forwarded-Proto"] = "https" });
+        using var secure = await https.SignInAsync(RunningServer.AdminKey);
+        Assert.Contains(secure.Headers.GetValues("Set-Cookie"), c => c.StartsWith("ce_console=", StringComparison.Ordinal) && c.Contains("secure", StringComparison.Ordinal));
+
+        using var signOutToken = await plain.GetAsync("/console");
+        var token = TokenOf(await signOutToken.Content.ReadAsStringAsync(Cancel));
+        using var signedOut = await plain.PostAsync("/console/sign-out", new() { ["__antiforgery"] = token });
+        Assert.Equal(HttpStatusCode.Found, signedOut.StatusCode);
+        using var after = await plain.GetAsync("/console");
+        Assert.Equal(HttpStatusCode.Found, after.StatusCode);
+        Assert.StartsWith("/console/sign-in", after.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_page_has_a_strict_content_security_policy_no_inline_script_or_style_and_is_not_cached()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var (enterpriseId, clientId, _) = await server.SeedAsync(null);
+        var integrationId = await server.CreateIntegrationAsync(enterpriseId, clientId);
+        var message = (string)(await server.GetAsync("/api/v1/messages?limit=1"))["Messages"]![0]!["Id"]!;
+        using var console = new ConsoleSessionClient(server.BaseUri);
+        (await console.SignInAsync(RunningServer.AdminKey)).Dispose();
+        foreach (var page in new[]
+        {
+            "/console", "/console?handler=live", "/console/clients", $"/console/clients/{clientId}", "/console/integrations",
+            $"/console/integrations/{integrationId}", "/console/messages", $"/console/messages/{message}", "/console/live",
+            "/console/live?handler=live", "/console/cluster", "/console/sign-in",
+        })
+        {
+            using var response = await console.GetAsync(page);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{page}: {response.StatusCode}");
+            var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+            Assert.Contains("default-src 'none'", csp, StringComparison.Ordinal);
+            Assert.Contains("script-src 'self'", csp, StringComparison.Ordinal);
+            Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+            Assert.DoesNotContain("unsafe", csp, StringComparison.Ordinal);
+            Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+            Assert.Contains("no-store", response.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+            var html = await response.Content.ReadAsStringAsync(Cancel);
+            Assert.DoesNotMatch(InlineScript(), html);
+            Assert.DoesNotContain(" style=", html, StringComparison.Ordinal);
+            Assert.DoesNotMatch(OnHandler(), html);
+        }
+        using var css = await console.GetAsync("/console/assets/console.css");
+        Assert.Equal("text/css; charset=utf-8", css.Content.Headers.ContentType!.ToString());
+        using var missing = await console.GetAsync("/console/assets/nothing.js");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_session_ends_when_its_key_is_deleted_and_a_session_opens_on_any_process_sharing_the_master_key()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var made = await server.PostAsync("/api/v1/api-keys", new { Name = "Ops", Role = "Admin" });
+        using var console = new ConsoleSessionClient(server.BaseUri);
+        (await console.SignInAsync((string)made["Key"]!)).Dispose();
+        using (var open = await console.GetAsync("/console/clients"))
+        {
+            Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        }
+
+        // Another process (same master key and admin key, its own storage): the admin's session cookie opens it too.
+        await using var other = await RunningServer.StartAsync();
+        using var admin = new ConsoleSessionClient(server.BaseUri);
+        (await admin.SignInAsync(RunningServer.AdminKey)).Dispose();
+        var session = admin.Cookies["ce_console"];
+        using var elsewhere = new ConsoleSessionClient(other.BaseUri);
+        elsewhere.Cookies["ce_console"] = session;
+        using (var opened = await elsewhere.GetAsync("/console/cluster"))
+        {
+            Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
+        }
+
+        await server.SendAsync(HttpMethod.Delete, $"/api/v1/api-keys/{made["Id"]}", expectedStatus: 204);
+        using var closed = await console.GetAsync("/console/clients");
+        Assert.Equal(HttpStatusCode.Found, closed.StatusCode);
+        Assert.StartsWith("/console/sign-in", closed.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+
+        // A cookie sealed by a server with another master key opens nothing.
+        await using var stranger = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Security:EncryptionKey"] = Convert.ToBase64String(new byte[32]),
+        });
+        using var forged = new ConsoleSessionClient(stranger.BaseUri);
+        forged.Cookies["ce_console"] = session;
+        using var refused = await forged.GetAsync("/console/cluster");
+        Assert.Equal(HttpStatusCode.Found, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_rotated_secret_and_a_new_access_token_show_once_and_never_in_a_later_page_or_the_log()
+    {
+        var log = new CapturedLog();
+        await using var sink = await WebhookSink.StartAsync();
+        await using var server = await RunningServer.StartAsync(configure: b => b.Logging.AddProvider(log));
+        var (enterpriseId, clientId, firstSecret) = await server.SeedAsync(sink.Url("/hook?Token=url-token-in-the-query"));
+        var integrationId = await server.CreateIntegrationAsync(enterpriseId, clientId);
+        using var console = new ConsoleSessionClient(server.BaseUri);
+        (await console.SignInAsync(RunningServer.AdminKey)).Dispose();
+
+        var token = await console.TokenAsync($"/console/clients/{clientId}");
+        using var rotated = await console.PostAsync($"/console/clients/{clientId}?handler=Rotate", new() { ["__antiforgery"] = token });
+        var shown = await rotated.Content.ReadAsStringAsync(Cancel);
+        var secret = SecretField().Match(shown).Groups[1].Value;
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        Assert.Contains("no-store", rotated.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+
+        token = await console.TokenAsync($"/console/integrations/{integrationId}");
+        using var regenerated = await console.PostAsync($"/console/integrations/{integrationId}",
+            new() { ["__antiforgery"] = token, ["command"] = "RegenerateAccessToken" });
+        var accessToken = TokenValue().Match(await regenerated.Content.ReadAsStringAsync(Cancel)).Groups[1].Value;
+        Assert.NotEmpty(accessToken);
+
+        var everything = new List<string>();
+        foreach (var page in new[] { $"/console/clients/{clientId}", "/console/clients", $"/console/integrations/{integrationId}", "/console/messages", "/console" })
+        {
+            everything.Add(await (await console.GetAsync(page)).Content.ReadAsStringAsync(Cancel));
+        }
+        var messages = await server.GetAsync($"/api/v1/messages?integrationId={integrationId}");
+        foreach (var listed in messages["Messages"]!.AsArray())
+        {
+            everything.Add(await (await console.GetAsync($"/console/messages/{listed!["Id"]}")).Content.ReadAsStringAsync(Cancel));
+        }
+        everything.AddRange(log.Entries.Select(e => e.ToString()));
+        foreach (var secretText in new[] { secret, firstSecret, accessToken, "url-token-in-the-query", RunningServer.AdminKey })
+        {
+            Assert.DoesNotContain(everything, text => text.Contains(secretText, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Turned_off_the_console_answers_404_and_the_api_still_works()
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Console:Enabled"] = "false" });
+        using var console = new ConsoleSessionClient(server.BaseUri);
+        using var page = await console.GetAsync("/console");
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+        using var asset = await console.GetAsync("/console/assets/console.css");
+        Assert.Equal(HttpStatusCode.NotFound, asset.StatusCode);
+        await server.GetAsync("/api/v1/clients");
+    }
+
+    [Fact]
+    public async Task A_bad_return_url_or_a_page_that_does_not_exist_is_refused_plainly()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var console = new ConsoleSessionClient(server.BaseUri);
+        var token = await console.TokenAsync("/console/sign-in");
+        using var offsite = await console.PostAsync("/console/sign-in?returnUrl=https%3A%2F%2Fevil.example%2F",
+            new() { ["ApiKey"] = RunningServer.AdminKey, ["__antiforgery"] = token });
+        Assert.Equal("/console", offsite.Headers.Location!.ToString());
+        using var message = await console.GetAsync("/console/messages/msg_nothing");
+        Assert.Equal(HttpStatusCode.NotFound, message.StatusCode);
+        using var client = await console.GetAsync($"/console/clients/{Guid.NewGuid()}");
+        Assert.Equal(HttpStatusCode.NotFound, client.StatusCode);
+        using var filter = await console.GetAsync("/console/messages?status=Nonsense&since=yesterday");
+        Assert.Equal(HttpStatusCode.OK, filter.StatusCode); // an unknown filter value is ignored, not an error page
+    }
+
+    private static string TokenOf(string html) => AntiforgeryField().Match(html).Groups[1].Value;
+
+    [GeneratedRegex("<script(?![^>]*\\ssrc=)[^>]*>", RegexOptions.IgnoreCase)]
+    private static partial Regex InlineScript();
+
+    [GeneratedRegex("<[^>]*\\son[a-z]+\\s*=", RegexOptions.IgnoreCase)]
+    private static partial Regex OnHandler();
+
+    [GeneratedRegex("id=\"new-secret\" class=\"mono\" readonly value=\"([^\"]+)\"")]
+    private static partial Regex SecretField();
+
+    [GeneratedRegex("id=\"new-token\" class=\"mono\" readonly value=\"([^\"]+)\"")]
+    private static partial Regex TokenValue();
+
+    [GeneratedRegex("name=\"__antiforgery\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+}
