@@ -349,9 +349,10 @@ public sealed class PostgresConnectorStore : IConnectorStore
 
     public IReadOnlyList<EndpointTally> TallyRecentAttempts(int lookBack) => Read(c => Many(c, null,
         r => new EndpointTally(r.GetGuid(0), Enum.Parse<WebhookChannel>(r.GetString(1)), (int)r.GetInt64(2), (int)r.GetInt64(3),
-            TimeOrNull(r, 4)),
+            TimeOrNull(r, 4), TimeOrNull(r, 5)),
         """
-        SELECT m.client_id, m.channel, COUNT(*), COUNT(*) FILTER (WHERE a.failed), MAX(a.started_utc) FILTER (WHERE a.failed)
+        SELECT m.client_id, m.channel, COUNT(*), COUNT(*) FILTER (WHERE a.failed), MAX(a.started_utc) FILTER (WHERE a.failed),
+               MAX(a.started_utc) FILTER (WHERE NOT a.failed)
         FROM (SELECT message_seq, started_utc, status_code IS NULL OR status_code NOT BETWEEN 200 AND 299 AS failed
               FROM attempts ORDER BY id DESC LIMIT @n) a
         JOIN messages m ON m.seq = a.message_seq

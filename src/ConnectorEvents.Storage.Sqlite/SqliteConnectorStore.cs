@@ -408,10 +408,10 @@ public sealed class SqliteConnectorStore : IConnectorStore
         """, ("$c", Db(clientId)), ("$ch", channel.ToString()), ("$limit", limit)));
 
     public IReadOnlyList<EndpointTally> TallyRecentAttempts(int lookBack) => Read(c => Many(c, null,
-        r => new EndpointTally(Id(r, 0), Enum.Parse<WebhookChannel>(r.GetString(1)), r.GetInt32(2), r.GetInt32(3),
-            r.IsDBNull(4) ? null : Time(r, 4)),
+        r => new EndpointTally(Id(r, 0), Enum.Parse<WebhookChannel>(r.GetString(1)), r.GetInt32(2), r.GetInt32(3), TimeOrNull(r, 4), TimeOrNull(r, 5)),
         """
-        SELECT m.client_id, m.channel, COUNT(*), SUM(a.failed), MAX(CASE WHEN a.failed = 1 THEN a.started_utc END)
+        SELECT m.client_id, m.channel, COUNT(*), SUM(a.failed), MAX(CASE WHEN a.failed = 1 THEN a.started_utc END),
+               MAX(CASE WHEN a.failed = 0 THEN a.started_utc END)
         FROM (SELECT message_seq, started_utc, CASE WHEN status_code BETWEEN 200 AND 299 THEN 0 ELSE 1 END AS failed
               FROM attempts ORDER BY id DESC LIMIT $n) a
         CROSS JOIN messages m ON m.seq = a.message_seq

@@ -45,7 +45,7 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
-    public void TallyRecentAttempts_counts_each_endpoints_attempts_and_failures_among_the_newest_only()
+    public void TallyRecentAttempts_counts_each_endpoints_attempts_failures_and_last_outcomes_among_the_newest_only()
     {
         var store = NewStore();
         var seeded = Seed(store);
@@ -73,9 +73,9 @@ public abstract partial class StoreComplianceTests
         var tally = store.TallyRecentAttempts(6).OrderBy(t => t.ClientId == otherClient.Id).ThenBy(t => t.Channel).ToList();
         Assert.Equal(
         [
-            new EndpointTally(seeded.Client.Id, WebhookChannel.Integration, 3, 2, T0.AddMinutes(2)),
-            new EndpointTally(seeded.Client.Id, WebhookChannel.General, 2, 1, T0.AddMinutes(6)),
-            new EndpointTally(otherClient.Id, WebhookChannel.Integration, 1, 0, null),
+            new EndpointTally(seeded.Client.Id, WebhookChannel.Integration, 3, 2, T0.AddMinutes(2), T0.AddMinutes(3)),
+            new EndpointTally(seeded.Client.Id, WebhookChannel.General, 2, 1, T0.AddMinutes(6), T0.AddMinutes(4)),
+            new EndpointTally(otherClient.Id, WebhookChannel.Integration, 1, 0, null, T0.AddMinutes(5)),
         ], tally);
         Assert.Equal(2, store.TallyRecentAttempts(7).Single(t => t.ClientId == otherClient.Id).Attempts);
     }

@@ -211,7 +211,8 @@ public sealed record NodeRecord(string NodeId, DateTimeOffset SeenUtc);
 
 /// <summary>One delivery attempt as endpoint health reads it.</summary>
 /// <summary>One endpoint's share of the newest attempts (<see cref="IConnectorStore.TallyRecentAttempts"/>).</summary>
-public sealed record EndpointTally(Guid ClientId, WebhookChannel Channel, int Attempts, int Failures, DateTimeOffset? LastFailureUtc);
+public sealed record EndpointTally(
+    Guid ClientId, WebhookChannel Channel, int Attempts, int Failures, DateTimeOffset? LastFailureUtc, DateTimeOffset? LastSuccessUtc);
 
 public sealed record RecentAttempt(DateTimeOffset StartedUtc, double DurationMs, int? StatusCode, string? ErrorKind)
 {

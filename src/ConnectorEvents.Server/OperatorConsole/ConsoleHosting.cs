@@ -70,6 +70,7 @@ public static class ConsoleHosting
         {
             return;
         }
+        var metrics = app.Services.GetRequiredService<ConsoleMetrics>();
         app.UseWhen(c => c.Request.Path.StartsWithSegments(ConsoleSession.Path, StringComparison.OrdinalIgnoreCase), console => console.Use((context, next) =>
         {
             var headers = context.Response.Headers;
@@ -81,6 +82,7 @@ public static class ConsoleHosting
             if (!context.Request.Path.StartsWithSegments(AssetsPath, StringComparison.OrdinalIgnoreCase))
             {
                 headers.CacheControl = "no-store"; // pages show live data, and some a secret just rotated
+                metrics.NoteViewer();
             }
             return next(context);
         }));

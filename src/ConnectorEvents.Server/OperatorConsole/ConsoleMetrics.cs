@@ -7,15 +7,20 @@ namespace ConnectorEvents.Server.OperatorConsole;
 
 /// <summary>
 /// The console's charts: this process's own instruments (<see cref="ConnectorTelemetry"/>), heard in-process through a
-/// <see cref="MeterListener"/> and kept as one hour of ten-second steps (360 of them, a few hundred KiB), with the backlog
-/// (the whole database's, from <see cref="BacklogMeter"/>, once a minute: with a large backlog the count reads every pending
-/// row) and the open WebSockets. Nothing leaves the process; the figures start again at a restart.
+/// <see cref="MeterListener"/> and kept as one hour of ten-second steps (360 of them, a few hundred KiB), with the open
+/// WebSockets and the backlog (the whole database's, from <see cref="BacklogMeter"/>). The backlog is counted once a
+/// minute, and only while someone looks at the console (a page served in the last <see cref="Watching"/>): with a large
+/// backlog the count reads every pending row, and its long read holds the SQLite log from being reset, which nobody
+/// should pay for while nobody looks. Nothing leaves the process; the figures start again at a restart.
 /// </summary>
 public sealed class ConsoleMetrics : IHostedService, IDisposable
 {
     public static readonly TimeSpan StepLength = TimeSpan.FromSeconds(10);
     public const int Steps = 360;
     private const int BacklogEverySteps = 6;
+
+    /// <summary>How long after a console page was served the backlog is still counted.</summary>
+    public static readonly TimeSpan Watching = TimeSpan.FromMinutes(15);
 
     /// <summary>Delivery latency histogram: bucket i holds values up to <see cref="LatencyBase"/> × 1.25^i seconds.</summary>
     private const int LatencyBuckets = 72;
@@ -35,6 +40,7 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
     private int _index;
     private int _sinceBacklog = BacklogEverySteps;
     private BacklogFigures _lastBacklog = BacklogFigures.Empty;
+    private long _lastViewedTicks; // never
     private ITimer? _timer;
 
     public ConsoleMetrics(ConnectorTelemetry telemetry, BacklogMeter backlog, WebSocketHub webSockets, TimeProvider time)
@@ -110,6 +116,14 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
         }
     }
 
+    /// <summary>A count per step as a rate per second, a value per step.</summary>
+    public static IReadOnlyList<double?> PerSecond(IReadOnlyList<Interval> steps, Func<Interval, long> count)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        ArgumentNullException.ThrowIfNull(count);
+        return steps.Select(s => (double?)(count(s) / StepLength.TotalSeconds)).ToList();
+    }
+
     /// <summary>The closed steps of the last hour, oldest first, and the step under way last.</summary>
     public IReadOnlyList<Interval> Read()
     {
@@ -181,11 +195,23 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
         Interlocked.Increment(ref Volatile.Read(ref _current).Latency[(ChannelOf(tags) * LatencyBuckets) + bucket]);
     }
 
+    /// <summary>A console page was served: the backlog is counted from the next step on, for <see cref="Watching"/>.</summary>
+    public void NoteViewer()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        var last = Interlocked.Exchange(ref _lastViewedTicks, now);
+        if (now - last > Watching.Ticks)
+        {
+            Volatile.Write(ref _sinceBacklog, BacklogEverySteps); // back after a while: count at the next step, not a minute on
+        }
+    }
+
     /// <summary>Closes the step under way (its gauges read now) and opens the next.</summary>
     internal void Advance()
     {
         var now = _time.GetUtcNow();
-        if (++_sinceBacklog >= BacklogEverySteps)
+        var watched = now.UtcTicks - Interlocked.Read(ref _lastViewedTicks) <= Watching.Ticks;
+        if (watched && ++_sinceBacklog >= BacklogEverySteps)
         {
             _sinceBacklog = 0;
             _lastBacklog = _backlog.Read();

@@ -67,6 +67,11 @@ public sealed class ConsoleBrowserTests
         }, "the message delivered");
         Assert.Contains("HTTP 200", browser.Text("#attempts-title + .table-wrap"), StringComparison.Ordinal);
         Assert.Contains(sink.Received, r => r.MessageId == failed && r.Path == "/fixed");
+
+        // Back on the overview, the endpoint is still among the worst of the newest attempts, and says it recovered.
+        browser.Link("Overview").Click();
+        browser.WaitFor(d => d.Title.StartsWith("Overview", StringComparison.Ordinal), "the overview");
+        Assert.Matches(@"Broken App\s+Integration\s+Recovered", browser.Text("#worst-title + table"));
     }
 
     [Fact]

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using ConnectorEvents.Server.OperatorConsole;
 using ConnectorEvents.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace ConnectorEvents.Server.Tests.OperatorConsole;
@@ -31,8 +34,7 @@ public sealed partial class ConsoleTests
         using var secure = await https.SignInAsync(RunningServer.AdminKey);
         Assert.Contains(secure.Headers.GetValues("Set-Cookie"), c => c.StartsWith("ce_console=", StringComparison.Ordinal) && c.Contains("secure", StringComparison.Ordinal));
 
-        using var signOutToken = await plain.GetAsync("/console");
-        var token = TokenOf(await signOutToken.Content.ReadAsStringAsync(Cancel));
+        var token = await plain.TokenAsync("/console"); // the sign-out form's
         using var signedOut = await plain.PostAsync("/console/sign-out", new() { ["__antiforgery"] = token });
         Assert.Equal(HttpStatusCode.Found, signedOut.StatusCode);
         using var after = await plain.GetAsync("/console");
@@ -158,6 +160,91 @@ public sealed partial class ConsoleTests
     }
 
     [Fact]
+    public async Task The_overview_charts_count_this_processs_deliveries_attempts_and_failures_in_ten_second_steps()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sink = await WebhookSink.StartAsync();
+        // 410 Gone fails its message at once (no retry waits on the fake clock) and disables the endpoint.
+        sink.Respond = (context, _) => Delivery.Answer(context, context.Request.Path == "/gone" ? 410 : 200);
+        await using var server = await RunningServer.StartAsync(time: time);
+        // Three deliveries (created, disabled, enabled) and one message failed, all in the step under way.
+        var (enterpriseId, clientId, _) = await server.SeedAsync(sink.Url("/ok"));
+        var integrationId = await server.CreateIntegrationAsync(enterpriseId, clientId);
+        await server.PostAsync($"/api/v1/integrations/{integrationId}/disable");
+        await server.PostAsync($"/api/v1/integrations/{integrationId}/enable");
+        var (_, failingClient, _) = await server.SeedAsync(sink.Url("/gone"), "Failing");
+        await server.CreateIntegrationAsync(enterpriseId, failingClient);
+        await sink.WaitForAsync(4, Delivery.WaitLimit);
+        using var console = new ConsoleSessionClient(server.BaseUri);
+        (await console.SignInAsync(RunningServer.AdminKey)).Dispose();
+        await Delivery.WaitUntilAsync(() => Chart(console, "Messages per second").Contains("delivered 0.3", StringComparison.Ordinal),
+            "the deliveries counted");
+
+        // The step closes ten seconds on; the next starts empty.
+        time.Advance(ConsoleMetrics.StepLength);
+        var attempts = Chart(console, "Attempts per second by outcome");
+        Assert.True(attempts.StartsWith("Attempts per second by outcome, last hour: success 0, HTTP error 0,", StringComparison.Ordinal), attempts);
+        var html = await (await console.GetAsync("/console?handler=live")).Content.ReadAsStringAsync(Cancel);
+        Assert.Matches("Failing App</a></td>\\s*<td>Integration</td>\\s*<td><span class=\"state state-disabled\">Disabled", html); // the worst endpoint
+        // The closed step: 3 delivered, 1 failed, 3 successes and 1 HTTP error, on the Integration channel.
+        var steps = server.Services.GetRequiredService<ConsoleMetrics>().Read();
+        Assert.Equal(2, steps.Count);
+        Assert.Equal((3L, 1L, 3L, 1L), (steps[0].DeliveredOf(0), steps[0].FailedOf(0), steps[0].AttemptsOf(0, 0), steps[0].AttemptsOf(0, 1)));
+        Assert.Equal(0L, steps[0].DeliveredOf(1));
+        Assert.NotNull(steps[0].LatencyAt(0, 0.99));
+        Assert.Equal((0L, 0L), (steps[1].DeliveredOf(0), steps[1].FailedOf(0)));
+    }
+
+    [Fact]
+    public async Task The_backlog_is_counted_only_while_someone_looks_at_the_console()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sink = await WebhookSink.StartAsync();
+        sink.Respond = (context, _) => Delivery.Answer(context, 503);
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Delivery:RetrySchedule:0"] = "01:00:00", ["Delivery:Jitter"] = "0",
+        }, time);
+        var (enterpriseId, clientId, _) = await server.SeedAsync(sink.Url("/busy"));
+        await server.CreateIntegrationAsync(enterpriseId, clientId);
+        await sink.WaitForAsync(1, Delivery.WaitLimit); // one message pending, waiting an hour for its retry
+        var metrics = server.Services.GetRequiredService<ConsoleMetrics>();
+
+        // Nobody looks: a minute and more of steps, and no count.
+        for (var i = 0; i < 7; i++)
+        {
+            time.Advance(ConsoleMetrics.StepLength);
+        }
+        Assert.All(metrics.Read(), s => Assert.Equal(0L, s.PendingOf(0)));
+
+        // A page is served: the next step counts it.
+        using var console = new ConsoleSessionClient(server.BaseUri);
+        (await console.SignInAsync(RunningServer.AdminKey)).Dispose();
+        time.Advance(ConsoleMetrics.StepLength);
+        var steps = metrics.Read();
+        Assert.Equal(1L, steps[^2].PendingOf(0));
+        Assert.True(steps[^2].OldestAgeOf(0) >= 70, $"{steps[^2].OldestAgeOf(0)} s");
+
+        // Past the watching time without a page, the count stops (the steps keep the last figure).
+        time.Advance(ConsoleMetrics.Watching);
+        time.Advance(ConsoleMetrics.StepLength);
+        var last = metrics.Read()[^2].OldestAgeOf(0);
+        for (var i = 0; i < 7; i++)
+        {
+            time.Advance(ConsoleMetrics.StepLength);
+        }
+        Assert.Equal(last, metrics.Read()[^2].OldestAgeOf(0));
+    }
+
+    /// <summary>A chart's accessible summary on the overview's live part: its title and latest values.</summary>
+    private static string Chart(ConsoleSessionClient console, string title)
+    {
+        using var response = console.GetAsync("/console?handler=live").Result;
+        var html = response.Content.ReadAsStringAsync().Result;
+        return Regex.Match(html, $"aria-label=\"({Regex.Escape(title)}, last hour: [^\"]*)\"").Groups[1].Value;
+    }
+
+    [Fact]
     public async Task Turned_off_the_console_answers_404_and_the_api_still_works()
     {
         await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Console:Enabled"] = "false" });
@@ -186,8 +273,6 @@ public sealed partial class ConsoleTests
         Assert.Equal(HttpStatusCode.OK, filter.StatusCode); // an unknown filter value is ignored, not an error page
     }
 
-    private static string TokenOf(string html) => AntiforgeryField().Match(html).Groups[1].Value;
-
     [GeneratedRegex("<script(?![^>]*\\ssrc=)[^>]*>", RegexOptions.IgnoreCase)]
     private static partial Regex InlineScript();
 
@@ -199,7 +284,4 @@ public sealed partial class ConsoleTests
 
     [GeneratedRegex("id=\"new-token\" class=\"mono\" readonly value=\"([^\"]+)\"")]
     private static partial Regex TokenValue();
-
-    [GeneratedRegex("name=\"__antiforgery\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 }

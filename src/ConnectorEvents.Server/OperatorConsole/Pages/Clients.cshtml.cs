@@ -3,8 +3,10 @@ using ConnectorEvents.Core.Storage;
 
 namespace ConnectorEvents.Server.OperatorConsole.Pages;
 
-/// <summary>A client in the list: its endpoints and how they fared among the newest attempts.</summary>
-public sealed record ClientRow(ClientRecord Client, string? IntegrationUrl, string? GeneralUrl, EndpointTally? Integration, EndpointTally? General);
+/// <summary>A client in the list: its endpoints, their state and how they fared among the newest attempts.</summary>
+public sealed record ClientRow(
+    ClientRecord Client, string? IntegrationUrl, string? GeneralUrl, EndpointTally? Integration, EndpointTally? General,
+    string IntegrationState, string GeneralState);
 
 /// <summary>The clients, a page at a time, with their endpoints and how many of their recent attempts failed.</summary>
 public sealed class ClientsModel(IConnectorStore store) : ConsolePageModel
@@ -18,11 +20,22 @@ public sealed class ClientsModel(IConnectorStore store) : ConsolePageModel
     {
         var page = store.ListClients(PageSize, after);
         var tallies = store.TallyRecentAttempts(IndexModel.AttemptsRanked).ToDictionary(t => (t.ClientId, t.Channel));
-        Rows = page.Select(c => new ClientRow(c,
-            c.IntegrationWebhookUrl is { } i ? DeliveryLog.Shown(i) : null,
-            c.GeneralWebhookUrl is { } g ? DeliveryLog.Shown(g) : null,
-            tallies.GetValueOrDefault((c.Id, WebhookChannel.Integration)),
-            tallies.GetValueOrDefault((c.Id, WebhookChannel.General)))).ToList();
+        Rows = page.Select(c =>
+        {
+            var integration = tallies.GetValueOrDefault((c.Id, WebhookChannel.Integration));
+            var general = tallies.GetValueOrDefault((c.Id, WebhookChannel.General));
+            return new ClientRow(c,
+                c.IntegrationWebhookUrl is { } i ? DeliveryLog.Shown(i) : null,
+                c.GeneralWebhookUrl is { } g ? DeliveryLog.Shown(g) : null,
+                integration, general,
+                StateOf(c.IntegrationWebhookDisabledUtc, integration), StateOf(c.GeneralWebhookDisabledUtc, general));
+        }).ToList();
         Next = page.Count == PageSize ? page[^1].Id : null;
     }
+
+    /// <summary>Disabled; Failing when its newest attempt failed; otherwise Healthy.</summary>
+    public static string StateOf(DateTimeOffset? disabledUtc, EndpointTally? tally) =>
+        disabledUtc is not null ? "Disabled"
+        : tally is { Failures: > 0 } && !(tally.LastSuccessUtc > tally.LastFailureUtc) ? "Failing"
+        : "Healthy";
 }

@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace ConnectorEvents.Server.OperatorConsole.Pages;
 
-/// <summary>One endpoint among the worst: failing among the newest attempts, or disabled.</summary>
+/// <summary>
+/// One endpoint among the worst: with failures among the newest attempts. Its state: Disabled, Failing (its last attempt
+/// failed) or Recovered (it failed, then succeeded).
+/// </summary>
 public sealed record WorstEndpoint(Guid ClientId, string ClientName, WebhookChannel Channel, string State, int Attempts, int Failures,
     DateTimeOffset? LastFailureUtc);
 
@@ -38,28 +41,29 @@ public sealed class IndexModel(ConsoleMetrics metrics, IConnectorStore store, Ti
         LatestFailed = store.ListMessages(new MessageQuery(null, null, MessageStatus.Failed, null, 5));
         var names = new Dictionary<Guid, ClientRecord?>();
         ClientRecord? Client(Guid id) => names.TryGetValue(id, out var known) ? known : names[id] = store.FindClient(id);
-        var worst = store.TallyRecentAttempts(AttemptsRanked)
+        Worst = store.TallyRecentAttempts(AttemptsRanked)
             .Where(t => t.Failures > 0)
             .OrderByDescending(t => t.Failures / (double)t.Attempts).ThenByDescending(t => t.Failures)
             .Take(WorstShown)
             .Select(t => Client(t.ClientId) is { } client
-                ? new WorstEndpoint(client.Id, client.Name, t.Channel, DisabledUtc(client, t.Channel) is null ? "Failing" : "Disabled",
-                    t.Attempts, t.Failures, t.LastFailureUtc)
+                ? new WorstEndpoint(client.Id, client.Name, t.Channel, StateOf(client, t), t.Attempts, t.Failures, t.LastFailureUtc)
                 : null)
             .OfType<WorstEndpoint>()
             .ToList();
-        Worst = worst;
     }
 
-    private static DateTimeOffset? DisabledUtc(ClientRecord client, WebhookChannel channel) =>
-        channel == WebhookChannel.General ? client.GeneralWebhookDisabledUtc : client.IntegrationWebhookDisabledUtc;
+    /// <summary>As the clients' list says it, but an endpoint among the worst that is healthy now has recovered.</summary>
+    private static string StateOf(ClientRecord client, EndpointTally tally)
+    {
+        var disabled = tally.Channel == WebhookChannel.General ? client.GeneralWebhookDisabledUtc : client.IntegrationWebhookDisabledUtc;
+        var state = ClientsModel.StateOf(disabled, tally);
+        return state == "Healthy" ? "Recovered" : state;
+    }
 
     public static readonly (string Name, string Css)[] OutcomeLines =
     [
         ("success", "s-ok"), ("HTTP error", "s-http"), ("timeout", "s-timeout"), ("connection error", "s-conn"), ("blocked", "s-blocked"),
     ];
 
-    /// <summary>A per-second rate line from a per-step count.</summary>
-    public IReadOnlyList<double?> PerSecond(Func<ConsoleMetrics.Interval, long> count) =>
-        Steps.Select(s => (double?)(count(s) / ConsoleMetrics.StepLength.TotalSeconds)).ToList();
+    public IReadOnlyList<double?> PerSecond(Func<ConsoleMetrics.Interval, long> count) => ConsoleMetrics.PerSecond(Steps, count);
 }

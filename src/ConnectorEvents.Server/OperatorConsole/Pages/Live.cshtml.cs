@@ -27,6 +27,5 @@ public sealed class LiveModel(ConsoleMetrics metrics, WebSocketHub webSockets) :
         SlowClosed = webSockets.SlowConsumersClosed;
     }
 
-    public IReadOnlyList<double?> PerSecond(Func<ConsoleMetrics.Interval, long> count) =>
-        Steps.Select(s => (double?)(count(s) / ConsoleMetrics.StepLength.TotalSeconds)).ToList();
+    public IReadOnlyList<double?> PerSecond(Func<ConsoleMetrics.Interval, long> count) => ConsoleMetrics.PerSecond(Steps, count);
 }
