@@ -52,19 +52,34 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
         _current = new Interval(time.GetUtcNow());
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter == _telemetry.Meter && Heard.Contains(instrument.Name))
+            if (instrument.Meter == _telemetry.Meter && Heard.TryGetValue(instrument.Name, out var heard))
             {
-                listener.EnableMeasurementEvents(instrument);
+                listener.EnableMeasurementEvents(instrument, heard); // the callbacks switch on it, not on the name
             }
         };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Count(instrument.Name, value, tags));
-        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Latency(instrument.Name, value, tags));
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, state) => Count((Instrument)state!, value, tags));
+        _listener.SetMeasurementEventCallback<double>((_, value, tags, state) => Latency((Instrument)state!, value, tags));
     }
 
-    private static readonly HashSet<string> Heard = new(StringComparer.Ordinal)
+    /// <summary>The instruments heard, boxed once each (the state a measurement comes with).</summary>
+    private enum Instrument
     {
-        "connector_events.messages.delivered", "connector_events.messages.failed", "connector_events.delivery.attempts",
-        "connector_events.delivery.latency", "connector_events.ingest.events", "connector_events.websocket.frames",
+        Delivered,
+        Failed,
+        Attempts,
+        Latency,
+        Ingested,
+        Frames,
+    }
+
+    private static readonly Dictionary<string, object> Heard = new(StringComparer.Ordinal)
+    {
+        ["connector_events.messages.delivered"] = Instrument.Delivered,
+        ["connector_events.messages.failed"] = Instrument.Failed,
+        ["connector_events.delivery.attempts"] = Instrument.Attempts,
+        ["connector_events.delivery.latency"] = Instrument.Latency,
+        ["connector_events.ingest.events"] = Instrument.Ingested,
+        ["connector_events.websocket.frames"] = Instrument.Frames,
     };
 
     /// <summary>One step's figures; counters are added to from the delivery threads.</summary>
@@ -154,18 +169,18 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
         return 0;
     }
 
-    private void Count(string name, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    private void Count(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var step = Volatile.Read(ref _current);
-        switch (name)
+        switch (instrument)
         {
-            case "connector_events.messages.delivered":
+            case Instrument.Delivered:
                 Interlocked.Add(ref step.Delivered[ChannelOf(tags)], value);
                 break;
-            case "connector_events.messages.failed":
+            case Instrument.Failed:
                 Interlocked.Add(ref step.Failed[ChannelOf(tags)], value);
                 break;
-            case "connector_events.delivery.attempts":
+            case Instrument.Attempts:
                 var outcome = 0;
                 foreach (var tag in tags)
                 {
@@ -176,18 +191,18 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
                 }
                 Interlocked.Add(ref step.Attempts[(ChannelOf(tags) * 5) + outcome], value);
                 break;
-            case "connector_events.ingest.events":
+            case Instrument.Ingested:
                 Interlocked.Add(ref step.Ingested, value);
                 break;
-            case "connector_events.websocket.frames":
+            case Instrument.Frames:
                 Interlocked.Add(ref step.Frames, value);
                 break;
         }
     }
 
-    private void Latency(string name, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    private void Latency(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        if (name != "connector_events.delivery.latency")
+        if (instrument != Instrument.Latency)
         {
             return;
         }

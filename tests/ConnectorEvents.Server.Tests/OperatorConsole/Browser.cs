@@ -36,6 +36,7 @@ public sealed class Browser : IDisposable
             "--disable-extensions", "--window-size=1280,800", $"--user-data-dir={_profile}");
         _driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
         _driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(30);
+        _driver.Manage().Timeouts().AsynchronousJavaScript = TimeSpan.FromSeconds(30);
         Viewport(1280, 800);
     }
 
@@ -93,6 +94,25 @@ public sealed class Browser : IDisposable
     }
 
     public Cookie? Cookie(string name) => _driver.Manage().Cookies.GetCookieNamed(name);
+
+    private static readonly Lazy<string> AxeSource = new(() => new Deque.AxeCore.Commons.BundledAxeScriptProvider().GetScript());
+
+    /// <summary>
+    /// The page's WCAG 2.1 A and AA violations as axe-core finds them (rule, impact and the first elements), injected through
+    /// the driver (the page's CSP lets no script of its own in).
+    /// </summary>
+    public IReadOnlyList<string> AccessibilityViolations()
+    {
+        _driver.ExecuteScript(AxeSource.Value);
+        var found = (string)_driver.ExecuteAsyncScript("""
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+              .then(r => done(JSON.stringify(r.violations.map(v =>
+                `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")}`))))
+              .catch(e => done(JSON.stringify(["axe failed: " + e])));
+            """)!;
+        return System.Text.Json.JsonSerializer.Deserialize<string[]>(found)!;
+    }
 
     public void Screenshot(string path)
     {

@@ -148,7 +148,7 @@ public sealed class ConsoleBrowserTests
     }
 
     [Fact]
-    public async Task The_console_works_from_the_keyboard_has_a_label_for_every_field_fits_a_phone_and_is_photographed()
+    public async Task The_console_works_from_the_keyboard_passes_axe_has_a_label_for_every_field_fits_a_phone_and_is_photographed()
     {
         await using var sink = await WebhookSink.StartAsync();
         sink.Respond = (context, _) => Delivery.Answer(context, context.Request.Path == "/ok" ? 200 : 503);
@@ -199,6 +199,8 @@ public sealed class ConsoleBrowserTests
                 """);
             Assert.Empty((IEnumerable<object>)unlabeled!);
             Assert.Single(browser.FindAll("h1"));
+            var violations = browser.AccessibilityViolations();
+            Assert.True(violations.Count == 0, $"{path}:\n" + string.Join("\n", violations));
             browser.Screenshot(Path.Combine(shots, $"{name}.png"));
             Assert.Equal((1280L, 800L), ((long)browser.Script("return window.innerWidth;")!, (long)browser.Script("return window.innerHeight;")!));
 
