@@ -10,7 +10,7 @@ public sealed record ChartLine(string Name, string CssClass, IReadOnlyList<doubl
 
 /// <summary>
 /// Line charts drawn on the server as inline SVG: no script, no library, nothing a strict CSP refuses (colours come from the
-/// stylesheet by class). Each chart says its latest values in words too, for a screen reader and for a glance.
+/// stylesheet by class). Each chart says its last whole step in words too, for a screen reader and for a glance.
 /// </summary>
 public static class SvgChart
 {
@@ -24,7 +24,7 @@ public static class SvgChart
         ArgumentNullException.ThrowIfNull(format);
         var max = lines.SelectMany(l => l.Values).Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(0).Max();
         var top = max <= 0 ? 1 : max * 1.1;
-        var latest = string.Join(", ", lines.Select(l => $"{l.Name} {(l.Values.LastOrDefault(v => v is not null) is { } v ? format(v) : "none")}"));
+        var latest = string.Join(", ", lines.Select(l => $"{l.Name} {(Latest(l.Values) is { } v ? format(v) : "none")}"));
         var html = new StringBuilder();
         html.Append("<figure class=\"chart\"><figcaption><span class=\"chart-title\">").Append(Encode(title))
             .Append("</span> <span class=\"chart-now\">").Append(Encode(latest)).Append("</span></figcaption>");
@@ -55,6 +55,14 @@ public static class SvgChart
         html.Append("</ul></figure>");
         return new HtmlString(html.ToString());
     }
+
+    /// <summary>The last whole step's value (the one under way is only part of a step), or the only one there is.</summary>
+    private static double? Latest(IReadOnlyList<double?> values) => values.Count switch
+    {
+        0 => null,
+        1 => values[0],
+        _ => values[^2],
+    };
 
     /// <summary>The stretches of a line between gaps (a single point drawn as a dot: a round cap on a line of no length).</summary>
     private static IEnumerable<List<(int Index, double Value)>> Runs(IReadOnlyList<double?> values)

@@ -1,4 +1,6 @@
+using ConnectorEvents.Server.OperatorConsole;
 using ConnectorEvents.Testing;
+using Microsoft.Extensions.Time.Testing;
 using OpenQA.Selenium;
 using Xunit;
 
@@ -150,21 +152,55 @@ public sealed class ConsoleBrowserTests
     [Fact]
     public async Task The_console_works_from_the_keyboard_passes_axe_has_a_label_for_every_field_fits_a_phone_and_is_photographed()
     {
+        // Ten minutes of traffic on a fake clock, so the charts have something to show: a healthy client whose integration
+        // changes state two to eight times a step and who takes General events, and one whose receiver fails for a while
+        // (its messages of that time are given up after three retries, the others recover).
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var flaky = false;
         await using var sink = await WebhookSink.StartAsync();
-        sink.Respond = (context, _) => Delivery.Answer(context, context.Request.Path == "/ok" ? 200 : 503);
-        await using var server = await RunningServer.StartAsync(FailFast);
+        sink.Respond = (context, _) => Delivery.Answer(context, context.Request.Path == "/flaky" && Volatile.Read(ref flaky) ? 503 : 200);
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Delivery:RetrySchedule:0"] = "00:00:10", ["Delivery:RetrySchedule:1"] = "00:00:30", ["Delivery:RetrySchedule:2"] = "00:01:00",
+            ["Delivery:Jitter"] = "0",
+        }, time);
         var (enterpriseId, clientId, _) = await server.SeedAsync(sink.Url("/ok"), "Reservations");
+        await server.SendAsync(HttpMethod.Patch, $"/api/v1/clients/{clientId}", new { GeneralWebhookUrl = sink.Url("/general") });
         var integrationId = await server.CreateIntegrationAsync(enterpriseId, clientId);
-        await server.PostAsync($"/api/v1/integrations/{integrationId}/disable");
-        await server.PostAsync($"/api/v1/integrations/{integrationId}/enable");
-        var (_, failingClient, _) = await server.SeedAsync(sink.Url("/down"), "Housekeeping");
-        await server.CreateIntegrationAsync(enterpriseId, failingClient);
-        var failed = await WaitForFailedAsync(server);
-        await sink.WaitForAsync(3, Delivery.WaitLimit);
+        var (_, failingClient, _) = await server.SeedAsync(sink.Url("/flaky"), "Housekeeping");
+        var failingIntegration = await server.CreateIntegrationAsync(enterpriseId, failingClient);
 
         using var browser = new Browser(server.BaseUri);
-        browser.SignIn(RunningServer.AdminKey);
+        browser.SignIn(RunningServer.AdminKey); // someone looks: the backlog is counted
         browser.WaitFor(d => d.Title.StartsWith("Overview", StringComparison.Ordinal), "the overview");
+        var enabled = (Healthy: true, Failing: true);
+        var toOk = 1;
+        for (var step = 0; step < 60; step++)
+        {
+            Volatile.Write(ref flaky, step is >= 20 and < 35);
+            for (var n = 0; n < 2 + (int)(3 * (1 + Math.Sin(step / 5.0))); n++, toOk++)
+            {
+                await server.PostAsync($"/api/v1/integrations/{integrationId}/{(enabled.Healthy ? "disable" : "enable")}");
+                enabled.Healthy = !enabled.Healthy;
+            }
+            await server.PostAsync($"/api/v1/enterprises/{enterpriseId}/events", new
+            {
+                Events = Enumerable.Range(0, 1 + (step % 4)).Select(_ => new { Discriminator = "ServiceOrderUpdated", Value = new { Id = Guid.NewGuid() } }),
+            }, expectedStatus: 202);
+            if (step % 2 == 0)
+            {
+                await server.PostAsync($"/api/v1/integrations/{failingIntegration}/{(enabled.Failing ? "disable" : "enable")}");
+                enabled.Failing = !enabled.Failing;
+            }
+            await Delivery.WaitUntilAsync(() => sink.Received.Count(r => r.Path == "/ok") >= toOk, $"step {step}'s deliveries");
+            // A second at a time, with a moment between: lease renewals and retries run as they would.
+            for (var second = 0; second < ConsoleMetrics.StepLength.TotalSeconds; second++)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                await Task.Delay(5, TestContext.Current.CancellationToken);
+            }
+        }
+        var failed = await WaitForFailedAsync(server);
 
         // Keyboard: the first Tab reaches "Skip to content", the next ones the navigation in order.
         browser.Open("/console");
