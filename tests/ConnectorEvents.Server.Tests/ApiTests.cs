@@ -85,6 +85,29 @@ public sealed class ApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Messages_are_listed_by_channel_and_creation_time_and_a_bad_time_is_a_400()
+    {
+        var (enterpriseId, clientId, _) = await _server.SeedAsync(null);
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await _server.CreateIntegrationAsync(enterpriseId, clientId); // IntegrationCreated, Skipped (no URL)
+        var after = DateTimeOffset.UtcNow.AddSeconds(1);
+        string Time(DateTimeOffset t) => Uri.EscapeDataString(t.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", System.Globalization.CultureInfo.InvariantCulture));
+
+        var window = await _server.GetAsync($"/api/v1/messages?clientId={clientId}&channel=Integration&since={Time(before)}&until={Time(after)}");
+        Assert.Equal("IntegrationCreated", (string)Assert.Single(window["Messages"]!.AsArray())!["EventType"]!);
+        Assert.Empty((await _server.GetAsync($"/api/v1/messages?clientId={clientId}&channel=General"))["Messages"]!.AsArray());
+        Assert.Empty((await _server.GetAsync($"/api/v1/messages?clientId={clientId}&until={Time(before)}"))["Messages"]!.AsArray());
+        Assert.Empty((await _server.GetAsync($"/api/v1/messages?clientId={clientId}&since={Time(after)}"))["Messages"]!.AsArray());
+
+        var (status, body, _) = await Raw(HttpMethod.Get, "/api/v1/messages?since=2026-12-07T10:00:00");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        AssertProblem(body, 400);
+        Assert.Contains("since", (string)body["detail"]!, StringComparison.Ordinal);
+        (status, _, _) = await Raw(HttpMethod.Get, "/api/v1/messages?channel=Both");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+    }
+
+    [Fact]
     public async Task Requests_without_the_admin_key_get_401_problem_details()
     {
         var (status, body, response) = await Raw(HttpMethod.Get, "/api/v1/enterprises", key: null);

@@ -83,7 +83,8 @@ public interface IConnectorStore : IDisposable
 
     /// <summary>
     /// Over the newest <paramref name="lookBack"/> attempts of every client, per endpoint (client and channel): how many, how
-    /// many failed, and when the last failure was; for the console's worst endpoints. One read, bounded however much is stored.
+    /// many failed, and when the last failure and the last success were; for the console's worst endpoints. One read, bounded
+    /// however much is stored.
     /// </summary>
     IReadOnlyList<EndpointTally> TallyRecentAttempts(int lookBack);
 

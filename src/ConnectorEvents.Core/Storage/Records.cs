@@ -209,11 +209,11 @@ public sealed record PartitionLeaseRecord(int Partition, string? NodeId, DateTim
 /// <summary>A server process as its last heartbeat recorded it.</summary>
 public sealed record NodeRecord(string NodeId, DateTimeOffset SeenUtc);
 
-/// <summary>One delivery attempt as endpoint health reads it.</summary>
 /// <summary>One endpoint's share of the newest attempts (<see cref="IConnectorStore.TallyRecentAttempts"/>).</summary>
 public sealed record EndpointTally(
     Guid ClientId, WebhookChannel Channel, int Attempts, int Failures, DateTimeOffset? LastFailureUtc, DateTimeOffset? LastSuccessUtc);
 
+/// <summary>One delivery attempt as endpoint health reads it.</summary>
 public sealed record RecentAttempt(DateTimeOffset StartedUtc, double DurationMs, int? StatusCode, string? ErrorKind)
 {
     public bool Succeeded => StatusCode is >= 200 and < 300;

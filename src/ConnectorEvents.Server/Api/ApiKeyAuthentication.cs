@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using ConnectorEvents.Core.ApiKeys;
-using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Hosting;
 using Microsoft.Extensions.Options;
