@@ -231,23 +231,7 @@ public sealed partial class Scenarios
     private static async Task<ListingTimes> TimeListingAsync(ServerProcess server, LargeBacklogTemplate template)
     {
         using var api = server.CreateApiClient();
-        async Task<double> MedianAsync(string query)
-        {
-            var times = new List<double>();
-            for (var i = 0; i <= 21; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                using var response = await api.GetAsync("/api/v1/messages?limit=50" + query).ConfigureAwait(false);
-                response.EnsureSuccessStatusCode();
-                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-                if (i > 0)
-                {
-                    times.Add(Clock.Seconds(started, Stopwatch.GetTimestamp()) * 1000);
-                }
-            }
-            times.Sort();
-            return times[times.Count / 2];
-        }
+        Task<double> MedianAsync(string query) => MedianPageMsAsync(() => api.GetAsync("/api/v1/messages?limit=50" + query), query);
         return new ListingTimes(
             await MedianAsync($"&integrationId={template.QuietIntegrationId}").ConfigureAwait(false),
             await MedianAsync($"&clientId={template.QuietClientId}").ConfigureAwait(false),
@@ -304,25 +288,31 @@ public sealed partial class Scenarios
         var times = new List<ConsolePageTime>();
         foreach (var (name, path) in pages)
         {
-            var samples = new List<double>();
-            for (var i = 0; i <= 21; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                using var response = await console.GetAsync(path).ConfigureAwait(false);
-                if (response.StatusCode != System.Net.HttpStatusCode.OK)
-                {
-                    throw new InvalidOperationException($"The console page {path} answered {response.StatusCode}.");
-                }
-                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-                if (i > 0)
-                {
-                    samples.Add(Clock.Seconds(started, Stopwatch.GetTimestamp()) * 1000);
-                }
-            }
-            samples.Sort();
-            times.Add(new ConsolePageTime(name, samples[samples.Count / 2]));
+            times.Add(new ConsolePageTime(name, await MedianPageMsAsync(() => console.GetAsync(path), path).ConfigureAwait(false)));
         }
         return times;
+    }
+
+    /// <summary>A page asked 22 times, the first to warm it up; the median milliseconds of the other 21, each to its last byte.</summary>
+    private static async Task<double> MedianPageMsAsync(Func<Task<HttpResponseMessage>> get, string what)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i <= 21; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await get().ConfigureAwait(false);
+            if (response.StatusCode != System.Net.HttpStatusCode.OK)
+            {
+                throw new InvalidOperationException($"{what} answered {response.StatusCode}.");
+            }
+            await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+            if (i > 0)
+            {
+                samples.Add(Clock.Seconds(started, Stopwatch.GetTimestamp()) * 1000);
+            }
+        }
+        samples.Sort();
+        return samples[samples.Count / 2];
     }
 
     private sealed record LargeBacklogTemplate(string Directory, int Messages, double WriteSeconds,

@@ -231,12 +231,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
         };
         return Read(c =>
         {
-            var before = query.BeforeSeq ?? long.MaxValue;
-            if (query.CreatedBeforeUtc is { } until)
-            {
-                before = Math.Min(before, FirstSeqCreatedAtOrAfter(c, until));
-            }
-            var from = query.CreatedFromUtc is { } since ? FirstSeqCreatedAtOrAfter(c, since) : 0;
+            var (from, before) = query.Positions(time => FirstSeqCreatedAtOrAfter(c, time));
             return Many(c, null, r => Message(r, _secrets),
                 $"""
                 SELECT {MessageColumns} FROM {rows} {OutcomeOfMessage}

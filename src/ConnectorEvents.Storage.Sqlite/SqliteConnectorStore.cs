@@ -289,7 +289,7 @@ public sealed class SqliteConnectorStore : IConnectorStore
                         ($"({PendingCandidates}) AS pending CROSS JOIN messages m ON m.seq = pending.seq", "1", "m.seq"),
                     _ => ("messages m NOT INDEXED", "1", "m.seq"),
                 };
-            var (from, before) = SeqWindow(c, query);
+            var (from, before) = query.Positions(time => FirstSeqCreatedAtOrAfter(c, time));
             return Many(c, null, r => Message(r, _secrets),
                 $"""
                 SELECT {MessageColumns} FROM {rows} {OutcomeOfMessage}
@@ -302,17 +302,6 @@ public sealed class SqliteConnectorStore : IConnectorStore
                 ("$from", from), ("$before", before), ("$createdFrom", Db(query.CreatedFromUtc)), ("$createdBefore", Db(query.CreatedBeforeUtc)),
                 ("$limit", query.Limit));
         });
-    }
-
-    /// <summary>The positions a query's creation times and cursor leave: from (inclusive) and before (exclusive).</summary>
-    private static (long From, long Before) SeqWindow(SqliteConnection c, MessageQuery query)
-    {
-        var before = query.BeforeSeq ?? long.MaxValue;
-        if (query.CreatedBeforeUtc is { } until)
-        {
-            before = Math.Min(before, FirstSeqCreatedAtOrAfter(c, until));
-        }
-        return (query.CreatedFromUtc is { } since ? FirstSeqCreatedAtOrAfter(c, since) : 0, before);
     }
 
     /// <summary>

@@ -197,7 +197,23 @@ public sealed record IntegrationQuery(Guid? EnterpriseId, Guid? ClientId, Integr
 /// </summary>
 public sealed record MessageQuery(
     Guid? ClientId, Guid? IntegrationId, MessageStatus? Status, long? BeforeSeq, int Limit,
-    WebhookChannel? Channel = null, DateTimeOffset? CreatedFromUtc = null, DateTimeOffset? CreatedBeforeUtc = null);
+    WebhookChannel? Channel = null, DateTimeOffset? CreatedFromUtc = null, DateTimeOffset? CreatedBeforeUtc = null)
+{
+    /// <summary>
+    /// The positions the cursor and the creation times leave: from (inclusive) and before (exclusive), each time turned into
+    /// a position by <paramref name="firstSeqCreatedAtOrAfter"/> (the provider's search).
+    /// </summary>
+    public (long From, long Before) Positions(Func<DateTimeOffset, long> firstSeqCreatedAtOrAfter)
+    {
+        ArgumentNullException.ThrowIfNull(firstSeqCreatedAtOrAfter);
+        var before = BeforeSeq ?? long.MaxValue;
+        if (CreatedBeforeUtc is { } until)
+        {
+            before = Math.Min(before, firstSeqCreatedAtOrAfter(until));
+        }
+        return (CreatedFromUtc is { } since ? firstSeqCreatedAtOrAfter(since) : 0, before);
+    }
+}
 
 /// <summary>Failed messages of one client or one integration, created from <see cref="SinceUtc"/> to before <see cref="UntilUtc"/>.</summary>
 public sealed record FailedMessageQuery(

@@ -119,7 +119,10 @@ public sealed class ConnectorTelemetry : IDisposable
         _commitDuration.Record(took.TotalSeconds);
     }
 
-    /// <summary>The <c>outcome</c> attribute of an attempt.</summary>
+    /// <summary>Every value of the <c>outcome</c> attribute, in the order the console shows them.</summary>
+    public static IReadOnlyList<string> Outcomes { get; } = ["success", "http_error", "timeout", "connection_error", "blocked"];
+
+    /// <summary>The <c>outcome</c> attribute of an attempt: one of <see cref="Outcomes"/>.</summary>
     public static string OutcomeOf(AttemptResult result)
     {
         ArgumentNullException.ThrowIfNull(result);

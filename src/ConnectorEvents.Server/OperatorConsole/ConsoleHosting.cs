@@ -127,7 +127,6 @@ public static class ConsoleHosting
             {
                 ".css" => "text/css; charset=utf-8",
                 ".js" => "text/javascript; charset=utf-8",
-                ".svg" => "image/svg+xml",
                 _ => "application/octet-stream",
             };
             assets[name] = (content, type, $"\"{Convert.ToHexStringLower(SHA256.HashData(content))[..16]}\"");

@@ -27,8 +27,6 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
     private const double LatencyBase = 0.0005;
     private const double LatencyGrowth = 1.25;
 
-    public static readonly string[] Outcomes = ["success", "http_error", "timeout", "connection_error", "blocked"];
-
     private readonly ConnectorTelemetry _telemetry;
     private readonly BacklogMeter _backlog;
     private readonly WebSocketHub _webSockets;
@@ -49,7 +47,7 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
         _backlog = backlog;
         _webSockets = webSockets;
         _time = time;
-        _current = new Interval(time.GetUtcNow());
+        _current = new Interval();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (instrument.Meter == _telemetry.Meter && Heard.TryGetValue(instrument.Name, out var heard))
@@ -82,13 +80,14 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
         ["connector_events.websocket.frames"] = Instrument.Frames,
     };
 
-    /// <summary>One step's figures; counters are added to from the delivery threads.</summary>
-    public sealed class Interval(DateTimeOffset startUtc)
+    /// <summary>One step's figures, by channel (<see cref="WebhookChannel"/> as index); counters are added to from the delivery threads.</summary>
+    public sealed class Interval
     {
-        public DateTimeOffset StartUtc { get; } = startUtc;
+        private static readonly int OutcomeCount = ConnectorTelemetry.Outcomes.Count;
+
         internal readonly long[] Delivered = new long[2];
         internal readonly long[] Failed = new long[2];
-        internal readonly long[] Attempts = new long[2 * 5];
+        internal readonly long[] Attempts = new long[2 * OutcomeCount];
         internal readonly long[] Latency = new long[2 * LatencyBuckets];
         internal long Ingested;
         internal long Frames;
@@ -96,22 +95,27 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
         internal readonly double[] OldestAgeSeconds = new double[2];
         internal int WebSockets;
 
-        public long DeliveredOf(int channel) => Delivered[channel];
-        public long FailedOf(int channel) => Failed[channel];
-        public long AttemptsOf(int channel, int outcome) => Attempts[(channel * 5) + outcome];
+        public long DeliveredOf(WebhookChannel channel) => Delivered[(int)channel];
+        public long FailedOf(WebhookChannel channel) => Failed[(int)channel];
+
+        /// <param name="outcome">An index into <see cref="ConnectorTelemetry.Outcomes"/>.</param>
+        public long AttemptsOf(WebhookChannel channel, int outcome) => Attempts[AttemptSlot((int)channel, outcome)];
         public long IngestedEvents => Ingested;
         public long FramesQueued => Frames;
-        public long PendingOf(int channel) => Pending[channel];
-        public double OldestAgeOf(int channel) => OldestAgeSeconds[channel];
+        public long PendingOf(WebhookChannel channel) => Pending[(int)channel];
+        public double OldestAgeOf(WebhookChannel channel) => OldestAgeSeconds[(int)channel];
         public int WebSocketConnections => WebSockets;
 
+        internal static int AttemptSlot(int channel, int outcome) => (channel * OutcomeCount) + outcome;
+
         /// <summary>The delivery latency at quantile <paramref name="q"/> in seconds (the upper bound of its bucket), or null.</summary>
-        public double? LatencyAt(int channel, double q)
+        public double? LatencyAt(WebhookChannel channel, double q)
         {
+            var from = (int)channel * LatencyBuckets;
             var total = 0L;
             for (var i = 0; i < LatencyBuckets; i++)
             {
-                total += Latency[(channel * LatencyBuckets) + i];
+                total += Latency[from + i];
             }
             if (total == 0)
             {
@@ -121,7 +125,7 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
             var seen = 0L;
             for (var i = 0; i < LatencyBuckets; i++)
             {
-                seen += Latency[(channel * LatencyBuckets) + i];
+                seen += Latency[from + i];
                 if (seen >= rank)
                 {
                     return LatencyBase * Math.Pow(LatencyGrowth, i);
@@ -186,10 +190,10 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
                 {
                     if (tag.Key == "outcome")
                     {
-                        outcome = Math.Max(0, Array.IndexOf(Outcomes, tag.Value as string));
+                        outcome = OutcomeIndex(tag.Value);
                     }
                 }
-                Interlocked.Add(ref step.Attempts[(ChannelOf(tags) * 5) + outcome], value);
+                Interlocked.Add(ref step.Attempts[Interval.AttemptSlot(ChannelOf(tags), outcome)], value);
                 break;
             case Instrument.Ingested:
                 Interlocked.Add(ref step.Ingested, value);
@@ -198,6 +202,18 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
                 Interlocked.Add(ref step.Frames, value);
                 break;
         }
+    }
+
+    private static int OutcomeIndex(object? outcome)
+    {
+        for (var i = 0; i < ConnectorTelemetry.Outcomes.Count; i++)
+        {
+            if (Equals(ConnectorTelemetry.Outcomes[i], outcome))
+            {
+                return i;
+            }
+        }
+        return 0;
     }
 
     private void Latency(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -244,7 +260,7 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
             _ring[_index] = closing;
             _index = (_index + 1) % Steps;
             // The step under way shows the gauges as last read until it closes.
-            var next = new Interval(now) { WebSockets = closing.WebSockets };
+            var next = new Interval { WebSockets = closing.WebSockets };
             closing.Pending.CopyTo(next.Pending, 0);
             closing.OldestAgeSeconds.CopyTo(next.OldestAgeSeconds, 0);
             Volatile.Write(ref _current, next);

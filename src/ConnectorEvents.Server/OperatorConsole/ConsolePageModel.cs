@@ -43,16 +43,11 @@ public abstract class ConsolePageModel : PageModel
     /// <summary>False on the pages whose forms anyone may post (sign-in, sign-out).</summary>
     protected virtual bool AdminOnly => true;
 
-    /// <summary>A form's value the action cannot take (an unknown choice): shown as <see cref="Problem"/>, nothing done.</summary>
-    protected static string Refused(string reason) => throw new RefusedInputException(reason);
-
-    private sealed class RefusedInputException(string message) : Exception(message);
-
     /// <summary>
-    /// Runs an action; its refusal (a state that does not allow it, a bad URL) becomes <see cref="Problem"/> instead of an
-    /// error page. Then back to <paramref name="page"/>, or to this page.
+    /// Runs an action; its refusal (a state that does not allow it, a bad URL, a choice the form does not offer) becomes
+    /// <see cref="Problem"/> instead of an error page. Then back to this page.
     /// </summary>
-    protected async Task<IActionResult> ActAsync(Func<Task<string>> action, string? page = null, object? routeValues = null)
+    protected async Task<IActionResult> ActAsync(Func<Task<string>> action, object routeValues)
     {
         ArgumentNullException.ThrowIfNull(action);
         try
@@ -67,10 +62,28 @@ public abstract class ConsolePageModel : PageModel
         {
             Problem = ex.Message;
         }
-        catch (RefusedInputException ex)
+        return RedirectToPage(routeValues);
+    }
+
+    /// <summary>
+    /// Runs an action whose answer carries a secret shown once (a rotated signing secret, a new access token): the page is
+    /// rendered on this answer by <paramref name="show"/>, with no redirect and no notice to carry the secret. A refusal
+    /// becomes <see cref="Problem"/>, as with <see cref="ActAsync"/>.
+    /// </summary>
+    protected async Task<IActionResult> ShowOnceAsync<T>(Func<Task<T>> action, Func<T, IActionResult> show, object routeValues)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ArgumentNullException.ThrowIfNull(show);
+        T issued;
+        try
+        {
+            issued = await action().ConfigureAwait(false);
+        }
+        catch (DomainException ex)
         {
             Problem = ex.Message;
+            return RedirectToPage(routeValues);
         }
-        return page is null ? RedirectToPage(routeValues) : RedirectToPage(page, routeValues);
+        return show(issued);
     }
 }

@@ -145,7 +145,7 @@ public sealed class ConsoleBrowserTests
         browser.Script("document.querySelectorAll(\"input[name='__antiforgery']\").forEach(i => i.remove());");
         browser.Find("#url-Integration").SendKeys("http://127.0.0.1:9/never");
         browser.Button("Set URL").Click();
-        browser.WaitFor(d => d.PageSource.Contains("400", StringComparison.Ordinal), "the refusal");
+        browser.WaitFor(d => d.PageSource.Contains("\"status\":400", StringComparison.Ordinal), "the 400 problem");
         Assert.Null((await server.GetAsync($"/api/v1/clients/{clientId}"))["IntegrationWebhookUrl"]);
     }
 
@@ -250,7 +250,15 @@ public sealed class ConsoleBrowserTests
         browser.Viewport(390, 844, mobile: true);
         browser.Open("/console");
         browser.Screenshot(Path.Combine(shots, "overview-phone.png"));
-        Assert.True(File.Exists(Path.Combine(shots, "overview.png")));
+        Assert.Equal((1280, 800), PngSize(Path.Combine(shots, "overview.png")));
+        Assert.Equal((390, 844), PngSize(Path.Combine(shots, "overview-phone.png")));
+    }
+
+    /// <summary>A PNG's width and height, from its header (big-endian, at bytes 16 and 20).</summary>
+    private static (int Width, int Height) PngSize(string path)
+    {
+        var header = File.ReadAllBytes(path).AsSpan(0, 24);
+        return (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header[16..]), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header[20..]));
     }
 
     /// <summary>Waits until a message has Failed (its quick retry spent), and returns its id.</summary>

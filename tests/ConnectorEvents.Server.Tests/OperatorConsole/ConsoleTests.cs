@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
+using static ConnectorEvents.Core.Storage.WebhookChannel;
 
 namespace ConnectorEvents.Server.Tests.OperatorConsole;
 
@@ -189,10 +190,10 @@ public sealed partial class ConsoleTests
         // The closed step: 3 delivered, 1 failed, 3 successes and 1 HTTP error, on the Integration channel.
         var steps = server.Services.GetRequiredService<ConsoleMetrics>().Read();
         Assert.Equal(2, steps.Count);
-        Assert.Equal((3L, 1L, 3L, 1L), (steps[0].DeliveredOf(0), steps[0].FailedOf(0), steps[0].AttemptsOf(0, 0), steps[0].AttemptsOf(0, 1)));
-        Assert.Equal(0L, steps[0].DeliveredOf(1));
-        Assert.NotNull(steps[0].LatencyAt(0, 0.99));
-        Assert.Equal((0L, 0L), (steps[1].DeliveredOf(0), steps[1].FailedOf(0)));
+        Assert.Equal((3L, 1L, 3L, 1L), (steps[0].DeliveredOf(Integration), steps[0].FailedOf(Integration), steps[0].AttemptsOf(Integration, 0), steps[0].AttemptsOf(Integration, 1)));
+        Assert.Equal(0L, steps[0].DeliveredOf(General));
+        Assert.NotNull(steps[0].LatencyAt(Integration, 0.99));
+        Assert.Equal((0L, 0L), (steps[1].DeliveredOf(Integration), steps[1].FailedOf(Integration)));
     }
 
     [Fact]
@@ -215,25 +216,25 @@ public sealed partial class ConsoleTests
         {
             time.Advance(ConsoleMetrics.StepLength);
         }
-        Assert.All(metrics.Read(), s => Assert.Equal(0L, s.PendingOf(0)));
+        Assert.All(metrics.Read(), s => Assert.Equal(0L, s.PendingOf(Integration)));
 
         // A page is served: the next step counts it.
         using var console = new ConsoleSessionClient(server.BaseUri);
         (await console.SignInAsync(RunningServer.AdminKey)).Dispose();
         time.Advance(ConsoleMetrics.StepLength);
         var steps = metrics.Read();
-        Assert.Equal(1L, steps[^2].PendingOf(0));
-        Assert.True(steps[^2].OldestAgeOf(0) >= 70, $"{steps[^2].OldestAgeOf(0)} s");
+        Assert.Equal(1L, steps[^2].PendingOf(Integration));
+        Assert.True(steps[^2].OldestAgeOf(Integration) >= 70, $"{steps[^2].OldestAgeOf(Integration)} s");
 
         // Past the watching time without a page, the count stops (the steps keep the last figure).
         time.Advance(ConsoleMetrics.Watching);
         time.Advance(ConsoleMetrics.StepLength);
-        var last = metrics.Read()[^2].OldestAgeOf(0);
+        var last = metrics.Read()[^2].OldestAgeOf(Integration);
         for (var i = 0; i < 7; i++)
         {
             time.Advance(ConsoleMetrics.StepLength);
         }
-        Assert.Equal(last, metrics.Read()[^2].OldestAgeOf(0));
+        Assert.Equal(last, metrics.Read()[^2].OldestAgeOf(Integration));
     }
 
     /// <summary>A chart's accessible summary on the overview's live part: its title and latest values.</summary>
@@ -269,8 +270,10 @@ public sealed partial class ConsoleTests
         Assert.Equal(HttpStatusCode.NotFound, message.StatusCode);
         using var client = await console.GetAsync($"/console/clients/{Guid.NewGuid()}");
         Assert.Equal(HttpStatusCode.NotFound, client.StatusCode);
-        using var filter = await console.GetAsync("/console/messages?status=Nonsense&since=yesterday");
-        Assert.Equal(HttpStatusCode.OK, filter.StatusCode); // an unknown filter value is ignored, not an error page
+        // An unknown filter value is left out and named, not an error page.
+        using var filter = await console.GetAsync("/console/messages?status=Nonsense&since=yesterday&channel=General");
+        Assert.Equal(HttpStatusCode.OK, filter.StatusCode);
+        Assert.Contains("Left out, not a value this page knows: status, since.", await filter.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
     }
 
     [GeneratedRegex("<script(?![^>]*\\ssrc=)[^>]*>", RegexOptions.IgnoreCase)]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ConnectorEvents.Contracts;
+using ConnectorEvents.Core;
 using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Messages;
@@ -35,7 +36,7 @@ public sealed class ClientModel(IConnectorStore store, ClientService clients, Me
     {
         if (channel is null)
         {
-            return Refused("Choose the channel: Integration or General.");
+            throw new DomainException(DomainErrorKind.Invalid, "Choose the channel: Integration or General.");
         }
         var field = channel == WebhookChannel.General ? "GeneralWebhookUrl" : "IntegrationWebhookUrl";
         var change = new UrlChange(RequestReading.CheckWebhookUrl(string.IsNullOrWhiteSpace(url) ? null : url.Trim(), field, policy));
@@ -43,17 +44,17 @@ public sealed class ClientModel(IConnectorStore store, ClientService clients, Me
             ? new ClientPatch(null, null, change)
             : new ClientPatch(null, change, null)).ConfigureAwait(false);
         return change.Url is null ? $"The {channel} Webhook URL was removed." : $"The {channel} Webhook URL was set; a disabled endpoint is enabled again.";
-    }, routeValues: new { id });
+    }, new { id });
 
     public Task<IActionResult> OnPostVersionAsync(Guid id, string? version) => ActAsync(async () =>
     {
         if (!ContractVersion.TryParse(version, out var pinned))
         {
-            return Refused($"Choose one of {ContractVersion.KnownTexts}.");
+            throw new DomainException(DomainErrorKind.Invalid, $"Choose one of {ContractVersion.KnownTexts}.");
         }
         await clients.UpdateAsync(id, new ClientPatch(null, null, null, pinned)).ConfigureAwait(false);
         return $"The client now receives contract version {pinned.Text}.";
-    }, routeValues: new { id });
+    }, new { id });
 
     public Task<IActionResult> OnPostRecoverAsync(Guid id, string? since, string? until, WebhookChannel? channel) => ActAsync(async () =>
     {
@@ -67,25 +68,23 @@ public sealed class ClientModel(IConnectorStore store, ClientService clients, Me
             .ConfigureAwait(false);
         return string.Create(CultureInfo.InvariantCulture,
             $"{receipt.Recovered:N0} failed message(s) queued again{(receipt.More ? "; the window holds more: recover again for the next ones" : "")}.");
-    }, routeValues: new { id });
+    }, new { id });
 
     public Task<IActionResult> OnPostRetryNowAsync(Guid id) => ActAsync(async () =>
     {
         await clients.RetryNowAsync(id).ConfigureAwait(false);
         return "Messages waiting for their next retry are being sent now.";
-    }, routeValues: new { id });
+    }, new { id });
 
-    /// <summary>The new secret is shown on this answer only: no redirect, nothing kept.</summary>
-    public async Task<IActionResult> OnPostRotateAsync(Guid id)
+    public Task<IActionResult> OnPostRotateAsync(Guid id) => ShowOnceAsync(() => clients.RotateSecretAsync(id), rotated =>
     {
-        var rotated = await clients.RotateSecretAsync(id).ConfigureAwait(false);
         if (!Load(id))
         {
             return NotFound();
         }
         Rotated = rotated;
         return Page();
-    }
+    }, new { id });
 
     private bool Load(Guid id)
     {

@@ -1,3 +1,4 @@
+using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Delivery;
 using ConnectorEvents.Core.Storage;
 
@@ -6,7 +7,7 @@ namespace ConnectorEvents.Server.OperatorConsole.Pages;
 /// <summary>A client in the list: its endpoints, their state and how they fared among the newest attempts.</summary>
 public sealed record ClientRow(
     ClientRecord Client, string? IntegrationUrl, string? GeneralUrl, EndpointTally? Integration, EndpointTally? General,
-    string IntegrationState, string GeneralState);
+    EndpointState IntegrationState, EndpointState GeneralState);
 
 /// <summary>The clients, a page at a time, with their endpoints and how many of their recent attempts failed.</summary>
 public sealed class ClientsModel(IConnectorStore store) : ConsolePageModel
@@ -33,9 +34,9 @@ public sealed class ClientsModel(IConnectorStore store) : ConsolePageModel
         Next = page.Count == PageSize ? page[^1].Id : null;
     }
 
-    /// <summary>Disabled; Failing when its newest attempt failed; otherwise Healthy.</summary>
-    public static string StateOf(DateTimeOffset? disabledUtc, EndpointTally? tally) =>
-        disabledUtc is not null ? "Disabled"
-        : tally is { Failures: > 0 } && !(tally.LastSuccessUtc > tally.LastFailureUtc) ? "Failing"
-        : "Healthy";
+    /// <summary>An endpoint's state as the newest attempts show it: Failing when its last one failed.</summary>
+    public static EndpointState StateOf(DateTimeOffset? disabledUtc, EndpointTally? tally) =>
+        disabledUtc is not null ? EndpointState.Disabled
+        : tally is { Failures: > 0 } && !(tally.LastSuccessUtc > tally.LastFailureUtc) ? EndpointState.Failing
+        : EndpointState.Healthy;
 }

@@ -1,3 +1,4 @@
+using ConnectorEvents.Core.Clients;
 using ConnectorEvents.Core.Storage;
 using Microsoft.AspNetCore.Mvc;
 
@@ -57,7 +58,7 @@ public sealed class IndexModel(ConsoleMetrics metrics, IConnectorStore store, Ti
     {
         var disabled = tally.Channel == WebhookChannel.General ? client.GeneralWebhookDisabledUtc : client.IntegrationWebhookDisabledUtc;
         var state = ClientsModel.StateOf(disabled, tally);
-        return state == "Healthy" ? "Recovered" : state;
+        return state == EndpointState.Healthy ? "Recovered" : state.ToString();
     }
 
     public static readonly (string Name, string Css)[] OutcomeLines =

@@ -21,37 +21,25 @@ public sealed class IntegrationModel(IConnectorStore store, IntegrationService i
 
     public IActionResult OnGet(Guid id) => Load(id) ? Page() : NotFound();
 
-    public async Task<IActionResult> OnPostAsync(Guid id, IntegrationCommand? command)
-    {
-        if (command == IntegrationCommand.RegenerateAccessToken)
+    public Task<IActionResult> OnPostAsync(Guid id, IntegrationCommand? command) => command == IntegrationCommand.RegenerateAccessToken
+        ? ShowOnceAsync(() => integrations.ApplyAsync(id, IntegrationCommand.RegenerateAccessToken), issued =>
         {
-            IntegrationResult issued;
-            try
-            {
-                issued = await integrations.ApplyAsync(id, IntegrationCommand.RegenerateAccessToken).ConfigureAwait(false);
-            }
-            catch (DomainException ex)
-            {
-                Problem = ex.Message;
-                return RedirectToPage(new { id });
-            }
             if (!Load(id))
             {
                 return NotFound();
             }
             IssuedAccessToken = issued.IssuedAccessToken;
             return Page();
-        }
-        return await ActAsync(async () =>
+        }, new { id })
+        : ActAsync(async () =>
         {
             if (command is not { } known)
             {
-                return Refused($"Choose one of {string.Join(", ", Enum.GetNames<IntegrationCommand>())}.");
+                throw new DomainException(DomainErrorKind.Invalid, $"Choose one of {string.Join(", ", Enum.GetNames<IntegrationCommand>())}.");
             }
             var result = await integrations.ApplyAsync(id, known).ConfigureAwait(false);
             return $"{Verb(known)}: the integration is {result.Integration.State}.";
-        }, routeValues: new { id }).ConfigureAwait(false);
-    }
+        }, new { id });
 
     private bool Load(Guid id)
     {

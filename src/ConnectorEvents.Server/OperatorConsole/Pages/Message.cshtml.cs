@@ -39,7 +39,7 @@ public sealed class MessageModel(IConnectorStore store, MessageService messages)
     {
         await messages.RetryAsync(id).ConfigureAwait(false);
         return "The message is queued again, with the same webhook-id.";
-    }, routeValues: new { id });
+    }, new { id });
 
     /// <summary>Indented, with every character as it is (the page encodes it for HTML).</summary>
     private static string Indented(JsonElement body)

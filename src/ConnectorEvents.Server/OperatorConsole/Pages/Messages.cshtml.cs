@@ -17,12 +17,25 @@ public sealed class MessagesModel(IConnectorStore store) : ConsolePageModel
     public IReadOnlyList<ClientRecord> Clients { get; private set; } = [];
     public long? Next { get; private set; }
 
+    /// <summary>Filters given a value this page cannot read (typed into the URL): left out, and named above the list.</summary>
+    public IReadOnlyList<string> Ignored { get; private set; } = [];
+
     public void OnGet(MessageStatus? status, Guid? client, Guid? integration, WebhookChannel? channel, string? since, string? until, long? before)
     {
         (Status, ClientId, IntegrationId, Channel, Since, Until) = (status, client, integration, channel, since, until);
+        var (from, to) = (Show.ParseInput(since), Show.ParseInput(until));
+        var ignored = ModelState.Where(e => e.Value?.Errors.Count > 0).Select(e => e.Key).ToList(); // status, ids, channel
+        if (!string.IsNullOrWhiteSpace(since) && from is null)
+        {
+            ignored.Add("since");
+        }
+        if (!string.IsNullOrWhiteSpace(until) && to is null)
+        {
+            ignored.Add("until");
+        }
+        Ignored = ignored;
         Clients = store.ListClients(200, null);
-        Rows = store.ListMessages(new MessageQuery(client, integration, status, before, PageSize, channel,
-            Show.ParseInput(since), Show.ParseInput(until)));
+        Rows = store.ListMessages(new MessageQuery(client, integration, status, before, PageSize, channel, from, to));
         Next = Rows.Count == PageSize ? Rows[^1].Seq : null;
     }
 
