@@ -81,7 +81,10 @@ public static class ConsoleHosting
             headers["Cross-Origin-Opener-Policy"] = "same-origin";
             if (!context.Request.Path.StartsWithSegments(AssetsPath, StringComparison.OrdinalIgnoreCase))
             {
-                headers.CacheControl = "no-store"; // pages show live data, and some a secret just rotated
+                // Pages show live data, and some a secret just rotated. As antiforgery sets them on a page with a form: any
+                // other value it would override, with a Warning in the log for every page.
+                headers.CacheControl = "no-cache, no-store";
+                headers.Pragma = "no-cache";
                 metrics.NoteViewer();
             }
             return next(context);
