@@ -1,6 +1,5 @@
 using System.Data;
 using System.Diagnostics;
-using System.Globalization;
 using ConnectorEvents.Core.Security;
 using ConnectorEvents.Core.Storage;
 using Npgsql;
@@ -57,12 +56,16 @@ public sealed class PostgresConnectorStore : IConnectorStore
     private readonly string _resolveConnectionString;
     private readonly TimeSpan _resolveWithin;
 
+    // This store's writer, in commit_marks; new with each process, so no other writer's commits move its row.
+    private readonly Guid _writer = Guid.NewGuid();
+
     /// <summary>
-    /// The fate of a transaction whose COMMIT was sent but whose answer was lost, asked on a fresh connection: true committed,
-    /// false not (aborted, or its backend ended it), null when the database could not be asked within the command time-out.
-    /// A backend still holding the transaction open (its COMMIT never arrived) is ended, which aborts it.
+    /// The fate of a group whose COMMIT was sent but whose answer was lost, asked on a fresh connection: true committed,
+    /// false not, null when the database could not be asked within the command time-out. While the old backend lives its
+    /// transaction may still commit (the COMMIT under way) or wait (the COMMIT never arrived): it is ended, which aborts
+    /// what did not commit, and once it is gone the writer's mark says which it was.
     /// </summary>
-    private bool? ResolveCommit(long transactionId, int backendProcessId)
+    private bool? ResolveCommit(long mark, int backendProcessId)
     {
         var started = Stopwatch.GetTimestamp();
         var pause = TimeSpan.FromMilliseconds(20);
@@ -72,26 +75,15 @@ public sealed class PostgresConnectorStore : IConnectorStore
             {
                 using var connection = new NpgsqlConnection(_resolveConnectionString);
                 connection.Open();
-                switch (Scalar(connection, null, "SELECT pg_xact_status(@x::text::xid8)", ("x", transactionId.ToString(CultureInfo.InvariantCulture))))
+                var alive = Scalar(connection, null, """
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE pid = @p AND datname = current_database() AND usename = current_user
+                    """, ("p", backendProcessId)) is not null;
+                if (!alive)
                 {
-                    case "committed":
-                        return true;
-                    case "aborted":
-                        return false;
-                    case "in progress":
-                        Execute(connection, null, """
-                            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                            WHERE pid = @p AND backend_xid::text::bigint = @x % 4294967296
-                            """, ("p", backendProcessId), ("x", transactionId));
-                        break;
-                    default:
-                        return false; // too old to be known: not one of ours just now
+                    return Scalar(connection, null, "SELECT mark FROM commit_marks WHERE writer = @w", ("w", _writer)) is long written
+                        && written == mark;
                 }
-            }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InvalidParameterValue)
-            {
-                // "in the future": a crash lost even the id's assignment, so no commit of it reached the log.
-                return false;
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
             {
@@ -156,7 +148,7 @@ public sealed class PostgresConnectorStore : IConnectorStore
             _writeConnection = null;
         }
         _writeConnection ??= _dataSource.OpenConnection();
-        return new PostgresWriteTransaction(_writeConnection, _nodeId, _secrets, IsLostConnection, ResolveCommit) { SendEachUnit = sendEachUnit };
+        return new PostgresWriteTransaction(_writeConnection, _nodeId, _secrets, _writer, IsLostConnection, ResolveCommit) { SendEachUnit = sendEachUnit };
     }
 
     public bool Ping()

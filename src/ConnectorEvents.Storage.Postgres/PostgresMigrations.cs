@@ -207,5 +207,15 @@ internal static class PostgresMigrations
             SELECT seq, status, status_reason, attempt_count, next_attempt_utc, completed_utc FROM messages WHERE status = 'Failed';
             CREATE INDEX ix_outcomes_failed ON outcomes(message_seq) WHERE status = 'Failed';
             """),
+        new(6, """
+            -- Each writer's last commit: a group's COMMIT goes out in the round trip of its last writes, with a new mark
+            -- written here. Should the answer be lost, the row read on a fresh connection, once the old backend is gone,
+            -- says whether the group applied. Rows of writers quiet longer than nodes are kept go with them.
+            CREATE TABLE commit_marks (
+                writer uuid PRIMARY KEY,
+                mark bigint NOT NULL,
+                written_utc timestamptz NOT NULL
+            );
+            """),
     ];
 }

@@ -29,7 +29,7 @@ internal sealed partial class PostgresWriteTransaction
     private bool _sentAny;
 
     // Whether a failure is of the connection; and, after one that lost the COMMIT's answer, the fate of the transaction (by
-    // its id and its backend's process id): true committed, false not, null unknown (the database out of reach too long).
+    // its mark and its backend's process id): true committed, false not, null unknown (the database out of reach too long).
     private readonly Func<Exception, bool> _isLostConnection;
     private readonly Func<long, int, bool?> _resolveCommit;
 
@@ -185,9 +185,12 @@ internal sealed partial class PostgresWriteTransaction
             return; // the rollback closed it
         }
         _inUnit = false;
-        if (_savepointAt >= 0 && _unitWrites == 0)
+        if (_savepointAt >= 0 && (_unitWrites == 0 || !SendEachUnit))
         {
-            _deferred.RemoveAt(_savepointAt); // a unit that wrote nothing needs no savepoint
+            // Nothing of the unit reached the server: no savepoint to release. A unit that wrote nothing needs none; one
+            // whose writes wait needs none either, since a failure among them, once sent with a later statement, is an
+            // earlier unit's (HeldBackWriteFailedException), which no savepoint undoes alone: the group runs again.
+            _deferred.RemoveAt(_savepointAt);
         }
         else
         {
@@ -214,42 +217,31 @@ internal sealed partial class PostgresWriteTransaction
             return;
         }
         _heldBack = _deferred.Count; // no unit is at work: whatever is unsent, an earlier unit left
-        // After the writes, the transaction's id (null when it wrote nothing), by which a fresh connection can learn its fate
-        // should the COMMIT's answer be lost; then the NOTIFYs, which PostgreSQL delivers only if the commit succeeds, and
-        // together with it (they assign no id).
-        string? transactionId;
-        try
-        {
-            using var read = Query([
-                new NpgsqlBatchCommand("SELECT pg_current_xact_id_if_assigned()::text"),
-                .. announcements.Select(payload => new NpgsqlBatchCommand($"SELECT pg_notify('{ChangeAnnouncements.Channel}', $1)")
-                {
-                    Parameters = { new NpgsqlParameter<string> { TypedValue = payload } },
-                })]);
-            transactionId = read.Reader.Read() && !read.Reader.IsDBNull(0) ? read.Reader.GetString(0) : null;
-            while (read.Reader.NextResult())
-            {
-                // the NOTIFYs: a failure among them surfaces here, before the COMMIT
-            }
-        }
-        catch (NpgsqlException ex) when (ex is not PostgresException)
-        {
-            // The connection failed (an answer of the server stays as it is) before the COMMIT was sent: nothing was applied.
-            throw new CommitNotAppliedException(ex);
-        }
-        if (transactionId is null)
-        {
-            CommitNothingWritten();
-            return;
-        }
+        // One round trip: the writes, this commit's mark, the NOTIFYs (PostgreSQL delivers them only if the commit succeeds,
+        // and together with it), then COMMIT. A failure before the COMMIT makes the server skip it; should the answer be
+        // lost, the mark read on a fresh connection says whether it applied.
+        var mark = NextMark();
         var backend = _connection.ProcessID;
         try
         {
-            _tx.Commit();
+            Send(batch =>
+            {
+                using (batch)
+                {
+                    return batch.ExecuteNonQuery();
+                }
+            }, [
+                Statement(MarkSql, ("w", _writer), ("m", mark)),
+                .. announcements.Select(payload => new NpgsqlBatchCommand($"SELECT pg_notify('{ChangeAnnouncements.Channel}', $1)")
+                {
+                    Parameters = { new NpgsqlParameter<string> { TypedValue = payload } },
+                }),
+                new NpgsqlBatchCommand("COMMIT"),
+            ]);
         }
         catch (NpgsqlException ex) when (_isLostConnection(ex))
         {
-            switch (_resolveCommit(long.Parse(transactionId, System.Globalization.CultureInfo.InvariantCulture), backend))
+            switch (_resolveCommit(mark, backend))
             {
                 case true:
                     return; // it was applied: the callers get the truth, and delivery its messages
@@ -260,6 +252,16 @@ internal sealed partial class PostgresWriteTransaction
             }
         }
     }
+
+    private const string MarkSql = """
+        INSERT INTO commit_marks (writer, mark, written_utc) VALUES (@w, @m, now())
+        ON CONFLICT (writer) DO UPDATE SET mark = EXCLUDED.mark, written_utc = EXCLUDED.written_utc
+        """;
+
+    private readonly Guid _writer;
+
+    // Random: the row holding this value after a lost answer can only mean this commit applied (2^-64 of doubt).
+    private static long NextMark() => Random.Shared.NextInt64(long.MinValue, long.MaxValue);
 
     /// <summary>A transaction that wrote nothing: whether its COMMIT arrived does not matter, it applied nothing.</summary>
     private void CommitNothingWritten()

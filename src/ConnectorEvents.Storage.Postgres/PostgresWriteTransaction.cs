@@ -14,9 +14,10 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
     private readonly ChangeAnnouncements _announcements;
     private readonly SecretProtector _secrets;
 
-    public PostgresWriteTransaction(NpgsqlConnection connection, string nodeId, SecretProtector secrets,
+    public PostgresWriteTransaction(NpgsqlConnection connection, string nodeId, SecretProtector secrets, Guid writer,
         Func<Exception, bool> isLostConnection, Func<long, int, bool?> resolveCommit)
     {
+        _writer = writer;
         _isLostConnection = isLostConnection;
         _resolveCommit = resolveCommit;
         _connection = connection;
@@ -409,8 +410,11 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
         return (int)(long)Scalar(Sent, _tx, "SELECT COUNT(*) FROM nodes WHERE seen_utc >= @since", ("since", Db(liveSince)))!;
     }
 
-    public int ForgetNodes(DateTimeOffset seenBefore) =>
-        Execute(Sent, _tx, "DELETE FROM nodes WHERE seen_utc < @before", ("before", Db(seenBefore)));
+    public int ForgetNodes(DateTimeOffset seenBefore)
+    {
+        Defer("DELETE FROM commit_marks WHERE written_utc < @before", ("before", Db(seenBefore)));
+        return Execute(Sent, _tx, "DELETE FROM nodes WHERE seen_utc < @before", ("before", Db(seenBefore)));
+    }
 
     public IReadOnlyList<int> RenewPartitions(string nodeId, DateTimeOffset until) =>
         Partitions("UPDATE partition_leases SET lease_until = @until WHERE node_id = @n RETURNING partition",

@@ -112,21 +112,23 @@ internal sealed class TcpForwarder : IDisposable
     public int Cuts => Volatile.Read(ref _cuts);
 
     /// <summary>
-    /// Once a client has sent <paramref name="marker"/> on a connection (a value its transaction writes), cuts that connection at
-    /// the next COMMIT the client sends: right after passing it on (the database commits, its answer is lost) or instead of
-    /// it (the database never gets it). With <paramref name="thenRefuse"/> the proxy also refuses new connections from that
-    /// moment until <see cref="Start"/>, the others going on. Once.
+    /// Cuts the connection on which a client sends <paramref name="marker"/> (a value its transaction writes, in the round
+    /// trip that ends with its COMMIT): after passing it on, at the database's answer that the transaction ended (it
+    /// committed, the answer is lost), or instead of passing it on (the database gets neither the writes nor the COMMIT).
+    /// With <paramref name="thenRefuse"/> the proxy also refuses new connections from that moment until <see cref="Start"/>,
+    /// the others going on. Once.
     /// </summary>
     public void CutAtCommit(string marker, bool forwardCommit, bool thenRefuse = false) =>
         Volatile.Write(ref _commitCut, new CommitCut(System.Text.Encoding.UTF8.GetBytes(marker), forwardCommit, thenRefuse));
 
-    private static readonly byte[] CommitText = "COMMIT"u8.ToArray();
+    // ReadyForQuery saying idle: the transaction ended. (A prepared COMMIT is not sent as text, so the answer is watched.)
+    private static readonly byte[] TransactionEnded = [(byte)'Z', 0, 0, 0, 5, (byte)'I'];
 
     /// <summary>The two directions of one relayed connection.</summary>
     private sealed class Link
     {
-        /// <summary>Set before a COMMIT is passed on to be cut: its answer (and anything after) never reaches the client.</summary>
-        public volatile bool AnswersDropped;
+        /// <summary>Set before the marker is passed on: the answer that the transaction ended (and anything after) never reaches the client.</summary>
+        public volatile bool CutAtEnd;
 
         public volatile bool RefuseAfterAnswer;
     }
@@ -138,7 +140,6 @@ internal sealed class TcpForwarder : IDisposable
             var source = from.GetStream();
             var target = to.GetStream();
             var buffer = new byte[16 * 1024];
-            var sawMarker = false;
             int read;
             while ((read = await source.ReadAsync(buffer)) > 0)
             {
@@ -146,30 +147,26 @@ internal sealed class TcpForwarder : IDisposable
                 {
                     await frozen.Task;
                 }
-                if (toServer && Volatile.Read(ref forwarder._commitCut) is { } cut)
+                if (toServer && Volatile.Read(ref forwarder._commitCut) is { } cut && buffer.AsSpan(0, read).IndexOf(cut.Marker) >= 0
+                    && Interlocked.CompareExchange(ref forwarder._commitCut, null, cut) == cut)
                 {
-                    var chunk = buffer.AsSpan(0, read);
-                    sawMarker |= chunk.IndexOf(cut.Marker) >= 0;
-                    if (sawMarker && chunk.IndexOf(CommitText) >= 0 && Interlocked.CompareExchange(ref forwarder._commitCut, null, cut) == cut)
+                    Interlocked.Increment(ref forwarder._cuts);
+                    if (cut.ForwardCommit)
                     {
-                        Interlocked.Increment(ref forwarder._cuts);
-                        if (cut.ForwardCommit)
-                        {
-                            // Closed once the database answered (by the other direction): a close now might reset the
-                            // connection before the database read the COMMIT.
-                            link.RefuseAfterAnswer = cut.ThenRefuse;
-                            link.AnswersDropped = true;
-                            await target.WriteAsync(buffer.AsMemory(0, read));
-                            continue;
-                        }
-                        if (cut.ThenRefuse)
-                        {
-                            forwarder.Refuse();
-                        }
-                        break;
+                        // Closed once the database answered (by the other direction): a close now might reset the
+                        // connection before the database read the COMMIT.
+                        link.RefuseAfterAnswer = cut.ThenRefuse;
+                        link.CutAtEnd = true;
+                        await target.WriteAsync(buffer.AsMemory(0, read));
+                        continue;
                     }
+                    if (cut.ThenRefuse)
+                    {
+                        forwarder.Refuse();
+                    }
+                    break;
                 }
-                if (!toServer && link.AnswersDropped)
+                if (!toServer && link.CutAtEnd && buffer.AsSpan(0, read).IndexOf(TransactionEnded) >= 0)
                 {
                     if (link.RefuseAfterAnswer)
                     {
