@@ -39,7 +39,7 @@ public static partial class RequestReading
     /// <summary>
     /// As <see cref="ReadDocumentAsync(HttpRequest)"/>, with another size limit, also giving the raw bytes. They are in a
     /// buffer rented from the shared pool, given back when the body is disposed: a large body costs no new array on the
-    /// large-object heap each time (the first 4 MiB posts of a flood made the first blocking full collection).
+    /// large-object heap each time.
     /// </summary>
     public static async Task<RequestBody> ReadBodyAsync(this HttpRequest request, int maxBytes)
     {
