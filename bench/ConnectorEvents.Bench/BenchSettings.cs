@@ -23,11 +23,11 @@ public sealed record BenchSettings
     public string? OutputPath { get; init; }
 
     /// <summary>The highest scenario number.</summary>
-    public const int LastScenario = 12;
+    public const int LastScenario = 13;
 
     /// <summary>
-    /// Scenario numbers to run (1–10 unless named; 11, the cost of telemetry, and 12, retention at work, only when asked
-    /// for with --only, as each takes minutes); the ceiling always runs, since the ratios need it.
+    /// Scenario numbers to run (1–10 unless named; 11, the cost of telemetry, 12, retention at work, and 13, readiness
+    /// under a flood, only when asked for with --only, as each takes minutes); the ceiling always runs, since the ratios need it.
     /// </summary>
     public IReadOnlySet<int> Only { get; init; } = Enumerable.Range(1, 10).ToHashSet();
 
@@ -39,6 +39,9 @@ public sealed record BenchSettings
 
     /// <summary>Scenario 12: the retention of the steady-load part, and the length of each of its ten periods.</summary>
     public TimeSpan RetentionPeriod { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Scenario 13: floods per run, each on a fresh server process.</summary>
+    public int ReadinessFloods { get; init; } = 5;
 
     /// <summary>Scenario 12: commands per second of the steady load.</summary>
     public int SteadyRate { get; init; } = 1_000;
@@ -219,6 +222,7 @@ public sealed record BenchSettings
                 WolverineJobs = 2_000,
                 PeerLatencyDuration = TimeSpan.FromSeconds(5),
                 TelemetryPairs = 1,
+                ReadinessFloods = 1,
                 RetentionExpired = 100_000,
                 RetentionPeriod = TimeSpan.FromSeconds(5),
             }
@@ -229,5 +233,5 @@ public sealed record BenchSettings
         index < args.Length ? args[index] : throw new ArgumentException($"{name} needs a value.");
 
     public const string Usage =
-        "Usage: dotnet run -c Release --project bench/ConnectorEvents.Bench -- [--runs N] [--quick] [--only 2,3] (11: telemetry's cost, 12: retention) [--storage sqlite,postgres,postgres2] [--out docs/benchmarks.md]";
+        "Usage: dotnet run -c Release --project bench/ConnectorEvents.Bench -- [--runs N] [--quick] [--only 2,3] (11: telemetry's cost, 12: retention, 13: readiness under a flood) [--storage sqlite,postgres,postgres2] [--out docs/benchmarks.md]";
 }

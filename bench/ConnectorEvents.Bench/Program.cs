@@ -2,6 +2,13 @@ using System.Diagnostics;
 using ConnectorEvents.Bench;
 using ConnectorEvents.Testing;
 
+if (args is [Scenarios.ProbeReadinessArgument, var probePort, var probes])
+{
+    // Scenario 13's probe, as a process of its own: what an orchestrator's probe sees, not the flooding process's pauses.
+    return Scenarios.ProbeReadiness(int.Parse(probePort, System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(probes, System.Globalization.CultureInfo.InvariantCulture));
+}
+
 BenchSettings settings;
 try
 {
@@ -79,6 +86,7 @@ await using (var sink = await WebhookSink.StartAsync().ConfigureAwait(false))
             result.LargeBacklog = !(sqliteOnly && settings.Only.Contains(10)) ? null : await Measure(run, $"{name}: 10. large backlog", scenarios.LargeBacklogAsync, result).ConfigureAwait(false);
             result.TelemetryCost = !settings.Only.Contains(11) ? null : await Measure(run, $"{name}: 11. telemetry off and on", scenarios.TelemetryCostAsync, result).ConfigureAwait(false);
             result.Retention = !(sqliteOnly && settings.Only.Contains(12)) ? null : await Measure(run, $"{name}: 12. retention at work", scenarios.RetentionAsync, result).ConfigureAwait(false);
+            result.ReadinessFlood = !(sqliteOnly && settings.Only.Contains(13)) ? null : await Measure(run, $"{name}: 13. readiness under a flood", scenarios.ReadinessFloodAsync, result).ConfigureAwait(false);
             set.Runs.Add(result);
         }
         if (settings.Only.Contains(8))

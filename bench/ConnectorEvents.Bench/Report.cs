@@ -24,6 +24,8 @@ public sealed class RunResult(int number)
     public WebSocketLatencyResult? WebSocketLatency { get; set; }
     public TelemetryCostResult? TelemetryCost { get; set; }
     public RetentionResult? Retention { get; set; }
+
+    public ReadinessFloodResult? ReadinessFlood { get; set; }
     public List<string> Errors { get; } = [];
 
     public double? SenderAloneRatio => Ratio(SenderAlone?.Rate);
@@ -185,6 +187,10 @@ public static partial class Report
         Row($"12. … SQLite file after 10 retention periods of steady load ÷ after 5 ({settings.RetentionPeriod.TotalSeconds:0} s retention)", "≤ 110 %",
             x => x.Storage != StorageKind.Sqlite || x.Runs.All(r => r.Retention is null) ? "—"
                 : $"{Pct(Median(x.Runs.Select(r => r.Retention?.GrowthRatio)))} ({Rate(Median(x.Runs.Select(r => r.Retention?.FileMiB[4])))} → {Rate(Median(x.Runs.Select(r => r.Retention?.FileMiB[^1])))} MiB)");
+        Row($"13. Readiness probed from another process while {Scenarios.FloodRequests} parallel 4 MiB ingest posts arrive ({settings.ReadinessFloods} floods per run): slowest probe of all floods / floods with one over 100 ms", "≤ 100 ms",
+            x => x.Storage != StorageKind.Sqlite || x.Runs.All(r => r.ReadinessFlood is null) ? "—"
+                : $"{Ms(x.Runs.Where(r => r.ReadinessFlood is not null).Max(r => r.ReadinessFlood!.SlowestMs))} / {x.Runs.Sum(r => r.ReadinessFlood?.FloodsOver(100) ?? 0)} of {x.Runs.Sum(r => r.ReadinessFlood?.Floods.Count ?? 0)} · "
+                    + Verdict(x.Runs.Where(r => r.ReadinessFlood is not null).Max(r => (double?)r.ReadinessFlood!.SlowestMs), v => v <= 100));
         s.AppendLine();
         s.AppendLine("### Latency at offered loads (medians of the runs, milliseconds)");
         s.AppendLine();
@@ -338,6 +344,16 @@ public static partial class Report
             + "every one is read), the first client (all its integrations), no filter, `status=Failed` over all clients "
             + $"({Scenarios.OldFailedMessages:N0} failed messages of a client without a URL, written before the backlog, so older than all of it) and "
             + "`status=Pending` over all clients (none is left)."));
+        s.AppendLine();
+
+        s.AppendLine(($"13. **Readiness under a flood** (sqlite, asked for with `--only 13`). {settings.ReadinessFloods} times per run: the server "
+            + "starts as its own OS process (`dotnet ConnectorEvents.Server.dll`, Production settings, `Health:Port` set, so the probes "
+            + "have a listener of their own); a probe process (this program again, `--probe-readiness`) asks `/healthz/ready` on that "
+            + $"port every 100 ms, {Scenarios.FloodProbes} times, each on a new connection with blocking calls; 300 ms after it starts, "
+            + $"{Scenarios.FloodRequests} connections from the bench process each post a {Scenarios.FloodBodyBytes / 1024 / 1024} MiB "
+            + "ingest body (1,000 ResourceUpdated events with snapshots) at once, with `Content-Length`; the server takes what "
+            + "`Ingest:MaxBufferedBytes` allows and answers the rest 503. A probe's time is from its connect to the end of the answer, "
+            + "measured in the probe process, so the flooding process's own pauses are not in it, as they are not in an orchestrator's."));
         s.AppendLine();
 
         s.AppendLine("With two server processes (postgres2) the API commands and ingest requests alternate over the two processes (for the "
@@ -511,6 +527,28 @@ public static partial class Report
                         + $"| {i.Hanging.Seconds:0.00} ({i.Hanging.Rate(i.Healthy):N0}) | {Pct(i.HangingRatio)} | {i.Hanging.FaultyRequests:N0} "
                         + $"| {i.Failing.Seconds:0.00} ({i.Failing.Rate(i.Healthy):N0}) | {Pct(i.FailingRatio)} | {i.Failing.FaultyRequests:N0} |")
                     : ($"| {r.Number} | failed | | | | | | | | |"));
+            }
+        }
+        if (runs.Any(r => r.ReadinessFlood is not null))
+        {
+            s.AppendLine();
+            s.AppendLine("#### 13. Readiness under a flood");
+            s.AppendLine();
+            s.AppendLine("| run | flood | probes answered 200 | failed | median | slowest | posts taken / refused / other | flood seconds | peak RSS |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in runs)
+            {
+                var floods = r.ReadinessFlood?.Floods ?? [];
+                if (floods.Count == 0)
+                {
+                    s.AppendLine($"| {r.Number} | failed | | | | | | | |");
+                }
+                for (var i = 0; i < floods.Count; i++)
+                {
+                    var f = floods[i];
+                    s.AppendLine($"| {r.Number} | {i + 1} | {f.ProbeMs.Count} | {f.ProbesFailed} | {Ms(f.MedianMs)} | {Ms(f.SlowestMs)} "
+                        + $"| {f.Accepted} / {f.Refused} / {f.Other} | {f.FloodSeconds:0.0} | {f.PeakRssMiB:N0} MiB |");
+                }
             }
         }
         if (runs.Any(r => r.LargeBacklog is not null))
