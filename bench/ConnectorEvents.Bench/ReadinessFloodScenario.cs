@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using ConnectorEvents.Testing;
 
 namespace ConnectorEvents.Bench;
@@ -44,7 +43,7 @@ public sealed partial class Scenarios
     /// </summary>
     public async Task<ReadinessFloodResult> ReadinessFloodAsync()
     {
-        var body = FloodBody();
+        var body = IngestBodies.Snapshots(FloodBodyBytes);
         var floods = new List<ReadinessFlood>();
         for (var i = 0; i < settings.ReadinessFloods; i++)
         {
@@ -132,35 +131,6 @@ public sealed partial class Scenarios
             read += n;
         }
         return int.Parse(Encoding.ASCII.GetString(buffer, 9, 3), CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>1,000 ResourceUpdated events with snapshots whose descriptions make the body exactly 4 MiB (as the abuse test's).</summary>
-    private static byte[] FloodBody()
-    {
-        static byte[] Build(int descriptionLength) => JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            Events = Enumerable.Range(0, 1000).Select(_ =>
-            {
-                var id = Guid.NewGuid();
-                return new
-                {
-                    Discriminator = "ResourceUpdated",
-                    Value = new { Id = id },
-                    Entity = new
-                    {
-                        Id = id, IsActive = true, Name = "101", State = "Dirty",
-                        Descriptions = new Dictionary<string, string> { ["en-US"] = new string('d', descriptionLength) },
-                        CreatedUtc = "2020-01-01T00:00:00Z", UpdatedUtc = "2020-11-10T10:00:00Z",
-                        Data = new { Discriminator = "Space", Value = new { FloorNumber = "1", LocationNotes = (string?)null } },
-                    },
-                };
-            }).ToArray(),
-        });
-        var body = Build((FloodBodyBytes - Build(0).Length) / 1000);
-        var padded = new byte[FloodBodyBytes];
-        padded.AsSpan().Fill((byte)' ');
-        body.CopyTo(padded, 0);
-        return padded;
     }
 
     /// <summary>

@@ -113,7 +113,7 @@ public sealed class MemoryAbuseTests(ITestOutputHelper output)
         await using var server = await ServerProcess.StartAsync(data, ServerProcess.FreePort(), ProbePortSettings(probePort));
         using var api = server.CreateApiClient();
         var enterprise = await api.PostJsonAsync("/api/v1/enterprises", new { Name = "Flooded Hotel" }, cts.Token);
-        var body = SnapshotsBody(IngestLimitBytes);
+        var body = IngestBodies.Snapshots(IngestLimitBytes);
         var before = server.StatusMiB("VmRSS");
 
         using var producer = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = requests, UseProxy = false })
@@ -171,37 +171,6 @@ public sealed class MemoryAbuseTests(ITestOutputHelper output)
             State = i.ToString("D4", CultureInfo.InvariantCulture) + new string('s', 251),
         });
         return JsonSerializer.SerializeToUtf8Bytes(new { Events = events });
-    }
-
-    /// <summary>1,000 ResourceUpdated events with entity snapshots, their descriptions long enough to make the body <paramref name="bytes"/> long.</summary>
-    private static byte[] SnapshotsBody(int bytes)
-    {
-        byte[] Build(int descriptionLength) => JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            Events = Enumerable.Range(0, 1000).Select(i =>
-            {
-                var id = Guid.NewGuid();
-                return new
-                {
-                    Discriminator = "ResourceUpdated",
-                    Value = new { Id = id },
-                    Entity = new
-                    {
-                        Id = id, IsActive = true, Name = "101", State = "Dirty",
-                        Descriptions = new Dictionary<string, string> { ["en-US"] = new string('d', descriptionLength) },
-                        CreatedUtc = "2020-01-01T00:00:00Z", UpdatedUtc = "2020-11-10T10:00:00Z",
-                        Data = new { Discriminator = "Space", Value = new { FloorNumber = "1", LocationNotes = (string?)null } },
-                    },
-                };
-            }).ToArray(),
-        });
-        var overhead = Build(0).Length;
-        var body = Build((bytes - overhead) / 1000);
-        // Whitespace fills the last few bytes, so the body is exactly at the limit.
-        var padded = new byte[bytes];
-        body.CopyTo(padded, 0);
-        padded.AsSpan(body.Length).Fill((byte)' ');
-        return padded;
     }
 
     private static ByteArrayContent Json(byte[] body)
