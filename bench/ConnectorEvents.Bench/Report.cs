@@ -24,7 +24,6 @@ public sealed class RunResult(int number)
     public WebSocketLatencyResult? WebSocketLatency { get; set; }
     public TelemetryCostResult? TelemetryCost { get; set; }
     public RetentionResult? Retention { get; set; }
-
     public ReadinessFloodResult? ReadinessFlood { get; set; }
     public List<string> Errors { get; } = [];
 
