@@ -38,7 +38,7 @@ public sealed partial class Scenarios
 
     /// <summary>
     /// <see cref="BenchSettings.ReadinessFloods"/> times: the server as its own process (SQLite, <c>Health:Port</c> set),
-    /// a probe process (this program again, <see cref="ProbeReadinessAsync"/>) asking the probe port every 100 ms, and
+    /// a probe process (this program again, <see cref="ProbeReadiness"/>) asking the probe port every 100 ms, and
     /// 200 connections from this process posting a 4 MiB ingest body each at once.
     /// </summary>
     public async Task<ReadinessFloodResult> ReadinessFloodAsync()
