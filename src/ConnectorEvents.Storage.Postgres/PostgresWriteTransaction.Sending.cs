@@ -253,8 +253,10 @@ internal sealed partial class PostgresWriteTransaction
         }
     }
 
+    // Only in a transaction that wrote: one that only read commits with nothing to flush, and should its answer be lost it
+    // is found not applied and runs again, which costs nothing.
     private const string MarkSql = """
-        INSERT INTO commit_marks (writer, mark, written_utc) VALUES (@w, @m, now())
+        INSERT INTO commit_marks (writer, mark, written_utc) SELECT @w, @m, now() WHERE pg_current_xact_id_if_assigned() IS NOT NULL
         ON CONFLICT (writer) DO UPDATE SET mark = EXCLUDED.mark, written_utc = EXCLUDED.written_utc
         """;
 

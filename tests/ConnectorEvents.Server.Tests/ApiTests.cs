@@ -99,11 +99,20 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.Empty((await _server.GetAsync($"/api/v1/messages?clientId={clientId}&until={Time(before)}"))["Messages"]!.AsArray());
         Assert.Empty((await _server.GetAsync($"/api/v1/messages?clientId={clientId}&since={Time(after)}"))["Messages"]!.AsArray());
 
-        var (status, body, _) = await Raw(HttpMethod.Get, "/api/v1/messages?since=2026-12-07T10:00:00");
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        AssertProblem(body, 400);
-        Assert.Contains("since", (string)body["detail"]!, StringComparison.Ordinal);
-        (status, _, _) = await Raw(HttpMethod.Get, "/api/v1/messages?channel=Both");
+        // Without an offset, as a date alone or with a space too (a general parse read those in the server's time zone).
+        foreach (var noOffset in new[] { "2026-12-07T10:00:00", "2026-12-07", "2026-12-07%2010:00:00" })
+        {
+            var (refused, problem, _) = await Raw(HttpMethod.Get, $"/api/v1/messages?since={noOffset}");
+            Assert.True(refused == HttpStatusCode.BadRequest, $"since={noOffset}: {(int)refused}");
+            AssertProblem(problem, 400);
+            Assert.Contains("since", (string)problem["detail"]!, StringComparison.Ordinal);
+        }
+        foreach (var withOffset in new[] { "2026-12-07T10:00:00Z", "2026-12-07T10:00:00.123%2B01:00", "2026-12-07T10:00-05:00" })
+        {
+            var (taken, _, _) = await Raw(HttpMethod.Get, $"/api/v1/messages?until={withOffset}");
+            Assert.True(taken == HttpStatusCode.OK, $"until={withOffset}: {(int)taken}");
+        }
+        var (status, _, _) = await Raw(HttpMethod.Get, "/api/v1/messages?channel=Both");
         Assert.Equal(HttpStatusCode.BadRequest, status);
     }
 

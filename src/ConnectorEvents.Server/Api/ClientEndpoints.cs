@@ -50,7 +50,8 @@ public static class ClientEndpoints
             string id, HttpRequest request, ClientService clients, NetworkPolicy policy, IConnectorStore store, TimeProvider time) =>
         {
             var clientId = ParseId(id, "client");
-            using var document = await request.ReadDocumentAsync();
+            using var body = await request.ReadBodyAsync();
+            var document = body.Document;
             var patch = ReadPatch(document.RootElement, policy);
             var update = await clients.UpdateAsync(clientId, patch);
             return TypedResults.Ok(Response(update.Client, store, time, signingSecret: update.Rotated?.SigningSecret));

@@ -50,7 +50,8 @@ public static class IntegrationEndpoints
         group.MapPatch("/{id}", async Task<Ok<IntegrationResponse>> (string id, HttpRequest request, IntegrationService integrations) =>
         {
             var integrationId = ParseId(id, "integration");
-            using var document = await request.ReadDocumentAsync();
+            using var body = await request.ReadBodyAsync();
+            var document = body.Document;
             EventSubscription? general = null;
             EventSubscription? webSocket = null;
             foreach (var property in document.RootElement.EnumerateObject())

@@ -19,10 +19,10 @@ public static partial class RequestReading
 
     public static async Task<T> ReadJsonAsync<T>(this HttpRequest request, JsonTypeInfo<T> type) where T : class
     {
-        using var document = await request.ReadDocumentAsync().ConfigureAwait(false);
+        using var body = await request.ReadBodyAsync().ConfigureAwait(false);
         try
         {
-            return document.RootElement.Deserialize(type)
+            return body.Document.RootElement.Deserialize(type)
                 ?? throw new ApiProblemException(400, "The request is invalid.", "The body must be a JSON object, not null.");
         }
         catch (JsonException ex)
@@ -31,17 +31,12 @@ public static partial class RequestReading
         }
     }
 
-    /// <summary>The body as a JSON document, after the checks every write shares: type, size, syntax.</summary>
-    public static async Task<JsonDocument> ReadDocumentAsync(this HttpRequest request) =>
-        // The document reads its bytes where they are; a body this small leaves its buffer to the collector.
-        (await request.ReadBodyAsync(MaxBodyBytes).ConfigureAwait(false)).Document;
-
     /// <summary>
-    /// As <see cref="ReadDocumentAsync(HttpRequest)"/>, with another size limit, also giving the raw bytes. They are in a
-    /// buffer rented from the shared pool, given back when the body is disposed: a large body costs no new array on the
+    /// The body as a JSON document, after the checks every write shares: type, size, syntax. Its bytes are in a buffer
+    /// rented from the shared pool, given back when the body is disposed: a large body costs no new array on the
     /// large-object heap each time.
     /// </summary>
-    public static async Task<RequestBody> ReadBodyAsync(this HttpRequest request, int maxBytes)
+    public static async Task<RequestBody> ReadBodyAsync(this HttpRequest request, int maxBytes = MaxBodyBytes)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (RefusedMediaType(request.ContentType) is { } refusal)
@@ -55,7 +50,7 @@ public static partial class RequestReading
         var (buffer, length) = await ReadAllAsync(request, maxBytes).ConfigureAwait(false);
         try
         {
-            return new RequestBody(Parse(buffer.AsMemory(0, length)), buffer.AsMemory(0, length), buffer);
+            return new RequestBody(Parse(buffer.AsMemory(0, length)), buffer, length);
         }
         catch
         {
@@ -381,6 +376,9 @@ public static partial class RequestReading
             : throw ApiProblemException.Invalid("cursor", "is not a cursor this API returned.");
     }
 
+    private static readonly string[] QueryTimeForms =
+        ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", "yyyy-MM-dd'T'HH:mm'Z'", "yyyy-MM-dd'T'HH:mmzzz"];
+
     /// <summary>An ISO 8601 time with its offset (2026-12-07T10:00:00Z); a time without one is refused, not guessed.</summary>
     public static DateTimeOffset? QueryTime(string? value, string name)
     {
@@ -388,9 +386,9 @@ public static partial class RequestReading
         {
             return null;
         }
-        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
-            && (value.EndsWith('Z') || value.EndsWith('z') || value.LastIndexOfAny(['+', '-']) > value.IndexOf('T', StringComparison.Ordinal))
-            ? time.ToUniversalTime()
+        // Exact forms: a general parse took a date alone, or a date and time with a space, in the server's own time zone.
+        return DateTimeOffset.TryParseExact(value, QueryTimeForms, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
             : throw ApiProblemException.Invalid(name, "must be an ISO 8601 time with its offset, such as 2026-12-07T10:00:00Z.");
     }
 }

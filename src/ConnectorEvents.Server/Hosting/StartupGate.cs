@@ -14,7 +14,7 @@ public sealed class StartupGate(RequestDelegate next, StartupState startup)
         if (startup.IsStarted
             || !(context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
                 || context.Request.Path.StartsWithSegments("/ws", StringComparison.OrdinalIgnoreCase)
-                || context.Request.Path.StartsWithSegments("/console", StringComparison.OrdinalIgnoreCase)))
+                || context.Request.Path.StartsWithSegments(OperatorConsole.ConsoleSession.Path, StringComparison.OrdinalIgnoreCase)))
         {
             return next(context);
         }

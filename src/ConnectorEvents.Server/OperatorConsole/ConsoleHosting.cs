@@ -50,6 +50,9 @@ public static class ConsoleHosting
             o.FormFieldName = "__antiforgery";
         });
         // Not the default scheme: the API keeps its own keys; only the console's pages ask for this one (by their policy).
+        // As the only scheme it would become the default (ASP.NET Core 7+), and the authentication middleware the host adds
+        // would then read the session cookie on every request, ingest and WebSockets included.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication().AddCookie(ConsoleSession.Scheme, _ => { });
         services.AddOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(ConsoleSession.Scheme)
             .Configure<IOptions<ConsoleOptions>>((cookie, console) => ConsoleSession.Configure(cookie, console.Value));
@@ -70,7 +73,6 @@ public static class ConsoleHosting
         {
             return;
         }
-        var metrics = app.Services.GetRequiredService<ConsoleMetrics>();
         app.UseWhen(c => c.Request.Path.StartsWithSegments(ConsoleSession.Path, StringComparison.OrdinalIgnoreCase), console => console.Use((context, next) =>
         {
             var headers = context.Response.Headers;
@@ -85,7 +87,6 @@ public static class ConsoleHosting
                 // other value it would override, with a Warning in the log for every page.
                 headers.CacheControl = "no-cache, no-store";
                 headers.Pragma = "no-cache";
-                metrics.NoteViewer();
             }
             return next(context);
         }));

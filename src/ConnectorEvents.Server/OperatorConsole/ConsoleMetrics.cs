@@ -9,7 +9,7 @@ namespace ConnectorEvents.Server.OperatorConsole;
 /// The console's charts: this process's own instruments (<see cref="ConnectorTelemetry"/>), heard in-process through a
 /// <see cref="MeterListener"/> and kept as one hour of ten-second steps (360 of them, a few hundred KiB), with the open
 /// WebSockets and the backlog (the whole database's, from <see cref="BacklogMeter"/>). The backlog is counted once a
-/// minute, and only while someone looks at the console (a page served in the last <see cref="Watching"/>): with a large
+/// minute, and only while someone looks at it (the Overview served in the last <see cref="Watching"/>): with a large
 /// backlog the count reads every pending row, and its long read holds the SQLite log from being reset, which nobody
 /// should pay for while nobody looks. Nothing leaves the process; the figures start again at a restart.
 /// </summary>
@@ -226,7 +226,7 @@ public sealed class ConsoleMetrics : IHostedService, IDisposable
         Interlocked.Increment(ref Volatile.Read(ref _current).Latency[(ChannelOf(tags) * LatencyBuckets) + bucket]);
     }
 
-    /// <summary>A console page was served: the backlog is counted from the next step on, for <see cref="Watching"/>.</summary>
+    /// <summary>The Overview was served: the backlog is counted from the next step on, for <see cref="Watching"/>.</summary>
     public void NoteViewer()
     {
         var now = _time.GetUtcNow().UtcTicks;

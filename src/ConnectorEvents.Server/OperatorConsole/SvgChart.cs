@@ -17,8 +17,10 @@ public static class SvgChart
     private const int Width = 720;
     private const int Height = 140;
 
-    /// <param name="slots">Steps the x axis spans (the last hour's); a line's values sit at its right end, the newest last.</param>
-    public static IHtmlContent Render(string title, IReadOnlyList<ChartLine> lines, Func<double, string> format, int slots = ConsoleMetrics.Steps + 1)
+    // Steps the x axis spans (the last hour's); a line's values sit at its right end, the newest last.
+    private const int Slots = ConsoleMetrics.Steps + 1;
+
+    public static IHtmlContent Render(string title, IReadOnlyList<ChartLine> lines, Func<double, string> format)
     {
         ArgumentNullException.ThrowIfNull(lines);
         ArgumentNullException.ThrowIfNull(format);
@@ -34,13 +36,13 @@ public static class SvgChart
         html.Append(CultureInfo.InvariantCulture, $"<line class=\"chart-axis\" x1=\"0\" y1=\"{Height - 0.5}\" x2=\"{Width}\" y2=\"{Height - 0.5}\"/>");
         foreach (var line in lines)
         {
-            var offset = Math.Max(0, slots - line.Values.Count);
+            var offset = Math.Max(0, Slots - line.Values.Count);
             foreach (var run in Runs(line.Values))
             {
                 html.Append("<polyline class=\"").Append(Encode(line.CssClass)).Append("\" points=\"");
                 foreach (var (index, value) in run)
                 {
-                    var x = (offset + index) * (double)Width / Math.Max(1, slots - 1);
+                    var x = (offset + index) * (double)Width / Math.Max(1, Slots - 1);
                     var y = Height - (value / top * (Height - 4)) - 1;
                     html.Append(CultureInfo.InvariantCulture, $"{x:0.#},{y:0.#} ");
                 }

@@ -139,42 +139,49 @@ internal sealed class TcpForwarder : IDisposable
         {
             var source = from.GetStream();
             var target = to.GetStream();
-            var buffer = new byte[16 * 1024];
+            // The answer's end may arrive split over two reads: the last bytes of the one before are searched with the next.
+            var offset = TransactionEnded.Length - 1;
+            var buffer = new byte[offset + (16 * 1024)];
+            var carried = 0;
             int read;
-            while ((read = await source.ReadAsync(buffer)) > 0)
+            while ((read = await source.ReadAsync(buffer.AsMemory(offset))) > 0)
             {
                 if (forwarder._frozen is { } frozen)
                 {
                     await frozen.Task;
                 }
-                if (toServer && Volatile.Read(ref forwarder._commitCut) is { } cut && buffer.AsSpan(0, read).IndexOf(cut.Marker) >= 0
+                var chunk = buffer.AsMemory(offset, read);
+                if (toServer && Volatile.Read(ref forwarder._commitCut) is { } cut && chunk.Span.IndexOf(cut.Marker) >= 0
                     && Interlocked.CompareExchange(ref forwarder._commitCut, null, cut) == cut)
                 {
-                    Interlocked.Increment(ref forwarder._cuts);
                     if (cut.ForwardCommit)
                     {
                         // Closed once the database answered (by the other direction): a close now might reset the
                         // connection before the database read the COMMIT.
                         link.RefuseAfterAnswer = cut.ThenRefuse;
                         link.CutAtEnd = true;
-                        await target.WriteAsync(buffer.AsMemory(0, read));
+                        await target.WriteAsync(chunk);
                         continue;
                     }
+                    Interlocked.Increment(ref forwarder._cuts);
                     if (cut.ThenRefuse)
                     {
                         forwarder.Refuse();
                     }
                     break;
                 }
-                if (!toServer && link.CutAtEnd && buffer.AsSpan(0, read).IndexOf(TransactionEnded) >= 0)
+                if (!toServer && link.CutAtEnd && buffer.AsSpan(offset - carried, carried + read).IndexOf(TransactionEnded) >= 0)
                 {
+                    Interlocked.Increment(ref forwarder._cuts); // counted here: the answer was really kept from the client
                     if (link.RefuseAfterAnswer)
                     {
                         forwarder.Refuse();
                     }
                     break;
                 }
-                await target.WriteAsync(buffer.AsMemory(0, read));
+                await target.WriteAsync(chunk);
+                carried = Math.Min(offset, read);
+                buffer.AsSpan(offset + read - carried, carried).CopyTo(buffer.AsSpan(offset - carried));
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or InvalidOperationException)

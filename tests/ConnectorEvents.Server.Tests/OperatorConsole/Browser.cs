@@ -65,15 +65,11 @@ public sealed class Browser : IDisposable
     public IWebElement Button(string text) =>
         _driver.FindElements(By.TagName("button")).First(b => b.Text.Trim() == text);
 
-    /// <summary>Opens a <c>&lt;details&gt;</c> confirmation by its summary's text.</summary>
-    public void Expand(string summary) =>
-        _driver.FindElements(By.TagName("summary")).First(s => s.Text.Trim() == summary).Click();
-
     public object? Script(string script, params object[] arguments) => _driver.ExecuteScript(script, arguments);
 
-    public void WaitFor(Func<IWebDriver, bool> condition, string what, TimeSpan? timeout = null)
+    public void WaitFor(Func<IWebDriver, bool> condition, string what)
     {
-        var wait = new WebDriverWait(_driver, timeout ?? TimeSpan.FromSeconds(20));
+        var wait = new WebDriverWait(_driver, TimeSpan.FromSeconds(20));
         try
         {
             wait.Until(condition);

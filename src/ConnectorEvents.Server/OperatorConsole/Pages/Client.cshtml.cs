@@ -97,7 +97,8 @@ public sealed class ClientModel(IConnectorStore store, ClientService clients, Me
         Health = EndpointHealth.Of(client, store);
         var recent = store.ListMessages(new MessageQuery(id, null, null, null, MessagesSearched));
         var failures = new Dictionary<WebhookChannel, FailedAnswer>();
-        foreach (var message in recent.Where(m => m.AttemptCount > 0 && m.Status != MessageStatus.Skipped))
+        // A message delivered at its first attempt holds no failure: only the others' attempts are read.
+        foreach (var message in recent.Where(m => m.AttemptCount > 1 || (m.AttemptCount == 1 && m.Status != MessageStatus.Delivered && m.Status != MessageStatus.Skipped)))
         {
             if (store.ListAttempts(message.Seq).LastOrDefault(a => a.StatusCode is not (>= 200 and < 300)) is { } attempt
                 && (!failures.TryGetValue(message.Channel, out var known) || known.Attempt.StartedUtc < attempt.StartedUtc))
@@ -108,11 +109,5 @@ public sealed class ClientModel(IConnectorStore store, ClientService clients, Me
         LastFailures = failures;
         Failed = store.ListMessages(new MessageQuery(id, null, MessageStatus.Failed, null, 10));
         return true;
-    }
-
-    public string? UrlOf(WebhookChannel channel)
-    {
-        var url = channel == WebhookChannel.General ? Client.GeneralWebhookUrl : Client.IntegrationWebhookUrl;
-        return url is null ? null : DeliveryLog.Shown(url);
     }
 }

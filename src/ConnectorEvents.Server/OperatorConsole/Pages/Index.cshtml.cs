@@ -38,6 +38,7 @@ public sealed class IndexModel(ConsoleMetrics metrics, IConnectorStore store, Ti
     private void Load()
     {
         Now = time.GetUtcNow();
+        metrics.NoteViewer(); // only this page shows the backlog: counting it is paid while someone looks here
         Steps = metrics.Read();
         LatestFailed = store.ListMessages(new MessageQuery(null, null, MessageStatus.Failed, null, 5));
         var names = new Dictionary<Guid, ClientRecord?>();

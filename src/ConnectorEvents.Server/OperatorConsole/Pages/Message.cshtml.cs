@@ -11,9 +11,6 @@ namespace ConnectorEvents.Server.OperatorConsole.Pages;
 /// <summary>One message: its body as sent (pretty, an access token cut to its prefix), every attempt with the answer's start, and retry.</summary>
 public sealed class MessageModel(IConnectorStore store, MessageService messages) : ConsolePageModel
 {
-    /// <summary>How much of a receiver's answer is shown.</summary>
-    public const int AnswerShown = 1024;
-
 
     public MessageRecord Message { get; private set; } = null!;
     public string Body { get; private set; } = "";
@@ -52,6 +49,6 @@ public sealed class MessageModel(IConnectorStore store, MessageService messages)
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    public static string Answer(string? body) =>
-        body is null ? "(no body)" : body.Length <= AnswerShown ? body : body[..AnswerShown] + "…";
+    // Stored already cut to WebhookSender.ResponseBodyLimit: shown whole.
+    public static string Answer(string? body) => body ?? "(no body)";
 }

@@ -34,7 +34,7 @@ public sealed class SignInModel(ApiKeyIdentities identities, FailedAuthenticatio
         }
         catch (ApiProblemException ex) when (ex.RetryAfter is { } wait)
         {
-            Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Response.Headers.RetryAfter = RateLimits.WholeSeconds(wait);
             return Refuse(StatusCodes.Status429TooManyRequests, "Too many failed sign-ins from this address; wait a minute and try again.");
         }
         var presented = ApiKey?.Trim() ?? "";
