@@ -35,6 +35,11 @@ public sealed partial class ConsoleTests
         using var secure = await https.SignInAsync(RunningServer.AdminKey);
         Assert.Contains(secure.Headers.GetValues("Set-Cookie"), c => c.StartsWith("ce_console=", StringComparison.Ordinal) && c.Contains("secure", StringComparison.Ordinal));
 
+        // Only the console's pages read its cookie: as the one registered scheme it would have been the default, read for
+        // every request by the authentication middleware the host adds (the API and ingest included).
+        var schemes = server.Services.GetRequiredService<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider>();
+        Assert.Null(await schemes.GetDefaultAuthenticateSchemeAsync());
+
         var token = await plain.TokenAsync("/console"); // the sign-out form's
         using var signedOut = await plain.PostAsync("/console/sign-out", new() { ["__antiforgery"] = token });
         Assert.Equal(HttpStatusCode.Found, signedOut.StatusCode);
