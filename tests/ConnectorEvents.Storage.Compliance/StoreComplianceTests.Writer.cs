@@ -66,6 +66,37 @@ public abstract partial class StoreComplianceTests
     }
 
     [Fact]
+    public async Task Housekeeping_joins_a_group_that_commits_anyway_at_most_one_unit_per_group()
+    {
+        var writer = NewWriter(NewStore());
+        using var release = new ManualResetEventSlim();
+        var held = await HoldWriterAsync(writer, release);
+        // Each unit notes the commits before its own transaction: units of one group note the same count.
+        var first = writer.ExecuteHousekeepingAsync(_ => writer.Counters.Commits);
+        var second = writer.ExecuteHousekeepingAsync(_ => writer.Counters.Commits);
+        var command = writer.ExecuteAsync(_ => writer.Counters.Commits);
+        release.Set();
+        await held;
+
+        var (firstGroup, secondGroup, commandGroup) = (await first, await second, await command);
+        Assert.Equal(commandGroup, firstGroup);
+        Assert.True(secondGroup > commandGroup, "two housekeeping units rode in one group");
+    }
+
+    [Fact]
+    public async Task Housekeeping_on_an_idle_writer_is_committed_alone()
+    {
+        var writer = NewWriter(NewStore());
+        await writer.FlushAsync();
+        var commitsBefore = writer.Counters.Commits;
+
+        var inGroup = await writer.ExecuteHousekeepingAsync(_ => writer.Counters.Commits).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(commitsBefore, inGroup);
+        Assert.Equal(commitsBefore + 1, writer.Counters.Commits);
+    }
+
+    [Fact]
     public async Task A_failing_unit_is_rolled_back_while_the_units_of_its_batch_commit()
     {
         var store = NewStore();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -26,7 +27,11 @@ public sealed partial class GroupCommitWriter
         WorkQueued,
         Closed,
         ProbeDue,
+        Idle,
     }
+
+    /// <summary>Housekeeping is committed alone once no other write has been taken for this long.</summary>
+    public static readonly TimeSpan IdleBeforeHousekeeping = TimeSpan.FromMilliseconds(20);
 
     /// <summary>How the last commits went; read by readiness.</summary>
     public WriteHealth Health
@@ -38,19 +43,36 @@ public sealed partial class GroupCommitWriter
         }
     }
 
-    /// <summary>Blocks the writer thread until work is queued, the queue is closed, or (while writes fail) a probe is due.</summary>
-    private Wait WaitForWork(ChannelReader<WriteUnit> reader)
+    /// <summary>
+    /// Blocks the writer thread until work is queued, the queue is closed, (while writes fail) a probe is due, or (while
+    /// housekeeping waits for a group) the writer has been idle long enough to commit it alone.
+    /// </summary>
+    private Wait WaitForWork(ChannelReader<WriteUnit> reader, bool housekeepingWaits)
     {
         using var probeDue = Volatile.Read(ref _failure) is null ? null : new CancellationTokenSource(_probeDelay, _time);
+        // Real time, not the clock's: idleness is about the writer's load, and a test's stopped clock must not hold it forever.
+        var idleFor = housekeepingWaits ? IdleBeforeHousekeeping - Stopwatch.GetElapsedTime(_lastOtherWrite) : TimeSpan.Zero;
+        if (housekeepingWaits && idleFor <= TimeSpan.Zero && !reader.TryPeek(out _))
+        {
+            return Wait.Idle;
+        }
+        using var idle = housekeepingWaits ? new CancellationTokenSource(idleFor) : null;
+        using var either = probeDue is not null && idle is not null
+            ? CancellationTokenSource.CreateLinkedTokenSource(probeDue.Token, idle.Token)
+            : null;
         try
         {
-            return reader.WaitToReadAsync(probeDue?.Token ?? CancellationToken.None).AsTask().GetAwaiter().GetResult()
+            return reader.WaitToReadAsync(either?.Token ?? probeDue?.Token ?? idle?.Token ?? CancellationToken.None).AsTask().GetAwaiter().GetResult()
                 ? Wait.WorkQueued
                 : Wait.Closed;
         }
         catch (OperationCanceledException) when (probeDue?.IsCancellationRequested == true)
         {
             return Wait.ProbeDue;
+        }
+        catch (OperationCanceledException) when (idle?.IsCancellationRequested == true)
+        {
+            return Wait.Idle;
         }
         catch (OperationCanceledException)
         {

@@ -34,6 +34,7 @@ public sealed partial class GroupCommitWriter : IDisposable
     private long _queued;
     private long _units;
     private long _lastCommitTicks;
+    private long _lastOtherWrite; // a Stopwatch timestamp: when a group with more than housekeeping was last written
     private WriteFailure? _failure;
     private TimeSpan _probeDelay = FirstProbeDelay;
 
@@ -122,24 +123,50 @@ public sealed partial class GroupCommitWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Like <see cref="ExecuteAsync{T}"/>, for housekeeping that may wait (the retention sweep): it never costs a commit of
+    /// its own while other writes flow. It joins the next group that commits anyway, at most one such unit per group, and
+    /// runs alone only once the writer has been idle for <see cref="IdleBeforeHousekeeping"/>. A command queued behind a
+    /// commit of housekeeping alone waited for that whole commit, its flush to disk included.
+    /// </summary>
+    public Task<T> ExecuteHousekeepingAsync<T>(Func<IWriteTransaction, T> work)
+    {
+        var unit = new WriteUnit<T>(work, afterCommit: null) { Housekeeping = true };
+        if (!TryQueue(unit))
+        {
+            return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
+        }
+        return unit.Completion.Task;
+    }
+
     /// <summary>Resolves once everything queued before the call is committed.</summary>
     public Task FlushAsync() => ExecuteAsync(_ => true);
 
     private void Run()
     {
         var batch = new List<WriteUnit>(MaxBatch);
+        var housekeeping = new Queue<WriteUnit>(); // taken from the queue, waiting for a group to join
         var reader = _queue.Reader;
         while (true)
         {
+            var carriesHousekeeping = false;
             if (!reader.TryPeek(out _))
             {
-                switch (WaitForWork(reader))
+                switch (WaitForWork(reader, housekeepingWaits: housekeeping.Count > 0))
                 {
                     case Wait.Closed:
+                        while (housekeeping.TryDequeue(out var left))
+                        {
+                            left.Fail(new ObjectDisposedException(nameof(GroupCommitWriter)));
+                        }
                         return;
                     case Wait.ProbeDue:
                         Probe();
                         continue;
+                    case Wait.Idle:
+                        batch.Add(housekeeping.Dequeue());
+                        carriesHousekeeping = true;
+                        break;
                 }
             }
             while (batch.Count < MaxBatch && reader.TryRead(out var unit))
@@ -151,15 +178,29 @@ public sealed partial class GroupCommitWriter : IDisposable
                         new TimeoutException($"Storage did not take a write within {limit.TotalSeconds:0.###} s (Storage:CommandTimeout).")));
                     continue;
                 }
+                if (unit.Housekeeping)
+                {
+                    housekeeping.Enqueue(unit);
+                    continue;
+                }
                 batch.Add(unit);
             }
             if (batch.Count == 0)
             {
                 continue;
             }
+            var othersWrite = batch.Count > (carriesHousekeeping ? 1 : 0);
+            if (!carriesHousekeeping && batch.Count < MaxBatch && housekeeping.TryDequeue(out var along))
+            {
+                batch.Add(along);
+            }
             Interlocked.Add(ref _queued, -batch.Count);
             WriteBatch(batch);
             batch.Clear();
+            if (othersWrite)
+            {
+                _lastOtherWrite = Stopwatch.GetTimestamp();
+            }
         }
     }
 
@@ -460,6 +501,9 @@ public sealed partial class GroupCommitWriter : IDisposable
 
         /// <summary>The enterprise whose General log the unit appends to, when known before it runs.</summary>
         public Guid? EnterpriseId { get; init; }
+
+        /// <summary>Housekeeping: joins a group that commits anyway (<see cref="ExecuteHousekeepingAsync{T}"/>).</summary>
+        public bool Housekeeping { get; init; }
 
         /// <summary>Times it was put off to a later transaction because another process held a row it needed.</summary>
         public int Deferrals { get; set; }

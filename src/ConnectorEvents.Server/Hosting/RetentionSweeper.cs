@@ -21,8 +21,11 @@ public sealed class RetentionOptions
     /// <summary>How often the sweep runs (default one minute).</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Messages one write looks at (default 100): small, so a sweep never holds the writer for long.</summary>
-    public int BatchSize { get; set; } = 100;
+    /// <summary>
+    /// Messages one write looks at (default 10). Each write rides in a group of other writes, whose callers wait for it:
+    /// ten add about a tenth of a millisecond to that group; a hundred, a millisecond, which showed in the p99 of commands.
+    /// </summary>
+    public int BatchSize { get; set; } = 10;
 
     /// <summary>
     /// The share of the time a sweep spends in writes (default 0.2): after each batch it pauses four times as long as the
@@ -63,8 +66,9 @@ public sealed class RetentionOptionsValidator : IValidateOptions<RetentionOption
 
 /// <summary>
 /// Deletes messages past retention every <see cref="RetentionOptions.Interval"/>, oldest first, one small batch per write
-/// unit: each batch shares a group commit with whatever else is queued, so delivery and commands never wait behind a sweep.
-/// SQLite reuses the pages freed for new rows, so under a steady load the file stops growing after one retention period.
+/// unit, as housekeeping (<see cref="GroupCommitWriter.ExecuteHousekeepingAsync{T}"/>): while other writes flow each batch
+/// rides in a group that commits anyway, so no command waits behind a commit of the sweep's own. SQLite reuses the pages
+/// freed for new rows, so under a steady load the file stops growing after one retention period.
 /// </summary>
 public sealed partial class RetentionSweeper(
     GroupCommitWriter writer, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionSweeper> logger) : BackgroundService
@@ -111,8 +115,14 @@ public sealed partial class RetentionSweeper(
         while (!cancellationToken.IsCancellationRequested)
         {
             var from = after;
-            var started = Stopwatch.GetTimestamp();
-            var pass = await writer.ExecuteAsync(tx => tx.DeleteExpiredMessages(from, cutoffs, settings.BatchSize)).ConfigureAwait(false);
+            var took = TimeSpan.Zero;
+            var pass = await writer.ExecuteHousekeepingAsync(tx =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                var result = tx.DeleteExpiredMessages(from, cutoffs, settings.BatchSize);
+                took = Stopwatch.GetElapsedTime(started);
+                return result;
+            }).ConfigureAwait(false);
             deleted += pass.Deleted;
             examined += pass.Examined;
             after = pass.LastSeq;
@@ -120,8 +130,8 @@ public sealed partial class RetentionSweeper(
             {
                 break;
             }
-            // Wall-clock pacing (not the TimeProvider's: it is about the writer's real load, not the retention clock).
-            var took = Stopwatch.GetElapsedTime(started);
+            // Wall-clock pacing (not the TimeProvider's: it is about the writer's real load, not the retention clock), by the
+            // batch's own time in the writer: that is what it adds to the group it rides in (waiting for one is no load).
             await Task.Delay(took * ((1 - settings.MaxWriterShare) / settings.MaxWriterShare), cancellationToken).ConfigureAwait(false);
         }
         if (deleted > 0)
