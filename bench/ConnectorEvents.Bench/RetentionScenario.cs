@@ -64,11 +64,8 @@ public sealed partial class Scenarios
             double sweepSeconds;
             await using (d.ConfigureAwait(false))
             {
-                await WarmUpAsync(d).ConfigureAwait(false);
                 var sentTo = new int[d.IntegrationIds.Length];
-                // A first round at the rate, not reported: a fresh server's first is slower (JIT), with or without a sweep.
-                await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
-                whileDeleting = await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
+                whileDeleting = await SecondRoundAsync(d, rate, sentTo).ConfigureAwait(false);
                 if (Exists(path))
                 {
                     Progress("  the sweep was still deleting when that round ended");
@@ -109,10 +106,7 @@ public sealed partial class Scenarios
             var d = await Deployment.CreateAsync(settings, sink, storage, copy).ConfigureAwait(false);
             await using (d.ConfigureAwait(false))
             {
-                await WarmUpAsync(d).ConfigureAwait(false);
-                var sentTo = new int[d.IntegrationIds.Length];
-                await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
-                return await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
+                return await SecondRoundAsync(d, rate, new int[d.IntegrationIds.Length]).ConfigureAwait(false);
             }
         }
         finally
@@ -120,6 +114,17 @@ public sealed partial class Scenarios
             ServerSet.ExtraSettings = null;
             await DeleteDirectoryAsync(copy).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A fresh server's warm-up, then two rounds at the rate; the second is returned. The first is not: a fresh server's
+    /// first is slower (JIT), with or without a sweep.
+    /// </summary>
+    private async Task<LatencyResult> SecondRoundAsync(Deployment d, int rate, int[] sentTo)
+    {
+        await WarmUpAsync(d).ConfigureAwait(false);
+        await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
+        return await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<double>> FileSizesAsync(BenchSettings periodSettings, int rate)

@@ -52,7 +52,7 @@ public sealed partial class GroupCommitWriter
         using var probeDue = Volatile.Read(ref _failure) is null ? null : new CancellationTokenSource(_probeDelay, _time);
         // Real time, not the clock's: idleness is about the writer's load, and a test's stopped clock must not hold it forever.
         var idleFor = housekeepingWaits ? IdleBeforeHousekeeping - Stopwatch.GetElapsedTime(_lastOtherWrite) : TimeSpan.Zero;
-        if (housekeepingWaits && idleFor <= TimeSpan.Zero && !reader.TryPeek(out _))
+        if (housekeepingWaits && idleFor <= TimeSpan.Zero)
         {
             return Wait.Idle;
         }
