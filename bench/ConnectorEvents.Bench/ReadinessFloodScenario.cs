@@ -7,8 +7,10 @@ using ConnectorEvents.Testing;
 namespace ConnectorEvents.Bench;
 
 /// <summary>One flood: what a probe in another process saw, and what the flood got.</summary>
+/// <param name="Collector">What the server's collector did from the flood's start until the probes ended, from its own
+/// runtime metrics on <c>/metrics</c>: full collections, time paused, bytes allocated.</param>
 public sealed record ReadinessFlood(IReadOnlyList<double> ProbeMs, int ProbesFailed, int Accepted, int Refused, int Other,
-    double FloodSeconds, double PeakRssMiB)
+    double FloodSeconds, double PeakRssMiB, RuntimeFigures Collector)
 {
     public double SlowestMs => ProbeMs.Count == 0 ? double.NaN : ProbeMs.Max();
 
@@ -74,16 +76,18 @@ public sealed partial class Scenarios
                 Path.GetDirectoryName(bench)!);
             await probe.WaitForOutputAsync("probing", TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             await Task.Delay(300).ConfigureAwait(false);
+            var before = await RuntimeFigures.ScrapeAsync(api).ConfigureAwait(false);
             var clock = Stopwatch.StartNew();
             var statuses = await Task.WhenAll(Enumerable.Range(0, FloodRequests).Select(_ => PostRawAsync(server.BaseUri, head, body))).ConfigureAwait(false);
             var floodSeconds = clock.Elapsed.TotalSeconds;
             await probe.WaitForExitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            var collector = await RuntimeFigures.ScrapeAsync(api).ConfigureAwait(false) - before;
             var peak = server.StatusMiB("VmHWM");
             await server.StopAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
             var answers = probe.Output.Split('\n').Where(l => l.StartsWith("probe ", StringComparison.Ordinal))
                 .Select(l => l.Split(' ')).Select(p => (Ms: double.Parse(p[1], CultureInfo.InvariantCulture), Status: p[2])).ToList();
             return new ReadinessFlood([.. answers.Where(a => a.Status == "200").Select(a => a.Ms)], answers.Count(a => a.Status != "200"),
-                statuses.Count(s => s == 202), statuses.Count(s => s == 503), statuses.Count(s => s is not (202 or 503)), floodSeconds, peak);
+                statuses.Count(s => s == 202), statuses.Count(s => s == 503), statuses.Count(s => s is not (202 or 503)), floodSeconds, peak, collector);
         }
         finally
         {
@@ -168,5 +172,25 @@ public sealed partial class Scenarios
             Thread.Sleep(100);
         }
         return 0;
+    }
+}
+
+/// <summary>The server's collector, as its runtime metrics (the <c>System.Runtime</c> meter) show it on <c>/metrics</c>.</summary>
+public sealed record RuntimeFigures(double FullCollections, double PausedMs, double AllocatedMiB)
+{
+    public static RuntimeFigures operator -(RuntimeFigures after, RuntimeFigures before) => new(
+        after.FullCollections - before.FullCollections, after.PausedMs - before.PausedMs, after.AllocatedMiB - before.AllocatedMiB);
+
+    public static async Task<RuntimeFigures> ScrapeAsync(HttpClient api)
+    {
+        var text = await api.GetStringAsync(new Uri("/metrics", UriKind.Relative)).ConfigureAwait(false);
+        double Sample(string name, string labels = "")
+        {
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(labels, StringComparison.Ordinal))
+                ?? throw new InvalidOperationException($"/metrics has no {name}{{{labels}}}.");
+            return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        return new RuntimeFigures(Sample("dotnet_gc_collections_total", "gc_heap_generation=\"gen2\""),
+            Sample("dotnet_gc_pause_time_seconds_total") * 1000, Sample("dotnet_gc_heap_total_allocated_bytes_total") / 1024 / 1024);
     }
 }

@@ -352,7 +352,9 @@ public static partial class Report
             + $"{Scenarios.FloodRequests} connections from the bench process each post a {Scenarios.FloodBodyBytes / 1024 / 1024} MiB "
             + "ingest body (1,000 ResourceUpdated events with snapshots) at once, with `Content-Length`; the server takes what "
             + "`Ingest:MaxBufferedBytes` allows and answers the rest 503. A probe's time is from its connect to the end of the answer, "
-            + "measured in the probe process, so the flooding process's own pauses are not in it, as they are not in an orchestrator's."));
+            + "measured in the probe process, so the flooding process's own pauses are not in it, as they are not in an orchestrator's. "
+            + "Full GCs, GC paused and allocated are the server's own runtime metrics (`dotnet_gc_*` on `/metrics`), scraped just before "
+            + "the flood and after the last probe."));
         s.AppendLine();
 
         s.AppendLine("With two server processes (postgres2) the API commands and ingest requests alternate over the two processes (for the "
@@ -533,20 +535,21 @@ public static partial class Report
             s.AppendLine();
             s.AppendLine("#### 13. Readiness under a flood");
             s.AppendLine();
-            s.AppendLine("| run | flood | probes answered 200 | failed | median | slowest | posts taken / refused / other | flood seconds | peak RSS |");
-            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            s.AppendLine("| run | flood | probes answered 200 | failed | median | slowest | posts taken / refused / other | flood seconds | peak RSS | full GCs | GC paused | allocated |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in runs)
             {
                 var floods = r.ReadinessFlood?.Floods ?? [];
                 if (floods.Count == 0)
                 {
-                    s.AppendLine($"| {r.Number} | failed | | | | | | | |");
+                    s.AppendLine($"| {r.Number} | failed | | | | | | | | | | |");
                 }
                 for (var i = 0; i < floods.Count; i++)
                 {
                     var f = floods[i];
                     s.AppendLine($"| {r.Number} | {i + 1} | {f.ProbeMs.Count} | {f.ProbesFailed} | {Ms(f.MedianMs)} | {Ms(f.SlowestMs)} "
-                        + $"| {f.Accepted} / {f.Refused} / {f.Other} | {f.FloodSeconds:0.0} | {f.PeakRssMiB:N0} MiB |");
+                        + $"| {f.Accepted} / {f.Refused} / {f.Other} | {f.FloodSeconds:0.0} | {f.PeakRssMiB:N0} MiB "
+                        + $"| {f.Collector.FullCollections:N0} | {Ms(f.Collector.PausedMs)} | {f.Collector.AllocatedMiB:N0} MiB |");
                 }
             }
         }

@@ -69,6 +69,11 @@ public sealed partial class MetricsTests
         Assert.True(samples.Value("connector_events_storage_commit_units_sum") >= 9 + 4, "commit units: " + samples.Text);
         Assert.True(samples.Value("connector_events_storage_commit_duration_seconds_count") >= 1);
         Assert.Equal(4, sink.Count);
+        // The runtime's own meter beside ours, measured in the server's process: collections by generation, allocation, memory.
+        Assert.NotNull(samples.Value("dotnet_gc_collections_total", ("gc_heap_generation", "gen2")));
+        Assert.True(samples.Value("dotnet_gc_heap_total_allocated_bytes_total") > 1024 * 1024, "allocated: " + samples.Text);
+        Assert.True(samples.Value("dotnet_process_memory_working_set_bytes") > 16 * 1024 * 1024, "working set: " + samples.Text);
+        Assert.NotNull(samples.Value("dotnet_gc_pause_time_seconds_total"));
 
         // The scrape is guarded: no key 401, a Producer key 403, both as problem details; the Reader and Admin keys open it.
         using (var anonymous = await new HttpClient { BaseAddress = server.BaseUri }.GetAsync("/metrics", cts.Token))

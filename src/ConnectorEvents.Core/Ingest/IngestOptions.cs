@@ -14,7 +14,8 @@ public sealed class IngestOptions
     /// Bytes of request bodies the ingest route reads, parses and writes at once (a body without a Content-Length counts
     /// as the largest allowed, 4 MiB); a request that does not fit is answered 503 with <c>Retry-After</c> before its body
     /// is read. One request is always let in, however large. Default 32 MiB: eight of the largest bodies at once, or
-    /// hundreds of ordinary ones; handling a body takes about four times its size while it is parsed.
+    /// hundreds of ordinary ones. While a body is handled the server holds its bytes (native memory of that size, outside
+    /// the collected heap) and its events as read, one at a time (their entity snapshots: about as many bytes again).
     /// </summary>
     public long MaxBufferedBytes { get; set; } = 32L * 1024 * 1024;
 }

@@ -53,9 +53,9 @@ public static class IngestEndpoints
             }
             try
             {
-                using (var body = await request.ReadBodyAsync(MaxIngestBodyBytes))
+                using (var body = await request.ReadLargeBodyAsync(share, MaxIngestBodyBytes))
                 {
-                    var outcome = await ingest.IngestAsync(ReadBatch(id, body.Document.RootElement), key, body.Raw.Span);
+                    var outcome = await ingest.IngestAsync(ReadBatch(id, body.Raw), key, body.Raw.Span);
                     if (outcome.Replayed)
                     {
                         response.Headers[IdempotentPosts.ReplayedHeader] = "true";
@@ -78,32 +78,21 @@ public static class IngestEndpoints
                 "another body is refused with 422. Takes the admin key or a producer key.");
     }
 
-    private static IngestBatch ReadBatch(Guid enterpriseId, JsonElement body)
+    private static IngestBatch ReadBatch(Guid enterpriseId, ReadOnlyMemory<byte> body)
     {
-        JsonElement? events = null;
-        foreach (var property in body.EnumerateObject())
-        {
-            if (!property.NameEquals("Events") && !string.Equals(property.Name, "Events", StringComparison.OrdinalIgnoreCase))
-            {
-                throw ApiProblemException.Invalid(property.Name, "is not a known field.");
-            }
-            events = property.Value;
-        }
-        if (events is not { ValueKind: JsonValueKind.Array } list)
-        {
-            throw ApiProblemException.Invalid("Events", "is required and must be an array of events.");
-        }
-        var count = list.GetArrayLength();
+        var (items, count) = RequestReading.SplitArrayField(body.Span, "Events", "events", IngestService.MaxEventsPerRequest);
         if (count == 0 || count > IngestService.MaxEventsPerRequest)
         {
             throw ApiProblemException.Invalid("Events", $"must hold from 1 to {IngestService.MaxEventsPerRequest} events; it holds {count}.");
         }
         var general = new List<IngestedGeneralEvent>();
         var webSocket = new List<WebSocketEvent>();
-        var index = 0;
-        foreach (var item in list.EnumerateArray())
+        for (var index = 0; index < count; index++)
         {
-            var path = $"Events[{index++}]";
+            var path = $"Events[{index}]";
+            // Each event is read into what the batch keeps (strings, GUIDs, its entity's bytes) before its document is disposed.
+            using var document = RequestReading.ParseItem(body, items[index], "Events", index);
+            var item = document.RootElement;
             if (item.ValueKind != JsonValueKind.Object)
             {
                 throw ApiProblemException.Invalid(path, "must be an object with a Discriminator (General event) or a Type (WebSocket event).");

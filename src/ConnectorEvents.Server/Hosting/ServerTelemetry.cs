@@ -28,6 +28,9 @@ public static class ServerTelemetry
 {
     private const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    /// <summary>The meter .NET itself publishes its runtime metrics on (<c>dotnet.gc.collections</c>, …).</summary>
+    public const string RuntimeMeter = "System.Runtime";
+
     public static void AddConnectorTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.Section)).ValidateOnStart();
@@ -45,7 +48,9 @@ public static class ServerTelemetry
         {
             otel.WithMetrics(metrics =>
             {
-                metrics.AddMeter(ConnectorTelemetry.Name);
+                // And the runtime's own (collections by generation, pause time, allocation, working set, thread pool): what an
+                // operator reads first when the server stalls or grows. Observed only when read, so they cost nothing between.
+                metrics.AddMeter(ConnectorTelemetry.Name, RuntimeMeter);
                 if (prometheus)
                 {
                     metrics.AddPrometheusExporter();

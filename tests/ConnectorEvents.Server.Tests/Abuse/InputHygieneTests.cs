@@ -154,6 +154,64 @@ public sealed class InputHygieneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_ingest_body_read_event_by_event_is_refused_at_its_first_flaw_naming_the_place_as_a_whole_body_parse_did()
+    {
+        // The ingest route parses its body one event at a time (RequestReading.LargeBodies); every other route parses the
+        // whole body at once. The places and words of a refusal must not tell the two apart.
+        var ct = TestContext.Current.CancellationToken;
+        var ids = (await AbuseSeed.CreateAsync(_server)).Ids;
+        var path = $"/api/v1/enterprises/{ids.EnterpriseId}/events";
+        var valid = $$$"""{"Discriminator":"CustomerAdded","Value":{"Id":"{{{Guid.NewGuid()}}}"}}""";
+        var failures = new List<string>();
+        foreach (var (@case, text, field) in new[]
+                 {
+                     ("a field twice in the second event",
+                         $$$"""{"Events":[{{{valid}}},{"Discriminator":"CustomerAdded","Value":{"Id":"{{{Guid.NewGuid()}}}","id":"{{{Guid.NewGuid()}}}"}}]}""",
+                         "Events[1].Value.Id"),
+                     ("a lone surrogate in the second event", $$"""{"Events":[{{valid}},{"Type":"Resource","Id":"{{Guid.NewGuid()}}","State":"\ud800"}]}""",
+                         "Events[1].State"),
+                     ("Events twice", $$"""{"Events":[{{valid}}],"events":[{{valid}}]}""", "Events"),
+                     ("Events an object", """{"Events":{}}""", "Events"),
+                     ("no Events", "{}", "Events"),
+                     ("no event", """{"Events":[]}""", "Events"),
+                     ("an unknown field before Events", $$"""{"Colour":"red","Events":[{{valid}}]}""", "Colour"),
+                     ("a lone surrogate in a field name", $$"""{"\udc00":1,"Events":[{{valid}}]}""", "body (a field name)"),
+                     ("a million and a half items (3 MiB)", "{\"Events\":[" + string.Join(',', Enumerable.Repeat('1', 1_500_000)) + "]}", "Events"),
+                     ("the second event a number", $$"""{"Events":[{{valid}},5]}""", "Events[1]"),
+                     ("an unknown field in the third event", $$"""{"Events":[{{valid}},{{valid}},{{valid[..^1]}},"Colour":1}]}""", "Events[2].Colour"),
+                     // Sixteen levels, the most any body may have, are read; the event is then refused for its shape.
+                     ("16 levels deep", $$"""{"Events":[{"Discriminator":"CustomerAdded","Value":{{new string('[', 13)}}{{new string(']', 13)}}}]}""",
+                         "Events[0].Value"),
+                 })
+        {
+            var answer = await SendAsync("POST", path, Encoding.UTF8.GetBytes(text), "application/json", ct);
+            if (WhyNotInvalid(answer, field) is { } why)
+            {
+                failures.Add($"{@case}: {text} → {answer}: {why}");
+            }
+        }
+        foreach (var (@case, text, detail) in new[]
+                 {
+                     ("text after the object", $$"""{"Events":[{{valid}}]} x""", "Invalid JSON at line 1"),
+                     ("a colon missing on the third line", "{\"Events\":[\n" + valid + ",\n{\"Discriminator\" \"CustomerAdded\"}]}", "Invalid JSON at line 3"),
+                     ("cut short after an event", $$"""{"Events":[{{valid}}""", "Invalid JSON at line 1"),
+                     ("17 levels deep", $$"""{"Events":[{"Discriminator":"CustomerAdded","Value":{{new string('[', 14)}}{{new string(']', 14)}}}]}""",
+                         "Invalid JSON at line 1"),
+                     ("an array, not an object", $"[{valid}]", "The body must be a JSON object."),
+                     ("only white space", "  \n ", "Invalid JSON at line"),
+                 })
+        {
+            var answer = await SendAsync("POST", path, Encoding.UTF8.GetBytes(text), "application/json", ct);
+            if (answer.Status != 400 || !answer.ContentType.StartsWith(ProblemJson, StringComparison.Ordinal)
+                || !answer.Body.Contains(detail, StringComparison.Ordinal))
+            {
+                failures.Add($"{@case}: {text} → {answer}: expected 400 problem details saying '{detail}'");
+            }
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} cases failed:\n" + string.Join("\n", failures));
+    }
+
+    [Fact]
     public async Task A_body_said_to_be_in_a_charset_other_than_UTF_8_is_415_on_every_route_while_UTF_8_in_any_spelling_is_read()
     {
         var ct = TestContext.Current.CancellationToken;

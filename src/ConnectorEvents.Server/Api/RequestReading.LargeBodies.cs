@@ -1,0 +1,202 @@
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace ConnectorEvents.Server.Api;
+
+/// <summary>
+/// Large bodies (ingest, up to 4 MiB) are read into native memory and parsed one item of their array at a time: a document
+/// of the whole body would rent a second buffer twice its size (the parser's index of every token, rounded up to a power
+/// of two) on the large-object heap. The checks are those of <see cref="ReadBodyAsync"/>, in the same words.
+/// </summary>
+public static partial class RequestReading
+{
+    /// <summary>
+    /// The body, after the checks of type, size and text, in a buffer of <paramref name="capacity"/> bytes (what the caller
+    /// has budgeted for it). Parse it with <see cref="SplitArrayField"/> and <see cref="ParseItem"/>.
+    /// </summary>
+    public static async Task<LargeRequestBody> ReadLargeBodyAsync(this HttpRequest request, long capacity, int maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (RefusedMediaType(request.ContentType) is { } refusal)
+        {
+            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", refusal);
+        }
+        if (request.ContentLength > maxBytes)
+        {
+            throw TooLarge(maxBytes);
+        }
+        // One byte more than may be kept, so a body that goes on past it is seen without reading it into a second buffer.
+        var buffer = new NativeBodyBuffer((int)Math.Min(capacity, maxBytes) + 1);
+        try
+        {
+            var memory = buffer.Memory;
+            var length = 0;
+            while (length < memory.Length)
+            {
+                var read = await request.Body.ReadAsync(memory[length..], request.HttpContext.RequestAborted).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+                length += read;
+            }
+            if (length == memory.Length)
+            {
+                throw TooLarge(maxBytes);
+            }
+            var body = memory[..length];
+            if (length == 0)
+            {
+                throw new ApiProblemException(400, "The request is invalid.", "The body is empty; a JSON object is required.");
+            }
+            if (!Utf8.IsValid(body.Span))
+            {
+                throw new ApiProblemException(400, "The body is not valid JSON.", "The body is not valid UTF-8 text.");
+            }
+            return new LargeRequestBody(buffer, length);
+        }
+        catch
+        {
+            ((IDisposable)buffer).Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Checks a body that must be <c>{"<paramref name="field"/>": [item, …]}</c> whole (JSON syntax, depth, the object,
+    /// its field names) and returns how many items it holds and where the first <paramref name="keepAtMost"/> lie, without
+    /// parsing any item into a document (a 4 MiB body of two million tiny items keeps no list of two million).
+    /// </summary>
+    public static (List<Range> Items, int Count) SplitArrayField(ReadOnlySpan<byte> body, string field, string itemsAre, int keepAtMost)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
+        var items = new List<Range>();
+        var count = 0;
+        string? found = null;
+        var isArray = false;
+        string? unknown = null;
+        ApiProblemException? problem = null; // told once the whole body is known to be JSON, as a document's parse would
+        try
+        {
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                ReadToEnd(ref reader);
+                throw new ApiProblemException(400, "The request is invalid.", "The body must be a JSON object.");
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = NameOf(ref reader, ref problem);
+                reader.Read();
+                if (!string.Equals(name, field, StringComparison.OrdinalIgnoreCase))
+                {
+                    unknown ??= name;
+                    reader.Skip();
+                    continue;
+                }
+                if (found is not null)
+                {
+                    problem ??= Refusal(new Repetition(found, name, []));
+                }
+                found ??= name;
+                isArray = reader.TokenType == JsonTokenType.StartArray;
+                while (isArray && reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    if (count++ < keepAtMost)
+                    {
+                        items.Add(start..(int)reader.BytesConsumed);
+                    }
+                }
+                if (!isArray)
+                {
+                    reader.Skip();
+                }
+            }
+            ReadToEnd(ref reader);
+        }
+        catch (JsonException ex)
+        {
+            throw new ApiProblemException(400, "The body is not valid JSON.", $"Invalid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}.");
+        }
+        if (problem is not null)
+        {
+            throw problem;
+        }
+        if (unknown is not null)
+        {
+            throw ApiProblemException.Invalid(unknown, "is not a known field.");
+        }
+        return isArray ? (items, count) : throw ApiProblemException.Invalid(field, $"is required and must be an array of {itemsAre}.");
+    }
+
+    /// <summary>
+    /// One item of <paramref name="body"/> (found by <see cref="SplitArrayField"/>) as a document of its own, after the checks
+    /// the whole body gets elsewhere: no lone surrogate, no field twice. Dispose it before the body.
+    /// </summary>
+    public static JsonDocument ParseItem(ReadOnlyMemory<byte> body, Range item, string field, int index)
+    {
+        var raw = body[item];
+        var document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
+        try
+        {
+            // Only an escape can spell a lone surrogate (\ud800) once the bytes are valid UTF-8; most items have none.
+            if (raw.Span.IndexOf("\\u"u8) >= 0 && FindInvalidText(document.RootElement, $"{field}[{index}]") is { } invalid)
+            {
+                throw ApiProblemException.Invalid(invalid, "holds an escaped lone surrogate (\\uD800-\\uDFFF), which is not valid Unicode text.");
+            }
+            if (RepeatedIn(document.RootElement) is { } repeated)
+            {
+                repeated.Trail.Add(index);
+                repeated.Trail.Add(field);
+                throw Refusal(repeated);
+            }
+            return document;
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+    }
+
+    private static string NameOf(ref Utf8JsonReader reader, ref ApiProblemException? problem)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            problem ??= ApiProblemException.Invalid("body (a field name)",
+                "holds an escaped lone surrogate (\\uD800-\\uDFFF), which is not valid Unicode text.");
+            return "";
+        }
+    }
+
+    /// <summary>Nothing but white space may follow the object; the reader says where something else does.</summary>
+    private static void ReadToEnd(ref Utf8JsonReader reader)
+    {
+        while (reader.Read())
+        {
+        }
+    }
+}
+
+/// <summary>A large body in native memory (<see cref="RequestReading.ReadLargeBodyAsync"/>); disposing it frees the memory.</summary>
+public sealed class LargeRequestBody : IDisposable
+{
+    private readonly NativeBodyBuffer _buffer;
+
+    internal LargeRequestBody(NativeBodyBuffer buffer, int length)
+    {
+        _buffer = buffer;
+        Raw = buffer.Memory[..length];
+    }
+
+    public ReadOnlyMemory<byte> Raw { get; }
+
+    public void Dispose() => ((IDisposable)_buffer).Dispose();
+}
