@@ -80,7 +80,9 @@ public static partial class Report
         var storageNames = string.Join(',', sets.Select(x => x.Name));
         var command = "dotnet run -c Release --project bench/ConnectorEvents.Bench --"
             + (settings.Quick ? " --quick" : "") + $" --runs {settings.Runs}"
+            + (settings.Only.SetEquals(Enumerable.Range(1, 10)) ? "" : $" --only {string.Join(',', settings.Only.Order())}")
             + (storageNames == "sqlite,postgres" ? "" : $" --storage {storageNames}")
+            + (settings.TelemetryPairs == new BenchSettings().TelemetryPairs || !settings.Only.Contains(11) ? "" : $" --telemetry-pairs {settings.TelemetryPairs}")
             + (settings.OutputPath is null ? "" : $" --out {settings.OutputPath.Replace('\\', '/')}");
         var runCount = sets.Count == 0 ? 0 : sets.Max(x => x.Runs.Count);
 
@@ -528,6 +530,30 @@ public static partial class Report
                         + $"| {i.Hanging.Seconds:0.00} ({i.Hanging.Rate(i.Healthy):N0}) | {Pct(i.HangingRatio)} | {i.Hanging.FaultyRequests:N0} "
                         + $"| {i.Failing.Seconds:0.00} ({i.Failing.Rate(i.Healthy):N0}) | {Pct(i.FailingRatio)} | {i.Failing.FaultyRequests:N0} |")
                     : ($"| {r.Number} | failed | | | | | | | | |"));
+            }
+        }
+        if (runs.Any(r => r.TelemetryCost is not null))
+        {
+            s.AppendLine();
+            s.AppendLine("#### 11. Telemetry off and on, pair by pair");
+            s.AppendLine();
+            s.AppendLine("| run | pair | drain off: deliveries/s · CPU µs | drain on | on ÷ off | sustained off: deliveries/s · CPU µs | sustained on | on ÷ off |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in runs)
+            {
+                if (r.TelemetryCost is not { } t)
+                {
+                    s.AppendLine($"| {r.Number} | failed | | | | | | |");
+                    continue;
+                }
+                for (var i = 0; i < t.DrainOff.Count; i++)
+                {
+                    var (dOff, dOn, sOff, sOn) = (t.DrainOff[i], t.DrainOn[i], t.SustainedOff[i], t.SustainedOn[i]);
+                    s.AppendLine($"| {r.Number} | {i + 1} | {dOff.Rate:N0} · {dOff.CpuMicrosecondsEach:N0} | {dOn.Rate:N0} · {dOn.CpuMicrosecondsEach:N0} "
+                        + $"| {Pct(dOn.Rate / dOff.Rate)} · {Pct(dOn.CpuMicrosecondsEach / dOff.CpuMicrosecondsEach)} "
+                        + $"| {sOff.Rate:N0} · {sOff.CpuMicrosecondsEach:N0} | {sOn.Rate:N0} · {sOn.CpuMicrosecondsEach:N0} "
+                        + $"| {Pct(sOn.Rate / sOff.Rate)} · {Pct(sOn.CpuMicrosecondsEach / sOff.CpuMicrosecondsEach)} |");
+                }
             }
         }
         if (runs.Any(r => r.ReadinessFlood is not null))

@@ -49,7 +49,8 @@ public sealed partial class DeliveryDispatcher
     {
         // A message read back from storage (after a restart, or written by another process) starts a trace of its own.
         using var span = ConnectorTelemetry.Source.StartActivity("deliver", ActivityKind.Client, message.Trace);
-        if (span is null)
+        // A span the sampler dropped still exists (its context goes on); nothing would read its tags.
+        if (span is not { IsAllDataRequested: true })
         {
             return await _sender.SendAsync(target.Url!, message.Id, message.Body, target.Keys, cancellationToken).ConfigureAwait(false);
         }
