@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace ConnectorEvents.Server.Api;
 
@@ -44,15 +43,7 @@ public static partial class RequestReading
             {
                 throw TooLarge(maxBytes);
             }
-            var body = memory[..length];
-            if (length == 0)
-            {
-                throw new ApiProblemException(400, "The request is invalid.", "The body is empty; a JSON object is required.");
-            }
-            if (!Utf8.IsValid(body.Span))
-            {
-                throw new ApiProblemException(400, "The body is not valid JSON.", "The body is not valid UTF-8 text.");
-            }
+            CheckText(memory.Span[..length]);
             return new LargeRequestBody(buffer, length);
         }
         catch
@@ -83,7 +74,7 @@ public static partial class RequestReading
             {
                 reader.Skip();
                 ReadToEnd(ref reader);
-                throw new ApiProblemException(400, "The request is invalid.", "The body must be a JSON object.");
+                throw NotAnObject();
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -119,7 +110,7 @@ public static partial class RequestReading
         }
         catch (JsonException ex)
         {
-            throw new ApiProblemException(400, "The body is not valid JSON.", $"Invalid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}.");
+            throw InvalidJson(ex);
         }
         if (problem is not null)
         {
@@ -142,10 +133,9 @@ public static partial class RequestReading
         var document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
         try
         {
-            // Only an escape can spell a lone surrogate (\ud800) once the bytes are valid UTF-8; most items have none.
-            if (raw.Span.IndexOf("\\u"u8) >= 0 && FindInvalidText(document.RootElement, $"{field}[{index}]") is { } invalid)
+            if (FindLoneSurrogate(raw.Span, document.RootElement, $"{field}[{index}]") is { } refusal)
             {
-                throw ApiProblemException.Invalid(invalid, "holds an escaped lone surrogate (\\uD800-\\uDFFF), which is not valid Unicode text.");
+                throw refusal;
             }
             if (RepeatedIn(document.RootElement) is { } repeated)
             {
@@ -170,8 +160,7 @@ public static partial class RequestReading
         }
         catch (InvalidOperationException)
         {
-            problem ??= ApiProblemException.Invalid("body (a field name)",
-                "holds an escaped lone surrogate (\\uD800-\\uDFFF), which is not valid Unicode text.");
+            problem ??= ApiProblemException.Invalid("body (a field name)", LoneSurrogate);
             return "";
         }
     }

@@ -110,16 +110,8 @@ public static partial class RequestReading
     /// <summary>The checks every body gets: not empty, UTF-8, JSON of at most 16 levels, an object, no lone surrogate, no field twice.</summary>
     private static JsonDocument Parse(ReadOnlyMemory<byte> raw)
     {
-        if (raw.Length == 0)
-        {
-            throw new ApiProblemException(400, "The request is invalid.", "The body is empty; a JSON object is required.");
-        }
+        CheckText(raw.Span);
         JsonDocument document;
-        // The parser does not check the text inside strings; reading such a string later throws, which answered 500.
-        if (!Utf8.IsValid(raw.Span))
-        {
-            throw new ApiProblemException(400, "The body is not valid JSON.", "The body is not valid UTF-8 text.");
-        }
         try
         {
             // Repeated fields are found after (JsonDocumentOptions.AllowDuplicateProperties = false compares names exactly and
@@ -128,19 +120,17 @@ public static partial class RequestReading
         }
         catch (JsonException ex)
         {
-            throw new ApiProblemException(400, "The body is not valid JSON.",
-                $"Invalid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}.");
+            throw InvalidJson(ex);
         }
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             document.Dispose();
-            throw new ApiProblemException(400, "The request is invalid.", "The body must be a JSON object.");
+            throw NotAnObject();
         }
-        // Only an escape can spell a lone surrogate (\ud800) once the bytes are valid UTF-8; most bodies have none.
-        if (raw.Span.IndexOf("\\u"u8) >= 0 && FindInvalidText(document.RootElement, "body") is { } field)
+        if (FindLoneSurrogate(raw.Span, document.RootElement, "body") is { } refusal)
         {
             document.Dispose();
-            throw ApiProblemException.Invalid(field, "holds an escaped lone surrogate (\\uD800-\\uDFFF), which is not valid Unicode text.");
+            throw refusal;
         }
         if (FindRepeatedField(document.RootElement) is { } repeated)
         {
@@ -149,6 +139,31 @@ public static partial class RequestReading
         }
         return document;
     }
+
+    /// <summary>Not empty, and UTF-8: the parser does not check the text inside strings, and reading such a string later threw (a 500).</summary>
+    private static void CheckText(ReadOnlySpan<byte> raw)
+    {
+        if (raw.Length == 0)
+        {
+            throw new ApiProblemException(400, "The request is invalid.", "The body is empty; a JSON object is required.");
+        }
+        if (!Utf8.IsValid(raw))
+        {
+            throw new ApiProblemException(400, "The body is not valid JSON.", "The body is not valid UTF-8 text.");
+        }
+    }
+
+    private static ApiProblemException InvalidJson(JsonException ex) => new(400, "The body is not valid JSON.",
+        $"Invalid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}.");
+
+    private static ApiProblemException NotAnObject() => new(400, "The request is invalid.", "The body must be a JSON object.");
+
+    private const string LoneSurrogate = "holds an escaped lone surrogate (\\uD800-\\uDFFF), which is not valid Unicode text.";
+
+    /// <summary>The refusal of the first text in <paramref name="element"/> (read from <paramref name="raw"/>) that is not valid Unicode, if any.</summary>
+    private static ApiProblemException? FindLoneSurrogate(ReadOnlySpan<byte> raw, JsonElement element, string path) =>
+        // Only an escape can spell a lone surrogate (\ud800) once the bytes are valid UTF-8; most bodies have none.
+        raw.IndexOf("\\u"u8) >= 0 && FindInvalidText(element, path) is { } field ? ApiProblemException.Invalid(field, LoneSurrogate) : null;
 
     /// <summary>The place of the first string or field name that cannot be read as text, if any.</summary>
     private static string? FindInvalidText(JsonElement element, string path)
