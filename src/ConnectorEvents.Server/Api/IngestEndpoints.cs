@@ -87,12 +87,10 @@ public static class IngestEndpoints
         }
         var general = new List<IngestedGeneralEvent>();
         var webSocket = new List<WebSocketEvent>();
-        for (var index = 0; index < count; index++)
+        // Each event is read into what the batch keeps (strings, GUIDs, its entity's bytes) before its document is disposed.
+        RequestReading.ReadItems(body, items, "Events", (item, index) =>
         {
             var path = $"Events[{index}]";
-            // Each event is read into what the batch keeps (strings, GUIDs, its entity's bytes) before its document is disposed.
-            using var document = RequestReading.ParseItem(body, items[index], "Events", index);
-            var item = document.RootElement;
             if (item.ValueKind != JsonValueKind.Object)
             {
                 throw ApiProblemException.Invalid(path, "must be an object with a Discriminator (General event) or a Type (WebSocket event).");
@@ -112,7 +110,7 @@ public static class IngestEndpoints
                 default:
                     throw ApiProblemException.Invalid(path, "has both a Discriminator and a Type; an event is one or the other.");
             }
-        }
+        });
         return new IngestBatch(enterpriseId, general, webSocket);
     }
 

@@ -1,9 +1,10 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace ConnectorEvents.Server.Api;
 
 /// <summary>
-/// Large bodies (ingest, up to 4 MiB) are read into native memory and parsed one item of their array at a time: a document
+/// Large bodies (ingest, up to 4 MiB) are read into native memory and parsed a few items of their array at a time: a document
 /// of the whole body would rent a second buffer twice its size (the parser's index of every token, rounded up to a power
 /// of two) on the large-object heap. The checks are those of <see cref="ReadBodyAsync"/>, in the same words.
 /// </summary>
@@ -11,7 +12,7 @@ public static partial class RequestReading
 {
     /// <summary>
     /// The body, after the checks of type, size and text, in a buffer of <paramref name="capacity"/> bytes (what the caller
-    /// has budgeted for it). Parse it with <see cref="SplitArrayField"/> and <see cref="ParseItem"/>.
+    /// has budgeted for it). Parse it with <see cref="SplitArrayField"/> and <see cref="ReadItems"/>.
     /// </summary>
     public static async Task<LargeRequestBody> ReadLargeBodyAsync(this HttpRequest request, long capacity, int maxBytes)
     {
@@ -123,32 +124,61 @@ public static partial class RequestReading
         return isArray ? (items, count) : throw ApiProblemException.Invalid(field, $"is required and must be an array of {itemsAre}.");
     }
 
+    /// <summary>Items are parsed in documents of about this many bytes: small enough to keep each document's buffers off the large-object heap.</summary>
+    private const int ItemChunkBytes = 32 * 1024;
+
     /// <summary>
-    /// One item of <paramref name="body"/> (found by <see cref="SplitArrayField"/>) as a document of its own, after the checks
-    /// the whole body gets elsewhere: no lone surrogate, no field twice. Dispose it before the body.
+    /// Hands each item of <paramref name="body"/> (found by <see cref="SplitArrayField"/>) to <paramref name="read"/> with its
+    /// index, in order, after the checks the whole body gets elsewhere: no lone surrogate, no field twice. Neighbouring items
+    /// are parsed together, up to <see cref="ItemChunkBytes"/> (a document per item cost small events a tenth of their
+    /// ingest rate). An element must not be kept once <paramref name="read"/> returns.
     /// </summary>
-    public static JsonDocument ParseItem(ReadOnlyMemory<byte> body, Range item, string field, int index)
+    public static void ReadItems(ReadOnlyMemory<byte> body, List<Range> items, string field, Action<JsonElement, int> read)
     {
-        var raw = body[item];
-        var document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
-        try
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(read);
+        var next = 0;
+        while (next < items.Count)
         {
-            if (FindLoneSurrogate(raw.Span, document.RootElement, $"{field}[{index}]") is { } refusal)
+            // The bytes from the first item of the chunk to its last, commas between, are an array once bracketed.
+            var first = next;
+            var start = items[first].Start.Value;
+            var end = items[first].End.Value;
+            while (next + 1 < items.Count && items[next + 1].End.Value - start <= ItemChunkBytes)
             {
-                throw refusal;
+                end = items[++next].End.Value;
             }
-            if (RepeatedIn(document.RootElement) is { } repeated)
+            next++;
+            var length = end - start + 2;
+            var chunk = ArrayPool<byte>.Shared.Rent(length);
+            try
             {
-                repeated.Trail.Add(index);
-                repeated.Trail.Add(field);
-                throw Refusal(repeated);
+                chunk[0] = (byte)'[';
+                body.Span[start..end].CopyTo(chunk.AsSpan(1));
+                chunk[length - 1] = (byte)']';
+                using var document = JsonDocument.Parse(chunk.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 16 });
+                // Only an escape can spell a lone surrogate once the bytes are valid UTF-8; most chunks have none.
+                var escaped = chunk.AsSpan(0, length).IndexOf("\\u"u8) >= 0;
+                var index = first;
+                foreach (var item in document.RootElement.EnumerateArray())
+                {
+                    if (escaped && FindInvalidText(item, $"{field}[{index}]") is { } invalid)
+                    {
+                        throw ApiProblemException.Invalid(invalid, LoneSurrogate);
+                    }
+                    if (RepeatedIn(item) is { } repeated)
+                    {
+                        repeated.Trail.Add(index);
+                        repeated.Trail.Add(field);
+                        throw Refusal(repeated);
+                    }
+                    read(item, index++);
+                }
             }
-            return document;
-        }
-        catch
-        {
-            document.Dispose();
-            throw;
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
         }
     }
 

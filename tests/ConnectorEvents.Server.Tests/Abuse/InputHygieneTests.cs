@@ -177,6 +177,12 @@ public sealed class InputHygieneTests : IAsyncLifetime
                      ("an unknown field before Events", $$"""{"Colour":"red","Events":[{{valid}}]}""", "Colour"),
                      ("a lone surrogate in a field name", $$"""{"\udc00":1,"Events":[{{valid}}]}""", "body (a field name)"),
                      ("a million and a half items (3 MiB)", "{\"Events\":[" + string.Join(',', Enumerable.Repeat('1', 1_500_000)) + "]}", "Events"),
+                     // Events are parsed some 32 KiB at a time; white space spreads these over three such parts.
+                     ("a field twice in the 38th of 40 events, two parts in",
+                         "{\"Events\":[" + string.Join("," + new string(' ', 2048), Enumerable.Range(0, 40).Select(i => i == 37
+                             ? $$$"""{"Discriminator":"CustomerAdded","Value":{"Id":"{{{Guid.NewGuid()}}}","ID":"{{{Guid.NewGuid()}}}"}}"""
+                             : $$$"""{"Discriminator":"CustomerAdded","Value":{"Id":"{{{Guid.NewGuid()}}}"}}""")) + "]}",
+                         "Events[37].Value.Id"),
                      ("the second event a number", $$"""{"Events":[{{valid}},5]}""", "Events[1]"),
                      ("an unknown field in the third event", $$"""{"Events":[{{valid}},{{valid}},{{valid[..^1]}},"Colour":1}]}""", "Events[2].Colour"),
                      // Sixteen levels, the most any body may have, are read; the event is then refused for its shape.
