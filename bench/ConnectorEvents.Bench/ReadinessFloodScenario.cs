@@ -183,10 +183,10 @@ public sealed record RuntimeFigures(double FullCollections, double PausedMs, dou
 
     public static async Task<RuntimeFigures> ScrapeAsync(HttpClient api)
     {
-        var text = await api.GetStringAsync(new Uri("/metrics", UriKind.Relative)).ConfigureAwait(false);
+        var lines = (await api.GetStringAsync(new Uri("/metrics", UriKind.Relative)).ConfigureAwait(false)).Split('\n');
         double Sample(string name, string labels = "")
         {
-            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(labels, StringComparison.Ordinal))
+            var line = lines.FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(labels, StringComparison.Ordinal))
                 ?? throw new InvalidOperationException($"/metrics has no {name}{{{labels}}}.");
             return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
         }

@@ -15,7 +15,8 @@ public sealed class IngestOptions
     /// as the largest allowed, 4 MiB); a request that does not fit is answered 503 with <c>Retry-After</c> before its body
     /// is read. One request is always let in, however large. Default 32 MiB: eight of the largest bodies at once, or
     /// hundreds of ordinary ones. While a body is handled the server holds its bytes (native memory of that size, outside
-    /// the collected heap) and its events as read, one at a time (their entity snapshots: about as many bytes again).
+    /// the collected heap), the events being parsed (up to 32 KiB of them at a time) and the events read (their entity
+    /// snapshots: about as many bytes again).
     /// </summary>
     public long MaxBufferedBytes { get; set; } = 32L * 1024 * 1024;
 }

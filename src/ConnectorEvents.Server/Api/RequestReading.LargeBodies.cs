@@ -16,15 +16,7 @@ public static partial class RequestReading
     /// </summary>
     public static async Task<LargeRequestBody> ReadLargeBodyAsync(this HttpRequest request, long capacity, int maxBytes)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (RefusedMediaType(request.ContentType) is { } refusal)
-        {
-            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", refusal);
-        }
-        if (request.ContentLength > maxBytes)
-        {
-            throw TooLarge(maxBytes);
-        }
+        CheckHeaders(request, maxBytes);
         // One byte more than may be kept, so a body that goes on past it is seen without reading it into a second buffer.
         var buffer = new NativeBodyBuffer((int)Math.Min(capacity, maxBytes) + 1);
         try

@@ -38,15 +38,7 @@ public static partial class RequestReading
     /// </summary>
     public static async Task<RequestBody> ReadBodyAsync(this HttpRequest request, int maxBytes = MaxBodyBytes)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (RefusedMediaType(request.ContentType) is { } refusal)
-        {
-            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", refusal);
-        }
-        if (request.ContentLength > maxBytes)
-        {
-            throw TooLarge(maxBytes);
-        }
+        CheckHeaders(request, maxBytes);
         var (buffer, length) = await ReadAllAsync(request, maxBytes).ConfigureAwait(false);
         try
         {
@@ -138,6 +130,20 @@ public static partial class RequestReading
             throw repeated;
         }
         return document;
+    }
+
+    /// <summary>What the headers say before any byte is read: JSON in UTF-8 (else 415), no longer than the limit (else 413).</summary>
+    private static void CheckHeaders(HttpRequest request, int maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (RefusedMediaType(request.ContentType) is { } refusal)
+        {
+            throw new ApiProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", refusal);
+        }
+        if (request.ContentLength > maxBytes)
+        {
+            throw TooLarge(maxBytes);
+        }
     }
 
     /// <summary>Not empty, and UTF-8: the parser does not check the text inside strings, and reading such a string later threw (a 500).</summary>

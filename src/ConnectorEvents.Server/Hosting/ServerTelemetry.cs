@@ -29,7 +29,7 @@ public static class ServerTelemetry
     private const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
     /// <summary>The meter .NET itself publishes its runtime metrics on (<c>dotnet.gc.collections</c>, …).</summary>
-    public const string RuntimeMeter = "System.Runtime";
+    private const string RuntimeMeter = "System.Runtime";
 
     public static void AddConnectorTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
