@@ -182,7 +182,7 @@ public static partial class Report
         Row("11. … sustained rate / CPU per event", "≥ 95 %",
             x => x.Runs.All(r => r.TelemetryCost is null) ? "—"
                 : $"{Pct(Median(x.Runs.Select(r => r.TelemetryCost?.SustainedRatio)))} / {Pct(Median(x.Runs.Select(r => r.TelemetryCost?.SustainedCpuRatio)))}");
-        Row($"12. Retention: command → POST p99 at {settings.SteadyRate:N0}/s while {settings.RetentionExpired:N0} expired messages are deleted ÷ on the same file without a sweep", "≤ 110 %",
+        Row($"12. Retention: command → POST p99 at {settings.SteadyRate:N0}/s while {settings.RetentionExpired:N0} expired messages are deleted ÷ on the same file without a sweep (a {settings.RetentionRound.TotalSeconds:0} s round each)", "≤ 110 %",
             x => x.Storage != StorageKind.Sqlite || x.Runs.All(r => r.Retention is null) ? "—"
                 : $"{Ms(Median(x.Runs.Select(r => r.Retention?.WhileDeleting.FromSend.P99)))} / {Ms(Median(x.Runs.Select(r => r.Retention?.WithoutSweep.FromSend.P99)))} · {Pct(Median(x.Runs.Select(r => r.Retention?.P99Ratio)))} (swept in {Rate(Median(x.Runs.Select(r => r.Retention?.SweepSeconds)))} s)");
         Row($"12. … SQLite file after 10 retention periods of steady load ÷ after 5 ({settings.RetentionPeriod.TotalSeconds:0} s retention)", "≤ 110 %",

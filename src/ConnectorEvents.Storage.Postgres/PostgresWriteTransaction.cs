@@ -391,9 +391,15 @@ internal sealed partial class PostgresWriteTransaction : IWriteTransaction
             Done: frontier >= 0 || rows.Count < examine);
     }
 
-    public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
-        Execute(Sent, _tx, "DELETE FROM ingest_requests WHERE created_utc < @cutoff", ("cutoff", Db(cutoff)))
-        + Execute(Sent, _tx, "DELETE FROM idempotent_requests WHERE created_utc < @cutoff", ("cutoff", Db(cutoff)));
+    public int DeleteIngestsBefore(DateTimeOffset cutoff, int limit) =>
+        Execute(Sent, _tx, """
+            DELETE FROM ingest_requests WHERE (enterprise_id, idempotency_key) IN
+                (SELECT enterprise_id, idempotency_key FROM ingest_requests WHERE created_utc < @cutoff ORDER BY created_utc LIMIT @n)
+            """, ("cutoff", Db(cutoff)), ("n", limit))
+        + Execute(Sent, _tx, """
+            DELETE FROM idempotent_requests WHERE (caller, idempotency_key) IN
+                (SELECT caller, idempotency_key FROM idempotent_requests WHERE created_utc < @cutoff ORDER BY created_utc LIMIT @n)
+            """, ("cutoff", Db(cutoff)), ("n", limit));
 
     public void PublishWebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
     {

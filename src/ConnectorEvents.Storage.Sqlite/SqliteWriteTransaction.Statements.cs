@@ -80,6 +80,17 @@ internal sealed partial class SqliteWriteTransaction
                 INSERT INTO ingest_requests (enterprise_id, idempotency_key, request_hash, response, created_utc)
                 VALUES ($e, $k, $h, $r, $created)
                 """, "$e", "$k", "$h", "$r", "$created");
+            // The retention sweep's. Parsed for every unit they held the writer twice as long: 0.27–0.34 ms for ten messages
+            // against 0.15 ms prepared (bench scenario 12; the two maxima went from 53 µs to 4).
+            MaxSeq = Prepare(connection, "SELECT COALESCE(MAX(seq), 0) FROM messages");
+            MaxQueueSeq = Prepare(connection, "SELECT COALESCE(MAX(queue_seq), 0) FROM messages");
+            ExamineForRetention = Prepare(connection, $"""
+                SELECT m.seq, m.queue_seq, m.created_utc, {EffectiveStatus}, IIF(o.id IS NULL, m.completed_utc, o.completed_utc)
+                FROM {MessagesWithOutcome} WHERE m.seq > $after ORDER BY m.seq LIMIT $n
+                """, "$after", "$n");
+            DeleteExpiredAttempts = Prepare(connection, "DELETE FROM attempts WHERE message_seq IN (SELECT value FROM json_each($l))", "$l");
+            DeleteExpiredOutcomes = Prepare(connection, "DELETE FROM outcomes WHERE message_seq IN (SELECT value FROM json_each($l))", "$l");
+            DeleteExpiredMessages = Prepare(connection, "DELETE FROM messages WHERE seq IN (SELECT value FROM json_each($l))", "$l");
             Savepoint = Prepare(connection, "SAVEPOINT unit");
             Rollback = Prepare(connection, "ROLLBACK TO unit");
             Release = Prepare(connection, "RELEASE unit");
@@ -106,6 +117,12 @@ internal sealed partial class SqliteWriteTransaction
         public SqliteCommand ListGeneralRoutes { get; }
         public SqliteCommand FindIngest { get; }
         public SqliteCommand InsertIngest { get; }
+        public SqliteCommand MaxSeq { get; }
+        public SqliteCommand MaxQueueSeq { get; }
+        public SqliteCommand ExamineForRetention { get; }
+        public SqliteCommand DeleteExpiredAttempts { get; }
+        public SqliteCommand DeleteExpiredOutcomes { get; }
+        public SqliteCommand DeleteExpiredMessages { get; }
         public SqliteCommand Savepoint { get; }
         public SqliteCommand Rollback { get; }
         public SqliteCommand Release { get; }
@@ -114,7 +131,8 @@ internal sealed partial class SqliteWriteTransaction
         [
             FindIntegration, FindClient, UpdateIntegrationState, UpdateIntegrationKeys, InsertMessage, InsertAttempt, AppendOutcome, InsertLane, SettleLane,
             AppendGeneralEvent, AppendGeneralEvents, LoadGeneralEvents, LastGeneralEventSeq, GeneralCursor, SetGeneralCursor, TrimGeneralEvents,
-            ListGeneralRoutes, FindIngest, InsertIngest, Savepoint, Rollback, Release,
+            ListGeneralRoutes, FindIngest, InsertIngest, MaxSeq, MaxQueueSeq, ExamineForRetention, DeleteExpiredAttempts, DeleteExpiredOutcomes,
+            DeleteExpiredMessages, Savepoint, Rollback, Release,
         ];
 
         public void Enlist(SqliteTransaction tx)

@@ -317,37 +317,44 @@ internal sealed partial class SqliteWriteTransaction : IWriteTransaction
         ArgumentNullException.ThrowIfNull(cutoffs);
         // The newest message stays: the next message's seq and queue position are numbered on from the highest ones kept.
         // Two statements: SQLite answers a lone MAX from the index's end, but two in one statement by reading the whole table.
-        long Max(string column)
+        var maxSeq = (long)_statements.MaxSeq.ExecuteScalar()!;
+        var maxQueueSeq = (long)_statements.MaxQueueSeq.ExecuteScalar()!;
+        var select = _statements.ExamineForRetention;
+        select.Parameters["$after"].Value = afterSeq;
+        select.Parameters["$n"].Value = examine;
+        var rows = new List<(long Seq, long QueueSeq, DateTimeOffset Created, string Status, DateTimeOffset? Completed)>(examine);
+        using (var reader = select.ExecuteReader())
         {
-            using var command = Command(_connection, _tx, $"SELECT COALESCE(MAX({column}), 0) FROM messages");
-            return (long)command.ExecuteScalar()!;
+            while (reader.Read())
+            {
+                rows.Add((reader.GetInt64(0), reader.GetInt64(1), Time(reader, 2), reader.GetString(3), TimeOrNull(reader, 4)));
+            }
         }
-        var maxSeq = Max("seq");
-        var maxQueueSeq = Max("queue_seq");
-        var rows = Many(_connection, _tx, r => (Seq: r.GetInt64(0), QueueSeq: r.GetInt64(1), Created: Time(r, 2), Status: r.GetString(3), Completed: TimeOrNull(r, 4)),
-            $"""
-            SELECT m.seq, m.queue_seq, m.created_utc, {EffectiveStatus}, IIF(o.id IS NULL, m.completed_utc, o.completed_utc)
-            FROM {MessagesWithOutcome} WHERE m.seq > $after ORDER BY m.seq LIMIT $n
-            """, ("$after", afterSeq), ("$n", examine));
         var frontier = rows.FindIndex(r => r.Created >= cutoffs.Frontier);
         var examined = frontier < 0 ? rows : rows.Take(frontier).ToList();
         var expired = examined.Where(r => r.Seq != maxSeq && r.QueueSeq != maxQueueSeq && cutoffs.Expired(r.Status, r.Completed)).Select(r => r.Seq).ToList();
         if (expired.Count > 0)
         {
             var list = "[" + string.Join(",", expired) + "]";
-            foreach (var table in new[] { "attempts", "outcomes" })
+            foreach (var delete in (SqliteCommand[])[_statements.DeleteExpiredAttempts, _statements.DeleteExpiredOutcomes, _statements.DeleteExpiredMessages])
             {
-                Execute(_connection, _tx, $"DELETE FROM {table} WHERE message_seq IN (SELECT value FROM json_each($l))", ("$l", list));
+                delete.Parameters["$l"].Value = list;
+                delete.ExecuteNonQuery();
             }
-            Execute(_connection, _tx, "DELETE FROM messages WHERE seq IN (SELECT value FROM json_each($l))", ("$l", list));
         }
         return new RetentionPass(examined.Count, expired.Count, examined.Count > 0 ? examined[^1].Seq : afterSeq,
             Done: frontier >= 0 || rows.Count < examine);
     }
 
-    public int DeleteIngestsBefore(DateTimeOffset cutoff) =>
-        Execute(_connection, _tx, "DELETE FROM ingest_requests WHERE created_utc < $cutoff", ("$cutoff", Db(cutoff)))
-        + Execute(_connection, _tx, "DELETE FROM idempotent_requests WHERE created_utc < $cutoff", ("$cutoff", Db(cutoff)));
+    public int DeleteIngestsBefore(DateTimeOffset cutoff, int limit) =>
+        Execute(_connection, _tx, """
+            DELETE FROM ingest_requests WHERE (enterprise_id, idempotency_key) IN
+                (SELECT enterprise_id, idempotency_key FROM ingest_requests WHERE created_utc < $cutoff ORDER BY created_utc LIMIT $n)
+            """, ("$cutoff", Db(cutoff)), ("$n", limit))
+        + Execute(_connection, _tx, """
+            DELETE FROM idempotent_requests WHERE rowid IN
+                (SELECT rowid FROM idempotent_requests WHERE created_utc < $cutoff ORDER BY created_utc LIMIT $n)
+            """, ("$cutoff", Db(cutoff)), ("$n", limit));
 
     public void PublishWebSocketEvents(Guid enterpriseId, IReadOnlyList<WebSocketEvent> events)
     {

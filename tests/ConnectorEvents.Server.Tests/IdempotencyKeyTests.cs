@@ -5,7 +5,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ConnectorEvents.Testing;
 using Microsoft.Extensions.Configuration;
+using ConnectorEvents.Server.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Xunit;
 
@@ -131,6 +133,50 @@ public sealed class IdempotencyKeyTests
         Assert.NotEmpty(stored);
         Assert.All(secrets, secret => Assert.True(stored.AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)) < 0, "a secret is in the clear"));
         Assert.True(stored.AsSpan().IndexOf(Encoding.UTF8.GetBytes(marker)) < 0, "the answer is not encrypted");
+    }
+
+    [Fact]
+    public async Task Keys_past_their_retention_are_forgotten_by_the_sweep_unit_by_unit_and_free_again()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        // Kept a minute: the clock then passes it without reaching the hosted sweep's first tick (ten minutes), so every key
+        // forgotten is counted here.
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Ingest:IdempotencyKeyRetention"] = "00:01:00" }, time);
+        var enterpriseId = (string)(await server.PostAsync("/api/v1/enterprises", new { Name = "Keyed" }))["Id"]!;
+        object Events(string discriminator) => new { Events = new[] { new { Discriminator = discriminator, Value = new { Id = Guid.NewGuid() } } } };
+        // More ingest keys than three units take (IdempotencyKeySweeper.KeysPerUnit of each kind per unit), and command keys.
+        var ingestKeys = Enumerable.Range(0, 45).Select(_ => NewKey()).ToList();
+        var commandKeys = Enumerable.Range(0, 3).Select(_ => NewKey()).ToList();
+        foreach (var key in ingestKeys)
+        {
+            await SendAsync(server.Api, $"/api/v1/enterprises/{enterpriseId}/events", Events("PaymentUpdated"), key, HttpStatusCode.Accepted);
+        }
+        foreach (var key in commandKeys)
+        {
+            await SendAsync(server.Api, "/api/v1/enterprises", new { Name = "First use" }, key, HttpStatusCode.Created);
+        }
+        var sweeper = server.Services.GetRequiredService<IdempotencyKeySweeper>();
+
+        // Within the minute: remembered, so another request under a key is still refused.
+        time.Advance(TimeSpan.FromSeconds(50));
+        Assert.Equal(0, await sweeper.SweepAsync(Delivery.Ct));
+        await SendAsync(server.Api, $"/api/v1/enterprises/{enterpriseId}/events", Events("ResourceUpdated"), ingestKeys[0], HttpStatusCode.UnprocessableEntity);
+        await SendAsync(server.Api, "/api/v1/enterprises", new { Name = "Second use" }, commandKeys[0], HttpStatusCode.UnprocessableEntity);
+
+        // Past it: every key forgotten, in units of at most 20 of each kind, and free again.
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(ingestKeys.Count + commandKeys.Count, await sweeper.SweepAsync(Delivery.Ct));
+        foreach (var key in ingestKeys)
+        {
+            var (_, _, replayed) = await SendAsync(server.Api, $"/api/v1/enterprises/{enterpriseId}/events", Events("ResourceUpdated"), key, HttpStatusCode.Accepted);
+            Assert.False(replayed);
+        }
+        foreach (var key in commandKeys)
+        {
+            var (_, _, replayed) = await SendAsync(server.Api, "/api/v1/enterprises", new { Name = "Second use" }, key, HttpStatusCode.Created);
+            Assert.False(replayed);
+        }
+        Assert.Equal(0, await sweeper.SweepAsync(Delivery.Ct)); // the new uses are within their retention
     }
 
     private static string NewKey() => "key-" + Guid.NewGuid().ToString("N");

@@ -434,15 +434,43 @@ public abstract partial class StoreComplianceTests
         AssertIngest(sameKeyElsewhere, Read(store, tx => tx.FindIngest(b, "key-1")));
         Write(store, tx => tx.DeleteIngest(a, "key-missing")); // forgetting an unknown key is no error
 
-        Assert.Equal(1, Write(store, tx => tx.DeleteIngestsBefore(T0.AddHours(1)))); // strictly older only
+        Assert.Equal(1, Write(store, tx => tx.DeleteIngestsBefore(T0.AddHours(1), 100))); // strictly older only
         Assert.Null(Read(store, tx => tx.FindIngest(a, "key-old")));
         AssertIngest(atCutoff, Read(store, tx => tx.FindIngest(a, "key-2")));
         AssertIngest(sameKeyElsewhere, Read(store, tx => tx.FindIngest(b, "key-1")));
 
-        Assert.Equal(2, Write(store, tx => tx.DeleteIngestsBefore(T0.AddDays(1))));
+        Assert.Equal(2, Write(store, tx => tx.DeleteIngestsBefore(T0.AddDays(1), 100)));
         Assert.Null(Read(store, tx => tx.FindIngest(a, "key-2")));
         Assert.Null(Read(store, tx => tx.FindIngest(b, "key-1")));
-        Assert.Equal(0, Write(store, tx => tx.DeleteIngestsBefore(T0.AddDays(1))));
+        Assert.Equal(0, Write(store, tx => tx.DeleteIngestsBefore(T0.AddDays(1), 100)));
+    }
+
+    [Fact]
+    public void Expired_idempotency_keys_are_forgotten_oldest_first_at_most_the_limit_of_each_kind_per_call()
+    {
+        var store = NewStore();
+        var enterprise = AddEnterprise(store, "Keys").Id;
+        // Written newest first, so that the order forgotten is the age, not the order written.
+        Write(store, tx =>
+        {
+            for (var i = 4; i >= 0; i--)
+            {
+                tx.InsertIngest(new IngestRecord(enterprise, $"ingest-{i}", [1], [2], T0.AddMinutes(i)));
+                Assert.True(tx.TryInsertIdempotentRequest(new IdempotentRequestRecord("admin", $"command-{i}", [3], T0.AddMinutes(i), null), T0.AddDays(-1)));
+            }
+            tx.InsertIngest(new IngestRecord(enterprise, "ingest-live", [1], [2], T0.AddHours(1)));
+        });
+        bool Kept(int i) => Read(store, tx => tx.FindIngest(enterprise, $"ingest-{i}")) is not null;
+        bool CommandKept(int i) => Write(store, tx => tx.FindIdempotentRequest("admin", $"command-{i}")) is not null;
+
+        Assert.Equal(4, Write(store, tx => tx.DeleteIngestsBefore(T0.AddMinutes(30), 2)));
+        Assert.Equal([false, false, true, true, true], Enumerable.Range(0, 5).Select(Kept));
+        Assert.Equal([false, false, true, true, true], Enumerable.Range(0, 5).Select(CommandKept));
+
+        Assert.Equal(4, Write(store, tx => tx.DeleteIngestsBefore(T0.AddMinutes(30), 2)));
+        Assert.Equal(2, Write(store, tx => tx.DeleteIngestsBefore(T0.AddMinutes(30), 2)));
+        Assert.Equal(0, Write(store, tx => tx.DeleteIngestsBefore(T0.AddMinutes(30), 2)));
+        Assert.NotNull(Read(store, tx => tx.FindIngest(enterprise, "ingest-live")));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public abstract partial class StoreComplianceTests
         Assert.Null(replaced.Response);
 
         // Swept with ingest's keys.
-        Assert.Equal(1, Write(store, tx => tx.DeleteIngestsBefore(T0.AddDays(1))));
+        Assert.Equal(1, Write(store, tx => tx.DeleteIngestsBefore(T0.AddDays(1), 100)));
         Assert.Null(Write(store, tx => tx.FindIdempotentRequest("reader-key", "k1")));
         Assert.NotNull(Write(store, tx => tx.FindIdempotentRequest("admin", "k1")));
     }

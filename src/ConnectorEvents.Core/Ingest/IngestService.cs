@@ -125,11 +125,6 @@ public sealed class IngestService(
         }
         return (integrations, messages);
     }
-
-    /// <summary>Forgets idempotency keys past their retention.</summary>
-    public Task<int> ForgetExpiredKeysAsync() =>
-        writer.ExecuteAsync(tx => tx.DeleteIngestsBefore(time.GetUtcNow() - options.Value.IdempotencyKeyRetention));
-
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.Unspecified, Converters = [typeof(UtcSecondsConverter)])]

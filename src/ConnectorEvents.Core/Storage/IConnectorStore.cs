@@ -207,8 +207,11 @@ public interface IWriteTransaction : IDisposable
     void InsertIngest(IngestRecord ingest);
     void DeleteIngest(Guid enterpriseId, string idempotencyKey);
 
-    /// <summary>Forgets idempotency keys older than <paramref name="cutoff"/>, of ingest and of management commands; returns how many.</summary>
-    int DeleteIngestsBefore(DateTimeOffset cutoff);
+    /// <summary>
+    /// Forgets idempotency keys older than <paramref name="cutoff"/>, oldest first, at most <paramref name="limit"/> of
+    /// ingest's and as many of management commands'; returns how many. Zero once none is left.
+    /// </summary>
+    int DeleteIngestsBefore(DateTimeOffset cutoff, int limit);
 
     /// <summary>
     /// Records a management command's idempotency key, unless one of the caller's with that key exists that was created at or

@@ -212,7 +212,8 @@ public static partial class ServerHost
         services.AddSingleton<WebSocketHub>();
         services.AddSingleton<IngestService>();
         services.AddSingleton<IngestBodyBudget>();
-        services.AddHostedService<IdempotencyKeySweeper>();
+        services.AddSingleton<IdempotencyKeySweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<IdempotencyKeySweeper>());
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
         services.AddSingleton<RetentionSweeper>();
