@@ -18,30 +18,9 @@ public sealed partial class IdempotencyKeySweeper(
     /// <summary>Keys of each kind one unit forgets: two small rows and their two index entries each, about as much as ten messages.</summary>
     internal const int KeysPerUnit = 20;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            using var timer = new PeriodicTimer(Interval, time);
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    await SweepAsync(stoppingToken).ConfigureAwait(false);
-                }
-#pragma warning disable CA1031 // a failed sweep is retried at the next tick; expired keys are ignored meanwhile
-                catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-                {
-                    LogSweepFailed(logger, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // stopping; also when the host is disposed after a failed start, without a stop
-        }
-    }
+    // Expired keys are ignored by lookups meanwhile, so a failed sweep only keeps rows longer.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PacedHousekeeping.RepeatAsync(Interval, time, SweepAsync, ex => LogSweepFailed(logger, ex), stoppingToken);
 
     /// <summary>Forgets every key past its retention, unit by unit; returns how many.</summary>
     public async Task<long> SweepAsync(CancellationToken cancellationToken)

@@ -74,34 +74,12 @@ public sealed class RetentionOptionsValidator : IValidateOptions<RetentionOption
 public sealed partial class RetentionSweeper(
     GroupCommitWriter writer, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionSweeper> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        if (settings.DeliveredMessages == TimeSpan.Zero && settings.FailedMessages == TimeSpan.Zero)
-        {
-            return;
-        }
-        try
-        {
-            using var timer = new PeriodicTimer(settings.Interval, time);
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    await SweepAsync(stoppingToken).ConfigureAwait(false);
-                }
-#pragma warning disable CA1031 // a failed sweep is retried at the next tick; nothing is lost by keeping messages longer
-                catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-                {
-                    LogSweepFailed(logger, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // stopping; also when the host is disposed after a failed start, without a stop
-        }
+        return settings.DeliveredMessages == TimeSpan.Zero && settings.FailedMessages == TimeSpan.Zero
+            ? Task.CompletedTask
+            : PacedHousekeeping.RepeatAsync(settings.Interval, time, SweepAsync, ex => LogSweepFailed(logger, ex), stoppingToken);
     }
 
     /// <summary>One sweep through the outbox up to the retention frontier; returns the messages deleted.</summary>
