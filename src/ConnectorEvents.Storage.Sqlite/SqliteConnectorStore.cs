@@ -492,8 +492,8 @@ public sealed class SqliteConnectorStore : IConnectorStore
             {
                 // The writer's restart copies whatever is still to copy, and every command behind it waits: after one pass that
                 // is all that was committed while the pass ran (5–15 ms of writes), after a second only what came during that
-                // one. Bench scenario 12 with the restarts timed (two runs each): they held the writer 49 ms per 10 s of commands
-                // at 1,000/s instead of 78–80 ms, and while the retention sweep deleted, 51–86 ms instead of 106–126 ms.
+                // one. Bench scenario 12 with the restarts timed (two runs each): they held the writer 29–49 ms per 10 s of
+                // commands at 1,000/s instead of 78–80 ms, and while the retention sweep deleted, 51–58 ms instead of 106–126 ms.
                 CopyLog(command);
                 Volatile.Write(ref _restartDue, 1);
             }
