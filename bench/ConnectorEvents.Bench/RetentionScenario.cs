@@ -125,7 +125,9 @@ public sealed partial class Scenarios
         await WarmUpAsync(d).ConfigureAwait(false);
         await LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
         var compared = new Scenarios(settings with { LatencyDuration = settings.RetentionRound, LatencyEventsMax = int.MaxValue }, sink, storage);
-        return await compared.LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
+        var round = await compared.LatencyAtAsync(d, rate, sentTo).ConfigureAwait(false);
+        Progress($"  the compared round: {round.FromSend}");
+        return round;
     }
 
     private async Task<IReadOnlyList<double>> FileSizesAsync(BenchSettings periodSettings, int rate)

@@ -24,7 +24,10 @@ public readonly record struct TokenDigest(string Hash, string Prefix)
     {
         ArgumentNullException.ThrowIfNull(token);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(token), hash);
+        // Every API call and socket hashes the token it presents: its bytes on the stack, not a new array each time.
+        var most = Encoding.UTF8.GetMaxByteCount(token.Length);
+        var utf8 = most <= 1024 ? stackalloc byte[1024] : new byte[most];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(token, utf8)], hash);
         return Convert.ToHexStringLower(hash);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Claims;
 using ConnectorEvents.Core.Storage;
 using ConnectorEvents.Server.Hosting;
@@ -22,7 +23,14 @@ public sealed class ApiKeyAuthentication(
 {
     private const string Scheme = "ApiKey";
 
+    /// <summary>Principals kept, one per key and role; past this many (keys made and deleted over a long run) they start over.</summary>
+    private const int PrincipalsKept = 4_096;
+
     private readonly bool _metricsGuarded = !metrics.Value.AllowAnonymous;
+
+    // Built once per key and only read afterwards: a principal of its own on every call was claims, an identity and strings
+    // each time (with the key digest's arrays, 0.9 KB per command of bench scenario 3).
+    private readonly ConcurrentDictionary<(string Id, ApiKeyRole Role), ClaimsPrincipal> _principals = new();
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -47,12 +55,26 @@ public sealed class ApiKeyAuthentication(
             throw Unauthorized("The API key is not valid.");
         }
         var (id, role, enterprises) = caller;
-        context.User = new ClaimsPrincipal(new ClaimsIdentity([new(ClaimTypes.Name, id), new(ClaimTypes.Role, role.ToString())], Scheme));
+        context.User = PrincipalOf(id, role);
         if (Refusal(context.Request, role, enterprises) is { } refusal)
         {
             throw new ApiProblemException(StatusCodes.Status403Forbidden, "Forbidden.", refusal);
         }
         return next(context);
+    }
+
+    private ClaimsPrincipal PrincipalOf(string id, ApiKeyRole role)
+    {
+        if (_principals.TryGetValue((id, role), out var known))
+        {
+            return known;
+        }
+        if (_principals.Count >= PrincipalsKept)
+        {
+            _principals.Clear();
+        }
+        return _principals[(id, role)] = new ClaimsPrincipal(
+            new ClaimsIdentity([new(ClaimTypes.Name, id), new(ClaimTypes.Role, role.ToString())], Scheme));
     }
 
     private bool GuardsMetrics(PathString path) =>

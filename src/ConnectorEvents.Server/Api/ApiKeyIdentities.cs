@@ -22,6 +22,12 @@ public sealed class ApiKeyIdentities(IOptions<SecurityOptions> options, ApiKeySe
     public const string ConfiguredAdmin = "configured-admin";
     public const string ConfiguredProducer = "configured-producer";
 
+    /// <summary>A SHA-256 digest in lower-case hex, as <see cref="TokenDigest.HashOf"/> writes it.</summary>
+    private const int DigestLength = 64;
+
+    private static readonly ApiCaller Admin = new(ConfiguredAdmin, ApiKeyRole.Admin, null);
+    private static readonly ApiCaller Producer = new(ConfiguredProducer, ApiKeyRole.Producer, null);
+
     private readonly byte[]? _adminKey = DigestOf(options.Value.AdminApiKey);
     private readonly byte[][] _producerKeys = (options.Value.ProducerApiKeys ?? []).Select(DigestOf).OfType<byte[]>().ToArray();
 
@@ -48,17 +54,22 @@ public sealed class ApiKeyIdentities(IOptions<SecurityOptions> options, ApiKeySe
 
     private ApiCaller? Configured(string hash)
     {
-        var digest = Encoding.ASCII.GetBytes(hash);
+        if (hash.Length != DigestLength)
+        {
+            return null; // not a digest TokenDigest made, so no configured key's
+        }
+        Span<byte> digest = stackalloc byte[DigestLength];
+        Encoding.ASCII.GetBytes(hash, digest);
         if (_adminKey is not null && CryptographicOperations.FixedTimeEquals(digest, _adminKey))
         {
-            return new ApiCaller(ConfiguredAdmin, ApiKeyRole.Admin, null);
+            return Admin;
         }
         var isProducer = false;
         foreach (var key in _producerKeys)
         {
             isProducer |= CryptographicOperations.FixedTimeEquals(digest, key);
         }
-        return isProducer ? new ApiCaller(ConfiguredProducer, ApiKeyRole.Producer, null) : null;
+        return isProducer ? Producer : null;
     }
 
     private static ApiCaller Of(ApiKeyRecord made) => new(made.Id.ToString(), made.Role, made.EnterpriseIds);
