@@ -25,10 +25,12 @@ public static class IdempotentPosts
     /// <summary>Adds the key handling to every POST endpoint of <paramref name="builder"/> except ingest's.</summary>
     public static TBuilder WithIdempotentPosts<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
+        // A POST without a key goes straight on: through an async filter of its own it cost every command a state machine.
         builder.AddEndpointFilter(static (invocation, next) =>
             HttpMethods.IsPost(invocation.HttpContext.Request.Method)
             && invocation.HttpContext.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName != IngestEndpoints.EndpointName
-                ? InvokeAsync(invocation, next)
+            && invocation.HttpContext.Request.ReadIdempotencyKey() is { } key
+                ? InvokeAsync(invocation, next, key)
                 : next(invocation));
         return builder;
     }
@@ -49,13 +51,9 @@ public static class IdempotentPosts
         return key;
     }
 
-    private static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    private static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next, string key)
     {
         var http = invocation.HttpContext;
-        if (http.Request.ReadIdempotencyKey() is not { } key)
-        {
-            return await next(invocation).ConfigureAwait(false);
-        }
         var services = http.RequestServices;
         var command = new IdempotentCommand(http.User.Identity?.Name ?? "anonymous", key, await HashAsync(http.Request).ConfigureAwait(false),
             services.GetRequiredService<IOptions<IngestOptions>>().Value.IdempotencyKeyRetention);
